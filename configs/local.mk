@@ -1,0 +1,1 @@
+# configs: sources, programs and tests of this module.

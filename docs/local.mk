@@ -1,0 +1,1 @@
+# docs: sources, programs and tests of this module.

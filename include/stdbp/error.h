@@ -1,0 +1,51 @@
+/* Status codes and error messages shared by every stdbp module.
+ *
+ * Fallible functions return a stdbp_status (STDBP_OK == 0) and, when an
+ * stdbp_err is passed, leave a message in it that says what went wrong,
+ * where (file, line:column, key, layer, step) and, when it helps, what to
+ * do. Library code never exits or aborts: the programs decide. */
+#ifndef STDBP_ERROR_H
+#define STDBP_ERROR_H
+
+#include <stddef.h>
+
+typedef enum stdbp_status {
+    STDBP_OK = 0,
+    STDBP_EINVAL,   /* a bad argument or setting */
+    STDBP_ENOMEM,   /* an allocation failed */
+    STDBP_EIO,      /* a file could not be opened, read or written */
+    STDBP_EFORMAT,  /* a file's contents are malformed or corrupt */
+    STDBP_ERANGE,   /* a value outside its allowed range */
+    STDBP_ENUMERIC, /* NaN or Inf appeared */
+    STDBP_EMPI,     /* an MPI call failed, or another rank failed */
+    STDBP_ECONFIG,  /* a configuration error (see the message) */
+    STDBP_EFIT      /* a model does not fit the accelerator profile */
+} stdbp_status;
+
+#define STDBP_ERR_MSG_MAX 1024
+
+typedef struct stdbp_err {
+    stdbp_status code;
+    char msg[STDBP_ERR_MSG_MAX];
+} stdbp_err;
+
+#if defined(__GNUC__)
+#define STDBP_PRINTF(f, a) __attribute__((__format__(printf, f, a)))
+#define STDBP_WUR __attribute__((__warn_unused_result__))
+#else
+#define STDBP_PRINTF(f, a)
+#define STDBP_WUR
+#endif
+
+/* Record code and a formatted message in err (which may be NULL); returns
+ * code so that callers can write `return stdbp_err_set(err, ...)`. */
+stdbp_status stdbp_err_set(stdbp_err *err, stdbp_status code, const char *fmt, ...)
+    STDBP_PRINTF(3, 4);
+/* Prefix err's message with context ("loading x.h5: " + old message). */
+stdbp_status stdbp_err_prefix(stdbp_err *err, const char *fmt, ...) STDBP_PRINTF(2, 3);
+/* Reset to STDBP_OK and an empty message. Cannot fail. */
+void stdbp_err_clear(stdbp_err *err);
+/* A short name for a status ("invalid argument", ...). Cannot fail. */
+const char *stdbp_status_name(stdbp_status code);
+
+#endif

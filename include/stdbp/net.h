@@ -1,0 +1,158 @@
+/* A feed-forward network of ReL-PSP neurons that fire at most once.
+ *
+ * A network is a list of layers (dense, 2-D convolution, spike pooling,
+ * flatten) over a C x H x W input of spike times. All parameters live in
+ * one contiguous buffer and all gradients in another of the same shape, so
+ * that one reduction per step serves data parallelism.
+ *
+ * Spike times are doubles in model units; a silent neuron has +INFINITY.
+ * Activations are stored channel-major (C, H, W); flatten is therefore a
+ * change of shape only.
+ *
+ * Weight layouts inside the parameter buffer (chosen so that the inner
+ * loops run over output neurons, contiguous and vectorisable):
+ *   dense:  W[in][out]                  (in = C*H*W of the layer's input)
+ *   conv2d: W[c_in][k_y][k_x][c_out]
+ * There are no biases (the ReL-PSP neuron has none).
+ *
+ * Threading: a stdbp_net is read-only during forward/backward; each thread
+ * needs its own stdbp_ws. Nothing here calls MPI. */
+#ifndef STDBP_NET_H
+#define STDBP_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stdbp/error.h"
+#include "stdbp/rng.h"
+
+typedef enum stdbp_layer_kind {
+    STDBP_LAYER_DENSE,
+    STDBP_LAYER_CONV2D,
+    STDBP_LAYER_POOL,   /* earliest spike of each window */
+    STDBP_LAYER_FLATTEN
+} stdbp_layer_kind;
+
+typedef struct stdbp_shape {
+    int c, h, w; /* a flat vector of n values is (n, 1, 1) */
+} stdbp_shape;
+
+/* What the configuration says about one layer. */
+typedef struct stdbp_layer_spec {
+    stdbp_layer_kind kind;
+    int out;     /* dense: neurons; conv2d: output channels */
+    int kernel;  /* conv2d, pool: square kernel size */
+    int stride;  /* conv2d, pool; 0 means 1 for conv, kernel for pool */
+    int padding; /* conv2d: zero (silent) padding on each side */
+} stdbp_layer_spec;
+
+/* The neuron model, shared by every spiking layer. */
+typedef struct stdbp_neuron_params {
+    double theta;     /* firing threshold, > 0 (default 1) */
+    double t_max;     /* window: a neuron that would fire after t_max is
+                         silent; INFINITY = no window (default) */
+    double grad_clip; /* |dL/dt_j / S_j| is clipped to this per neuron
+                         (exploding gradients when S_j is small);
+                         INFINITY = off (default 10) */
+    double silent_time; /* a silent neuron asked by the loss to fire is
+                           treated as firing at this time, with all its
+                           fired inputs as causal set (default 3;
+                           see stdbp_net_backward) */
+} stdbp_neuron_params;
+
+/* Defaults as documented above. Cannot fail. */
+stdbp_neuron_params stdbp_neuron_defaults(void);
+
+/* One layer, as built (read-only view). */
+typedef struct stdbp_layer_info {
+    stdbp_layer_kind kind;
+    stdbp_shape in, out;
+    int kernel, stride, padding; /* conv2d and pool; 0 otherwise */
+    size_t param_offset;         /* first weight in the parameter buffer */
+    size_t param_count;          /* 0 for pool and flatten */
+    int fan_in;                  /* inputs per neuron (dense: in.c*h*w;
+                                    conv: c_in*k*k; 0 otherwise) */
+} stdbp_layer_info;
+
+typedef struct stdbp_net stdbp_net;
+typedef struct stdbp_ws stdbp_ws;
+
+/* Build a network. Checks that every layer fits its input (kernel no
+ * larger than the padded input, positive sizes, ...) and names the layer
+ * (0-based) in the message when not. Parameters are zero until
+ * stdbp_net_init or a copy into stdbp_net_params. Not collective. */
+stdbp_status stdbp_net_create(stdbp_shape input, const stdbp_layer_spec *specs,
+                              size_t n_layers, const stdbp_neuron_params *neuron,
+                              stdbp_net **out, stdbp_err *err) STDBP_WUR;
+/* Free a network; NULLs *net; accepts NULL. */
+void stdbp_net_destroy(stdbp_net **net);
+
+size_t stdbp_net_num_layers(const stdbp_net *net);
+stdbp_layer_info stdbp_net_layer(const stdbp_net *net, size_t i);
+const stdbp_neuron_params *stdbp_net_neuron(const stdbp_net *net);
+size_t stdbp_net_input_size(const stdbp_net *net);
+size_t stdbp_net_output_size(const stdbp_net *net);
+/* The contiguous parameter buffer (owned by net). */
+size_t stdbp_net_num_params(const stdbp_net *net);
+double *stdbp_net_params(stdbp_net *net);
+const double *stdbp_net_params_const(const stdbp_net *net);
+/* "dense(800)", "conv2d(16,k5,s1,p2)", ... into buf; returns buf. */
+const char *stdbp_layer_describe(const stdbp_layer_info *info, char *buf, size_t len);
+
+/* Weight initialisation. STDBP_INIT_FIRE (default) draws
+ * w ~ Normal(mean_gain * theta / (fan_in * active), std_gain *
+ * sqrt(2 / fan_in)) ... see net_init.c for the exact rule and why most
+ * neurons fire at the start. Deterministic in seed: every rank that calls
+ * it with the same seed gets the same weights. */
+typedef enum stdbp_init_kind { STDBP_INIT_FIRE, STDBP_INIT_KAIMING } stdbp_init_kind;
+typedef struct stdbp_init_params {
+    stdbp_init_kind kind;
+    double gain; /* scales the standard deviation (default 1) */
+    double active_fraction; /* expected fraction of a layer's inputs that
+                               fire, used by STDBP_INIT_FIRE (default 0.2) */
+} stdbp_init_params;
+stdbp_init_params stdbp_init_defaults(void);
+void stdbp_net_init(stdbp_net *net, const stdbp_init_params *init, uint64_t seed);
+
+/* Workspace: every per-sample buffer (layer times, sorted events, causal
+ * sets, per-sample conv gradients), allocated once so that forward and
+ * backward never allocate. */
+stdbp_status stdbp_ws_create(const stdbp_net *net, stdbp_ws **out, stdbp_err *err) STDBP_WUR;
+void stdbp_ws_destroy(stdbp_ws **ws);
+
+/* Forward one sample: in_times has stdbp_net_input_size values. Returns
+ * the output layer's times (owned by ws, valid until the next forward).
+ * Cannot fail. */
+const double *stdbp_net_forward(const stdbp_net *net, stdbp_ws *ws, const double *in_times);
+/* Spike times of layer i's output from the last forward (owned by ws). */
+const double *stdbp_ws_layer_times(const stdbp_ws *ws, size_t i);
+
+/* Gradients are accumulated across samples in 64-bit fixed point with
+ * STDBP_GRAD_FRAC_BITS fractional bits: each sample's gradient is computed
+ * in double, rounded once per parameter, and added as an integer. Integer
+ * addition is associative, so the sum over a batch is bitwise the same in
+ * any order and on any number of ranks. Per-sample values are clamped to
+ * +-STDBP_GRAD_FIXED_LIMIT before rounding. */
+#define STDBP_GRAD_FRAC_BITS 32
+#define STDBP_GRAD_FIXED_LIMIT 1048576.0 /* 2^20 */
+int64_t stdbp_grad_to_fixed(double g);
+double stdbp_grad_from_fixed(int64_t q);
+
+/* Backward for the sample of the last forward on ws. dl_dout holds dL/dt
+ * for each output neuron (0 for neurons that should get no gradient). Adds
+ * the sample's dL/dw, in fixed point, to grad_acc (stdbp_net_num_params
+ * values). If dl_din is not NULL it receives dL/dt of the network's input
+ * (for tests). Exact STDBP: through causal sets only; silent neurons pass
+ * nothing, except an output neuron that is silent yet has dl_dout != 0,
+ * which is treated as firing at neuron.silent_time with every fired input
+ * causal (so a dead label neuron learns to fire).
+ * Returns STDBP_ENUMERIC, naming the layer, if a gradient is NaN or Inf;
+ * grad_acc is then left partly updated and must be discarded. */
+stdbp_status stdbp_net_backward(const stdbp_net *net, stdbp_ws *ws, const double *dl_dout,
+                                int64_t *grad_acc, double *dl_din, stdbp_err *err) STDBP_WUR;
+
+/* Number of synaptic events (input spike x fan-out weight updates) in the
+ * last forward on ws, for benchmarks and the hardware model. */
+uint64_t stdbp_ws_synaptic_events(const stdbp_ws *ws);
+
+#endif

@@ -1,0 +1,17 @@
+/* stdbp: deep spiking networks of ReL-PSP neurons trained with exact
+ * spike-timing-dependent back-propagation, data-parallel on MPI.
+ * One header per concern; this one includes them all. */
+#ifndef STDBP_STDBP_H
+#define STDBP_STDBP_H
+
+#define STDBP_VERSION "0.1.0"
+
+#include "stdbp/error.h"
+#include "stdbp/rng.h"
+#include "stdbp/neuron.h"
+#include "stdbp/net.h"
+#include "stdbp/loss.h"
+#include "stdbp/optim.h"
+#include "stdbp/data.h"
+
+#endif

@@ -1,0 +1,1 @@
+# jobs: sources, programs and tests of this module.

@@ -1,0 +1,1 @@
+# scripts: sources, programs and tests of this module.

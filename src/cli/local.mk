@@ -1,0 +1,1 @@
+# src/cli: sources, programs and tests of this module.

@@ -1,0 +1,1 @@
+# src/data: sources, programs and tests of this module.

@@ -1,0 +1,1 @@
+# src/dist: sources, programs and tests of this module.

@@ -1,0 +1,1 @@
+# src/hw: sources, programs and tests of this module.

@@ -1,0 +1,1 @@
+# src/io: sources, programs and tests of this module.

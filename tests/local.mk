@@ -1,0 +1,33 @@
+# The TAP library and the test harness. Serial tests are programs run
+# directly; MPI tests are tiny scripts (tests/mpi/*.sh) that run a program
+# through tests/mpirun.sh on N ranks. Both speak TAP to tap-driver.sh.
+check_LTLIBRARIES += libtap.la
+libtap_la_SOURCES = tests/tap/basic.c tests/tap/basic.h \
+	tests/tap/tap_mpi.c tests/tap/tap_mpi.h
+
+TEST_EXTENSIONS = .sh
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+SH_LOG_COMPILER = $(SHELL)
+
+# Every test sees where the sources and the build are, and the MPI launcher.
+# Open MPI refuses root unless told (CI runs as root). Leak checking is off
+# under MPI: Open MPI's own start-up allocations are reported otherwise.
+AM_TESTS_ENVIRONMENT = \
+	top_srcdir='$(abs_top_srcdir)'; export top_srcdir; \
+	top_builddir='$(abs_top_builddir)'; export top_builddir; \
+	MPIEXEC='$(MPIEXEC)'; export MPIEXEC; \
+	OMPI_ALLOW_RUN_AS_ROOT=1; export OMPI_ALLOW_RUN_AS_ROOT; \
+	OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM; \
+	OMPI_MCA_btl_vader_single_copy_mechanism=none; export OMPI_MCA_btl_vader_single_copy_mechanism; \
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=0; export ASAN_OPTIONS; \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1; export UBSAN_OPTIONS;
+
+EXTRA_DIST += tests/mpirun.sh tests/data
+
+# Tests of the harness itself.
+check_PROGRAMS += tests/unit/test_error tests/mpi/test_harness
+tests_unit_test_error_LDADD = $(TEST_LIBS)
+tests_mpi_test_harness_LDADD = $(TEST_LIBS)
+TESTS += tests/unit/test_error tests/mpi/harness_np2.sh tests/mpi/harness_np4.sh
+EXTRA_DIST += tests/mpi/harness_np2.sh tests/mpi/harness_np4.sh
