@@ -1,0 +1,1 @@
+# src/io/ckpt.mk
