@@ -1,1 +1,2 @@
-# scripts: sources, programs and tests of this module.
+# scripts/: set-up, data fetch and tools (distributed, not installed).
+EXTRA_DIST += scripts/install-deps.sh scripts/test.sh scripts/quickstart.sh

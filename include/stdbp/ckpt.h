@@ -3,9 +3,23 @@
  * A checkpoint holds each layer's weights as a named dataset with its
  * shape, the optimiser state, the training state, the effective config
  * (YAML text), the stdbp and format versions, and integrity checks
- * (Fletcher32 on every dataset and a stored digest), verified on load.
- * Layout: docs/FORMAT.md. Writes are atomic: a temporary name, flush and
- * fsync, rename; the last `keep` checkpoints are kept. */
+ * (Fletcher32 on every dataset, HDF5 metadata checksums and a SHA-256
+ * digest of the payload), verified on load. Layout and the digest recipe:
+ * docs/FORMAT.md. Writes are atomic: a temporary name, flush and fsync,
+ * rename, fsync of the directory; the newest `keep` checkpoints are kept.
+ *
+ * Errors: STDBP_EIO (a file or directory cannot be opened, created or
+ * renamed), STDBP_EFORMAT (a damaged, truncated or foreign file),
+ * STDBP_ECONFIG (a checkpoint that does not fit the net or optimiser being
+ * loaded), STDBP_EINVAL (bad arguments, or ranks that disagree). Every
+ * message names the file. The collective functions agree on the outcome,
+ * so every rank returns the same status and message (prefixed "(rank N)"
+ * when rank N > 0 failed first) and none is left waiting in a collective.
+ * HDF5's automatic error printing is off during each call (and restored).
+ *
+ * Test hook (never in real runs): STDBP_TEST_CKPT_DELAY_MS=N makes every
+ * rank sleep N ms after each dataset it writes, so a test can kill a rank
+ * in the middle of a write. */
 #ifndef STDBP_CKPT_H
 #define STDBP_CKPT_H
 
@@ -20,61 +34,83 @@
 
 /* Where training stands: enough to continue bitwise as if never stopped. */
 typedef struct stdbp_train_state {
-    uint64_t step;        /* optimiser steps taken so far */
-    uint64_t epoch;       /* epoch in progress (0-based) */
-    uint64_t batch;       /* next global batch within that epoch */
-    uint64_t seed;        /* run.seed: shuffles and streams derive from it */
-    stdbp_rng rng;        /* a generator advanced identically on every rank */
-    double best_val_acc;  /* best validation accuracy so far (0..1) */
-    uint64_t best_epoch;  /* epoch of best_val_acc */
+    uint64_t step;       /* optimiser steps taken so far */
+    uint64_t epoch;      /* epoch in progress (0-based) */
+    uint64_t batch;      /* next global batch within that epoch */
+    uint64_t seed;       /* run.seed: shuffles and streams derive from it */
+    stdbp_rng rng;       /* a generator advanced identically on every rank */
+    double best_val_acc; /* best validation accuracy so far (0..1) */
+    uint64_t best_epoch; /* epoch of best_val_acc */
 } stdbp_train_state;
 
-/* Collective on comm: write run_dir/checkpoints/ckpt-<step>.h5 (every rank
- * holds the same net, optimiser and state; rank 0's copy is written, the
- * others take part in the collective open/close). Then remove all but the
- * newest `keep` checkpoints (keep <= 0: keep all). *path_out (optional)
- * receives the final path. On error no partial file is left under a
- * checkpoint name and older checkpoints are untouched. */
+/* Collective on comm: write run_dir/checkpoints/ckpt-<step>.h5, <step> =
+ * st->step in 10 digits (optimiser steps if st is NULL). Every rank holds
+ * the same net, optimiser and state; rank 0's copy is written (every rank
+ * takes part in the collective create, writes and close; the ranks' nets
+ * and optimisers are checked to have the same shapes). opt may be NULL
+ * (a weights-only checkpoint), st may be NULL, config_yaml may be NULL
+ * (stored as ""). Then removes all but the newest `keep` checkpoints by
+ * step (keep <= 0: keep all), never the one just written, and any
+ * temporary file of an interrupted write. *path_out (optional, path_len
+ * bytes) receives the final path. On error no partial file is left under
+ * a checkpoint name and older checkpoints are untouched. */
 stdbp_status stdbp_ckpt_write(MPI_Comm comm, const char *run_dir, const stdbp_net *net,
                               const stdbp_optim *opt, const stdbp_train_state *st,
-                              const char *config_yaml, int keep, char *path_out,
-                              size_t path_len, stdbp_err *err) STDBP_WUR;
+                              const char *config_yaml, int keep, char *path_out, size_t path_len,
+                              stdbp_err *err) STDBP_WUR;
 
-/* Collective on comm: load path into net (shapes must match net: a clear
- * error otherwise), opt (may be NULL: weights only) and st (may be NULL).
- * *config_yaml (optional) receives the stored config (malloc'd). Verifies
- * the checksums and the digest: a truncated or bit-flipped file is
- * STDBP_EFORMAT with the file named, never a crash. */
+/* Collective on comm: load path into net (its layers must match the
+ * file's, layer by layer: STDBP_ECONFIG explains the first difference,
+ * e.g. "layer 1 is dense 784x800 but the config builds dense 784x400"),
+ * opt (may be NULL: weights only; its state size must match) and st (may
+ * be NULL; zeroed if the file holds no training state). *config_yaml
+ * (optional) receives the stored config, malloc'd, on every rank.
+ * Rank 0 reads and verifies the whole file (format version, shapes,
+ * Fletcher32, digest) and then broadcasts it; the other ranks do not open
+ * the file. A truncated, bit-flipped or foreign file is STDBP_EFORMAT with
+ * the file named, never a crash. On error net, opt and st are untouched. */
 stdbp_status stdbp_ckpt_read(MPI_Comm comm, const char *path, stdbp_net *net, stdbp_optim *opt,
-                             stdbp_train_state *st, char **config_yaml,
-                             stdbp_err *err) STDBP_WUR;
+                             stdbp_train_state *st, char **config_yaml, stdbp_err *err) STDBP_WUR;
 
 /* Collective on comm: the newest checkpoint under run_dir/checkpoints that
- * loads and verifies, skipping corrupt ones with a warning on stderr (rank
- * 0). STDBP_OK with path[0] == '\0' when there is none. */
-stdbp_status stdbp_ckpt_find_latest(MPI_Comm comm, const char *run_dir, char *path,
-                                    size_t path_len, stdbp_err *err) STDBP_WUR;
-
-/* Not collective: the config YAML stored in a checkpoint (for stdbp_eval,
- * stdbp_deploy and stdbp_export, which rebuild the net from it). */
-stdbp_status stdbp_ckpt_read_config(const char *path, char **config_yaml,
+ * reads and verifies completely (rank 0 reads each candidate, newest step
+ * first), skipping damaged ones with a warning on stderr (rank 0). Names
+ * other than ckpt-<digits>.h5 (temporary files) are ignored. STDBP_OK with
+ * path[0] == '\0' when there is none (or no such directory). */
+stdbp_status stdbp_ckpt_find_latest(MPI_Comm comm, const char *run_dir, char *path, size_t path_len,
                                     stdbp_err *err) STDBP_WUR;
 
+/* Not collective: the config YAML stored in a checkpoint (for stdbp_eval,
+ * stdbp_deploy and stdbp_export, which rebuild the net from it), malloc'd
+ * into *config_yaml. Checks the format and the config's checksum only;
+ * stdbp_ckpt_read verifies the rest. */
+stdbp_status stdbp_ckpt_read_config(const char *path, char **config_yaml, stdbp_err *err) STDBP_WUR;
+
 /* Spike logs: run_dir/spikes.h5, one group per recorded moment
- * ("epoch-0003", "end"), each holding per layer a dataset
- * [n_samples x layer_size] of float64 spike times (inf = silent), written
- * collectively, each rank its own rows (hyperslab), chunked, deflated. */
+ * ("epoch-0003", "end"), each holding, for the input and for each layer's
+ * output, a dataset [n_total x size] of float64 spike times (inf =
+ * silent, NaN = a row no rank wrote) and the labels, written collectively,
+ * each rank its own rows (one hyperslab), chunked, deflated. The file
+ * does not depend on the number of ranks. Layout: docs/FORMAT.md. */
 typedef struct stdbp_spikelog stdbp_spikelog;
-/* Collective on comm: open (create or append) run_dir/spikes.h5. */
+/* Collective on comm (duplicated inside): open run_dir/spikes.h5, creating
+ * it (and run_dir) or appending to it; an existing log written for a net
+ * with other layer sizes is STDBP_EFORMAT. */
 stdbp_status stdbp_spikelog_open(MPI_Comm comm, const char *run_dir, const stdbp_net *net,
                                  stdbp_spikelog **out, stdbp_err *err) STDBP_WUR;
-/* Collective on comm: record one moment. This rank ran the samples with
- * global indices [first, first + count) of n_total; times[l] holds
- * count x layer_size(l) values for layer l (layer 0 = the input). */
+/* Collective: record one moment (a name of 1-63 characters of A-Z a-z 0-9
+ * - _ ., not starting with '.'; each moment is written once). This rank
+ * ran the samples with global indices [first, first + count) of n_total
+ * (count may be 0; n_total and moment the same on every rank; ranks'
+ * rows must not overlap). times[0] holds count x input_size values (the
+ * input's spike times), times[1 + l] count x (layer l's output size) for
+ * each net layer l: stdbp_net_num_layers + 1 arrays. labels (count
+ * values) may be NULL on every rank: no labels dataset. The file is
+ * flushed before returning. */
 stdbp_status stdbp_spikelog_write(stdbp_spikelog *log, const char *moment, size_t n_total,
                                   size_t first, size_t count, const double *const *times,
                                   const int32_t *labels, stdbp_err *err) STDBP_WUR;
-/* Collective: close; NULLs *log; accepts NULL. */
+/* Collective: close; NULLs *log; accepts NULL (then on every rank). */
 stdbp_status stdbp_spikelog_close(stdbp_spikelog **log, stdbp_err *err);
 
 #endif

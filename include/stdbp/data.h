@@ -1,14 +1,18 @@
 /* Datasets: IDX (MNIST format, raw or gzip) and a simple HDF5 layout,
  * latency encoding, seeded splits, per-epoch shuffles and sharding.
  *
- * HDF5 layout for users' own data (docs/FORMAT.md):
+ * HDF5 layout for users' own data (docs/DATA.md):
  *   /images  uint8 or float32, N x C x H x W, N x H x W or N x D
  *            (uint8 is scaled by 1/255; float32 must lie in [0, 1])
  *   /labels  integer type, N values in [0, n_classes)
  *
  * A dataset holds its pixels once (uint8 or float32, as stored) and is
  * read-only after loading: no per-epoch copies. Nothing here is
- * collective: every rank loads the dataset on its own. */
+ * collective: every rank loads the dataset on its own.
+ *
+ * Every error message names the file (and, for HDF5, the dataset) and
+ * says what is wrong; bad input is an error, never a crash. See
+ * docs/DATA.md. */
 #ifndef STDBP_DATA_H
 #define STDBP_DATA_H
 
@@ -18,35 +22,58 @@
 #include "stdbp/error.h"
 #include "stdbp/net.h"
 
+/* Labels must lie in [0, STDBP_DATA_MAX_CLASSES). */
+#define STDBP_DATA_MAX_CLASSES 65536
+
+/* The rng stream keys (the b of stdbp_rng_stream) that this module uses:
+ * (seed, epoch, STDBP_STREAM_SHUFFLE) for the epoch order and
+ * (seed, 0, STDBP_STREAM_SPLIT) for the split. Sample indices, the b of
+ * other modules' streams, never reach them. */
+#define STDBP_STREAM_SHUFFLE UINT64_C(0xFFFFFFFFFFFFFFFF)
+#define STDBP_STREAM_SPLIT UINT64_C(0xFFFFFFFFFFFFFFFE)
+
+/* Owned by the caller once loaded: release with stdbp_dataset_free. */
 typedef struct stdbp_dataset {
-    size_t n;            /* samples */
-    stdbp_shape shape;   /* per sample; dim = c * h * w */
+    size_t n;          /* samples */
+    stdbp_shape shape; /* per sample; dim = c * h * w */
     size_t dim;
-    uint8_t *u8;         /* n * dim pixels, or NULL */
-    float *f32;          /* n * dim pixels in [0, 1], or NULL */
-    int32_t *labels;     /* n labels */
-    int n_classes;       /* 1 + the largest label, at least 2 */
-    char source[512];    /* file(s) it came from, for messages */
+    uint8_t *u8;      /* n * dim pixels, or NULL */
+    float *f32;       /* n * dim pixels in [0, 1], or NULL */
+    int32_t *labels;  /* n labels */
+    int n_classes;    /* 1 + the largest label, at least 2 */
+    char source[512]; /* file(s) it came from, for messages */
 } stdbp_dataset;
 
 /* IDX image + label files (e.g. train-images-idx3-ubyte[.gz]); gzip is
- * detected by its magic bytes, not the name. Checks the magic numbers,
- * dimensions against the file size (no overflow), truncation, the label
- * count against the image count, and labels < 256. */
-stdbp_status stdbp_idx_load(const char *images_path, const char *labels_path,
-                            stdbp_dataset *out, stdbp_err *err) STDBP_WUR;
-/* The HDF5 layout above. */
+ * detected by its magic bytes, not the name. Images must have magic
+ * 0x00000803 (unsigned bytes, N x rows x columns; shape (1, rows,
+ * columns)), labels 0x00000801 (N unsigned bytes). Checks the magic
+ * numbers, dimensions against the file size (for gzip: the decompressed
+ * size; no overflow), truncation, trailing garbage, corrupt gzip data and
+ * the label count against the image count. On failure *out is zeroed. */
+stdbp_status stdbp_idx_load(const char *images_path, const char *labels_path, stdbp_dataset *out,
+                            stdbp_err *err) STDBP_WUR;
+/* The HDF5 layout above (serial open; not collective). Shapes: N x D gives
+ * (D, 1, 1), N x H x W gives (1, H, W), N x C x H x W gives (C, H, W).
+ * /labels may also be N x 1. Missing datasets, other types or shapes,
+ * float values outside [0, 1] or NaN are errors naming the file and the
+ * dataset. HDF5's own error printing is suppressed during the call. On
+ * failure *out is zeroed. */
 stdbp_status stdbp_h5data_load(const char *path, stdbp_dataset *out, stdbp_err *err) STDBP_WUR;
 
 /* By name: "mnist" or "fashion-mnist" (the four IDX files under
- * data_dir/NAME/, plain or .gz; split "train" or "test" picks the pair),
- * or "hdf5:PATH" (the file PATH in the layout above; split is ignored:
- * the config names a separate file for the test set). */
+ * data_dir/NAME/, {train,t10k}-{images-idx3,labels-idx1}-ubyte, plain
+ * tried before .gz; split "train" (or NULL) or "test" picks the pair),
+ * or "hdf5:PATH" (the file PATH in the layout above, relative to the
+ * working directory; split is ignored: the config names a separate file
+ * for the test set). data_dir NULL or "" means $STDBP_DATA, else "data".
+ * A missing file's message gives the absolute path tried and says to run
+ * scripts/fetch-data.sh. */
 stdbp_status stdbp_dataset_open(const char *name, const char *data_dir, const char *split,
                                 stdbp_dataset *out, stdbp_err *err) STDBP_WUR;
 /* Frees the buffers and zeroes *ds; accepts a zeroed dataset. */
 void stdbp_dataset_free(stdbp_dataset *ds);
-/* Pixel value of sample i, feature k, in [0, 1]. */
+/* Pixel value of sample i < n, feature k < dim, in [0, 1]. Cannot fail. */
 double stdbp_dataset_pixel(const stdbp_dataset *ds, size_t i, size_t k);
 
 /* Latency encoding: t = t_max * (1 - x) for intensity x in [0, 1];
@@ -59,28 +86,36 @@ typedef struct stdbp_encoding {
 } stdbp_encoding;
 
 stdbp_encoding stdbp_encoding_defaults(void);
-/* Encode sample i into times[ds->dim]. Cannot fail. */
+/* Encode sample i into times[ds->dim]; enc NULL means the defaults. No
+ * allocation. Cannot fail. */
 void stdbp_encode(const stdbp_encoding *enc, const stdbp_dataset *ds, size_t i, double *times);
 
 /* A seeded split of [0, n) into training and validation indices: the
  * validation set is n_val indices chosen by a shuffle with seed; both
- * lists come out sorted. The caller frees both with free(). */
+ * lists come out sorted, disjoint, and together [0, n). The caller frees
+ * both with free() (each is a valid pointer even when empty). n_val > n
+ * is STDBP_EINVAL. */
 stdbp_status stdbp_split(size_t n, size_t n_val, uint64_t seed, size_t **train_idx,
                          size_t **val_idx, stdbp_err *err) STDBP_WUR;
 
 /* The order of the training indices in an epoch: a permutation of idx
- * (n values) into order (n values) that depends only on seed and epoch.
- * Cannot fail. */
-void stdbp_epoch_order(const size_t *idx, size_t n, uint64_t seed, uint64_t epoch,
-                       size_t *order);
+ * (n values; NULL means 0 .. n-1) into order (n values; may be idx) by a
+ * Fisher-Yates shuffle that depends only on seed, epoch and idx: never on
+ * the rank or the number of ranks. Cannot fail. */
+void stdbp_epoch_order(const size_t *idx, size_t n, uint64_t seed, uint64_t epoch, size_t *order);
 
 /* Global batch b of an epoch covers order[b * batch, min(n, (b+1) * batch)).
- * The number of batches: ceil(n / batch); the last may be partial (it is
- * kept, and its gradient is averaged over its own size). */
+ * The number of batches: ceil(n / batch) (0 when batch is 0); the last may
+ * be partial: it is kept, and its gradient is averaged over its own
+ * (global) size, not over batch. Cannot fail. */
 size_t stdbp_num_batches(size_t n, size_t batch);
 /* Rank r of p takes the contiguous slice [*begin, *end) of a batch of
- * length len (offsets into the batch): the first len % p ranks get one
- * more. The union over ranks is the whole batch, for any p. */
+ * length len (offsets into the batch): each gets len / p, and the first
+ * len % p ranks one more. The slices in rank order concatenate to the
+ * whole batch, for any p; when len < p some ranks get an empty slice
+ * (they still join the gradient reduction, with zero gradient). A rank
+ * outside [0, p) or p <= 0 gets an empty slice. Not collective; cannot
+ * fail. */
 void stdbp_shard(size_t len, int rank, int p, size_t *begin, size_t *end);
 
 #endif

@@ -6,9 +6,14 @@
  * Their gradient rule (so that training cannot stall on a dead output):
  *   - a silent non-label output gets dL/dt = 0 (it is already as late as
  *     it can be);
- *   - a silent label output keeps its (negative) dL/dt, which the output
- *     layer's backward turns into a push on all its fired inputs' weights
- *     (see stdbp_net_backward).
+ *   - a silent label output keeps its dL/dt = beta (1 - p_label) > 0
+ *     (the loss wants it earlier), which the output layer's backward turns
+ *     into a push on all its fired inputs' weights (stdbp_net_backward).
+ * Otherwise dL/dt_k = -beta (p_k - [k == label]): the label's is >= 0,
+ * the others' <= 0. silent_time should be later than any time an output
+ * actually fires, or a late spike would rank below silence.
+ * L is computed as beta (t_label - t_min) + log sum_m exp(-beta (t_m -
+ * t_min)), which cannot overflow for any finite beta * t.
  * Classification: the earliest output spike; ties go to the lowest index;
  * if every output is silent the prediction is -1 (always counted wrong).
  * Not collective; cannot fail; no allocation. */
@@ -24,9 +29,10 @@ typedef struct stdbp_loss_params {
 
 stdbp_loss_params stdbp_loss_defaults(void);
 
-/* Returns L for one sample and writes dL/dt_k into dl_dt (n values). */
-double stdbp_loss_softmax_ce(const stdbp_loss_params *p, const double *t_out, size_t n,
-                             int label, double *dl_dt);
+/* Returns L for one sample and writes dL/dt_k into dl_dt (n values).
+ * A label outside [0, n) returns NaN with dl_dt all zero. */
+double stdbp_loss_softmax_ce(const stdbp_loss_params *p, const double *t_out, size_t n, int label,
+                             double *dl_dt);
 
 /* Earliest output, ties to the lowest index, -1 when all are silent. */
 int stdbp_classify(const double *t_out, size_t n);

@@ -6,8 +6,9 @@
  * that one reduction per step serves data parallelism.
  *
  * Spike times are doubles in model units; a silent neuron has +INFINITY.
- * Activations are stored channel-major (C, H, W); flatten is therefore a
- * change of shape only.
+ * Input times must be finite or +INFINITY (NaN and -INFINITY are taken as
+ * silent). Activations are stored channel-major (C, H, W); flatten is
+ * therefore a change of shape only.
  *
  * Weight layouts inside the parameter buffer (chosen so that the inner
  * loops run over output neurons, contiguous and vectorisable):
@@ -29,7 +30,7 @@
 typedef enum stdbp_layer_kind {
     STDBP_LAYER_DENSE,
     STDBP_LAYER_CONV2D,
-    STDBP_LAYER_POOL,   /* earliest spike of each window */
+    STDBP_LAYER_POOL, /* earliest spike of each window */
     STDBP_LAYER_FLATTEN
 } stdbp_layer_kind;
 
@@ -43,17 +44,18 @@ typedef struct stdbp_layer_spec {
     int out;     /* dense: neurons; conv2d: output channels */
     int kernel;  /* conv2d, pool: square kernel size */
     int stride;  /* conv2d, pool; 0 means 1 for conv, kernel for pool */
-    int padding; /* conv2d: zero (silent) padding on each side */
+    int padding; /* conv2d, pool: zero (silent) padding on each side,
+                    0 <= padding < kernel */
 } stdbp_layer_spec;
 
 /* The neuron model, shared by every spiking layer. */
 typedef struct stdbp_neuron_params {
-    double theta;     /* firing threshold, > 0 (default 1) */
-    double t_max;     /* window: a neuron that would fire after t_max is
-                         silent; INFINITY = no window (default) */
-    double grad_clip; /* |dL/dt_j / S_j| is clipped to this per neuron
-                         (exploding gradients when S_j is small);
-                         INFINITY = off (default 10) */
+    double theta;       /* firing threshold, > 0 (default 1) */
+    double t_max;       /* window: a neuron that would fire after t_max is
+                           silent; INFINITY = no window (default) */
+    double grad_clip;   /* |dL/dt_j / S_j| is clipped to this per neuron
+                           (exploding gradients when S_j is small);
+                           INFINITY = off (default 10) */
     double silent_time; /* a silent neuron asked by the loss to fire is
                            treated as firing at this time, with all its
                            fired inputs as causal set (default 3;
@@ -81,9 +83,9 @@ typedef struct stdbp_ws stdbp_ws;
  * larger than the padded input, positive sizes, ...) and names the layer
  * (0-based) in the message when not. Parameters are zero until
  * stdbp_net_init or a copy into stdbp_net_params. Not collective. */
-stdbp_status stdbp_net_create(stdbp_shape input, const stdbp_layer_spec *specs,
-                              size_t n_layers, const stdbp_neuron_params *neuron,
-                              stdbp_net **out, stdbp_err *err) STDBP_WUR;
+stdbp_status stdbp_net_create(stdbp_shape input, const stdbp_layer_spec *specs, size_t n_layers,
+                              const stdbp_neuron_params *neuron, stdbp_net **out,
+                              stdbp_err *err) STDBP_WUR;
 /* Free a network; NULLs *net; accepts NULL. */
 void stdbp_net_destroy(stdbp_net **net);
 
@@ -99,17 +101,26 @@ const double *stdbp_net_params_const(const stdbp_net *net);
 /* "dense(800)", "conv2d(16,k5,s1,p2)", ... into buf; returns buf. */
 const char *stdbp_layer_describe(const stdbp_layer_info *info, char *buf, size_t len);
 
-/* Weight initialisation. STDBP_INIT_FIRE (default) draws
- * w ~ Normal(mean_gain * theta / (fan_in * active), std_gain *
- * sqrt(2 / fan_in)) ... see net_init.c for the exact rule and why most
- * neurons fire at the start. Deterministic in seed: every rank that calls
- * it with the same seed gets the same weights. */
+/* Weight initialisation, layer by layer (fan-in N, a = active_fraction):
+ *   STDBP_INIT_FIRE (default):
+ *     w ~ Normal(theta / (N a), gain * theta * sqrt(2 / N)).
+ *     The a N inputs expected to fire then sum to theta on average, with
+ *     spread gain * theta * sqrt(2 a); a neuron with no leak fires as soon
+ *     as its causal weights sum to S > 0, so P(fire) = Phi(1 / (gain
+ *     sqrt(2 a))) = 94% for a = 0.2, gain 1, about 1 time unit after its
+ *     inputs (net_init.c says more).
+ *   STDBP_INIT_KAIMING: w ~ Normal(0, gain * sqrt(2 / N)); about half the
+ *     neurons never fire at first.
+ * Layer l draws from stdbp_rng_stream(seed, l, 0): every rank that calls
+ * it with the same seed gets the same weights. init NULL means the
+ * defaults. Cannot fail. */
 typedef enum stdbp_init_kind { STDBP_INIT_FIRE, STDBP_INIT_KAIMING } stdbp_init_kind;
 typedef struct stdbp_init_params {
     stdbp_init_kind kind;
-    double gain; /* scales the standard deviation (default 1) */
+    double gain;            /* scales the standard deviation (default 1) */
     double active_fraction; /* expected fraction of a layer's inputs that
-                               fire, used by STDBP_INIT_FIRE (default 0.2) */
+                               fire, used by STDBP_INIT_FIRE (default 0.2;
+                               clamped to [0.001, 1]) */
 } stdbp_init_params;
 stdbp_init_params stdbp_init_defaults(void);
 void stdbp_net_init(stdbp_net *net, const stdbp_init_params *init, uint64_t seed);
@@ -120,9 +131,9 @@ void stdbp_net_init(stdbp_net *net, const stdbp_init_params *init, uint64_t seed
 stdbp_status stdbp_ws_create(const stdbp_net *net, stdbp_ws **out, stdbp_err *err) STDBP_WUR;
 void stdbp_ws_destroy(stdbp_ws **ws);
 
-/* Forward one sample: in_times has stdbp_net_input_size values. Returns
- * the output layer's times (owned by ws, valid until the next forward).
- * Cannot fail. */
+/* Forward one sample: in_times has stdbp_net_input_size values (copied).
+ * Returns the output layer's times (owned by ws, valid until the next
+ * forward). Cannot fail; does not allocate. */
 const double *stdbp_net_forward(const stdbp_net *net, stdbp_ws *ws, const double *in_times);
 /* Spike times of layer i's output from the last forward (owned by ws). */
 const double *stdbp_ws_layer_times(const stdbp_ws *ws, size_t i);
@@ -132,9 +143,14 @@ const double *stdbp_ws_layer_times(const stdbp_ws *ws, size_t i);
  * in double, rounded once per parameter, and added as an integer. Integer
  * addition is associative, so the sum over a batch is bitwise the same in
  * any order and on any number of ranks. Per-sample values are clamped to
- * +-STDBP_GRAD_FIXED_LIMIT before rounding. */
+ * +-STDBP_GRAD_FIXED_LIMIT before rounding (2^19, so that the scaled
+ * value stays within +-2^51, where the rounding is exact and branch-free,
+ * and 2^12 samples at the limit still fit in 63 bits); rounding is to
+ * nearest, ties to even; NaN gives 0 (stdbp_net_backward reports NaN
+ * separately). Sums wrap modulo 2^64 rather than overflow, so they stay
+ * associative. Neither function can fail. */
 #define STDBP_GRAD_FRAC_BITS 32
-#define STDBP_GRAD_FIXED_LIMIT 1048576.0 /* 2^20 */
+#define STDBP_GRAD_FIXED_LIMIT 524288.0 /* 2^19 */
 int64_t stdbp_grad_to_fixed(double g);
 double stdbp_grad_from_fixed(int64_t q);
 
@@ -142,17 +158,26 @@ double stdbp_grad_from_fixed(int64_t q);
  * for each output neuron (0 for neurons that should get no gradient). Adds
  * the sample's dL/dw, in fixed point, to grad_acc (stdbp_net_num_params
  * values). If dl_din is not NULL it receives dL/dt of the network's input
- * (for tests). Exact STDBP: through causal sets only; silent neurons pass
- * nothing, except an output neuron that is silent yet has dl_dout != 0,
- * which is treated as firing at neuron.silent_time with every fired input
- * causal (so a dead label neuron learns to fire).
- * Returns STDBP_ENUMERIC, naming the layer, if a gradient is NaN or Inf;
- * grad_acc is then left partly updated and must be discarded. */
+ * (for tests). Exact STDBP: through causal sets only, dL/dt_j / S_j
+ * clipped to +-neuron.grad_clip per neuron; silent neurons pass nothing,
+ * except an output neuron that is silent yet has dl_dout != 0, which is
+ * treated as firing at neuron.silent_time with every fired input causal
+ * and S = max(sum of their weights, theta / 100) (so a dead label neuron
+ * learns to fire; the floor keeps the push finite). "Output neuron" means
+ * one of the last layer, or of the last spiking layer when only flatten
+ * follows it; a silent pool output has no input to push.
+ * Returns STDBP_ENUMERIC, naming the layer (or the output neuron, for a
+ * NaN/Inf dl_dout), if a gradient is NaN or Inf; grad_acc is then left
+ * partly updated and must be discarded. STDBP_EINVAL if no forward ran on
+ * ws, ws belongs to another net or grad_acc is NULL. Does not allocate. */
 stdbp_status stdbp_net_backward(const stdbp_net *net, stdbp_ws *ws, const double *dl_dout,
                                 int64_t *grad_acc, double *dl_din, stdbp_err *err) STDBP_WUR;
 
-/* Number of synaptic events (input spike x fan-out weight updates) in the
- * last forward on ws, for benchmarks and the hardware model. */
+/* Number of synaptic events in the last forward on ws, for benchmarks and
+ * the hardware model: each fired input spike counted once per neuron it
+ * reaches (dense: fired inputs x out; conv2d: fired inputs x output
+ * positions that see them x c_out; pool and flatten: none), whether or
+ * not the neuron had already fired. */
 uint64_t stdbp_ws_synaptic_events(const stdbp_ws *ws);
 
 #endif

@@ -23,19 +23,30 @@ typedef struct stdbp_optim_params {
     int nesterov;        /* SGD Nesterov momentum (0) */
 } stdbp_optim_params;
 
+/* Defaults as documented above (Adam). Cannot fail. */
 stdbp_optim_params stdbp_optim_defaults(void);
 
+/* Adam (AdamW): m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+ *   p -= lr (m/(1-b1^t) / (sqrt(v/(1-b2^t)) + eps) + weight_decay p).
+ * SGD: u = momentum u + g; d = u, or g + momentum u with Nesterov;
+ *   p -= lr (d + weight_decay p).
+ * Weight decay is decoupled: it never enters the moments. */
 typedef struct stdbp_optim stdbp_optim;
 
-stdbp_status stdbp_optim_create(const stdbp_optim_params *p, size_t n_params,
-                                stdbp_optim **out, stdbp_err *err) STDBP_WUR;
+/* Checks p (lr > 0, betas and momentum in [0, 1), eps > 0, weight_decay
+ * >= 0, Nesterov only with momentum; STDBP_EINVAL naming the field) and
+ * allocates a zero state. Not collective. */
+stdbp_status stdbp_optim_create(const stdbp_optim_params *p, size_t n_params, stdbp_optim **out,
+                                stdbp_err *err) STDBP_WUR;
+/* Frees; NULLs *opt; accepts NULL. */
 void stdbp_optim_destroy(stdbp_optim **opt);
 /* params -= update(grad) with learning rate lr (from the schedule).
  * Cannot fail. */
 void stdbp_optim_step(stdbp_optim *opt, double *params, const double *grad, double lr);
 /* The state: a flat array of stdbp_optim_state_size doubles (Adam: m then
- * v; SGD: velocity) and the number of steps taken. Write into the array
- * and set the step count to restore. */
+ * v, 2 n; SGD: velocity, n) owned by opt, and the number of steps taken.
+ * Write into the array and set the step count to restore: a fresh
+ * optimiser so restored continues bitwise as the original would. */
 size_t stdbp_optim_state_size(const stdbp_optim *opt);
 double *stdbp_optim_state(stdbp_optim *opt);
 uint64_t stdbp_optim_steps(const stdbp_optim *opt);
@@ -47,27 +58,42 @@ typedef enum stdbp_sched_kind {
     STDBP_SCHED_COSINE /* from lr to min_lr over total_epochs */
 } stdbp_sched_kind;
 
+/* COSINE: min_lr + (lr - min_lr) (1 + cos(pi min(e / total, 1))) / 2.
+ * Warmup multiplies any kind by e / warmup_epochs while e < warmup_epochs,
+ * so the curve stays continuous and the formulas hold after it. */
 typedef struct stdbp_schedule {
     stdbp_sched_kind kind;
     double warmup_epochs; /* linear ramp from 0 at the start (default 0) */
     double step_epochs;   /* STEP: epochs between decays (default 10) */
     double gamma;         /* STEP: decay factor (default 0.5) */
     double min_lr;        /* COSINE: floor (default 0) */
-    double total_epochs;  /* COSINE: length (the run's epochs) */
+    double total_epochs;  /* COSINE: length; set it to the run's epochs
+                             (default 100) */
 } stdbp_schedule;
 
+/* CONSTANT with the defaults above. Cannot fail. */
 stdbp_schedule stdbp_schedule_defaults(void);
-/* Learning rate at fractional epoch e (= step / steps_per_epoch). */
+/* STDBP_EINVAL naming the field when s cannot give a sensible curve
+ * (negative warmup, step_epochs <= 0, gamma outside (0, 1], cosine
+ * total_epochs <= 0, negative min_lr). Not collective. */
+stdbp_status stdbp_schedule_check(const stdbp_schedule *s, stdbp_err *err) STDBP_WUR;
+/* Learning rate at fractional epoch e (= step / steps_per_epoch); e < 0
+ * counts as 0. Cannot fail. */
 double stdbp_schedule_lr(const stdbp_schedule *s, double base_lr, double epoch);
 
 /* Scale grad so its L2 norm is at most max_norm (INFINITY = off); returns
- * the norm before scaling. Cannot fail. */
+ * the norm before scaling. A NaN or infinite norm leaves grad untouched
+ * (check the return value to report it). Cannot fail. */
 double stdbp_grad_clip_norm(double *grad, size_t n, double max_norm);
 
 /* Weight-sum penalty: lambda * sum_j max(0, margin * theta - sum_i w_ij)
  * over every spiking neuron j of every dense and conv layer; adds its
- * gradient into grad and returns its value. Keeps neurons from dying (a
- * neuron whose weights sum below theta may never fire). */
+ * gradient (-lambda on each fan-in weight of an active j, 0 at the kink)
+ * into grad (may be NULL) and returns its value. A conv neuron is an
+ * output channel: its fan-in is the c_in*k*k weights it shares across
+ * positions. params has stdbp_net_num_params values laid out as net's.
+ * Keeps neurons from dying (a neuron whose weights sum below theta may
+ * never fire). Not collective; cannot fail; no allocation. */
 double stdbp_penalty_weight_sum(const stdbp_net *net, const double *params, double *grad,
                                 double lambda, double margin);
 

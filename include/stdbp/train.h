@@ -1,0 +1,71 @@
+/* Training and evaluation, data-parallel over an MPI communicator.
+ *
+ * A trainer owns everything one run needs on one rank: the datasets (each
+ * rank holds them once), the network and its workspace, the optimiser, the
+ * reduction buffer and the training state. Every rank runs the same loop:
+ * its slice of each global batch, one fused reduction (dist.h), the same
+ * optimiser step. The result is bitwise the same for any number of ranks.
+ * Functions marked collective must be called by every rank of the comm. */
+#ifndef STDBP_TRAIN_H
+#define STDBP_TRAIN_H
+
+#include <mpi.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "stdbp/ckpt.h"
+#include "stdbp/config.h"
+#include "stdbp/data.h"
+#include "stdbp/error.h"
+#include "stdbp/net.h"
+
+/* Exit status of stdbp_train when a signal (SIGTERM, SIGUSR1) stopped it
+ * after writing a checkpoint: rerun with --resume auto to continue. */
+#define STDBP_EXIT_PREEMPTED 75
+
+typedef struct stdbp_trainer stdbp_trainer;
+
+typedef struct stdbp_trainer_opts {
+    const char *resume;       /* NULL, "auto" or a checkpoint path */
+    const char *config_yaml;  /* the effective config, stored in checkpoints */
+    int quiet;                /* no progress output */
+    int progress_tty;         /* -1: detect from stdout; 0: log lines; 1: bar */
+    long max_steps;           /* stop (with a checkpoint) after this many
+                                 steps in total; 0 = no limit (tests) */
+} stdbp_trainer_opts;
+
+/* Collective on comm: load data, build and initialise the network (the
+ * same weights on every rank), create the optimiser, resume if asked. */
+stdbp_status stdbp_trainer_create(MPI_Comm comm, const stdbp_config *cfg,
+                                  const stdbp_trainer_opts *opts, stdbp_trainer **out,
+                                  stdbp_err *err) STDBP_WUR;
+/* Collective on comm: train to the configured number of epochs (or until
+ * a stop signal: then *preempted = 1 after the checkpoint). */
+stdbp_status stdbp_trainer_run(stdbp_trainer *tr, int *preempted, stdbp_err *err) STDBP_WUR;
+/* Not collective. */
+void stdbp_trainer_destroy(stdbp_trainer **tr);
+stdbp_net *stdbp_trainer_net(stdbp_trainer *tr);
+const stdbp_dataset *stdbp_trainer_test_set(const stdbp_trainer *tr);
+
+/* Result of an evaluation over a set of samples. */
+typedef struct stdbp_eval_result {
+    double loss;     /* mean loss */
+    double accuracy; /* fraction correct */
+    uint64_t n;      /* samples */
+} stdbp_eval_result;
+
+/* Collective on comm: evaluate samples idx[0..n) (or 0..n-1 when idx is
+ * NULL) of ds, each rank taking a contiguous slice; the sums are exact
+ * integers, so the result is the same for any number of ranks. */
+stdbp_status stdbp_evaluate(MPI_Comm comm, const stdbp_net *net, stdbp_ws *ws,
+                            const stdbp_dataset *ds, const size_t *idx, size_t n,
+                            const stdbp_encoding *enc, const stdbp_loss_params *loss,
+                            double *times_buf, stdbp_eval_result *out, stdbp_err *err) STDBP_WUR;
+
+/* Signals: SIGTERM and SIGUSR1 set a flag that the loop polls once per
+ * step (the flag is combined across ranks in the step's reduction, so all
+ * ranks stop at the same step). Not collective. */
+void stdbp_signals_install(void);
+int stdbp_signal_pending(void);
+
+#endif

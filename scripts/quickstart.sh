@@ -1,0 +1,24 @@
+#!/bin/sh
+# Set up everything and run the main job, from a fresh checkout:
+#   bash scripts/quickstart.sh
+# Installs the Debian packages (as root), fetches MNIST into data/, builds
+# in build/, trains the default MNIST network (configs/mnist_mlp.yaml) on
+# 2 MPI ranks and ends with the accelerator report. Extra arguments go to
+# stdbp_train (e.g. --set train.epochs=1). NP overrides the rank count.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$top/build}
+np=${NP:-2}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export STDBP_DATA=${STDBP_DATA:-$top/data}
+
+sh "$top/scripts/install-deps.sh"
+sh "$top/scripts/fetch-data.sh" mnist
+[ -x "$top/configure" ] || (cd "$top" && ./autogen.sh)
+mkdir -p "$build"
+cd "$build"
+[ -f Makefile ] || "$top/configure"
+make -j"$(nproc)"
+cd "$top"
+exec mpirun -np "$np" --oversubscribe --bind-to none \
+  "$build/src/cli/stdbp_train" configs/mnist_mlp.yaml "$@"

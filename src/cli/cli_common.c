@@ -1,0 +1,78 @@
+/* Helpers shared by the stdbp_* programs; see cli_common.h. */
+#include "cli/cli_common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stdbp/dist.h"
+
+stdbp_status stdbp_cli_bcast_string(MPI_Comm comm, int root, char **s, stdbp_err *err)
+{
+    int rank;
+    unsigned long long len = 0;
+    MPI_Comm_rank(comm, &rank);
+    if (rank == root && !*s)
+        *s = calloc(1, 1); /* NULL travels as "" */
+    if (rank == root)
+        len = *s ? strlen(*s) : 0;
+    MPI_Bcast(&len, 1, MPI_UNSIGNED_LONG_LONG, root, comm); /* collective */
+    if (rank != root) {
+        free(*s);
+        *s = malloc(len + 1);
+    }
+    int ok = *s != NULL, all;
+    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_LAND, comm); /* collective */
+    if (!all)
+        return stdbp_err_set(err, STDBP_ENOMEM, "out of memory for a %llu-byte string", len);
+    MPI_Bcast(*s, (int)len, MPI_CHAR, root, comm); /* collective */
+    (*s)[len] = '\0';
+    return STDBP_OK;
+}
+
+stdbp_status stdbp_cli_load_config(MPI_Comm comm, const char *path, const char *yaml_text,
+                                   char **sets, int n_sets, stdbp_config *cfg,
+                                   char **yaml_out, stdbp_err *err)
+{
+    int rank;
+    stdbp_status st = STDBP_OK;
+    size_t len = 0;
+    char *yaml = NULL;
+    MPI_Comm_rank(comm, &rank);
+    if (rank == 0) {
+        if (path)
+            st = stdbp_config_load(path, cfg, err);
+        else
+            st = stdbp_config_load_string(yaml_text, strlen(yaml_text), "(checkpoint config)",
+                                          cfg, err);
+        for (int k = 0; k < n_sets && st == STDBP_OK; k++)
+            st = stdbp_config_set(cfg, sets[k], err);
+        if (st == STDBP_OK)
+            st = stdbp_config_validate(cfg, err);
+        if (st == STDBP_OK)
+            st = stdbp_config_emit(cfg, &yaml, &len, err);
+    }
+    if ((st = stdbp_dist_agree(comm, st, err)) != STDBP_OK) { /* collective */
+        free(yaml);
+        return st;
+    }
+    if ((st = stdbp_config_bcast(cfg, 0, comm, err)) != STDBP_OK) /* collective */
+        return st;
+    if ((st = stdbp_cli_bcast_string(comm, 0, &yaml, err)) != STDBP_OK) /* collective */
+        return st;
+    *yaml_out = yaml;
+    return STDBP_OK;
+}
+
+int stdbp_cli_fail(MPI_Comm comm, const char *prog, const stdbp_err *err)
+{
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    if (rank == 0) {
+        fprintf(stderr, "%s: error: %s\n", prog,
+                err && err->msg[0] ? err->msg : stdbp_status_name(err ? err->code : STDBP_EINVAL));
+        fflush(stderr);
+    }
+    MPI_Finalize();
+    return 1;
+}

@@ -1,0 +1,27 @@
+/* Shared by the stdbp_* programs: config loading on rank 0 with a
+ * broadcast, and one way to report a fatal error. */
+#ifndef STDBP_CLI_COMMON_H
+#define STDBP_CLI_COMMON_H
+
+#include <mpi.h>
+
+#include "stdbp/config.h"
+#include "stdbp/error.h"
+
+/* Collective on comm: rank 0 loads path (or the YAML text yaml_text when
+ * path is NULL), applies the n_sets "key.path=value" overrides and
+ * validates; every rank then receives the config and, in *yaml_out
+ * (malloc'd), the effective config text. A failure on rank 0 is returned
+ * on every rank. */
+stdbp_status stdbp_cli_load_config(MPI_Comm comm, const char *path, const char *yaml_text,
+                                   char **sets, int n_sets, stdbp_config *cfg,
+                                   char **yaml_out, stdbp_err *err);
+
+/* Rank 0 prints "PROG: error: MSG" on stderr; every rank finalises MPI.
+ * Returns the exit status to use (1). Call on every rank. */
+int stdbp_cli_fail(MPI_Comm comm, const char *prog, const stdbp_err *err);
+
+/* Collective: broadcast a malloc'd string from root (NULL arrives as ""). */
+stdbp_status stdbp_cli_bcast_string(MPI_Comm comm, int root, char **s, stdbp_err *err);
+
+#endif

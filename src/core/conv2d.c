@@ -1,0 +1,184 @@
+/* 2-D convolution, W[c_in][k_y][k_x][c_out], zero (silent) padding.
+ *
+ * The layer's fired inputs are sorted once; walking them in time order,
+ * each is appended to the event list of every output position whose
+ * receptive field holds it, so each position's list comes out sorted with
+ * no per-position sort. The kernel then runs each position over all
+ * c_out channels at once. */
+#include <string.h>
+
+#include "core/grad_fixed.h"
+#include "core/layer.h"
+#include "core/relpsp.h"
+#include "core/sort.h"
+
+typedef struct conv_scr {
+    uint32_t *idx; /* fired inputs, sorted */
+    void *sort;
+    uint32_t *cnt;                  /* events per output position */
+    double *ev_t;                   /* per position, cap slots: time */
+    uint32_t *ev_row, *ev_in;       /* weight row (c, ky, kx); input index */
+    double *acc, *t_pos;            /* kernel scratch, c_out each */
+    double *nc, *s;                 /* per position x c_out */
+    double *g, *te, *g_nc, *dl_pos; /* backward, c_out each */
+    double *dt_ev;                  /* cap */
+    double *dw;                     /* the sample's dL/dw, param_count */
+} conv_scr;
+
+static size_t conv_layout(const stdbp_layer_info *L, unsigned char *base, conv_scr *d)
+{
+    const size_t n = stdbp_shape_size(L->in), m = (size_t)L->out.c;
+    const size_t P = (size_t)L->out.h * L->out.w, cap = (size_t)L->fan_in;
+    size_t off = 0;
+    d->idx = stdbp_carve(base, &off, n * sizeof *d->idx);
+    d->sort = stdbp_carve(base, &off, stdbp_sort_scratch_size(n));
+    d->cnt = stdbp_carve(base, &off, P * sizeof *d->cnt);
+    d->ev_t = stdbp_carve(base, &off, P * cap * sizeof *d->ev_t);
+    d->ev_row = stdbp_carve(base, &off, P * cap * sizeof *d->ev_row);
+    d->ev_in = stdbp_carve(base, &off, P * cap * sizeof *d->ev_in);
+    d->acc = stdbp_carve(base, &off, m * sizeof(double));
+    d->t_pos = stdbp_carve(base, &off, m * sizeof(double));
+    d->nc = stdbp_carve(base, &off, P * m * sizeof(double));
+    d->s = stdbp_carve(base, &off, P * m * sizeof(double));
+    d->g = stdbp_carve(base, &off, m * sizeof(double));
+    d->te = stdbp_carve(base, &off, m * sizeof(double));
+    d->g_nc = stdbp_carve(base, &off, m * sizeof(double));
+    d->dl_pos = stdbp_carve(base, &off, m * sizeof(double));
+    d->dt_ev = stdbp_carve(base, &off, cap * sizeof(double));
+    d->dw = stdbp_carve(base, &off, L->param_count * sizeof(double));
+    return off;
+}
+
+static stdbp_status conv_setup(const stdbp_layer_spec *spec, stdbp_layer_info *info, stdbp_err *err)
+{
+    int oh, ow;
+    if (spec->out <= 0)
+        return stdbp_err_set(err, STDBP_EINVAL, "conv2d needs out > 0 channels (got %d)",
+                             spec->out);
+    stdbp_status st = stdbp_window_setup(spec, 1, info, &oh, &ow, err);
+    if (st != STDBP_OK)
+        return st;
+    const size_t fan = (size_t)info->in.c * spec->kernel * spec->kernel;
+    const size_t P = (size_t)oh * ow;
+    if (fan > STDBP_LAYER_MAX_SIZE / (size_t)spec->out || fan > STDBP_LAYER_MAX_SIZE / P ||
+        (size_t)spec->out > STDBP_LAYER_MAX_SIZE / P)
+        return stdbp_err_set(err, STDBP_EINVAL, "conv2d(%d,k%d) on %dx%dx%d is too large",
+                             spec->out, spec->kernel, info->in.c, info->in.h, info->in.w);
+    info->out = (stdbp_shape){spec->out, oh, ow};
+    info->fan_in = (int)fan;
+    info->param_count = fan * (size_t)spec->out;
+    return STDBP_OK;
+}
+
+static size_t conv_scratch_size(const stdbp_layer_info *info)
+{
+    conv_scr d;
+    return conv_layout(info, NULL, &d);
+}
+
+/* Append the sorted fired inputs to the lists of the positions that see
+ * them. Returns the number of (input, position) pairs. */
+static uint64_t conv_gather(const stdbp_layer_info *L, const double *in, size_t n_fired,
+                            const conv_scr *d)
+{
+    const int k = L->kernel, st = L->stride, pad = L->padding;
+    const int H = L->in.h, W = L->in.w, OH = L->out.h, OW = L->out.w;
+    const size_t cap = (size_t)L->fan_in;
+    uint64_t pairs = 0;
+    memset(d->cnt, 0, (size_t)OH * OW * sizeof *d->cnt);
+    for (size_t q = 0; q < n_fired; q++) {
+        const uint32_t i = d->idx[q];
+        const int c = (int)(i / ((uint32_t)H * W)), r = (int)(i % ((uint32_t)H * W));
+        const int iy = r / W, ix = r % W;
+        const double t = in[i];
+        /* outputs oy with 0 <= iy + pad - oy * st < k */
+        const int ay = iy + pad - k + 1, ax = ix + pad - k + 1;
+        const int oy0 = ay <= 0 ? 0 : (ay + st - 1) / st, ox0 = ax <= 0 ? 0 : (ax + st - 1) / st;
+        const int oy1 = (iy + pad) / st < OH - 1 ? (iy + pad) / st : OH - 1;
+        const int ox1 = (ix + pad) / st < OW - 1 ? (ix + pad) / st : OW - 1;
+        for (int oy = oy0; oy <= oy1; oy++) {
+            const int ky = iy + pad - oy * st;
+            for (int ox = ox0; ox <= ox1; ox++) {
+                const int kx = ix + pad - ox * st;
+                const size_t pos = (size_t)oy * OW + ox;
+                const size_t slot = pos * cap + d->cnt[pos]++;
+                d->ev_t[slot] = t;
+                d->ev_row[slot] = (uint32_t)((c * k + ky) * k + kx);
+                d->ev_in[slot] = i;
+                pairs++;
+            }
+        }
+    }
+    return pairs;
+}
+
+static uint64_t conv_forward(const stdbp_layer_run *run, const double *in, double *out)
+{
+    const stdbp_layer_info *L = run->info;
+    const size_t m = (size_t)L->out.c, P = (size_t)L->out.h * L->out.w;
+    const size_t cap = (size_t)L->fan_in;
+    conv_scr d;
+    conv_layout(L, run->scratch, &d);
+    const size_t n = stdbp_sort_fired(in, stdbp_shape_size(L->in), d.idx, d.sort);
+    const uint64_t pairs = conv_gather(L, in, n, &d);
+    for (size_t pos = 0; pos < P; pos++) {
+        const stdbp_events ev = {d.cnt[pos], d.ev_t + pos * cap, d.ev_row + pos * cap};
+        stdbp_relpsp_forward(&ev, run->w, m, run->neuron->theta, run->neuron->t_max, d.acc, d.t_pos,
+                             d.nc + pos * m, d.s + pos * m);
+        for (size_t co = 0; co < m; co++)
+            out[co * P + pos] = d.t_pos[co];
+    }
+    return pairs * m;
+}
+
+static int conv_backward(const stdbp_layer_run *run, const double *out, const double *dl_dout,
+                         double *dl_din, int64_t *grad, int surrogate)
+{
+    const stdbp_layer_info *L = run->info;
+    const size_t m = (size_t)L->out.c, P = (size_t)L->out.h * L->out.w;
+    const size_t cap = (size_t)L->fan_in;
+    conv_scr d;
+    int bad = 0;
+    double chk = 0.0;
+    conv_layout(L, run->scratch, &d);
+    stdbp_relpsp_grad gr = {d.g, d.te, d.g_nc, 0.0, 0.0};
+    memset(d.dw, 0, L->param_count * sizeof *d.dw);
+    for (size_t pos = 0; pos < P; pos++) {
+        int any = 0;
+        for (size_t co = 0; co < m; co++) {
+            d.dl_pos[co] = dl_dout[co * P + pos];
+            d.t_pos[co] = out[co * P + pos];
+            any |= d.dl_pos[co] != 0.0;
+        }
+        if (!any)
+            continue;
+        const stdbp_events ev = {d.cnt[pos], d.ev_t + pos * cap, d.ev_row + pos * cap};
+        const size_t n =
+            stdbp_relpsp_grad_prepare(&ev, run->w, m, d.t_pos, d.nc + pos * m, d.s + pos * m,
+                                      d.dl_pos, surrogate, run->neuron, d.acc, &gr, &bad);
+        stdbp_relpsp_backward_acc(&ev, n, run->w, m, &gr, d.dw, d.dt_ev);
+        const uint32_t *ev_in = d.ev_in + pos * cap;
+        for (size_t p = 0; p < n; p++) {
+            chk += d.dt_ev[p] * 0.0;
+            if (dl_din)
+                dl_din[ev_in[p]] += d.dt_ev[p];
+        }
+    }
+    /* Summed over positions in double, rounded once per weight. */
+    bad |= stdbp_fixed_add_row(grad, d.dw, L->param_count);
+    return bad || !(chk == 0.0);
+}
+
+static void conv_causal(const stdbp_layer_run *run, double *out)
+{
+    const stdbp_layer_info *L = run->info;
+    const size_t m = (size_t)L->out.c, P = (size_t)L->out.h * L->out.w;
+    conv_scr d;
+    conv_layout(L, run->scratch, &d);
+    for (size_t pos = 0; pos < P; pos++)
+        for (size_t co = 0; co < m; co++)
+            out[co * P + pos] = d.nc[pos * m + co];
+}
+
+const stdbp_layer_ops stdbp_conv2d_ops = {"conv2d",     conv_setup,    conv_scratch_size,
+                                          conv_forward, conv_backward, conv_causal};

@@ -1,0 +1,47 @@
+/* Fixed-point gradients; see include/stdbp/net.h and grad_fixed.h. */
+#include "core/grad_fixed.h"
+
+#include <math.h>
+
+#if STDBP_GRAD_FRAC_BITS != 32
+#error "grad_fixed.h assumes STDBP_GRAD_FRAC_BITS == 32"
+#endif
+
+int64_t stdbp_grad_to_fixed(double g)
+{
+    return stdbp_fixed_unbias(stdbp_fixed_biased(g));
+}
+
+double stdbp_grad_from_fixed(int64_t q)
+{
+    return (double)q / STDBP_FIXED_SCALE;
+}
+
+/* Two passes over the row so that each is a plain vector loop at -O2 (in
+ * one loop gcc threads the clamp's constants into branches). Blocks of 4
+ * with a scalar tail: the very-cheap cost model of -O2 only vectorises
+ * loops whose trip count is a known multiple of the vector length. */
+int stdbp_fixed_add_row(int64_t *restrict acc, double *restrict d, size_t m)
+{
+    double chk[4] = {0, 0, 0, 0};
+    size_t j = 0;
+    for (; j + 4 <= m; j += 4)
+        for (size_t k = 0; k < 4; k++) {
+            double x = d[j + k];
+            chk[k] += x * 0.0; /* NaN iff x is NaN or +-Inf */
+            d[j + k] = stdbp_fixed_biased(x);
+        }
+    for (; j < m; j++) {
+        double x = d[j];
+        chk[0] += x * 0.0;
+        d[j] = stdbp_fixed_biased(x);
+    }
+    for (j = 0; j + 4 <= m; j += 4)
+        for (size_t k = 0; k < 4; k++) {
+            uint64_t s = (uint64_t)acc[j + k] + (uint64_t)stdbp_fixed_unbias(d[j + k]);
+            acc[j + k] = (int64_t)s;
+        }
+    for (; j < m; j++)
+        acc[j] = (int64_t)((uint64_t)acc[j] + (uint64_t)stdbp_fixed_unbias(d[j]));
+    return !(chk[0] + chk[1] + chk[2] + chk[3] == 0.0);
+}

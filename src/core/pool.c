@@ -1,0 +1,82 @@
+/* Spike pooling: each output is the earliest spike in its window (the max
+ * of -t). The gradient goes to that input; ties go to the first in window
+ * order (row-major), which is the one the forward keeps. */
+#include <math.h>
+
+#include "core/layer.h"
+
+static stdbp_status pool_setup(const stdbp_layer_spec *spec, stdbp_layer_info *info, stdbp_err *err)
+{
+    int oh, ow;
+    stdbp_status st = stdbp_window_setup(spec, spec->kernel, info, &oh, &ow, err);
+    if (st != STDBP_OK)
+        return st;
+    info->out = (stdbp_shape){info->in.c, oh, ow};
+    return STDBP_OK;
+}
+
+static size_t pool_scratch_size(const stdbp_layer_info *info)
+{
+    return stdbp_shape_size(info->out) * sizeof(int32_t);
+}
+
+static uint64_t pool_forward(const stdbp_layer_run *run, const double *in, double *out)
+{
+    const stdbp_layer_info *L = run->info;
+    const int k = L->kernel, st = L->stride, pad = L->padding;
+    const int H = L->in.h, W = L->in.w, OH = L->out.h, OW = L->out.w;
+    int32_t *arg = run->scratch;
+    for (int c = 0; c < L->in.c; c++) {
+        const double *ic = in + (size_t)c * H * W;
+        for (int oy = 0; oy < OH; oy++)
+            for (int ox = 0; ox < OW; ox++) {
+                double best = INFINITY;
+                int32_t a = -1;
+                for (int ky = 0; ky < k; ky++) {
+                    const int iy = oy * st - pad + ky;
+                    if (iy < 0 || iy >= H)
+                        continue;
+                    for (int kx = 0; kx < k; kx++) {
+                        const int ix = ox * st - pad + kx;
+                        if (ix < 0 || ix >= W)
+                            continue;
+                        const double v = ic[iy * W + ix];
+                        if (v < best && v > -INFINITY) { /* ties keep the first */
+                            best = v;
+                            a = (int32_t)((size_t)c * H * W + (size_t)iy * W + ix);
+                        }
+                    }
+                }
+                const size_t o = ((size_t)c * OH + oy) * OW + ox;
+                out[o] = a >= 0 ? best : INFINITY;
+                arg[o] = a;
+            }
+    }
+    return 0;
+}
+
+static int pool_backward(const stdbp_layer_run *run, const double *out, const double *dl_dout,
+                         double *dl_din, int64_t *grad, int surrogate)
+{
+    const int32_t *arg = run->scratch;
+    const size_t n = stdbp_shape_size(run->info->out);
+    (void)out;
+    (void)grad;
+    (void)surrogate; /* a silent pool output has no input to push */
+    if (dl_din)
+        for (size_t o = 0; o < n; o++)
+            if (arg[o] >= 0)
+                dl_din[arg[o]] += dl_dout[o];
+    return 0;
+}
+
+static void pool_causal(const stdbp_layer_run *run, double *out)
+{
+    const int32_t *arg = run->scratch;
+    const size_t n = stdbp_shape_size(run->info->out);
+    for (size_t o = 0; o < n; o++)
+        out[o] = arg[o];
+}
+
+const stdbp_layer_ops stdbp_pool_ops = {"pool",       pool_setup,    pool_scratch_size,
+                                        pool_forward, pool_backward, pool_causal};

@@ -1,0 +1,27 @@
+/* The dataset object: freeing it and reading one pixel; see
+ * include/stdbp/data.h. Kept apart from the loaders (no HDF5 here), so
+ * that the IDX fuzz build needs only idx.c, this file and error.c. */
+#include "stdbp/data.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void stdbp_dataset_free(stdbp_dataset *ds)
+{
+    if (!ds)
+        return;
+    free(ds->u8);
+    free(ds->f32);
+    free(ds->labels);
+    memset(ds, 0, sizeof *ds);
+}
+
+double stdbp_dataset_pixel(const stdbp_dataset *ds, size_t i, size_t k)
+{
+    size_t at = i * ds->dim + k;
+    if (ds->u8)
+        return ds->u8[at] / 255.0;
+    if (ds->f32)
+        return ds->f32[at];
+    return 0.0;
+}

@@ -1,0 +1,322 @@
+/* stdbp_hw_deploy: quantise, map, simulate and report, for each bit
+ * width. Rank 0 only; nothing here is collective. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "hw/hw_report.h"
+
+void hw_bits_run_free(hw_bits_run *r)
+{
+    free(r->latency);
+    free(r->energy);
+    free(r->decision);
+    free(r->label);
+    free(r->layers);
+    free(r->core_info);
+    free(r->core);
+    r->latency = r->energy = NULL;
+    r->decision = r->label = NULL;
+    r->layers = NULL;
+    r->core_info = NULL;
+    r->core = NULL;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void add_counts(stdbp_hw_counts *a, const stdbp_hw_counts *b)
+{
+    a->synapse += b->synapse;
+    a->mem_read += b->mem_read;
+    a->neuron += b->neuron;
+    a->fire += b->fire;
+    a->send += b->send;
+    a->receive += b->receive;
+    a->hops += b->hops;
+    a->input_spikes += b->input_spikes;
+}
+
+/* Simulate n images at one bit width into r. EFIT (the model does not fit
+ * this width) is returned to the caller, which records it and goes on. */
+static stdbp_status run_bits(const stdbp_net *net, const stdbp_dataset *test,
+                             const stdbp_encoding *enc, int64_t T, const stdbp_hw_profile *prof,
+                             size_t n, FILE *log, hw_bits_run *r, stdbp_err *err)
+{
+    stdbp_quant_params qp = stdbp_quant_defaults();
+    stdbp_qnet *q = NULL;
+    stdbp_qws *qws = NULL;
+    stdbp_hw_map *m = NULL;
+    stdbp_hw_sim *sim = NULL;
+    double *times = NULL;
+    int64_t *steps = NULL;
+    stdbp_status st;
+
+    qp.bits = r->bits;
+    qp.time_steps = T;
+    qp.t_max = enc->t_max;
+    if ((st = stdbp_qnet_create(net, &qp, &q, err)))
+        goto done;
+    r->window = q->params.window;
+    r->dt = q->dt;
+    if ((st = stdbp_hw_map_create(q, prof, &m, err)))
+        goto done;
+    if ((st = stdbp_hw_sim_create(q, m, prof, &sim, err)) || (st = stdbp_qws_create(q, &qws, err)))
+        goto done;
+    r->cores_used = m->n_cores;
+    r->n_layers = q->n_layers;
+    r->layers = calloc(q->n_layers, sizeof *r->layers);
+    r->core_info = calloc((size_t)m->n_cores + 1, sizeof *r->core_info);
+    r->core = calloc((size_t)m->n_cores + 1, sizeof *r->core);
+    r->latency = malloc((n ? n : 1) * sizeof *r->latency);
+    r->energy = malloc((n ? n : 1) * sizeof *r->energy);
+    r->decision = malloc((n ? n : 1) * sizeof *r->decision);
+    r->label = malloc((n ? n : 1) * sizeof *r->label);
+    times = malloc((test->dim ? test->dim : 1) * sizeof *times);
+    steps = malloc((test->dim ? test->dim : 1) * sizeof *steps);
+    if (!r->layers || !r->core_info || !r->core || !r->latency || !r->energy || !r->decision ||
+        !r->label || !times || !steps) {
+        st = stdbp_err_set(err, STDBP_ENOMEM, "deploy: out of memory");
+        goto done;
+    }
+
+    double t0 = now(), last_note = t0;
+    r->min_latency = INFINITY;
+    r->max_latency = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        stdbp_hw_result res;
+        stdbp_encode(enc, test, i, times);
+        stdbp_qnet_quantise_input(q, times, steps);
+        stdbp_qnet_forward(q, qws, steps);
+        stdbp_hw_sim_run(sim, steps, &res);
+        int mismatch = 0;
+        for (size_t l = 0; l < q->n_layers && !mismatch; l++)
+            mismatch = memcmp(stdbp_qws_layer_steps(qws, l), stdbp_hw_sim_layer_steps(sim, l),
+                              q->layers[l].info.n_out * sizeof(int64_t)) != 0;
+        r->mismatches += (size_t)mismatch;
+        int label = test->labels ? test->labels[i] : -2;
+        r->hw_correct += res.decision == label;
+        r->undecided += res.decision < 0;
+        r->latency[i] = res.latency;
+        r->energy[i] = res.energy;
+        r->decision[i] = res.decision;
+        r->label[i] = label;
+        r->sum_latency += res.latency;
+        r->sum_busy += res.busy;
+        r->sum_energy += res.energy;
+        r->sum_dynamic += res.energy_dynamic;
+        r->sum_static += res.energy_static;
+        if (res.latency < r->min_latency)
+            r->min_latency = res.latency;
+        if (res.latency > r->max_latency)
+            r->max_latency = res.latency;
+        add_counts(&r->counts, &res.counts);
+        r->n++;
+        if (log && now() - last_note > 10.0) {
+            last_note = now();
+            fprintf(log, "hw: %d-bit: %zu/%zu images simulated (%.0f images/s)\n", r->bits, i + 1,
+                    n, (double)(i + 1) / (last_note - t0));
+            fflush(log);
+        }
+    }
+    if (log) {
+        double el = now() - t0;
+        fprintf(log, "hw: %d-bit: %zu images simulated in %.1f s (%.0f images/s)\n", r->bits, n, el,
+                el > 0 ? (double)n / el : 0.0);
+    }
+
+    /* per core, per layer, per kind of operation */
+    for (int c = 0; c < m->n_cores; c++) {
+        r->core_info[c] = m->cores[c];
+        r->core[c] = stdbp_hw_sim_core_stats(sim, c);
+    }
+    r->port = stdbp_hw_sim_port_stats(sim);
+    for (size_t l = 0; l < q->n_layers; l++) {
+        hw_layer_row *row = &r->layers[l];
+        row->info = q->layers[l].info;
+        row->first_core = m->layer_first_core[l];
+        row->n_cores = m->layer_n_cores[l];
+        for (int c = row->first_core; c < row->first_core + row->n_cores; c++) {
+            add_counts(&row->counts, &r->core[c].counts);
+            row->energy += r->core[c].energy;
+        }
+    }
+    {
+        const stdbp_hw_counts *k = &r->counts;
+        r->e_synapse = (double)k->synapse * prof->synapse.energy;
+        r->e_read = (double)k->mem_read *
+                    (prof->memory_read.energy + prof->memory_read_per_bit * (double)r->bits);
+        r->e_neuron = (double)k->neuron * prof->neuron.energy;
+        r->e_fire = (double)k->fire * prof->fire.energy;
+        r->e_send = (double)k->send * prof->send.energy;
+        r->e_receive = (double)k->receive * prof->receive.energy;
+        r->e_hops = r->sum_dynamic -
+                    (r->e_synapse + r->e_read + r->e_neuron + r->e_fire + r->e_send + r->e_receive);
+        if (fabs(r->e_hops) < 1e-9 * (r->sum_dynamic + 1e-30))
+            r->e_hops = 0.0; /* rounding */
+    }
+    r->simulated = 1;
+    st = STDBP_OK;
+done:
+    stdbp_hw_sim_destroy(&sim);
+    stdbp_hw_map_destroy(&m);
+    stdbp_qws_destroy(&qws);
+    stdbp_qnet_destroy(&q);
+    free(times);
+    free(steps);
+    return st;
+}
+
+static stdbp_status make_dir(const char *dir, stdbp_err *err)
+{
+    struct stat sb;
+    if (stat(dir, &sb) == 0) {
+        if (S_ISDIR(sb.st_mode))
+            return STDBP_OK;
+        return stdbp_err_set(err, STDBP_EIO, "deploy: %s exists and is not a directory", dir);
+    }
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return stdbp_err_set(err, STDBP_EIO, "deploy: cannot create directory %s: %s", dir,
+                             strerror(errno));
+    return STDBP_OK;
+}
+
+stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset *test,
+                             const stdbp_encoding *enc_in, const int *bits, size_t n_bits,
+                             int64_t time_steps, const char *profile_path, size_t n_samples,
+                             const char *out_dir, FILE *log, stdbp_hw_summary *summary,
+                             stdbp_err *err)
+{
+    stdbp_hw_profile prof;
+    stdbp_encoding enc = enc_in ? *enc_in : stdbp_encoding_defaults();
+    stdbp_quant_acc *acc = NULL;
+    hw_bits_run *runs = NULL;
+    stdbp_status st;
+    int64_t T = time_steps > 0 ? time_steps : 256;
+    char path[4096];
+
+    if (!net || !test || !bits || n_bits == 0 || !profile_path || !out_dir)
+        return stdbp_err_set(err, STDBP_EINVAL,
+                             "deploy: needs a network, a test set, at least one bit width, a "
+                             "profile and an output directory");
+    if (test->dim != stdbp_net_input_size(net))
+        return stdbp_err_set(err, STDBP_EINVAL,
+                             "deploy: %s has %zu values per sample, the network takes %zu",
+                             test->source, test->dim, stdbp_net_input_size(net));
+    for (size_t b = 0; b < n_bits; b++)
+        if (bits[b] < STDBP_QBITS_MIN || bits[b] > STDBP_QBITS_MAX)
+            return stdbp_err_set(err, STDBP_ERANGE,
+                                 "deploy: bits[%zu] = %d: bit widths must lie in [%d, %d]", b,
+                                 bits[b], STDBP_QBITS_MIN, STDBP_QBITS_MAX);
+    for (size_t b = 0; b < n_bits; b++)
+        for (size_t c = 0; c < b; c++)
+            if (bits[b] == bits[c])
+                return stdbp_err_set(err, STDBP_EINVAL, "deploy: bit width %d is listed twice",
+                                     bits[b]);
+    size_t n = (n_samples == 0 || n_samples > test->n) ? test->n : n_samples;
+    if ((st = stdbp_hw_profile_load(profile_path, &prof, err)))
+        return st;
+    if ((st = make_dir(out_dir, err)))
+        return st;
+
+    acc = calloc(n_bits, sizeof *acc);
+    runs = calloc(n_bits, sizeof *runs);
+    if (!acc || !runs) {
+        st = stdbp_err_set(err, STDBP_ENOMEM, "deploy: out of memory");
+        goto done;
+    }
+    if (log) {
+        fprintf(log, "hw: float vs quantised accuracy on %zu images of %s (T = %lld steps)\n", n,
+                test->source, (long long)T);
+        fflush(log);
+    }
+    if ((st = stdbp_quant_accuracy(net, test, &enc, bits, n_bits, T, n, acc, err)))
+        goto done;
+
+    int any = 0;
+    for (size_t b = 0; b < n_bits; b++) {
+        stdbp_err e2;
+        stdbp_err_clear(&e2);
+        runs[b].bits = bits[b];
+        runs[b].acc = acc[b];
+        st = run_bits(net, test, &enc, T, &prof, n, log, &runs[b], &e2);
+        if (st == STDBP_EFIT) {
+            snprintf(runs[b].note, sizeof runs[b].note, "%s", e2.msg);
+            hw_bits_run_free(&runs[b]);
+            runs[b].simulated = 0;
+            runs[b].n = 0;
+            if (log)
+                fprintf(log, "hw: %d-bit: not simulated: %s\n", bits[b], e2.msg);
+            continue;
+        }
+        if (st) {
+            if (err) {
+                *err = e2;
+                stdbp_err_prefix(err, "deploy (%d-bit): ", bits[b]);
+            }
+            goto done;
+        }
+        any = 1;
+    }
+    if (!any) {
+        st = stdbp_err_set(err, STDBP_EFIT, "deploy: no bit width fits profile %s: %s", prof.name,
+                           runs[0].note);
+        goto done;
+    }
+
+    hw_report rep;
+    rep.profile = &prof;
+    rep.time_steps = T;
+    rep.t_max = enc.t_max;
+    rep.n_samples = n;
+    rep.dataset = test->source;
+    rep.n_runs = n_bits;
+    rep.runs = runs;
+    if (log)
+        hw_report_print(&rep, log);
+    snprintf(path, sizeof path, "%s/report.json", out_dir);
+    if ((st = hw_report_json(&rep, path, err)))
+        goto done;
+    snprintf(path, sizeof path, "%s/report.h5", out_dir);
+    if ((st = hw_report_h5(&rep, path, err)))
+        goto done;
+    if (log) {
+        fprintf(log, "hw: report written to %s/report.json and %s/report.h5\n", out_dir, out_dir);
+        fflush(log);
+    }
+    if (summary)
+        for (size_t b = 0; b < n_bits; b++) {
+            const hw_bits_run *r = &runs[b];
+            stdbp_hw_summary *s = &summary[b];
+            memset(s, 0, sizeof *s);
+            s->bits = r->bits;
+            s->simulated = r->simulated;
+            s->n = r->acc.n;
+            s->float_accuracy = r->acc.n ? (double)r->acc.float_correct / r->acc.n : 0.0;
+            s->quant_accuracy = r->acc.n ? (double)r->acc.quant_correct / r->acc.n : 0.0;
+            if (!r->simulated || r->n == 0)
+                continue;
+            s->hw_accuracy = (double)r->hw_correct / r->n;
+            s->spike_mismatches = r->mismatches;
+            s->power_mw = r->sum_busy > 0 ? 1e3 * r->sum_energy / r->sum_busy : 0.0;
+            s->latency_ms = 1e3 * r->sum_latency / r->n;
+            s->energy_uj = 1e6 * r->sum_energy / r->n;
+            s->throughput = r->sum_busy > 0 ? r->n / r->sum_busy : 0.0;
+            s->cores_used = r->cores_used;
+        }
+    st = STDBP_OK;
+done:
+    if (runs)
+        for (size_t b = 0; b < n_bits; b++)
+            hw_bits_run_free(&runs[b]);
+    free(runs);
+    free(acc);
+    return st;
+}

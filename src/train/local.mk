@@ -1,0 +1,10 @@
+# src/train: the data-parallel training loop and evaluation.
+libstdbp_la_SOURCES += src/train/trainer.c src/train/trainer_impl.h src/train/evaluate.c \
+	src/train/signals.c
+stdbpinclude_HEADERS += include/stdbp/train.h include/stdbp/ckpt.h
+
+# Integration tests of stdbp_train (shell, TAP).
+check_PROGRAMS += tests/tools/gen_dataset
+tests_tools_gen_dataset_LDADD = $(STDBP_LIBS) $(HDF5_LIBS)
+TESTS += tests/integration/train_ranks.sh
+EXTRA_DIST += tests/integration/train_ranks.sh tests/tap/tap.sh

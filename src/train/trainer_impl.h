@@ -1,0 +1,40 @@
+/* The trainer's state (private to src/train). */
+#ifndef STDBP_TRAIN_TRAINER_IMPL_H
+#define STDBP_TRAIN_TRAINER_IMPL_H
+
+#include "io/progress.h"
+#include "stdbp/train.h"
+
+struct stdbp_trainer {
+    MPI_Comm comm;
+    int rank, size;
+    stdbp_config cfg;
+    stdbp_trainer_opts opts;
+    char *config_yaml;  /* effective config, stored in every checkpoint */
+    char *resumed_from; /* checkpoint path, or NULL */
+
+    stdbp_dataset train, test; /* held once per rank */
+    size_t *train_idx, n_train; /* training indices (after the split) */
+    size_t *val_idx, n_val;     /* held-out validation indices */
+    size_t n_test;
+    size_t *order;              /* this epoch's order of train_idx */
+
+    stdbp_net *net;
+    stdbp_ws *ws;
+    stdbp_optim *opt;
+    size_t n_params;
+    int64_t *acc;   /* fixed-point gradient, then the step statistics */
+    double *grad;   /* mean gradient of the step */
+    double *times;  /* one encoded input */
+    double *dl_dt;  /* dL/dt of the outputs */
+
+    stdbp_train_state state;
+    double lr;
+    int stop;       /* a rank saw SIGTERM/SIGUSR1 in the last step */
+    int64_t epoch_loss, epoch_correct, epoch_samples; /* this epoch, reduced */
+    double t_start, t_compute, t_reduce;
+    double last_test_acc;
+    stdbp_progress progress;
+};
+
+#endif
