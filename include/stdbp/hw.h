@@ -215,6 +215,9 @@ stdbp_status stdbp_hw_profile_load(const char *path, stdbp_hw_profile *p, stdbp_
 /* Same from text in memory (name stands for the file in messages). */
 stdbp_status stdbp_hw_profile_load_string(const char *yaml, size_t len, const char *name,
                                           stdbp_hw_profile *p, stdbp_err *err) STDBP_WUR;
+/* The default profile, configs/hw/default.yaml, as compiled into the
+ * library (what an empty deploy.hw means). */
+stdbp_status stdbp_hw_profile_load_default(stdbp_hw_profile *p, stdbp_err *err) STDBP_WUR;
 /* Range and consistency checks (also done by the loaders). */
 stdbp_status stdbp_hw_profile_validate(const stdbp_hw_profile *p, stdbp_err *err) STDBP_WUR;
 /* Synapses a core holds at the given weight width. Cannot fail. */
@@ -331,7 +334,9 @@ typedef struct stdbp_hw_summary {
  * quantised accuracy on the first n_samples of test (0: all), load the
  * profile, map and simulate those images, and write report.json and
  * report.h5 into out_dir (created if missing) and a table to log (may be
- * NULL). time_steps is T (0: 256); enc->t_max is what T maps to.
+ * NULL). profile_path NULL or "" means the built-in default profile
+ * (stdbp_hw_profile_load_default). time_steps is T (0: 256); enc->t_max
+ * is what T maps to. out_dir's parent must exist.
  * summary (may be NULL) receives n_bits entries. A width the profile
  * cannot hold (max_weight_bits, capacity) is reported and skipped; if no
  * width can be simulated the call fails with that reason (STDBP_EFIT).

@@ -1,14 +1,31 @@
 /* End-of-run deployment report; see deploy_phase.h. */
 #include "cli/deploy_phase.h"
 
+#include <stdio.h>
+
 #include "stdbp/dist.h"
+#include "stdbp/hw.h"
 
 stdbp_status stdbp_deploy_phase(MPI_Comm comm, const stdbp_config *cfg, const stdbp_net *net,
                                 const stdbp_dataset *test, stdbp_err *err)
 {
-    (void)cfg;
-    (void)net;
-    (void)test;
-    /* The accelerator model (src/hw) is not wired in yet. */
-    return stdbp_dist_agree(comm, STDBP_OK, err); /* collective */
+    int rank;
+    stdbp_status st = STDBP_OK;
+    MPI_Comm_rank(comm, &rank);
+    if (rank == 0) {
+        size_t n = cfg->deploy.samples > 0 ? (size_t)cfg->deploy.samples : test->n;
+        if (cfg->data.n_test > 0 && (size_t)cfg->data.n_test < n)
+            n = (size_t)cfg->data.n_test;
+        printf("deploy: quantising and simulating %zu test images on %s\n", n,
+               cfg->deploy.hw[0] ? cfg->deploy.hw : "the built-in default profile");
+        fflush(stdout);
+        st = stdbp_hw_deploy(net, test, &cfg->encoding, cfg->deploy.bits,
+                             (size_t)cfg->deploy.n_bits, cfg->deploy.time_steps, cfg->deploy.hw,
+                             n, cfg->run.out_dir, stdout, NULL, err);
+        if (st != STDBP_OK)
+            stdbp_err_prefix(err, "deploy: ");
+        fflush(stdout);
+    }
+    /* collective: the other ranks wait for rank 0's verdict */
+    return stdbp_dist_agree(comm, st, err);
 }

@@ -10,3 +10,7 @@ src_cli_stdbp_train_LDADD = libcli.la $(STDBP_LIBS)
 bin_PROGRAMS += src/cli/stdbp_eval
 src_cli_stdbp_eval_SOURCES = src/cli/stdbp_eval.c
 src_cli_stdbp_eval_LDADD = libcli.la $(STDBP_LIBS)
+
+bin_PROGRAMS += src/cli/stdbp_deploy
+src_cli_stdbp_deploy_SOURCES = src/cli/stdbp_deploy.c
+src_cli_stdbp_deploy_LDADD = libcli.la $(STDBP_LIBS)

@@ -358,11 +358,12 @@ int stdbp_relpsp_backward_fixed(const stdbp_events *ev, size_t n, const double *
     double chk = 0.0;
     if (n == 0)
         return 0;
-    /* |dW| <= g_max (|t_p| + te_max): when that is inside the fixed-point
-     * range, no term can need the clamp or be NaN/Inf, and the rows take
-     * the short path (same integers: the clamp would not act). */
+    /* |dW| <= g_max (|t_p| + te_max): when that is well inside the
+     * fixed-point range (half of it: the bound is itself rounded), no term
+     * can need the clamp or be NaN/Inf, and the rows take the short path
+     * (same integers: the clamp would not act). */
     const double tp_max = fmax(fabs(ev->t[0]), fabs(ev->t[n - 1]));
-    const int fast = gr->g_max * (tp_max + gr->te_max) <= STDBP_GRAD_FIXED_LIMIT;
+    const int fast = gr->g_max * (tp_max + gr->te_max) <= 0.5 * STDBP_GRAD_FIXED_LIMIT;
     for (size_t p = 0; p < n; p++) {
         const size_t off = (size_t)ev->row[p] * m;
         const double pd = (double)p, tp = ev->t[p];

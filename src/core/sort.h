@@ -11,8 +11,8 @@ size_t stdbp_sort_scratch_size(size_t n);
 
 /* Writes to idx the indices i < n with t[i] finite (fired; NaN and
  * +-INFINITY count as silent), sorted by t[i], ties in index order.
- * Returns their number. scratch: stdbp_sort_scratch_size(n) bytes, 8-byte
- * aligned. */
+ * Returns their number (-0.0 sorts just before +0.0; they are equal
+ * times). scratch: stdbp_sort_scratch_size(n) bytes, 8-byte aligned. */
 size_t stdbp_sort_fired(const double *t, size_t n, uint32_t *idx, void *scratch);
 
 #endif

@@ -202,7 +202,7 @@ stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset *test,
     int64_t T = time_steps > 0 ? time_steps : 256;
     char path[4096];
 
-    if (!net || !test || !bits || n_bits == 0 || !profile_path || !out_dir)
+    if (!net || !test || !bits || n_bits == 0 || !out_dir)
         return stdbp_err_set(err, STDBP_EINVAL,
                              "deploy: needs a network, a test set, at least one bit width, a "
                              "profile and an output directory");
@@ -221,7 +221,9 @@ stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset *test,
                 return stdbp_err_set(err, STDBP_EINVAL, "deploy: bit width %d is listed twice",
                                      bits[b]);
     size_t n = (n_samples == 0 || n_samples > test->n) ? test->n : n_samples;
-    if ((st = stdbp_hw_profile_load(profile_path, &prof, err)))
+    st = (profile_path && profile_path[0]) ? stdbp_hw_profile_load(profile_path, &prof, err)
+                                           : stdbp_hw_profile_load_default(&prof, err);
+    if (st)
         return st;
     if ((st = make_dir(out_dir, err)))
         return st;

@@ -42,6 +42,10 @@ struct stdbp_qws {
     size_t n_bucket;
 };
 
+/* configs/hw/default.yaml, compiled in (src/hw/profile_default.c is
+ * generated from it). */
+extern const char hw_default_profile_yaml[];
+
 /* Ceil of a / b for b > 0, any sign of a. */
 static inline int64_t hw_ceil_div(int64_t a, int64_t b)
 {

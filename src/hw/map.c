@@ -126,10 +126,10 @@ stdbp_status stdbp_hw_map_create(const stdbp_qnet *q, const stdbp_hw_profile *p,
                              "quantised to %d bits",
                              p->name, p->max_weight_bits, bits);
     if (p->synapses_per_core > 0)
-        snprintf(capdesc, sizeof capdesc, "%ld synapses per core", cap);
+        snprintf(capdesc, sizeof capdesc, "%ld synapses", cap);
     else
         snprintf(capdesc, sizeof capdesc,
-                 "%ld synapses per core: %ld bytes / (%d-bit weight + %d overhead bits)", cap,
+                 "%ld synapses (%ld bytes / (%d-bit weight + %d overhead bits))", cap,
                  p->synapse_bytes, bits, p->synapse_overhead_bits);
 
     m = calloc(1, sizeof *m);
@@ -187,7 +187,7 @@ stdbp_status stdbp_hw_map_create(const stdbp_qnet *q, const stdbp_hw_profile *p,
                                     q->layers[l].info.desc, k_layer[l]);
         st = stdbp_err_set(err, STDBP_EFIT,
                            "the model needs %zu cores, profile %s has %d: %zu short (cores per "
-                           "layer: %s; %d neurons and %s)",
+                           "layer: %s; a core holds %d neurons and %s)",
                            total, p->name, p->cores, total - (size_t)p->cores, detail,
                            p->neurons_per_core, capdesc);
         goto fail;

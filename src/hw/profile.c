@@ -364,6 +364,12 @@ stdbp_status stdbp_hw_profile_load(const char *path, stdbp_hw_profile *p, stdbp_
     return load(doc, path, p, err);
 }
 
+stdbp_status stdbp_hw_profile_load_default(stdbp_hw_profile *p, stdbp_err *err)
+{
+    return stdbp_hw_profile_load_string(hw_default_profile_yaml, strlen(hw_default_profile_yaml),
+                                        "default.yaml (built in)", p, err);
+}
+
 stdbp_status stdbp_hw_profile_load_string(const char *yaml, size_t len, const char *name,
                                           stdbp_hw_profile *p, stdbp_err *err)
 {

@@ -27,6 +27,11 @@ void stdbp_sha256_update_u64le(stdbp_sha256 *s, const uint64_t *v, size_t n);
 void stdbp_sha256_update_f64le(stdbp_sha256 *s, const double *v, size_t n);
 /* Finish: the 32-byte digest into out (s is then spent). */
 void stdbp_sha256_final(stdbp_sha256 *s, uint8_t out[STDBP_SHA256_LEN]);
+/* On x86-64 CPUs with the SHA extensions the compression uses them (same
+ * results, about 10x faster). mode 0 forces the portable code, mode > 0
+ * detects again, mode < 0 only asks; returns 1 if the extensions are in
+ * use. For tests and benchmarks; not thread-safe. */
+int stdbp_sha256_accelerated(int mode);
 /* 64 lowercase hex digits and a NUL into hex; returns hex. */
 char *stdbp_sha256_hex(const uint8_t d[STDBP_SHA256_LEN], char hex[STDBP_SHA256_HEX_LEN]);
 

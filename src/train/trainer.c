@@ -456,6 +456,12 @@ stdbp_status stdbp_trainer_run(stdbp_trainer *tr, int *preempted, stdbp_err *err
         st = end_of_epoch(tr, stdbp_now() - t_epoch, epoch_samples, err);
         if ((st = stdbp_dist_agree(tr->comm, st, err)) != STDBP_OK)
             return st;
+        if (cfg->spikes.samples > 0 && strcmp(cfg->spikes.when, "epoch") == 0) {
+            char moment[32];
+            snprintf(moment, sizeof moment, "epoch-%04llu", (unsigned long long)tr->state.epoch + 1);
+            if ((st = stdbp_trainer_log_spikes(tr, moment, err)) != STDBP_OK)
+                return st;
+        }
         tr->state.epoch++;
         tr->state.batch = 0;
         int limit = tr->opts.max_steps > 0 && tr->state.step >= (uint64_t)tr->opts.max_steps;
@@ -468,5 +474,7 @@ stdbp_status stdbp_trainer_run(stdbp_trainer *tr, int *preempted, stdbp_err *err
             since_ckpt = 0;
         }
     }
+    if (cfg->spikes.samples > 0 && strcmp(cfg->spikes.when, "end") == 0)
+        return stdbp_trainer_log_spikes(tr, "end", err);
     return STDBP_OK;
 }

@@ -37,4 +37,8 @@ struct stdbp_trainer {
     stdbp_progress progress;
 };
 
+/* Collective: record spikes of the first spikes.samples test images as
+ * moment (e.g. "epoch-0003", "end") in run_dir/spikes.h5. */
+stdbp_status stdbp_trainer_log_spikes(stdbp_trainer *tr, const char *moment, stdbp_err *err);
+
 #endif

@@ -49,6 +49,20 @@ static void shipped_profiles(void)
     ok(p.hop_x.energy == p.hop_y.energy, "'hop' sets both directions");
     is_double(0.0, p.memory_read.time, 0, "memory read pipelined: 0 cycles");
     is_double(0.15625e-12, p.memory_read_per_bit, 1e-20, "memory read 0.15625 pJ per bit");
+
+    /* the built-in default is the shipped file */
+    stdbp_hw_profile d;
+    if (stdbp_hw_profile_load_default(&d, &err))
+        bail("%s", err.msg);
+    contains(d.source, "built in", "the built-in default says so");
+    ok(strcmp(d.name, p.name) == 0 && d.mode == p.mode && d.cores == p.cores &&
+           d.neurons_per_core == p.neurons_per_core && d.synapse_bytes == p.synapse_bytes &&
+           d.mesh_width == p.mesh_width && d.clock_hz == p.clock_hz &&
+           d.synapse.energy == p.synapse.energy && d.neuron.energy == p.neuron.energy &&
+           d.neuron.time == p.neuron.time && d.send.energy == p.send.energy &&
+           d.hop_x.energy == p.hop_x.energy && d.barrier == p.barrier &&
+           d.memory_read_per_bit == p.memory_read_per_bit && d.static_power == p.static_power,
+       "the built-in default equals configs/hw/default.yaml");
 }
 
 static const char *base = "name: t\n"                               /* 1 */
@@ -150,7 +164,7 @@ static void errors(void)
 
 int main(void)
 {
-    plan(58);
+    plan(60);
     shipped_profiles();
     errors();
     return 0;

@@ -295,7 +295,7 @@ static void mapping(void)
     p.synapse_bytes = 5;
     is_int(STDBP_EFIT, stdbp_hw_map_create(q, &p, &m, &err), "a neuron larger than a core");
     contains(err.msg, "a neuron has 6 synapses", "names the neuron's synapses");
-    contains(err.msg, "5 synapses per core", "and the core's capacity");
+    contains(err.msg, "holds 5 synapses (5 bytes / (8-bit weight", "and the core's capacity");
     p.synapse_bytes = 1000;
     p.max_weight_bits = 4;
     is_int(STDBP_EFIT, stdbp_hw_map_create(q, &p, &m, &err), "8-bit weights on a 4-bit profile");

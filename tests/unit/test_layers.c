@@ -2,6 +2,7 @@
  * per-neuron closed form and a clock-driven simulation, pool against a
  * naive minimum, flatten, and the synaptic event counts. */
 #include "core/layer.h"
+#include "core/sort.h"
 #include "stdbp/neuron.h"
 #include "test_net_util.h"
 
@@ -190,9 +191,46 @@ static void test_flatten(void)
     stdbp_net_destroy(&net);
 }
 
+/* The private sort: random, clustered (long runs of equal upper key
+ * halves), few distinct values, silent and NaN entries. */
+static void test_sort(void)
+{
+    stdbp_rng r;
+    enum { N = 3000 };
+    static double t[N];
+    static uint32_t ix[N];
+    static uint64_t scratch[3 * N];
+    int bad = 0;
+    stdbp_rng_seed(&r, 24);
+    for (int c = 0; c < 200; c++) {
+        const size_t n = stdbp_rng_below(&r, N);
+        const int mode = c % 4;
+        size_t fired = 0;
+        for (size_t i = 0; i < n; i++) {
+            const double u = stdbp_rng_uniform(&r);
+            t[i] = mode == 0   ? u
+                   : mode == 1 ? 1.0 + 1e-9 * (double)stdbp_rng_below(&r, 1000)
+                   : mode == 2 ? (double)stdbp_rng_below(&r, 5)
+                               : (u < 0.3    ? INFINITY
+                                  : u < 0.35 ? NAN
+                                             : 10 * u - 3);
+            fired += isfinite(t[i]);
+        }
+        const size_t m = stdbp_sort_fired(t, n, ix, scratch);
+        bad += m != fired;
+        for (size_t i = 1; i < m; i++)
+            if (t[ix[i - 1]] > t[ix[i]] || (t[ix[i - 1]] == t[ix[i]] && ix[i - 1] > ix[i])) {
+                bad++;
+                break;
+            }
+    }
+    is_int(0, bad, "sort of fired times: ascending, stable, silent and NaN left out");
+}
+
 int main(void)
 {
-    plan(6);
+    plan(7);
+    test_sort();
     test_dense();
     test_conv();
     test_pool();

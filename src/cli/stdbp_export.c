@@ -1,0 +1,188 @@
+/* stdbp_export: a trained network, from a checkpoint, to other formats.
+ *   stdbp_export CHECKPOINT.h5|RUN_DIR --nir OUT.nir
+ * The network is rebuilt from the config stored in the checkpoint (as
+ * stdbp_eval does) and its weights are loaded and verified by
+ * stdbp_ckpt_read; no data set is needed. MPI program: one rank is enough
+ * (run it directly or with mpirun -np 1); with more, rank 0 writes. */
+#include <getopt.h>
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli_common.h"
+#include "io/h5util.h"
+#include "io/nir.h"
+#include "stdbp/ckpt.h"
+#include "stdbp/dist.h"
+#include "stdbp/stdbp.h"
+
+static const char usage[] =
+    "Usage: stdbp_export CHECKPOINT.h5|RUN_DIR --nir OUT.nir [OPTION]...\n"
+    "Export a trained network to NIR, the Neuromorphic Intermediate Representation\n"
+    "(an HDF5 file that Python's nir.read() loads, for other simulators and hardware).\n"
+    "The network is rebuilt from the config stored in the checkpoint; no data set is\n"
+    "needed. A RUN_DIR means its newest valid checkpoint.\n"
+    "\n"
+    "Each ReL-PSP layer becomes Affine (or Conv2d) -> I -> IF, pooling becomes\n"
+    "SumPool2d -> IF (the earliest-spike gate), flatten becomes Flatten; what NIR\n"
+    "cannot say (fire at most once, theta, t_max, the latency input code) is in the\n"
+    "graph's metadata. Mapping and caveats: docs/NIR.md.\n"
+    "\n"
+    "Options:\n"
+    "  --nir OUT.nir   write the NIR graph to OUT.nir (replaced if it exists)\n"
+    "  -q, --quiet     print nothing on success\n"
+    "  -h, --help      print this help and exit\n"
+    "  --version       print the version and exit\n"
+    "\n"
+    "Example:\n"
+    "  stdbp_export runs/mnist --nir mnist.nir\n"
+    "  python3 -c 'import nir; g = nir.read(\"mnist.nir\"); print(g.nodes.keys())'\n";
+
+/* Rank 0: the input shape (/model attribute input) and the digest of a
+ * checkpoint, for a config whose network.input is unset. */
+static stdbp_status ckpt_info(const char *path, stdbp_shape *shape, char *digest, size_t len,
+                              stdbp_err *err)
+{
+    stdbp_h5_quiet q;
+    stdbp_status st = STDBP_OK;
+    int32_t in[3] = {0, 0, 0};
+    hid_t file, model = H5I_INVALID_HID;
+    stdbp_h5_quiet_begin(&q);
+    file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0)
+        st = stdbp_err_set(err, STDBP_EIO, "checkpoint %s: cannot open", path);
+    else if ((model = H5Gopen2(file, "model", H5P_DEFAULT)) < 0 ||
+             stdbp_h5_attr_get_i32v(model, "input", in, 3) < 0 || in[0] <= 0 || in[1] <= 0 ||
+             in[2] <= 0)
+        st = stdbp_err_set(err, STDBP_EFORMAT,
+                           "checkpoint %s: no valid /model attribute input = [c, h, w]", path);
+    if (st == STDBP_OK && stdbp_h5_attr_get_str(file, "digest", digest, len) < 0)
+        digest[0] = '\0';
+    if (model >= 0)
+        H5Gclose(model);
+    if (file >= 0)
+        H5Fclose(file);
+    stdbp_h5_quiet_end(&q);
+    *shape = (stdbp_shape){in[0], in[1], in[2]};
+    return st;
+}
+
+/* Collective: a run directory becomes its newest valid checkpoint. */
+static stdbp_status resolve(MPI_Comm comm, const char *arg, char *path, size_t len, stdbp_err *err)
+{
+    struct stat sb;
+    int rank, is_dir = 0;
+    MPI_Comm_rank(comm, &rank);
+    if (rank == 0)
+        is_dir = stat(arg, &sb) == 0 && S_ISDIR(sb.st_mode);
+    MPI_Bcast(&is_dir, 1, MPI_INT, 0, comm);
+    if (!is_dir) {
+        snprintf(path, len, "%s", arg);
+        return STDBP_OK;
+    }
+    stdbp_status st = stdbp_ckpt_find_latest(comm, arg, path, len, err);
+    if (st == STDBP_OK && path[0] == '\0')
+        st = stdbp_err_set(err, STDBP_EIO, "%s: no valid checkpoint in %s/checkpoints", arg, arg);
+    return st;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"nir", required_argument, NULL, 'n'},
+                                             {"quiet", no_argument, NULL, 'q'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {"version", no_argument, NULL, 'V'},
+                                             {NULL, 0, NULL, 0}};
+    MPI_Comm comm = MPI_COMM_WORLD;
+    int rank, c, quiet = 0;
+    const char *out = NULL;
+    char *stored = NULL, *yaml = NULL, path[4096], digest[128] = "";
+    stdbp_err err;
+    stdbp_config cfg;
+    stdbp_net *net = NULL;
+    stdbp_train_state state;
+    stdbp_shape shape = {0, 0, 0};
+
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(comm, &rank);
+    stdbp_err_clear(&err);
+    opterr = rank == 0;
+    while ((c = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
+        if (c == 'n') {
+            out = optarg;
+        } else if (c == 'q') {
+            quiet = 1;
+        } else if (c == 'h' || c == 'V') {
+            if (rank == 0)
+                fputs(c == 'h' ? usage : "stdbp_export " STDBP_VERSION "\n", stdout);
+            MPI_Finalize();
+            return 0;
+        } else {
+            if (rank == 0)
+                fprintf(stderr, "Try 'stdbp_export --help'.\n");
+            MPI_Finalize();
+            return 2;
+        }
+    }
+    if (optind != argc - 1 || !out || !out[0]) {
+        if (rank == 0)
+            fprintf(stderr, "stdbp_export: %s\nTry 'stdbp_export --help'.\n",
+                    optind != argc - 1 ? "give exactly one CHECKPOINT.h5 or RUN_DIR"
+                                       : "say what to write: --nir OUT.nir");
+        MPI_Finalize();
+        return 2;
+    }
+
+    stdbp_status st = resolve(comm, argv[optind], path, sizeof path, &err);
+    /* Rank 0 reads the stored config; every rank gets the parsed result. */
+    if (st == STDBP_OK) {
+        st = rank == 0 ? stdbp_ckpt_read_config(path, &stored, &err) : STDBP_OK;
+        st = stdbp_dist_agree(comm, st, &err);
+    }
+    if (st == STDBP_OK)
+        st = stdbp_cli_load_config(comm, NULL, stored ? stored : "", NULL, 0, &cfg, &yaml, &err);
+    if (st == STDBP_OK) {
+        st = rank == 0 ? ckpt_info(path, &shape, digest, sizeof digest, &err) : STDBP_OK;
+        st = stdbp_dist_agree(comm, st, &err);
+        if (cfg.network.input.c > 0) /* set in the config: net_create checks the rest */
+            shape = cfg.network.input;
+    }
+    if (st == STDBP_OK) {
+        MPI_Bcast(&shape, 3, MPI_INT, 0, comm);
+        st = stdbp_net_create(shape, cfg.network.layers, cfg.network.n_layers,
+                              &cfg.network.neuron, &net, &err);
+        st = stdbp_dist_agree(comm, st, &err);
+    }
+    if (st == STDBP_OK)
+        st = stdbp_ckpt_read(comm, path, net, NULL, &state, NULL, &err);
+    if (st == STDBP_OK) {
+        if (rank == 0) {
+            const stdbp_nir_source src = {.checkpoint = path,
+                                          .digest = digest[0] ? digest : NULL,
+                                          .has_step = 1,
+                                          .step = state.step,
+                                          .config_yaml = yaml,
+                                          .encoding = &cfg.encoding};
+            st = stdbp_nir_write(out, net, &src, &err);
+        }
+        st = stdbp_dist_agree(comm, st, &err);
+    }
+    if (st == STDBP_OK && rank == 0 && !quiet) {
+        char buf[128];
+        printf("stdbp_export: wrote %s (NIR graph, %zu layers:", out, stdbp_net_num_layers(net));
+        for (size_t l = 0; l < stdbp_net_num_layers(net); l++) {
+            stdbp_layer_info L = stdbp_net_layer(net, l);
+            printf("%s %s", l ? "," : "", stdbp_layer_describe(&L, buf, sizeof buf));
+        }
+        printf(") from %s, step %llu\n", path, (unsigned long long)state.step);
+    }
+    stdbp_net_destroy(&net);
+    free(stored);
+    free(yaml);
+    if (st != STDBP_OK)
+        return stdbp_cli_fail(comm, "stdbp_export", &err);
+    MPI_Finalize();
+    return 0;
+}

@@ -1,0 +1,298 @@
+/* stdbp_sweep: hyperparameter sweeps over stdbp_train runs.
+ *   stdbp_sweep SWEEP.yaml --list | --count | --summary
+ *   mpirun -np P stdbp_sweep SWEEP.yaml --index K [--set k=v]... [--resume auto]
+ * Every rank runs this same program; rank 0 reads the sweep file. See
+ * --help, src/cli/sweep.h and docs/SLURM.md. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli_common.h"
+#include "cli/deploy_phase.h"
+#include "cli/sweep.h"
+#include "cli/sweep_summary.h"
+#include "stdbp/dist.h"
+#include "stdbp/stdbp.h"
+#include "stdbp/train.h"
+
+static const char usage[] =
+    "Usage: stdbp_sweep SWEEP.yaml --list | --count | --summary [--set KEY=VALUE]...\n"
+    "       mpirun -np P stdbp_sweep SWEEP.yaml [--index K] [OPTION]...\n"
+    "Expand a hyperparameter sweep over a base config and train one point of it.\n"
+    "\n"
+    "A sweep file (docs/SLURM.md, configs/sweep_example.yaml) names a base config\n"
+    "(`base:`, relative to the sweep file) and, under `params:`, per config key a\n"
+    "list of values (a grid: every combination) or a distribution\n"
+    "({dist: uniform|loguniform, low: A, high: B} or {dist: choice, values: [...]},\n"
+    "drawn `samples:` times, seeded by `seed:`). Points are numbered\n"
+    "K = s*G + g: sample s outer, then the grid with the first listed key varying\n"
+    "slowest. Point K trains in DIR/NAME/point-KKKK (`dir:` default runs, `name:`\n"
+    "default the file name), with its values applied like --set.\n"
+    "\n"
+    "Modes:\n"
+    "  --list              print every point: index, run directory, values\n"
+    "  --count             print the number of points (for sbatch --array=0-$((N-1)))\n"
+    "  --summary           collect each point's final metrics into\n"
+    "                      DIR/NAME/summary.csv and print it, best validation\n"
+    "                      accuracy first; unfinished points are listed as such\n"
+    "  --index K           train point K on all the ranks of this MPI job; without\n"
+    "                      --index, $SLURM_ARRAY_TASK_ID is used (SLURM job arrays)\n"
+    "Every mode first checks the sweep: each value against the config schema and\n"
+    "each point's whole config, so a typo fails before any training starts.\n"
+    "\n"
+    "Options:\n"
+    "  --set KEY.PATH=VALUE  override a config key in every point (repeatable)\n"
+    "  --resume auto|PATH    as stdbp_train: continue from the newest checkpoint\n"
+    "                        of the point's run directory (auto: fresh if none)\n"
+    "  --progress MODE       bar | log | auto (as stdbp_train)\n"
+    "  --no-deploy           skip the quantisation and accelerator report\n"
+    "  --quiet               no progress output\n"
+    "  --version             print the version and exit\n"
+    "  -h, --help            print this help and exit\n"
+    "\n"
+    "Each point's run directory also gets sweep_point.yaml (status: running, done,\n"
+    "preempted or failed). Signals as stdbp_train: SIGTERM or SIGUSR1 checkpoint\n"
+    "and exit 75; rerun with --resume auto.\n"
+    "\n"
+    "Exit status: 0 done, 1 error (message on stderr), 2 bad command line,\n"
+    "75 stopped by a signal after a checkpoint.\n";
+
+enum { MODE_RUN, MODE_LIST, MODE_COUNT, MODE_SUMMARY };
+
+typedef struct sweep_args {
+    const char *sweep;
+    char **sets;
+    int n_sets;
+    const char *resume;
+    long index; /* -1: from SLURM_ARRAY_TASK_ID */
+    int mode, progress, quiet, deploy;
+} sweep_args;
+
+static int parse_index(const char *s, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Same argv on every rank, so every rank reaches the same verdict. */
+static int parse_args(int argc, char **argv, sweep_args *a, int rank)
+{
+    static const struct option longopts[] = {
+        {"set", required_argument, NULL, 's'},   {"resume", required_argument, NULL, 'r'},
+        {"index", required_argument, NULL, 'i'}, {"list", no_argument, NULL, 'l'},
+        {"count", no_argument, NULL, 'c'},       {"summary", no_argument, NULL, 'S'},
+        {"progress", required_argument, NULL, 'p'}, {"no-deploy", no_argument, NULL, 'n'},
+        {"quiet", no_argument, NULL, 'q'},       {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
+    int c, modes = 0;
+    memset(a, 0, sizeof *a);
+    a->progress = -1;
+    a->deploy = 1;
+    a->index = -1;
+    a->sets = calloc((size_t)argc + 1, sizeof *a->sets);
+    opterr = rank == 0;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's': a->sets[a->n_sets++] = optarg; break;
+        case 'r': a->resume = optarg; break;
+        case 'i':
+            if (parse_index(optarg, &a->index)) {
+                if (rank == 0)
+                    fprintf(stderr, "stdbp_sweep: --index needs a point number >= 0, got '%s'\n",
+                            optarg);
+                return 2;
+            }
+            break;
+        case 'l': a->mode = MODE_LIST; modes++; break;
+        case 'c': a->mode = MODE_COUNT; modes++; break;
+        case 'S': a->mode = MODE_SUMMARY; modes++; break;
+        case 'p':
+            if (strcmp(optarg, "bar") == 0)
+                a->progress = 1;
+            else if (strcmp(optarg, "log") == 0)
+                a->progress = 0;
+            else if (strcmp(optarg, "auto") == 0)
+                a->progress = -1;
+            else {
+                if (rank == 0)
+                    fprintf(stderr, "stdbp_sweep: --progress takes bar, log or auto, not '%s'\n",
+                            optarg);
+                return 2;
+            }
+            break;
+        case 'n': a->deploy = 0; break;
+        case 'q': a->quiet = 1; break;
+        case 'V':
+            if (rank == 0)
+                printf("stdbp_sweep %s\n", STDBP_VERSION);
+            return -1;
+        case 'h':
+            if (rank == 0)
+                fputs(usage, stdout);
+            return -1;
+        default:
+            if (rank == 0)
+                fprintf(stderr, "Try 'stdbp_sweep --help'.\n");
+            return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        if (rank == 0)
+            fprintf(stderr, "stdbp_sweep: %s\nTry 'stdbp_sweep --help'.\n",
+                    optind >= argc ? "missing SWEEP.yaml" : "more than one SWEEP.yaml given");
+        return 2;
+    }
+    if (modes > 1 || (modes && a->index >= 0)) {
+        if (rank == 0)
+            fprintf(stderr, "stdbp_sweep: give one of --list, --count, --summary, --index\n");
+        return 2;
+    }
+    a->sweep = argv[optind];
+    if (a->mode == MODE_RUN && a->index < 0) {
+        const char *task = getenv("SLURM_ARRAY_TASK_ID");
+        if (!task || parse_index(task, &a->index)) {
+            if (rank == 0 && task)
+                fprintf(stderr, "stdbp_sweep: SLURM_ARRAY_TASK_ID='%s' is not a point number\n",
+                        task);
+            else if (rank == 0)
+                fprintf(stderr, "stdbp_sweep: which point? Give --index K, or run it as a SLURM "
+                                "array task (--list shows the points)\n");
+            return 2;
+        }
+    }
+    return 0;
+}
+
+static void print_list(const stdbp_sweep *sw, char *const *extra, size_t n_extra)
+{
+    size_t n = stdbp_sweep_count(sw);
+    printf("# sweep %s (%s): %zu points = %zu grid x %zu samples; base %s\n",
+           stdbp_sweep_name(sw), stdbp_sweep_source(sw), n, stdbp_sweep_grid_size(sw),
+           stdbp_sweep_samples(sw), stdbp_sweep_base(sw));
+    printf("# point\trun_dir\tparams\n");
+    for (size_t k = 0; k < n; k++) {
+        stdbp_sweep_point pt;
+        if (stdbp_sweep_point_get(sw, k, extra, n_extra, &pt, NULL) != STDBP_OK)
+            break; /* out of memory; the check just made every point */
+        printf("%zu\t%s\t", k, pt.run_dir);
+        for (size_t i = 0; i < pt.n_params; i++)
+            printf("%s%s", i ? " " : "", pt.params[i]);
+        putchar('\n');
+        stdbp_sweep_point_clear(&pt);
+    }
+}
+
+/* Rank 0: everything but training. *pt receives point K in MODE_RUN. */
+static stdbp_status prepare(const sweep_args *a, stdbp_sweep **sw, stdbp_sweep_point *pt,
+                            stdbp_err *err)
+{
+    char *const *extra = a->sets;
+    size_t n_extra = (size_t)a->n_sets;
+    stdbp_status st = stdbp_sweep_load(a->sweep, sw, err);
+    if (st == STDBP_OK)
+        st = stdbp_sweep_check(*sw, extra, n_extra, err);
+    if (st != STDBP_OK)
+        return st;
+    switch (a->mode) {
+    case MODE_LIST: print_list(*sw, extra, n_extra); break;
+    case MODE_COUNT: printf("%zu\n", stdbp_sweep_count(*sw)); break;
+    case MODE_SUMMARY: st = stdbp_sweep_summary(*sw, extra, n_extra, stdout, NULL, err); break;
+    case MODE_RUN:
+        if ((size_t)a->index >= stdbp_sweep_count(*sw))
+            return stdbp_err_set(err, STDBP_EINVAL,
+                                 "point %ld does not exist: %s has %zu points (0..%zu)", a->index,
+                                 a->sweep, stdbp_sweep_count(*sw), stdbp_sweep_count(*sw) - 1);
+        st = stdbp_sweep_point_get(*sw, (size_t)a->index, extra, n_extra, pt, err);
+        if (st == STDBP_OK)
+            st = stdbp_sweep_write_status(*sw, pt, "running", NULL, err);
+        if (st == STDBP_OK && !a->quiet) {
+            printf("stdbp_sweep: %s point %zu of %zu:", stdbp_sweep_name(*sw), pt->index,
+                   stdbp_sweep_count(*sw));
+            for (size_t i = 0; i < pt->n_params; i++)
+                printf(" %s", pt->params[i]);
+            printf(" -> %s\n", pt->run_dir);
+        }
+        break;
+    }
+    fflush(stdout);
+    return st;
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Comm comm = MPI_COMM_WORLD;
+    stdbp_err err;
+    sweep_args args;
+    stdbp_sweep *sw = NULL;
+    stdbp_sweep_point pt;
+    stdbp_config cfg;
+    stdbp_trainer *tr = NULL;
+    char *yaml = NULL;
+    int rank, preempted = 0;
+
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(comm, &rank);
+    stdbp_err_clear(&err);
+    memset(&pt, 0, sizeof pt);
+    int rc = parse_args(argc, argv, &args, rank);
+    if (rc != 0) {
+        free(args.sets);
+        MPI_Finalize();
+        return rc < 0 ? 0 : rc;
+    }
+    if (args.mode == MODE_RUN)
+        stdbp_signals_install(); /* before anything slow: no signal is lost */
+
+    stdbp_status st = rank == 0 ? prepare(&args, &sw, &pt, &err) : STDBP_OK;
+    st = stdbp_dist_agree(comm, st, &err); /* collective */
+    if (st != STDBP_OK || args.mode != MODE_RUN) {
+        stdbp_sweep_point_clear(&pt);
+        stdbp_sweep_free(&sw);
+        free(args.sets);
+        if (st != STDBP_OK)
+            return stdbp_cli_fail(comm, "stdbp_sweep", &err);
+        MPI_Finalize();
+        return 0;
+    }
+
+    /* Train point K like stdbp_train: rank 0 loads the base config with
+     * the point's overrides and broadcasts it (collective). */
+    st = stdbp_cli_load_config(comm, rank == 0 ? stdbp_sweep_base(sw) : NULL, "", pt.sets,
+                               rank == 0 ? (int)pt.n_sets : 0, &cfg, &yaml, &err);
+    if (st == STDBP_OK) {
+        stdbp_trainer_opts opts = {.resume = args.resume,
+                                   .config_yaml = yaml,
+                                   .quiet = args.quiet,
+                                   .progress_tty = args.progress,
+                                   .max_steps = 0};
+        st = stdbp_trainer_create(comm, &cfg, &opts, &tr, &err);
+    }
+    if (st == STDBP_OK)
+        st = stdbp_trainer_run(tr, &preempted, &err);
+    if (st == STDBP_OK && !preempted && args.deploy && cfg.deploy.enabled)
+        st = stdbp_deploy_phase(comm, &cfg, stdbp_trainer_net(tr), stdbp_trainer_test_set(tr),
+                                &err);
+    stdbp_trainer_destroy(&tr);
+    free(yaml);
+    if (rank == 0) {
+        stdbp_err e2;
+        const char *status = st != STDBP_OK ? "failed" : preempted ? "preempted" : "done";
+        if (stdbp_sweep_write_status(sw, &pt, status, st != STDBP_OK ? err.msg : NULL, &e2))
+            fprintf(stderr, "stdbp_sweep: warning: %s\n", e2.msg);
+        else if (!args.quiet && st == STDBP_OK)
+            printf("stdbp_sweep: point %zu %s (%s)\n", pt.index, status, pt.run_dir);
+        fflush(stdout);
+    }
+    stdbp_sweep_point_clear(&pt);
+    stdbp_sweep_free(&sw);
+    free(args.sets);
+    if (st != STDBP_OK)
+        return stdbp_cli_fail(comm, "stdbp_sweep", &err);
+    MPI_Finalize();
+    return preempted ? STDBP_EXIT_PREEMPTED : 0;
+}
