@@ -110,7 +110,9 @@ stdbp_status stdbp_spikelog_open(MPI_Comm comm, const char *run_dir, const stdbp
 stdbp_status stdbp_spikelog_write(stdbp_spikelog *log, const char *moment, size_t n_total,
                                   size_t first, size_t count, const double *const *times,
                                   const int32_t *labels, stdbp_err *err) STDBP_WUR;
-/* Collective: close; NULLs *log; accepts NULL (then on every rank). */
+/* Collective: close; NULLs *log; accepts NULL (then on every rank).
+ * err is only written on failure, so a clean-up close keeps an earlier
+ * error's message. */
 stdbp_status stdbp_spikelog_close(stdbp_spikelog **log, stdbp_err *err);
 
 #endif

@@ -151,8 +151,8 @@ int main(int argc, char **argv)
     }
     if (st == STDBP_OK) {
         MPI_Bcast(&shape, 3, MPI_INT, 0, comm);
-        st = stdbp_net_create(shape, cfg.network.layers, cfg.network.n_layers,
-                              &cfg.network.neuron, &net, &err);
+        st = stdbp_net_create(shape, cfg.network.layers, cfg.network.n_layers, &cfg.network.neuron,
+                              &net, &err);
         st = stdbp_dist_agree(comm, st, &err);
     }
     if (st == STDBP_OK)
@@ -165,7 +165,13 @@ int main(int argc, char **argv)
                                           .step = state.step,
                                           .config_yaml = yaml,
                                           .encoding = &cfg.encoding};
-            st = stdbp_nir_write(out, net, &src, &err);
+            struct stat a, b;
+            if (stat(out, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+                a.st_ino == b.st_ino)
+                st = stdbp_err_set(&err, STDBP_EINVAL,
+                                   "%s is the checkpoint itself: give another --nir file", out);
+            else
+                st = stdbp_nir_write(out, net, &src, &err);
         }
         st = stdbp_dist_agree(comm, st, &err);
     }

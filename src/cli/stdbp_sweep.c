@@ -83,12 +83,12 @@ static int parse_index(const char *s, long *out)
 static int parse_args(int argc, char **argv, sweep_args *a, int rank)
 {
     static const struct option longopts[] = {
-        {"set", required_argument, NULL, 's'},   {"resume", required_argument, NULL, 'r'},
-        {"index", required_argument, NULL, 'i'}, {"list", no_argument, NULL, 'l'},
-        {"count", no_argument, NULL, 'c'},       {"summary", no_argument, NULL, 'S'},
+        {"set", required_argument, NULL, 's'},      {"resume", required_argument, NULL, 'r'},
+        {"index", required_argument, NULL, 'i'},    {"list", no_argument, NULL, 'l'},
+        {"count", no_argument, NULL, 'c'},          {"summary", no_argument, NULL, 'S'},
         {"progress", required_argument, NULL, 'p'}, {"no-deploy", no_argument, NULL, 'n'},
-        {"quiet", no_argument, NULL, 'q'},       {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
+        {"quiet", no_argument, NULL, 'q'},          {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     int c, modes = 0;
     memset(a, 0, sizeof *a);
     a->progress = -1;
@@ -98,8 +98,12 @@ static int parse_args(int argc, char **argv, sweep_args *a, int rank)
     opterr = rank == 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case 's': a->sets[a->n_sets++] = optarg; break;
-        case 'r': a->resume = optarg; break;
+        case 's':
+            a->sets[a->n_sets++] = optarg;
+            break;
+        case 'r':
+            a->resume = optarg;
+            break;
         case 'i':
             if (parse_index(optarg, &a->index)) {
                 if (rank == 0)
@@ -108,9 +112,18 @@ static int parse_args(int argc, char **argv, sweep_args *a, int rank)
                 return 2;
             }
             break;
-        case 'l': a->mode = MODE_LIST; modes++; break;
-        case 'c': a->mode = MODE_COUNT; modes++; break;
-        case 'S': a->mode = MODE_SUMMARY; modes++; break;
+        case 'l':
+            a->mode = MODE_LIST;
+            modes++;
+            break;
+        case 'c':
+            a->mode = MODE_COUNT;
+            modes++;
+            break;
+        case 'S':
+            a->mode = MODE_SUMMARY;
+            modes++;
+            break;
         case 'p':
             if (strcmp(optarg, "bar") == 0)
                 a->progress = 1;
@@ -125,8 +138,12 @@ static int parse_args(int argc, char **argv, sweep_args *a, int rank)
                 return 2;
             }
             break;
-        case 'n': a->deploy = 0; break;
-        case 'q': a->quiet = 1; break;
+        case 'n':
+            a->deploy = 0;
+            break;
+        case 'q':
+            a->quiet = 1;
+            break;
         case 'V':
             if (rank == 0)
                 printf("stdbp_sweep %s\n", STDBP_VERSION);
@@ -171,9 +188,9 @@ static int parse_args(int argc, char **argv, sweep_args *a, int rank)
 static void print_list(const stdbp_sweep *sw, char *const *extra, size_t n_extra)
 {
     size_t n = stdbp_sweep_count(sw);
-    printf("# sweep %s (%s): %zu points = %zu grid x %zu samples; base %s\n",
-           stdbp_sweep_name(sw), stdbp_sweep_source(sw), n, stdbp_sweep_grid_size(sw),
-           stdbp_sweep_samples(sw), stdbp_sweep_base(sw));
+    printf("# sweep %s (%s): %zu points = %zu grid x %zu samples; base %s\n", stdbp_sweep_name(sw),
+           stdbp_sweep_source(sw), n, stdbp_sweep_grid_size(sw), stdbp_sweep_samples(sw),
+           stdbp_sweep_base(sw));
     printf("# point\trun_dir\tparams\n");
     for (size_t k = 0; k < n; k++) {
         stdbp_sweep_point pt;
@@ -199,9 +216,15 @@ static stdbp_status prepare(const sweep_args *a, stdbp_sweep **sw, stdbp_sweep_p
     if (st != STDBP_OK)
         return st;
     switch (a->mode) {
-    case MODE_LIST: print_list(*sw, extra, n_extra); break;
-    case MODE_COUNT: printf("%zu\n", stdbp_sweep_count(*sw)); break;
-    case MODE_SUMMARY: st = stdbp_sweep_summary(*sw, extra, n_extra, stdout, NULL, err); break;
+    case MODE_LIST:
+        print_list(*sw, extra, n_extra);
+        break;
+    case MODE_COUNT:
+        printf("%zu\n", stdbp_sweep_count(*sw));
+        break;
+    case MODE_SUMMARY:
+        st = stdbp_sweep_summary(*sw, extra, n_extra, stdout, NULL, err);
+        break;
     case MODE_RUN:
         if ((size_t)a->index >= stdbp_sweep_count(*sw))
             return stdbp_err_set(err, STDBP_EINVAL,
@@ -275,8 +298,8 @@ int main(int argc, char **argv)
     if (st == STDBP_OK)
         st = stdbp_trainer_run(tr, &preempted, &err);
     if (st == STDBP_OK && !preempted && args.deploy && cfg.deploy.enabled)
-        st = stdbp_deploy_phase(comm, &cfg, stdbp_trainer_net(tr), stdbp_trainer_test_set(tr),
-                                &err);
+        st =
+            stdbp_deploy_phase(comm, &cfg, stdbp_trainer_net(tr), stdbp_trainer_test_set(tr), &err);
     stdbp_trainer_destroy(&tr);
     free(yaml);
     if (rank == 0) {

@@ -12,16 +12,16 @@
 typedef enum param_kind { P_GRID, P_UNIFORM, P_LOGUNIFORM, P_CHOICE } param_kind;
 
 typedef struct sweep_param {
-    const char *key;                /* "optimizer.lr" (text owned by the doc) */
+    const char *key; /* "optimizer.lr" (text owned by the doc) */
     const stdbp_yaml_node *key_node;
-    const stdbp_yaml_node *node;    /* the list, or the {dist: ...} map */
+    const stdbp_yaml_node *node; /* the list, or the {dist: ...} map */
     param_kind kind;
-    size_t n;                       /* grid, choice: number of values */
-    const stdbp_yaml_node *values;  /* grid, choice: the list of values */
-    char **flow;                    /* grid, choice: each value as flow YAML */
-    double low, high;               /* uniform, loguniform */
-    int integer;                    /* uniform, loguniform: round to integers */
-    uint64_t hash;                  /* of key: the random stream */
+    size_t n;                      /* grid, choice: number of values */
+    const stdbp_yaml_node *values; /* grid, choice: the list of values */
+    char **flow;                   /* grid, choice: each value as flow YAML */
+    double low, high;              /* uniform, loguniform */
+    int integer;                   /* uniform, loguniform: round to integers */
+    uint64_t hash;                 /* of key: the random stream */
 } sweep_param;
 
 struct stdbp_sweep {
@@ -40,152 +40,9 @@ struct stdbp_sweep {
     sweep_param *params;
 };
 
-static const char *const sweep_keys[] = {"name", "base", "dir",    "seed",
-                                         "samples", "set", "params", NULL};
+static const char *const sweep_keys[] = {"name",    "base", "dir",    "seed",
+                                         "samples", "set",  "params", NULL};
 static const char *const dist_names[] = {"uniform", "loguniform", "choice", NULL};
-
-/* ---- flow YAML ---------------------------------------------------------- */
-
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->s, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
-
-void stdbp_sweep_quote(const char *s, size_t len, char *buf, size_t size)
-{
-    size_t o = strlen(buf);
-    char esc[8];
-    if (o + 1 >= size)
-        return;
-    buf[o++] = '"';
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        const char *add = esc;
-        if (c == '"')
-            add = "\\\"";
-        else if (c == '\\')
-            add = "\\\\";
-        else if (c == '\n')
-            add = "\\n";
-        else if (c == '\t')
-            add = "\\t";
-        else if (c < 0x20 || c == 0x7f)
-            snprintf(esc, sizeof esc, "\\x%02x", c);
-        else {
-            esc[0] = (char)c;
-            esc[1] = '\0';
-        }
-        size_t n = strlen(add);
-        if (o + n + 2 >= size)
-            break;
-        memcpy(buf + o, add, n);
-        o += n;
-    }
-    buf[o++] = '"';
-    buf[o] = '\0';
-}
-
-/* A plain scalar that reads the same inside a flow collection. */
-static int flow_safe(const char *s, size_t len)
-{
-    if (len == 0 || strlen(s) != len)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '+' || c == '-' || c == '/' || (c == '~' && len == 1)))
-            return 0;
-    }
-    return 1;
-}
-
-static void flow_scalar(sbuf *b, const stdbp_yaml_node *n)
-{
-    size_t len;
-    const char *t = stdbp_yaml_text(n, &len);
-    if (stdbp_yaml_is_plain(n) && len == 0) {
-        sb_str(b, "~");
-    } else if (stdbp_yaml_is_plain(n) && flow_safe(t, len)) {
-        sb_add(b, t, len);
-    } else {
-        /* Quoted in the file, or text with YAML indicators: double quotes.
-         * Each byte takes at most 4 characters, plus the quotes. */
-        size_t size = 4 * len + 3;
-        char *q = malloc(size);
-        if (!q) {
-            b->oom = 1;
-            return;
-        }
-        q[0] = '\0';
-        stdbp_sweep_quote(t, len, q, size);
-        sb_str(b, q);
-        free(q);
-    }
-}
-
-static void flow_node(sbuf *b, const stdbp_yaml_node *n)
-{
-    size_t i, len = stdbp_yaml_len(n);
-    switch (stdbp_yaml_kind_of(n)) {
-    case STDBP_YAML_SCALAR: flow_scalar(b, n); break;
-    case STDBP_YAML_SEQ:
-        sb_str(b, "[");
-        for (i = 0; i < len; i++) {
-            if (i)
-                sb_str(b, ", ");
-            flow_node(b, stdbp_yaml_item(n, i));
-        }
-        sb_str(b, "]");
-        break;
-    case STDBP_YAML_MAP:
-        sb_str(b, "{");
-        for (i = 0; i < len; i++) {
-            if (i)
-                sb_str(b, ", ");
-            flow_scalar(b, stdbp_yaml_key_node(n, i));
-            sb_str(b, ": ");
-            flow_node(b, stdbp_yaml_item(n, i));
-        }
-        sb_str(b, "}");
-        break;
-    }
-}
-
-char *stdbp_sweep_flow(const stdbp_yaml_node *n)
-{
-    sbuf b = {NULL, 0, 0, 0};
-    flow_node(&b, n);
-    sb_str(&b, "");
-    if (b.oom) {
-        free(b.s);
-        return NULL;
-    }
-    return b.s;
-}
 
 /* "key=" + flow(value), malloc'd. */
 static char *assignment(const char *key, const char *value)
@@ -209,7 +66,10 @@ static uint64_t fnv1a(const char *s)
     return h;
 }
 
-static int is_forbidden_key(const char *key) { return strcmp(key, "run.dir") == 0; }
+static int is_forbidden_key(const char *key)
+{
+    return strcmp(key, "run.dir") == 0;
+}
 
 static stdbp_status forbidden(const stdbp_yaml_node *key_node, stdbp_err *err)
 {
@@ -260,7 +120,8 @@ static stdbp_status load_dist(sweep_param *p, const stdbp_yaml_node *map, stdbp_
             (st = stdbp_yaml_need(map, "values", &n, err)))
             return st;
         if (stdbp_yaml_kind_of(n) != STDBP_YAML_SEQ)
-            return stdbp_yaml_error(n, err, STDBP_ECONFIG, "expected a list of values to choose from");
+            return stdbp_yaml_error(n, err, STDBP_ECONFIG,
+                                    "expected a list of values to choose from");
         return load_values(p, n, err);
     }
     p->kind = kind == 0 ? P_UNIFORM : P_LOGUNIFORM;
@@ -315,8 +176,8 @@ static stdbp_status load_params(stdbp_sweep *sw, const stdbp_yaml_node *params, 
             if ((st = load_values(p, v, err)))
                 return st;
             if (sw->grid > STDBP_SWEEP_MAX_POINTS / p->n)
-                return stdbp_yaml_error(v, err, STDBP_ECONFIG,
-                                        "the grid grows beyond %d points", STDBP_SWEEP_MAX_POINTS);
+                return stdbp_yaml_error(v, err, STDBP_ECONFIG, "the grid grows beyond %d points",
+                                        STDBP_SWEEP_MAX_POINTS);
             sw->grid *= p->n;
         } else if (stdbp_yaml_kind_of(v) == STDBP_YAML_MAP && stdbp_yaml_get(v, "dist")) {
             if ((st = load_dist(p, v, err)))
@@ -353,7 +214,7 @@ static stdbp_status load_params(stdbp_sweep *sw, const stdbp_yaml_node *params, 
 static stdbp_status load_fixed(stdbp_sweep *sw, const stdbp_yaml_node *set, stdbp_err *err)
 {
     size_t n = stdbp_yaml_len(set);
-    if (stdbp_yaml_kind_of(set) != STDBP_YAML_MAP && !stdbp_yaml_is_null(set))
+    if (set && stdbp_yaml_kind_of(set) != STDBP_YAML_MAP && !stdbp_yaml_is_null(set))
         return stdbp_yaml_error(set, err, STDBP_ECONFIG, "expected a map of key.path: value");
     sw->fixed_key = calloc(n + 1, sizeof *sw->fixed_key);
     sw->fixed_val = calloc(n + 1, sizeof *sw->fixed_val);
@@ -430,12 +291,11 @@ static stdbp_status load_tree(stdbp_sweep *sw, stdbp_err *err)
     if (base[0] == '/' || !slash)
         len = snprintf(sw->base, sizeof sw->base, "%s", base);
     else
-        len = snprintf(sw->base, sizeof sw->base, "%.*s/%s", (int)(slash - sw->source),
-                       sw->source, base);
+        len = snprintf(sw->base, sizeof sw->base, "%.*s/%s", (int)(slash - sw->source), sw->source,
+                       base);
     if (len < 0 || (size_t)len >= sizeof sw->base)
         return stdbp_yaml_error(sw->base_node, err, STDBP_ECONFIG, "path too long");
-    if ((n = stdbp_yaml_get(root, "dir")) &&
-        (st = stdbp_yaml_get_string(n, dir, sizeof dir, err)))
+    if ((n = stdbp_yaml_get(root, "dir")) && (st = stdbp_yaml_get_string(n, dir, sizeof dir, err)))
         return st;
     if (!dir[0])
         snprintf(dir, sizeof dir, ".");
@@ -461,8 +321,7 @@ static stdbp_status load_tree(stdbp_sweep *sw, stdbp_err *err)
     return load_params(sw, sw->params_node, err);
 }
 
-static stdbp_status finish_load(stdbp_sweep *sw, stdbp_sweep **out, stdbp_status st,
-                                stdbp_err *err)
+static stdbp_status finish_load(stdbp_sweep *sw, stdbp_sweep **out, stdbp_status st, stdbp_err *err)
 {
     if (st == STDBP_OK)
         st = load_tree(sw, err);
@@ -525,13 +384,34 @@ void stdbp_sweep_free(stdbp_sweep **ptr)
     *ptr = NULL;
 }
 
-size_t stdbp_sweep_count(const stdbp_sweep *sw) { return sw->count; }
-size_t stdbp_sweep_grid_size(const stdbp_sweep *sw) { return sw->grid; }
-size_t stdbp_sweep_samples(const stdbp_sweep *sw) { return sw->samples; }
-const char *stdbp_sweep_name(const stdbp_sweep *sw) { return sw->name; }
-const char *stdbp_sweep_source(const stdbp_sweep *sw) { return sw->source; }
-const char *stdbp_sweep_base(const stdbp_sweep *sw) { return sw->base; }
-const char *stdbp_sweep_dir(const stdbp_sweep *sw) { return sw->dir; }
+size_t stdbp_sweep_count(const stdbp_sweep *sw)
+{
+    return sw->count;
+}
+size_t stdbp_sweep_grid_size(const stdbp_sweep *sw)
+{
+    return sw->grid;
+}
+size_t stdbp_sweep_samples(const stdbp_sweep *sw)
+{
+    return sw->samples;
+}
+const char *stdbp_sweep_name(const stdbp_sweep *sw)
+{
+    return sw->name;
+}
+const char *stdbp_sweep_source(const stdbp_sweep *sw)
+{
+    return sw->source;
+}
+const char *stdbp_sweep_base(const stdbp_sweep *sw)
+{
+    return sw->base;
+}
+const char *stdbp_sweep_dir(const stdbp_sweep *sw)
+{
+    return sw->dir;
+}
 
 /* ---- points ------------------------------------------------------------- */
 
@@ -551,16 +431,12 @@ static void draw(const stdbp_sweep *sw, const sweep_param *p, size_t s, char *bu
     else
         v = exp(log(p->low) + (log(p->high) - log(p->low)) * u);
     if (p->integer) {
-        /* Integers in [ceil(low), floor(high)], each equally likely for
-         * uniform: floor of a draw in [ceil(low), floor(high) + 1). */
-        double lo = ceil(p->low), hi = floor(p->high) + 1;
-        if (p->kind == P_UNIFORM)
-            v = lo + (hi - lo) * u;
-        v = floor(v);
-        if (v < lo)
-            v = lo;
-        if (v > hi - 1)
-            v = hi - 1;
+        /* An integer in [ceil(low), floor(high)]: uniform gives each the
+         * same chance (the floor of a draw in [ceil(low), floor(high) + 1));
+         * loguniform rounds its draw to the nearest integer. */
+        double lo = ceil(p->low), hi = floor(p->high);
+        v = p->kind == P_UNIFORM ? floor(lo + (hi + 1 - lo) * u) : floor(v + 0.5);
+        v = v < lo ? lo : v > hi ? hi : v;
         snprintf(buf, size, "%.0f", v);
         return;
     }
@@ -633,8 +509,8 @@ stdbp_status stdbp_sweep_point_get(const stdbp_sweep *sw, size_t k, char *const 
             draw(sw, p, s, buf, sizeof buf, &c);
         if (p->kind == P_GRID || p->kind == P_CHOICE)
             pt->origin[o] = stdbp_yaml_item(p->values, c);
-        pt->sets[o] = assignment(p->key, p->kind == P_GRID || p->kind == P_CHOICE ? p->flow[c]
-                                                                                    : buf);
+        pt->sets[o] =
+            assignment(p->key, p->kind == P_GRID || p->kind == P_CHOICE ? p->flow[c] : buf);
         if (!pt->sets[o++]) {
             free(digit);
             goto nomem;
@@ -692,7 +568,12 @@ static stdbp_status apply_one(const stdbp_sweep_point *pt, size_t i, stdbp_confi
     const stdbp_yaml_node *at = unknown ? pt->key[i] : pt->origin[i];
     if (unknown || !what)
         return stdbp_yaml_error(at, err, st, "%s", msg);
-    return stdbp_yaml_error(at, err, st, "%s: %s: %s", what, a, msg);
+    /* A number drawn for an integer key. */
+    const char *hint = stdbp_yaml_get(at, "dist") && !stdbp_yaml_get(at, "integer") &&
+                               strstr(msg, "expected an integer")
+                           ? " (add integer: true to the distribution)"
+                           : "";
+    return stdbp_yaml_error(at, err, st, "%s: %s: %s%s", what, a, msg, hint);
 }
 
 stdbp_status stdbp_sweep_load_base(const stdbp_sweep *sw, stdbp_config *base, stdbp_err *err)

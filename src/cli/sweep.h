@@ -47,7 +47,7 @@ typedef struct stdbp_sweep stdbp_sweep;
 /* One point: its overrides, in the order they are applied. */
 typedef struct stdbp_sweep_point {
     size_t index;
-    char run_dir[STDBP_CFG_STR]; /* DIR/NAME/point-KKKK */
+    char run_dir[STDBP_CFG_STR];  /* DIR/NAME/point-KKKK */
     char run_name[STDBP_CFG_STR]; /* NAME-KKKK (run.name) */
     /* The point's own parameters ("key=value", file order): what --list
      * shows and the summary reports. Views into sets[]. */

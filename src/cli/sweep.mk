@@ -1,7 +1,7 @@
 # src/cli/sweep.mk: stdbp_sweep (hyperparameter sweeps), its unit test and
 # the SLURM integration target `make check-slurm` (not part of `make check`).
 noinst_LTLIBRARIES += libsweep.la
-libsweep_la_SOURCES = src/cli/sweep.c src/cli/sweep.h \
+libsweep_la_SOURCES = src/cli/sweep.c src/cli/sweep.h src/cli/sweep_flow.c \
 	src/cli/sweep_summary.c src/cli/sweep_summary.h
 
 bin_PROGRAMS += src/cli/stdbp_sweep
@@ -16,8 +16,8 @@ TESTS += tests/unit/test_sweep
 # directory (scripts/slurm-local-start.sh), train.sbatch, preemption with
 # requeue and resume, and a sweep as a job array (tests/slurm/*.sh, TAP).
 # Needs root and slurmctld, slurmd, slurm-client and munge installed.
-SLURM_TESTS = tests/slurm/train_job.sh
-EXTRA_DIST += $(SLURM_TESTS) tests/slurm/lib.sh \
+SLURM_TESTS = tests/slurm/slurm_jobs.sh
+EXTRA_DIST += $(SLURM_TESTS) \
 	scripts/slurm-local-start.sh scripts/slurm-local-stop.sh
 
 check-slurm: src/cli/stdbp_train$(EXEEXT) src/cli/stdbp_sweep$(EXEEXT) \

@@ -74,9 +74,19 @@ stdbp_status stdbp_sweep_write_status(const stdbp_sweep *sw, const stdbp_sweep_p
 
 /* ---- reading a point's results ------------------------------------------ */
 
-enum { C_EPOCH, C_STEP, C_TRAIN_LOSS, C_TRAIN_ACC, C_VAL_LOSS, C_VAL_ACC, C_TEST_LOSS,
-       C_TEST_ACC, C_WALL, C_N };
-static const char *const col_names[C_N] = {"epoch",    "step",      "train_loss",
+enum {
+    C_EPOCH,
+    C_STEP,
+    C_TRAIN_LOSS,
+    C_TRAIN_ACC,
+    C_VAL_LOSS,
+    C_VAL_ACC,
+    C_TEST_LOSS,
+    C_TEST_ACC,
+    C_WALL,
+    C_N
+};
+static const char *const col_names[C_N] = {"epoch",     "step",     "train_loss",
                                            "train_acc", "val_loss", "val_acc",
                                            "test_loss", "test_acc", "wall_seconds"};
 
@@ -85,13 +95,13 @@ typedef struct row {
     int group; /* 0 done, 1 metrics but not done, 2 no metrics */
     char status[16];
     char message[STDBP_ERR_MSG_MAX];
-    int have;                /* metrics read */
-    double last[C_N];        /* the last metrics row */
-    double best_val;         /* NaN if never evaluated */
+    int have;         /* metrics read */
+    double last[C_N]; /* the last metrics row */
+    double best_val;  /* NaN if never evaluated */
     double best_epoch;
-    long epochs;             /* train.epochs of the point's config */
+    long epochs; /* train.epochs of the point's config */
     char run_dir[STDBP_CFG_STR];
-    char *params;            /* "k=v k=v" */
+    char *params; /* "k=v k=v" */
 } row;
 
 /* Last row and best val_acc of run_dir/metrics.csv; r->have = 0 if none. */
@@ -194,8 +204,8 @@ static int row_cmp(const void *pa, const void *pb)
     int c;
     if (a->group != b->group)
         return a->group - b->group;
-    if ((c = cmp_desc(a->best_val, b->best_val)) || (c = cmp_desc(a->last[C_TEST_ACC],
-                                                                  b->last[C_TEST_ACC])))
+    if ((c = cmp_desc(a->best_val, b->best_val)) ||
+        (c = cmp_desc(a->last[C_TEST_ACC], b->last[C_TEST_ACC])))
         return c;
     return a->index < b->index ? -1 : a->index > b->index;
 }
@@ -262,10 +272,10 @@ static stdbp_status write_csv(const char *path, const row *rows, size_t n, stdbp
 static void print_table(FILE *out, const stdbp_sweep *sw, const char *csv, const row *rows,
                         size_t n, size_t n_done)
 {
-    fprintf(out, "sweep %s: %zu points, %zu done; table in %s\n", stdbp_sweep_name(sw), n,
-            n_done, csv);
-    fprintf(out, "%4s %6s %-9s %12s %8s %10s %7s  %s\n", "rank", "point", "status",
-            "best_val_acc", "test_acc", "train_loss", "epochs", "params");
+    fprintf(out, "sweep %s: %zu points, %zu done; table in %s\n", stdbp_sweep_name(sw), n, n_done,
+            csv);
+    fprintf(out, "%4s %6s %-9s %12s %8s %10s %7s  %s\n", "rank", "point", "status", "best_val_acc",
+            "test_acc", "train_loss", "epochs", "params");
     for (size_t i = 0; i < n; i++) {
         const row *r = &rows[i];
         char rank[16], bv[32], ta[32], tl[32], ep[32];
@@ -277,8 +287,8 @@ static void print_table(FILE *out, const stdbp_sweep *sw, const char *csv, const
             snprintf(ep, sizeof ep, "%.0f/%ld", r->last[C_EPOCH] + 1, r->epochs);
         else
             snprintf(ep, sizeof ep, "-/%ld", r->epochs);
-        fprintf(out, "%4s %6zu %-9s %12s %8s %10s %7s  %s\n", rank, r->index, r->status, bv, ta,
-                tl, ep, r->params ? r->params : "");
+        fprintf(out, "%4s %6zu %-9s %12s %8s %10s %7s  %s\n", rank, r->index, r->status, bv, ta, tl,
+                ep, r->params ? r->params : "");
         if (r->message[0] && strcmp(r->status, "done") != 0)
             fprintf(out, "%4s %6s %-9s %s\n", "", "", "", r->message);
     }

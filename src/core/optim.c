@@ -109,7 +109,19 @@ void stdbp_optim_destroy(stdbp_optim **opt)
  * because of sqrt). Each parameter's update depends only on its own state
  * and sqrt is correctly rounded, so the result is bitwise the same
  * either way. */
-static void adam_step(size_t n, double *restrict w, const double *restrict g, double *restrict m,
+/* Built for AVX2 too, picked at load time: sqrt and division are
+ * correctly rounded and there is no FMA contraction under -std=c11, so
+ * both builds give bitwise the same result. */
+#if defined(__x86_64__) && defined(__linux__) && defined(__has_attribute)
+#if __has_attribute(__target_clones__)
+#define OPTIM_CLONES __attribute__((__target_clones__("avx2", "default")))
+#endif
+#endif
+#ifndef OPTIM_CLONES
+#define OPTIM_CLONES
+#endif
+
+OPTIM_CLONES static void adam_step(size_t n, double *restrict w, const double *restrict g, double *restrict m,
                       double *restrict v, double b1, double b2, double eps, double inv_bc1,
                       double inv_bc2, double lr, double wd)
 {

@@ -24,14 +24,18 @@ static double penalty_matrix(const double *w, double *g, size_t rows, size_t col
             for (size_t j = 0; j < nb; j++)
                 sum[j] += wr[j];
         }
+        int any = 0;
         for (size_t j = 0; j < nb; j++) {
             const double gap = floor_sum - sum[j];
             /* At gap == 0 the hinge has no derivative; take 0 (inactive). */
             dg[j] = gap > 0 ? -lambda : 0.0;
-            if (gap > 0)
+            if (gap > 0) {
                 value += lambda * gap;
+                any = 1;
+            }
         }
-        if (g)
+        /* Usually no neuron of the block is below the floor: skip the pass. */
+        if (g && any)
             for (size_t i = 0; i < rows; i++) {
                 double *gr = g + i * cols + j0;
                 for (size_t j = 0; j < nb; j++)

@@ -38,7 +38,7 @@ static stdbp_status find_idx(const char *dir, const char *name, const char *stem
     return stdbp_err_set(err, STDBP_EIO,
                          "%s: no such file (nor %s.gz): the %s data set is missing; run "
                          "scripts/fetch-data.sh (it downloads into $STDBP_DATA, default data/) "
-                         "or point data_dir at the directory that holds %s/",
+                         "or set data.dir (or STDBP_DATA) to the directory that holds %s/",
                          abs, abs, name, name);
 }
 

@@ -283,7 +283,12 @@ hid_t stdbp_h5_dcpl(int rank, const hsize_t *dims, size_t elem_size, size_t targ
             chunk[i] = dims[i];
             inner *= (size_t)dims[i];
         } else {
-            chunk[i] = fit ? fit : 1;
+            /* As many chunks as needed, evenly sized: the last one is not
+             * mostly padding (edge chunks are stored whole). */
+            hsize_t k;
+            fit = fit ? fit : 1;
+            k = (dims[i] + fit - 1) / fit;
+            chunk[i] = (dims[i] + k - 1) / k;
             for (int j = 0; j < i; j++)
                 chunk[j] = 1;
             break;

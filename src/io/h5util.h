@@ -50,8 +50,9 @@ int stdbp_h5_attr_get_i32(hid_t obj, const char *name, int32_t *value);
 int stdbp_h5_attr_get_i32v(hid_t obj, const char *name, int32_t *values, size_t n);
 int stdbp_h5_attr_get_u64v(hid_t obj, const char *name, uint64_t *values, size_t n);
 
-/* A dataset creation list: chunked with chunks of about target_bytes
- * (whole trailing rows, splitting the leading dimensions first), with
+/* A dataset creation list: chunked with chunks of at most about
+ * target_bytes (whole trailing rows, splitting the leading dimensions
+ * first, into chunks of even size), with
  * Fletcher32 if fletcher32, the shuffle filter and deflate at level
  * `deflate` if deflate > 0. A dataset with a zero dimension gets a plain
  * contiguous layout (nothing to check or compress). Returns a property

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "io/h5util.h"
 #include "stdbp/stdbp.h"
@@ -15,8 +16,8 @@
 
 /* A dataset of file type ftype from memory of type mtype; rank 0 is a
  * scalar. Returns 0 or -1. */
-static int put(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank,
-               const hsize_t *dims, const void *data)
+static int put(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank, const hsize_t *dims,
+               const void *data)
 {
     int rc = -1;
     hid_t space = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(rank, dims, NULL);
@@ -84,10 +85,10 @@ static int put_f64_scalar(hid_t loc, const char *name, double v)
 #define MAX_NODES_PER_LAYER 4
 
 typedef struct nir_writer {
-    hid_t nodes;              /* /node/nodes */
+    hid_t nodes; /* /node/nodes */
     char (*edges)[2][NAME_LEN];
     size_t n_edges, cap_edges;
-    char prev[NAME_LEN];      /* the node the next one follows */
+    char prev[NAME_LEN]; /* the node the next one follows */
     stdbp_err *err;
     char h5msg[256];
 } nir_writer;
@@ -258,7 +259,8 @@ static stdbp_status write_affine(nir_writer *w, const char *name, size_t layer,
             st = w->err->code;
         else
             st = node_end(w, g, name,
-                          put_f32(g, "weight", 2, d, wt) == 0 && put_f32(g, "bias", 1, db, bias) == 0);
+                          put_f32(g, "weight", 2, d, wt) == 0 &&
+                              put_f32(g, "bias", 1, db, bias) == 0);
     }
     free(wt);
     free(bias);
@@ -312,24 +314,24 @@ static stdbp_status write_sumpool(nir_writer *w, const char *name, const stdbp_l
     return node_end(w, g, name, ok);
 }
 
-/* "dense 64x24; pool ..." into a malloc'd string. */
+/* "dense(24): 1x8x8 -> 24x1x1; ..." into a malloc'd string. */
 static char *describe_layers(const stdbp_net *net)
 {
     const size_t n = stdbp_net_num_layers(net);
-    size_t len = 1;
+    size_t len = 1, used = 0;
     char buf[128], *s;
     for (size_t i = 0; i < n; i++) {
         stdbp_layer_info L = stdbp_net_layer(net, i);
-        len += strlen(stdbp_layer_describe(&L, buf, sizeof buf)) + 2;
+        len += strlen(stdbp_layer_describe(&L, buf, sizeof buf)) + 80;
     }
     if (!(s = malloc(len)))
         return NULL;
     s[0] = '\0';
     for (size_t i = 0; i < n; i++) {
         stdbp_layer_info L = stdbp_net_layer(net, i);
-        if (i)
-            strcat(s, "; ");
-        strcat(s, stdbp_layer_describe(&L, buf, sizeof buf));
+        used += (size_t)snprintf(s + used, len - used, "%s%s: %dx%dx%d -> %dx%dx%d", i ? "; " : "",
+                                 stdbp_layer_describe(&L, buf, sizeof buf), L.in.c, L.in.h, L.in.w,
+                                 L.out.c, L.out.h, L.out.w);
     }
     return s;
 }
@@ -377,18 +379,18 @@ static stdbp_status write_metadata(nir_writer *w, hid_t node, const stdbp_net *n
     if (!layers)
         return stdbp_err_set(w->err, STDBP_ENOMEM, "out of memory for the NIR metadata");
     g = H5Gcreate2(node, "metadata", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = g >= 0 && put_str(g, "generator", "stdbp " STDBP_VERSION) == 0 &&
-             put_i64_scalar(g, "stdbp_mapping", STDBP_NIR_MAPPING) == 0 &&
-             put_str(g, "neuron_model", meta_neuron) == 0 &&
-             put_i64_scalar(g, "fire_once", 1) == 0 && put_str(g, "fire_rule", meta_fire) == 0 &&
-             put_f64_scalar(g, "theta", np->theta) == 0 &&
-             put_f64_scalar(g, "t_max", np->t_max) == 0 && put_str(g, "pooling", meta_pool) == 0 &&
-             put_str(g, "time_unit", meta_time) == 0 && put_str(g, "encoding", meta_encoding) == 0 &&
-             put_f64_scalar(g, "encoding_t_max", enc.t_max) == 0 &&
-             put_i64_scalar(g, "encoding_zero_silent", enc.zero_silent != 0) == 0 &&
-             put_i64_scalar(g, "encoding_normalise", enc.normalise != 0) == 0 &&
-             put_str(g, "decoding", meta_decoding) == 0 &&
-             put_str(g, "weights", meta_weights) == 0 && put_str(g, "layers", layers) == 0;
+    int ok =
+        g >= 0 && put_str(g, "generator", "stdbp " STDBP_VERSION) == 0 &&
+        put_i64_scalar(g, "stdbp_mapping", STDBP_NIR_MAPPING) == 0 &&
+        put_str(g, "neuron_model", meta_neuron) == 0 && put_i64_scalar(g, "fire_once", 1) == 0 &&
+        put_str(g, "fire_rule", meta_fire) == 0 && put_f64_scalar(g, "theta", np->theta) == 0 &&
+        put_f64_scalar(g, "t_max", np->t_max) == 0 && put_str(g, "pooling", meta_pool) == 0 &&
+        put_str(g, "time_unit", meta_time) == 0 && put_str(g, "encoding", meta_encoding) == 0 &&
+        put_f64_scalar(g, "encoding_t_max", enc.t_max) == 0 &&
+        put_i64_scalar(g, "encoding_zero_silent", enc.zero_silent != 0) == 0 &&
+        put_i64_scalar(g, "encoding_normalise", enc.normalise != 0) == 0 &&
+        put_str(g, "decoding", meta_decoding) == 0 && put_str(g, "weights", meta_weights) == 0 &&
+        put_str(g, "layers", layers) == 0;
     if (ok && src && src->checkpoint)
         ok = put_str(g, "source_checkpoint", src->checkpoint) == 0;
     if (ok && src && src->digest)
@@ -531,9 +533,16 @@ stdbp_status stdbp_nir_write(const char *path, const stdbp_net *net, const stdbp
     sprintf(tmp, "%s.tmp", path);
 
     stdbp_h5_quiet_begin(&q);
+    /* fopen first: its errno says why better than HDF5's stack does. */
+    FILE *probe = fopen(tmp, "wb");
+    if (!probe) {
+        st = stdbp_err_set(err, STDBP_EIO, "%s: cannot create %s: %s", path, tmp, strerror(errno));
+        goto done;
+    }
+    fclose(probe);
     file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (file < 0) {
-        st = stdbp_err_set(err, STDBP_EIO, "%s: cannot create: %s", tmp,
+        st = stdbp_err_set(err, STDBP_EIO, "%s: cannot create %s: %s", path, tmp,
                            stdbp_h5_error(w.h5msg, sizeof w.h5msg));
         goto done;
     }
@@ -640,8 +649,7 @@ static stdbp_status read_value(hid_t loc, const char *name, const char *where, s
         if ((mt = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_cset(mt, H5Tget_cset(ft)) < 0)
             goto readfail;
         if (v->vlen) {
-            if (H5Tset_size(mt, H5T_VARIABLE) < 0 ||
-                !(vs = calloc(v->n ? v->n : 1, sizeof *vs)))
+            if (H5Tset_size(mt, H5T_VARIABLE) < 0 || !(vs = calloc(v->n ? v->n : 1, sizeof *vs)))
                 goto nomem;
             if (v->n && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, vs) < 0)
                 goto readfail;
@@ -738,8 +746,8 @@ static stdbp_status list_names(hid_t g, const char *where, name_list *l, stdbp_e
     memset(l, 0, sizeof *l);
     if (H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_name, l) < 0) {
         stdbp_status st = l->nomem ? stdbp_err_set(err, STDBP_ENOMEM, "out of memory")
-                                   : stdbp_err_set(err, STDBP_EFORMAT, "%s: cannot list: %s",
-                                                   where, stdbp_h5_error(h5msg, sizeof h5msg));
+                                   : stdbp_err_set(err, STDBP_EFORMAT, "%s: cannot list: %s", where,
+                                                   stdbp_h5_error(h5msg, sizeof h5msg));
         names_free(l);
         return st;
     }
@@ -896,7 +904,7 @@ stdbp_status stdbp_nir_read(const char *path, stdbp_nir_graph **out, stdbp_err *
 {
     stdbp_nir_graph *g;
     stdbp_h5_quiet q;
-    stdbp_status st;
+    stdbp_status st = STDBP_OK;
     hid_t file;
     char h5msg[256];
 
@@ -906,11 +914,21 @@ stdbp_status stdbp_nir_read(const char *path, stdbp_nir_graph **out, stdbp_err *
     if (!(g = calloc(1, sizeof *g)))
         return stdbp_err_set(err, STDBP_ENOMEM, "out of memory");
     stdbp_h5_quiet_begin(&q);
-    file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (file < 0) {
+    FILE *probe = fopen(path, "rb");
+    struct stat sb;
+    file = H5I_INVALID_HID;
+    if (!probe || fstat(fileno(probe), &sb) != 0)
+        st = stdbp_err_set(err, STDBP_EIO, "%s: cannot open: %s", path, strerror(errno));
+    else if (S_ISDIR(sb.st_mode))
+        st = stdbp_err_set(err, STDBP_EIO, "%s: is a directory, not a NIR file", path);
+    else if (H5Fis_hdf5(path) <= 0)
+        st = stdbp_err_set(err, STDBP_EIO, "%s: not an HDF5 file (NIR files are HDF5)", path);
+    else if ((file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0)
         st = stdbp_err_set(err, STDBP_EIO, "%s: cannot open as HDF5: %s", path,
                            stdbp_h5_error(h5msg, sizeof h5msg));
-    } else {
+    if (probe)
+        fclose(probe);
+    if (file >= 0) {
         st = read_graph(file, path, g, err);
         H5Fclose(file);
     }

@@ -75,10 +75,10 @@ typedef struct stdbp_nir_value {
     int utf8;      /* STRING: 1 if the character set is UTF-8 */
     int rank;      /* 0 for a scalar */
     size_t dims[STDBP_NIR_MAX_RANK];
-    size_t n;  /* number of elements (1 for a scalar) */
-    double *f; /* FLOAT: n values, C order (converted to double) */
+    size_t n;   /* number of elements (1 for a scalar) */
+    double *f;  /* FLOAT: n values, C order (converted to double) */
     int64_t *i; /* INT: n values */
-    char **s;  /* STRING: n NUL-terminated strings */
+    char **s;   /* STRING: n NUL-terminated strings */
 } stdbp_nir_value;
 
 typedef struct stdbp_nir_node {

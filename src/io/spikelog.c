@@ -468,7 +468,8 @@ stdbp_status stdbp_spikelog_close(stdbp_spikelog **plog, stdbp_err *err)
     stdbp_spikelog *log;
     stdbp_status st = STDBP_OK, mine = STDBP_OK;
     stdbp_h5_quiet quiet;
-    stdbp_err_clear(e);
+    /* err is left alone on success: close runs in clean-up paths after
+     * another error, whose message must survive. */
     if (!plog || !*plog)
         return STDBP_OK;
     log = *plog;

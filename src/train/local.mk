@@ -1,7 +1,7 @@
 # src/train: the data-parallel training loop and evaluation.
 libstdbp_la_SOURCES += src/train/trainer.c src/train/trainer_impl.h src/train/evaluate.c \
 	src/train/signals.c src/train/spikes.c
-stdbpinclude_HEADERS += include/stdbp/train.h include/stdbp/ckpt.h
+stdbpinclude_HEADERS += include/stdbp/train.h
 
 # Integration tests of stdbp_train (shell, TAP).
 check_PROGRAMS += tests/tools/gen_dataset

@@ -267,6 +267,19 @@ static void run_local_batch(stdbp_trainer *tr, size_t b, size_t len, stdbp_err *
     stats[STAT_STOP] = stdbp_signal_pending();
 }
 
+/* grad = acc / 2^STDBP_GRAD_FRAC_BITS / len, and acc back to zero for the
+ * next step, in one vectorisable pass (the same arithmetic on every rank,
+ * so the same gradient). */
+_Static_assert(STDBP_GRAD_FRAC_BITS == 32, "mean_gradient assumes 32 fraction bits");
+static void mean_gradient(int64_t *restrict acc, double *restrict grad, size_t n, size_t len)
+{
+    const double scale = 0x1p-32 / (double)len;
+    for (size_t k = 0; k < n; k++) {
+        grad[k] = (double)acc[k] * scale;
+        acc[k] = 0;
+    }
+}
+
 /* Collective: one optimiser step on global batch b of length len. */
 static stdbp_status train_step(stdbp_trainer *tr, size_t b, size_t len, size_t n_batches,
                                stdbp_err *err)
@@ -276,7 +289,8 @@ static stdbp_status train_step(stdbp_trainer *tr, size_t b, size_t len, size_t n
     stdbp_status failed = STDBP_OK;
     double t0 = stdbp_now();
 
-    memset(tr->acc, 0, (tr->n_params + STAT_SLOTS) * sizeof *tr->acc);
+    /* The gradient part of acc was zeroed when it was last converted. */
+    memset(stats, 0, STAT_SLOTS * sizeof *stats);
     run_local_batch(tr, b, len, err, &failed);
     double t1 = stdbp_now();
     stdbp_status st = stdbp_dist_sum_i64(tr->comm, tr->acc, tr->n_params + STAT_SLOTS, err);
@@ -289,16 +303,16 @@ static stdbp_status train_step(stdbp_trainer *tr, size_t b, size_t len, size_t n
 
     /* Mean gradient over the batch, then the remedies, then the step:
      * the same arithmetic on the same integers on every rank. */
-    double inv = 1.0 / (double)len;
-    for (size_t k = 0; k < tr->n_params; k++)
-        tr->grad[k] = stdbp_grad_from_fixed(tr->acc[k]) * inv;
+    mean_gradient(tr->acc, tr->grad, tr->n_params, len);
     double *params = stdbp_net_params(tr->net);
     if (cfg->train.ws_lambda > 0)
         stdbp_penalty_weight_sum(tr->net, params, tr->grad, cfg->train.ws_lambda,
                                  cfg->train.ws_margin);
-    double norm = stdbp_grad_clip_norm(tr->grad, tr->n_params, cfg->train.clip_norm);
-    if (!isfinite(norm))
-        return stdbp_err_set(err, STDBP_ENUMERIC, "gradient norm is %g", norm);
+    if (isfinite(cfg->train.clip_norm)) { /* off (inf): save a pass over grad */
+        double norm = stdbp_grad_clip_norm(tr->grad, tr->n_params, cfg->train.clip_norm);
+        if (!isfinite(norm))
+            return stdbp_err_set(err, STDBP_ENUMERIC, "gradient norm is %g", norm);
+    }
     double epoch_pos = (double)tr->state.epoch + (double)b / (double)n_batches;
     tr->lr = stdbp_schedule_lr(&cfg->schedule, cfg->optim.lr, epoch_pos);
     stdbp_optim_step(tr->opt, params, tr->grad, tr->lr);
@@ -447,7 +461,9 @@ stdbp_status stdbp_trainer_run(stdbp_trainer *tr, int *preempted, stdbp_err *err
                     break; /* finish the epoch first: its metrics, then stop */
                 return stop_now(tr, preempted, err);
             }
-            if (cfg->checkpoint.every_steps > 0 && since_ckpt >= cfg->checkpoint.every_steps) {
+            /* At an epoch's last batch the end-of-epoch checkpoint follows. */
+            if (cfg->checkpoint.every_steps > 0 && since_ckpt >= cfg->checkpoint.every_steps &&
+                b + 1 < n_batches) {
                 if ((st = checkpoint(tr, err)) != STDBP_OK)
                     return st;
                 since_ckpt = 0;
@@ -467,7 +483,7 @@ stdbp_status stdbp_trainer_run(stdbp_trainer *tr, int *preempted, stdbp_err *err
         int limit = tr->opts.max_steps > 0 && tr->state.step >= (uint64_t)tr->opts.max_steps;
         if (tr->stop || limit)
             return stop_now(tr, preempted, err);
-        if (cfg->checkpoint.every_steps == 0 ||
+        if (cfg->checkpoint.every_steps == 0 || since_ckpt >= cfg->checkpoint.every_steps ||
             tr->state.epoch == (uint64_t)cfg->train.epochs) {
             if ((st = checkpoint(tr, err)) != STDBP_OK)
                 return st;

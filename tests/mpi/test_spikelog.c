@@ -188,7 +188,7 @@ int main(int argc, char **argv)
     tap_mpi_init(MPI_COMM_WORLD);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    plan(17);
+    plan(18);
     if (rank == 0) {
         PATHF(dir, "%s/par", keep ? argv[1] : test_tmpdir());
         PATHF(refdir, "%s/ref", test_tmpdir());
@@ -210,6 +210,12 @@ int main(int argc, char **argv)
            "a moment written twice is refused everywhere");
     s = write_moment(log, net, "bad/name", 2, n2, MPI_COMM_WORLD, &err);
     ok_all(MPI_COMM_WORLD, s == STDBP_EINVAL, "a moment name with '/' is refused");
+    {
+        stdbp_spikelog *none = NULL;
+        s = stdbp_spikelog_close(&none, &err);
+        ok_all(MPI_COMM_WORLD, s == STDBP_OK && strstr(err.msg, "moment name"),
+               "a clean-up close keeps the earlier error message");
+    }
     if (size > 1) {
         double *times[N_REC];
         int32_t lab[4];

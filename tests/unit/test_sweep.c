@@ -141,8 +141,8 @@ static void test_grid(void)
 static void test_name_and_dir(void)
 {
     stdbp_err err;
-    stdbp_sweep *sw = load("my-lr.sweep.yaml", "base: base.yaml\nparams: {run.seed: [1, 2]}\n",
-                           &err);
+    stdbp_sweep *sw =
+        load("my-lr.sweep.yaml", "base: base.yaml\nparams: {run.seed: [1, 2]}\n", &err);
     ok(sw != NULL, "a minimal sweep loads");
     if (!sw) {
         diag("%s", err.msg);
@@ -253,6 +253,45 @@ static void test_random(void)
     stdbp_sweep_free(&sw);
 }
 
+/* integer: true reaches both ends of [low, high]. */
+static void test_integer(void)
+{
+    stdbp_err err;
+    char buf[256];
+    stdbp_sweep *sw = load("i.yaml",
+                           "base: base.yaml\n"
+                           "samples: 60\n"
+                           "params:\n"
+                           "  train.epochs: {dist: uniform, low: 1, high: 3, integer: true}\n"
+                           "  train.batch: {dist: loguniform, low: 8, high: 16, integer: true}\n",
+                           &err);
+    ok(sw != NULL, "integer draws load");
+    if (!sw) {
+        diag("%s", err.msg);
+        return;
+    }
+    int seen[4] = {0, 0, 0, 0}, lo = 0, hi = 0, bad = 0;
+    for (size_t k = 0; k < 60; k++) {
+        long e, b;
+        params_of(sw, k, buf, sizeof buf);
+        if (sscanf(buf, "train.epochs=%ld train.batch=%ld", &e, &b) != 2 || e < 1 || e > 3 ||
+            b < 8 || b > 16) {
+            bad = 1;
+            diag("point %zu: %s", k, buf);
+            continue;
+        }
+        seen[e]++;
+        lo |= b == 8;
+        hi |= b == 16;
+    }
+    ok(!bad, "every draw is an integer in [low, high]");
+    ok(seen[1] && seen[2] && seen[3], "uniform reaches 1, 2 and 3 (%d, %d, %d)", seen[1], seen[2],
+       seen[3]);
+    ok(lo && hi, "loguniform reaches both ends (rounding)");
+    ok(stdbp_sweep_check(sw, NULL, 0, &err) == STDBP_OK, "and the config takes them");
+    stdbp_sweep_free(&sw);
+}
+
 static void test_flow(void)
 {
     stdbp_err err;
@@ -261,21 +300,25 @@ static void test_flow(void)
                            "base: base.yaml\n"
                            "params:\n"
                            "  run.name: [\"123\", 'a: b', plain, \"x\\\"y\"]\n"
-                           "  data.dir: [~, '']\n",
+                           "  network.input: [~, [1, 28, 28]]\n",
                            &err);
     ok(sw != NULL, "text values load");
     if (!sw) {
         diag("%s", err.msg);
         return;
     }
-    is_string("run.name=\"123\" data.dir=~", params_of(sw, 0, buf, sizeof buf),
+    is_string("run.name=\"123\" network.input=~", params_of(sw, 0, buf, sizeof buf),
               "quoted text stays quoted; null stays null");
-    is_string("run.name=\"a: b\" data.dir=\"\"", params_of(sw, 3, buf, sizeof buf),
+    is_string("run.name=\"123\" network.input=[1, 28, 28]", params_of(sw, 1, buf, sizeof buf),
+              "a list in flow style");
+    is_string("run.name=\"a: b\" network.input=~", params_of(sw, 2, buf, sizeof buf),
               "text with ': ' is quoted");
-    is_string("run.name=plain data.dir=~", params_of(sw, 4, buf, sizeof buf), "plain stays plain");
-    is_string("run.name=\"x\\\"y\" data.dir=~", params_of(sw, 6, buf, sizeof buf),
+    is_string("run.name=plain network.input=~", params_of(sw, 4, buf, sizeof buf),
+              "plain stays plain");
+    is_string("run.name=\"x\\\"y\" network.input=~", params_of(sw, 6, buf, sizeof buf),
               "quotes are escaped");
-    ok(stdbp_sweep_check(sw, NULL, 0, &err) == STDBP_OK, "they are valid overrides");
+    if (!ok(stdbp_sweep_check(sw, NULL, 0, &err) == STDBP_OK, "they are valid overrides"))
+        diag("%s", err.msg);
     stdbp_sweep_free(&sw);
 }
 
@@ -289,13 +332,13 @@ static void test_errors(void)
                           "  optimizer.lrr: [0.1, 0.2]\n",
                           NULL, &err),
               "an unknown override key: its line:col and a suggestion");
-    is_string("e.yaml:3:27: params.optimizer.lr[1]: must be > 0, got -1",
+    is_string("e.yaml:3:23: params.optimizer.lr[1]: must be > 0, got -1",
               check_error("base: base.yaml\n"
                           "params:\n"
                           "  optimizer.lr: [0.1, -1]\n",
                           NULL, &err),
               "a value out of range: the item's line:col");
-    is_string("e.yaml:2:14: set.train.epochs: expected an integer, got 'many'",
+    is_string("e.yaml:2:21: set.train.epochs: expected an integer, got 'many'",
               check_error("base: base.yaml\n"
                           "set: {train.epochs: many}\n"
                           "params: {run.seed: [1]}\n",
@@ -313,8 +356,8 @@ static void test_errors(void)
                           "parms: {}\n",
                           NULL, &err),
               "an unknown sweep key");
-    is_string("e.yaml:3:17: params.optimizer.lr.dist: expected one of uniform, loguniform, "
-              "choice; did you mean 'loguniform'?",
+    is_string("e.yaml:4:24: params.optimizer.lr.dist: expected uniform, loguniform or choice, "
+              "got 'logunifrom'; did you mean 'loguniform'?",
               check_error("base: base.yaml\n"
                           "samples: 2\n"
                           "params:\n  optimizer.lr: {dist: logunifrom, low: 1, high: 2}\n",
@@ -325,14 +368,15 @@ static void test_errors(void)
                          "params:\n"
                          "  optimizer.lr: {dist: loguniform, low: 0, high: 1}\n",
                          NULL, &err),
-             "e.yaml:4:17: params.optimizer.lr.low: loguniform needs low > 0",
+             "e.yaml:4:41: params.optimizer.lr.low: loguniform needs low > 0, got 0",
              "loguniform with low = 0");
     contains(check_error("base: base.yaml\n"
                          "samples: 2\n"
                          "params:\n"
                          "  optimizer.lr: {dist: uniform, low: 1, high: 1}\n",
                          NULL, &err),
-             "e.yaml:4:45: params.optimizer.lr.high: must be greater than low", "high <= low");
+             "e.yaml:4:47: params.optimizer.lr.high: must be greater than low (1), got 1",
+             "high <= low");
     contains(check_error("base: base.yaml\n"
                          "params:\n"
                          "  optimizer.lr: {dist: uniform, low: 1, high: 2}\n",
@@ -385,9 +429,9 @@ static void test_errors(void)
     contains(err.msg, "expected an integer", "and the reason");
     contains(check_error("base: base.yaml\n"
                          "params:\n"
-                         "  network.layers: [[{type: dense, out: 2}], [{type: flatten}]]\n",
+                         "  network.layers: [[{type: dense, out: 10}], [{type: flatten}]]\n",
                          NULL, &err),
-             "e.yaml:2:1: params: point 1 (network.layers=[{type: flatten}]):",
+             "e.yaml:3:3: params: point 1 (network.layers=[{type: flatten}]): ",
              "a combination refused by validation names the point");
     contains(err.msg, "the last layer must be dense", "with validation's reason");
     is_string("--set train.epocs=2: train.epocs: unknown key; did you mean 'train.epochs'?",
@@ -395,8 +439,8 @@ static void test_errors(void)
               "an extra --set is checked too");
     contains(check_error("base: base.yaml\nparams: {run.seed: [1]}\n", "run.dir=x", &err),
              "run.dir is chosen by the sweep", "an extra --set run.dir is refused");
-    contains(check_error("base: base.yaml\nparams:\n\t- x\n", NULL, &err), "e.yaml:3:1:",
-             "malformed YAML: its line:col");
+    contains(check_error("base: base.yaml\nparams:\n\t- x\n", NULL, &err),
+             "e.yaml:3:1:", "malformed YAML: its line:col");
 }
 
 int main(void)
@@ -411,6 +455,7 @@ int main(void)
     test_grid();
     test_name_and_dir();
     test_random();
+    test_integer();
     test_flow();
     test_errors();
     return tap_failures() ? 1 : 0;

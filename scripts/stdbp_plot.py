@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""stdbp_plot: the plots of a stdbp run directory, as PNG files.
+
+  RUN_DIR/plots/learning_curves.png  loss and accuracy per epoch (train,
+                                     validation, test) from metrics.csv
+  RUN_DIR/plots/spike_raster.png     the spike raster of one sample, if
+                                     RUN_DIR/spikes.h5 exists (drawn by
+                                     spike_raster.py, which stdbp installs)
+
+Needs python3 with matplotlib (Debian: python3-matplotlib); the raster also
+needs h5py (python3-h5py). metrics.csv columns: docs/FORMAT.md.
+"""
+import argparse
+import csv
+import math
+import os
+import subprocess
+import sys
+
+PROG = "stdbp_plot"
+# Where spike_raster.py may be: filled in by make (src/cli/export.mk) for
+# the installed and build-tree copies of this script; when it runs from the
+# source tree as scripts/stdbp_plot.py, spike_raster.py is beside it.
+RASTER_DIRS = ["@pkglibexecdir@", "@abs_top_srcdir@/scripts"]
+
+
+def fail(msg, status=1):
+    print("%s: error: %s" % (PROG, msg), file=sys.stderr)
+    sys.exit(status)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="Draw the plots of a stdbp run directory as PNG files in "
+        "RUN_DIR/plots/: learning curves (loss and accuracy per epoch, train / "
+        "validation / test, from metrics.csv) and, if RUN_DIR/spikes.h5 exists, "
+        "the spike raster of one sample.",
+        epilog="Example: stdbp_plot runs/mnist  (then open runs/mnist/plots/*.png). "
+        "Needs python3-matplotlib; the raster also python3-h5py. "
+        "Files: docs/FORMAT.md.")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory (holds metrics.csv)")
+    p.add_argument("-o", "--out-dir", help="where to write the PNGs (default RUN_DIR/plots)")
+    p.add_argument("-s", "--sample", type=int, default=0,
+                   help="sample (row) of spikes.h5 for the raster (default 0)")
+    p.add_argument("-m", "--moment",
+                   help="moment of spikes.h5 for the raster (default: 'end' if present, "
+                   "else the last one)")
+    p.add_argument("--no-raster", action="store_true", help="skip the spike raster")
+    p.add_argument("--dpi", type=int, default=120, help="resolution (default 120)")
+    return p.parse_args(argv)
+
+
+def number(text):
+    """A float from a CSV cell; NaN for empty or unparsable cells."""
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def read_metrics(path):
+    """Rows of metrics.csv as dicts of floats, one per epoch (the last row
+    wins if an epoch repeats), in epoch order."""
+    if not os.path.exists(path):
+        fail("%s not found: is this a stdbp run directory? (training writes metrics.csv at "
+             "the end of each epoch)" % path)
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f))
+    except OSError as e:
+        fail("cannot read %s: %s" % (path, e))
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if not rows:
+        fail("%s is empty: no header and no epochs (training writes a row at the end of "
+             "each epoch)" % path)
+    header = [c.strip() for c in rows[0]]
+    need = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc"]
+    missing = [c for c in need if c not in header]
+    if missing:
+        fail("%s: header lacks column(s) %s (got: %s); is it a stdbp metrics.csv?"
+             % (path, ", ".join(missing), ",".join(header)))
+    by_epoch = {}
+    for line, r in enumerate(rows[1:], start=2):
+        if len(r) != len(header):
+            fail("%s:%d: %d values, the header has %d" % (path, line, len(r), len(header)))
+        v = {name: number(cell) for name, cell in zip(header, r)}
+        if math.isnan(v["epoch"]):
+            fail("%s:%d: epoch '%s' is not a number" % (path, line, r[header.index("epoch")]))
+        by_epoch[int(v["epoch"])] = v
+    if not by_epoch:
+        fail("%s has a header but no epochs yet (the first row is written at the end of "
+             "epoch 1)" % path)
+    return [by_epoch[e] for e in sorted(by_epoch)]
+
+
+def plot_curves(rows, run_dir, out, dpi):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as e:
+        fail("%s: install matplotlib (Debian: apt-get install python3-matplotlib)" % e)
+    epochs = [int(r["epoch"]) + 1 for r in rows]  # metrics.csv counts from 0
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4.2))
+    splits = [("train", "C0", "o"), ("val", "C1", "s"), ("test", "C2", "^")]
+    labels = {"train": "train", "val": "validation", "test": "test"}
+    drawn = 0
+    for split, color, marker in splits:
+        for ax, col, scale in ((ax_loss, split + "_loss", 1.0), (ax_acc, split + "_acc", 100.0)):
+            pts = [(e, r[col] * scale) for e, r in zip(epochs, rows) if math.isfinite(r[col])]
+            if pts:
+                xs, ys = zip(*pts)
+                ax.plot(xs, ys, color=color, marker=marker, markersize=4, linewidth=1.5,
+                        label=labels[split])
+                drawn += 1
+    ax_loss.set_title("loss")
+    ax_loss.set_ylabel("cross-entropy over output spike times")
+    ax_acc.set_title("accuracy")
+    ax_acc.set_ylabel("accuracy (%)")
+    for ax in (ax_loss, ax_acc):
+        ax.set_xlabel("epoch")
+        ax.grid(True, alpha=0.3)
+        if len(epochs) <= 20:
+            ax.set_xticks(epochs)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend()
+    last = rows[-1]
+    summary = ", ".join("%s %.2f%%" % (labels[s], 100 * last[s + "_acc"])
+                        for s, _, _ in splits if math.isfinite(last[s + "_acc"]))
+    fig.suptitle("%s: %d epoch%s%s" % (os.path.basename(os.path.normpath(run_dir)) or run_dir,
+                                        len(epochs), "" if len(epochs) == 1 else "s",
+                                        " (last: %s)" % summary if summary else ""),
+                 fontsize=10)
+    fig.text(0.5, 0.01, "train: running mean over each epoch while the weights change; "
+             "validation, test: evaluated after the epoch", ha="center", fontsize=8,
+             color="0.35")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.savefig(out, dpi=dpi)
+    plt.close(fig)
+    if drawn == 0:
+        print("%s: warning: metrics.csv holds no finite loss or accuracy; %s is empty"
+              % (PROG, out), file=sys.stderr)
+
+
+def find_raster_script():
+    here = os.path.dirname(os.path.abspath(__file__))
+    cands = [os.environ.get("STDBP_SPIKE_RASTER", "")]
+    cands += [os.path.join(d, "spike_raster.py") for d in RASTER_DIRS if "@" not in d]
+    cands.append(os.path.join(here, "spike_raster.py"))  # scripts/ in the source tree
+    for c in cands:
+        if c and os.path.isfile(c):
+            return c
+    return None
+
+
+def plot_raster(spikes, args, out):
+    script = find_raster_script()
+    if not script:
+        fail("cannot find spike_raster.py (installed in %s; or set STDBP_SPIKE_RASTER)"
+             % RASTER_DIRS[0])
+    cmd = [sys.executable, script, spikes, "--sample", str(args.sample), "-o", out,
+           "--dpi", str(args.dpi)]
+    if args.moment:
+        cmd += ["--moment", args.moment]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True)
+    if r.returncode != 0:
+        fail("spike raster of %s failed:\n%s" % (spikes, (r.stderr or r.stdout).strip()))
+
+
+def system_python_fallback():
+    """Without matplotlib here (say a pyenv or venv python3 first on PATH),
+    run again with the system's python3, where Debian installs it."""
+    try:
+        import matplotlib  # noqa: F401
+        return
+    except ImportError:
+        pass
+    sys_py = "/usr/bin/python3"
+    if (os.path.realpath(sys.executable) != os.path.realpath(sys_py) and os.access(sys_py, os.X_OK)
+            and not os.environ.get("STDBP_PLOT_REEXEC")):
+        probe = subprocess.run([sys_py, "-c", "import matplotlib"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        if probe.returncode == 0:
+            os.environ["STDBP_PLOT_REEXEC"] = "1"
+            os.execv(sys_py, [sys_py, os.path.abspath(__file__)] + sys.argv[1:])
+
+
+def main(argv):
+    args = parse_args(argv)
+    system_python_fallback()
+    run_dir = args.run_dir
+    if not os.path.isdir(run_dir):
+        fail("%s: no such directory (give a stdbp run directory)" % run_dir)
+    rows = read_metrics(os.path.join(run_dir, "metrics.csv"))
+    out_dir = args.out_dir or os.path.join(run_dir, "plots")
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as e:
+        fail("cannot create %s: %s" % (out_dir, e))
+    written = []
+    curves = os.path.join(out_dir, "learning_curves.png")
+    plot_curves(rows, run_dir, curves, args.dpi)
+    written.append(curves)
+    spikes = os.path.join(run_dir, "spikes.h5")
+    if not args.no_raster and os.path.exists(spikes):
+        raster = os.path.join(out_dir, "spike_raster.png")
+        plot_raster(spikes, args, raster)
+        written.append(raster)
+    for w in written:
+        print("wrote %s" % w)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
