@@ -6,5 +6,5 @@ stdbpinclude_HEADERS += include/stdbp/train.h
 # Integration tests of stdbp_train (shell, TAP).
 check_PROGRAMS += tests/tools/gen_dataset
 tests_tools_gen_dataset_LDADD = $(STDBP_LIBS) $(HDF5_LIBS)
-TESTS += tests/integration/train_ranks.sh
-EXTRA_DIST += tests/integration/train_ranks.sh tests/tap/tap.sh
+TESTS += tests/integration/train_ranks.sh tests/integration/resume.sh tests/integration/train_64.sh
+EXTRA_DIST += tests/integration/train_ranks.sh tests/integration/resume.sh tests/integration/train_64.sh tests/tap/tap.sh

@@ -1,0 +1,104 @@
+#!/bin/sh
+# Issue: checkpoints give exact resume, survive kill -9 mid-write, and
+# SIGTERM stops a run cleanly (exit 75) so that it can resume.
+#  1. N steps straight == N/2 steps, stop, resume for N/2 (P = 2 -> 2 and
+#     P = 2 -> 3): weights and optimiser state bitwise equal (h5diff).
+#  2. kill -9 of one rank while a checkpoint is being written (slowed by
+#     the test hook STDBP_TEST_CKPT_DELAY_MS) leaves the previous
+#     checkpoint valid, and --resume auto continues from it.
+#  3. SIGTERM to every rank of a running 2-rank job: a checkpoint, exit
+#     status 75, and the resumed run ends with the uninterrupted weights.
+. "$top_srcdir/tests/tap/tap.sh"
+command -v h5diff >/dev/null || skip_all "h5diff (hdf5-tools) not installed"
+plan 12
+tap_tmpdir; tmp=$tap_tmp
+bin=$top_builddir/src/cli/stdbp_train
+run() { np=$1; shift; "$top_srcdir/tests/mpirun.sh" "$np" "$bin" "$tmp/cfg.yaml" --progress log --no-deploy "$@"; }
+# The rank processes (libtool runs the binary from .libs/), not the
+# launcher or the time-limit wrapper whose command lines name it too.
+ranks() { pgrep -f "\.libs/(lt-)?stdbp_train $tmp/cfg.yaml"; }
+last() { ls "$1"/checkpoints/ckpt-*.h5 2>/dev/null | tail -n 1; }
+same() { h5diff -q "$1" "$2" /weights /weights >/dev/null 2>&1 && h5diff -q "$1" "$2" /optimizer /optimizer >/dev/null 2>&1; }
+
+"$top_builddir/tests/tools/gen_dataset" "$tmp/train.h5" 300 8 4 1 &&
+"$top_builddir/tests/tools/gen_dataset" "$tmp/test.h5" 100 8 4 2
+ok $? "synthetic dataset written"
+# 280 training samples, batch 20: 14 steps per epoch, 42 in all.
+cat > "$tmp/cfg.yaml" <<YAML
+run: {name: resume, seed: 11}
+data: {train: "hdf5:$tmp/train.h5", test: "hdf5:$tmp/test.h5", val_samples: 20}
+network:
+  layers:
+    - {type: dense, out: 32}
+    - {type: dense, out: 4}
+optimizer: {kind: adam, lr: 0.002}
+schedule: {kind: cosine}
+train: {epochs: 3, batch: 20}
+checkpoint: {keep: 0}
+YAML
+
+run 2 --set run.dir="$tmp/straight" > "$tmp/straight.out" 2>&1
+ref=$(last "$tmp/straight")
+[ -n "$ref" ]; ok $? "uninterrupted run finished ($(basename "$ref"))"
+
+# 1. Stop after 21 steps (mid-epoch), resume with 2 and with 3 ranks.
+run 2 --set run.dir="$tmp/half" --max-steps 21 > "$tmp/half.out" 2>&1
+cp -r "$tmp/half" "$tmp/half3"
+run 2 --set run.dir="$tmp/half" --resume auto > "$tmp/half2.out" 2>&1
+same "$ref" "$(last "$tmp/half")"; ok $? "21 steps on 2 ranks + resume on 2 ranks: bitwise equal"
+run 3 --set run.dir="$tmp/half3" --resume auto > "$tmp/half3.out" 2>&1
+same "$ref" "$(last "$tmp/half3")"; ok $? "21 steps on 2 ranks + resume on 3 ranks: bitwise equal"
+grep -q "resumed from .*ckpt-0000000021.h5" "$tmp/half3.out"
+ok $? "the resumed run says where it resumed from"
+
+# 2. kill -9 one rank during a slowed checkpoint write.
+rm -rf "$tmp/kill"
+STDBP_TEST_CKPT_DELAY_MS=400 "$top_srcdir/tests/mpirun.sh" 2 "$bin" "$tmp/cfg.yaml" --no-deploy \
+  --progress log --set run.dir="$tmp/kill" --set checkpoint.every_steps=5 > "$tmp/kill.out" 2>&1 &
+launcher=$!
+killed=1
+for i in $(seq 1 600); do   # up to 60 s: wait for a 2nd checkpoint write in progress
+  n=$(ls "$tmp/kill/checkpoints"/ckpt-*.h5 2>/dev/null | wc -l)
+  if [ "$n" -ge 1 ] && ls "$tmp/kill/checkpoints"/.ckpt-*.tmp >/dev/null 2>&1; then
+    victim=$(ranks | tail -n 1)
+    [ -n "$victim" ] && kill -9 $victim && killed=0
+    break
+  fi
+  sleep 0.1
+done
+wait $launcher
+ok $killed "killed a rank with SIGKILL while a checkpoint was being written"
+prev=$(last "$tmp/kill")
+[ -n "$prev" ] && h5diff -q "$prev" "$prev" >/dev/null 2>&1
+ok $? "the previous checkpoint ($(basename "${prev:-none}")) is still there and readable"
+run 2 --set run.dir="$tmp/kill" --resume auto --progress log > "$tmp/kill2.out" 2>&1
+status=$?
+grep -q "resumed from .*$(basename "${prev:-none}")" "$tmp/kill2.out"
+ok $? "--resume auto continues from it"
+same "$ref" "$(last "$tmp/kill")"; ok $? "... and ends bitwise equal to the uninterrupted run (exit $status)"
+
+# 3. SIGTERM to every rank (what SLURM does on preemption).
+rm -rf "$tmp/term"
+STDBP_TEST_CKPT_DELAY_MS=0 "$top_srcdir/tests/mpirun.sh" 2 "$bin" "$tmp/cfg.yaml" --no-deploy \
+  --progress log --set train.epochs=400 --set run.dir="$tmp/term" > "$tmp/term.out" 2>&1 &
+launcher=$!
+for i in $(seq 1 300); do  # wait for the first checkpoint (end of epoch 1)
+  ls "$tmp/term/checkpoints"/ckpt-*.h5 >/dev/null 2>&1 && break
+  sleep 0.1
+done
+kill -TERM $(ranks)
+wait $launcher
+status=$?
+[ $status -eq 75 ]; ok $? "SIGTERM: exit status 75 (got $status)"
+grep -q "stopped at step" "$tmp/term.out"; ok $? "SIGTERM: a checkpoint was written and the run said so"
+# The stopped run resumes to the end of its (long) schedule; compare with an
+# uninterrupted run of the same config cut at the same number of epochs is
+# not possible, so resume with the same 400-epoch config for a few steps
+# and compare against a straight run of that many steps.
+steps=$(basename "$(last "$tmp/term")" .h5 | sed 's/ckpt-0*//')
+target=$((steps + 7))
+run 2 --set train.epochs=400 --set run.dir="$tmp/term" --resume auto --max-steps $target > "$tmp/term2.out" 2>&1
+run 2 --set train.epochs=400 --set run.dir="$tmp/term-ref" --max-steps $target > "$tmp/term-ref.out" 2>&1
+same "$(last "$tmp/term-ref")" "$(last "$tmp/term")"
+ok $? "SIGTERM + resume == uninterrupted, bitwise, at step $target"
+tap_done
