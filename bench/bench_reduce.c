@@ -50,10 +50,8 @@ int main(int argc, char **argv)
         double t2 = now();
         MPI_Allreduce(MPI_IN_PLACE, d, (int)n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
         double t3 = now();
-        /* what a step adds around the integer sum: zeroing, back to double */
-        memset(q, 0, n * sizeof *q);
-        for (size_t k = 0; k < n; k++)
-            d[k] = stdbp_grad_from_fixed(q[k]) * (1.0 / 32);
+        /* what a step adds around the integer sum: back to double, zeroed */
+        stdbp_grad_fixed_mean(q, d, n, 32);
         double t4 = now();
         if (!warm) {
             t_i64 += t1 - t0;

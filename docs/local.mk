@@ -1,1 +1,3 @@
-# docs: sources, programs and tests of this module.
+# docs: the documents that no single module installs (the others are
+# listed in their modules' fragments).
+dist_doc_DATA += docs/PERFORMANCE.md docs/RESULTS.md docs/FORMAT.md docs/DATA.md

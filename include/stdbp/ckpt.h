@@ -41,6 +41,14 @@ typedef struct stdbp_train_state {
     stdbp_rng rng;       /* a generator advanced identically on every rank */
     double best_val_acc; /* best validation accuracy so far (0..1) */
     uint64_t best_epoch; /* epoch of best_val_acc */
+    /* The epoch in progress so far, so that a run resumed mid-epoch
+     * reports the same per-epoch training metrics as an uninterrupted one.
+     * A checkpoint written before these fields existed reads them as 0. */
+    int64_t epoch_loss;    /* this epoch's summed training loss so far, fixed point
+                              (STDBP_GRAD_FRAC_BITS) */
+    int64_t epoch_correct; /* this epoch's correctly classified training samples so far */
+    int64_t epoch_samples; /* this epoch's training samples so far */
+    double wall_seconds;   /* wall time of the run before this checkpoint (all sessions) */
 } stdbp_train_state;
 
 /* Collective on comm: write run_dir/checkpoints/ckpt-<step>.h5, <step> =
@@ -63,7 +71,9 @@ stdbp_status stdbp_ckpt_write(MPI_Comm comm, const char *run_dir, const stdbp_ne
  * file's, layer by layer: STDBP_ECONFIG explains the first difference,
  * e.g. "layer 1 is dense 784x800 but the config builds dense 784x400"),
  * opt (may be NULL: weights only; its state size must match) and st (may
- * be NULL; zeroed if the file holds no training state). *config_yaml
+ * be NULL; zeroed if the file holds no training state; its epoch_loss,
+ * epoch_correct, epoch_samples and wall_seconds are 0 from a checkpoint
+ * written before they existed, which still verifies). *config_yaml
  * (optional) receives the stored config, malloc'd, on every rank.
  * Rank 0 reads and verifies the whole file (format version, shapes,
  * Fletcher32, digest) and then broadcasts it; the other ranks do not open

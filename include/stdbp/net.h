@@ -153,6 +153,11 @@ const double *stdbp_ws_layer_times(const stdbp_ws *ws, size_t i);
 #define STDBP_GRAD_FIXED_LIMIT 524288.0 /* 2^19 */
 int64_t stdbp_grad_to_fixed(double g);
 double stdbp_grad_from_fixed(int64_t q);
+/* grad[k] = acc[k] / 2^STDBP_GRAD_FRAC_BITS / count, and acc[k] = 0, for
+ * k < n, in one vectorisable pass: the mean gradient of a batch of count
+ * samples, with the accumulator ready for the next batch. The same
+ * arithmetic on every rank gives the same gradient. Cannot fail. */
+void stdbp_grad_fixed_mean(int64_t *acc, double *grad, size_t n, size_t count);
 
 /* Backward for the sample of the last forward on ws. dl_dout holds dL/dt
  * for each output neuron (0 for neurons that should get no gradient). Adds

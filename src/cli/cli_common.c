@@ -1,11 +1,18 @@
 /* Helpers shared by the stdbp_* programs; see cli_common.h. */
 #include "cli/cli_common.h"
 
+#include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "stdbp/dist.h"
+
+void stdbp_cli_init(int *argc, char ***argv)
+{
+    MPI_Init(argc, argv);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
 
 stdbp_status stdbp_cli_bcast_string(MPI_Comm comm, int root, char **s, stdbp_err *err)
 {

@@ -21,6 +21,12 @@ stdbp_status stdbp_cli_load_config(MPI_Comm comm, const char *path, const char *
  * Returns the exit status to use (1). Call on every rank. */
 int stdbp_cli_fail(MPI_Comm comm, const char *prog, const stdbp_err *err);
 
+/* Not collective: MPI_Init, then HDF5's own error printing off for the
+ * whole program (stdbp reports HDF5 failures in its own messages; left
+ * on, HDF5 1.10 also prints "infinite loop closing library" at exit after
+ * reading a damaged file). */
+void stdbp_cli_init(int *argc, char ***argv);
+
 /* Collective: broadcast a malloc'd string from root (NULL arrives as ""). */
 stdbp_status stdbp_cli_bcast_string(MPI_Comm comm, int root, char **s, stdbp_err *err);
 

@@ -2,6 +2,7 @@
 noinst_LTLIBRARIES += libcli.la
 libcli_la_SOURCES = src/cli/cli_common.c src/cli/cli_common.h \
 	src/cli/deploy_phase.c src/cli/deploy_phase.h
+libcli_la_LIBADD = $(HDF5_LIBS)
 
 bin_PROGRAMS += src/cli/stdbp_train
 src_cli_stdbp_train_SOURCES = src/cli/stdbp_train.c

@@ -258,7 +258,7 @@ int main(int argc, char **argv)
     char *yaml = NULL;
     int rank, preempted = 0;
 
-    MPI_Init(&argc, &argv);
+    stdbp_cli_init(&argc, &argv);
     MPI_Comm_rank(comm, &rank);
     stdbp_err_clear(&err);
     memset(&pt, 0, sizeof pt);

@@ -131,7 +131,7 @@ int main(int argc, char **argv)
     stdbp_trainer *tr = NULL;
     int rank, preempted = 0;
 
-    MPI_Init(&argc, &argv);
+    stdbp_cli_init(&argc, &argv);
     MPI_Comm_rank(comm, &rank);
     stdbp_err_clear(&err);
     int rc = parse_args(argc, argv, &args, rank);

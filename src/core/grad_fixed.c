@@ -45,3 +45,12 @@ int stdbp_fixed_add_row(int64_t *restrict acc, double *restrict d, size_t m)
         acc[j] = (int64_t)((uint64_t)acc[j] + (uint64_t)stdbp_fixed_unbias(d[j]));
     return !(chk[0] + chk[1] + chk[2] + chk[3] == 0.0);
 }
+
+void stdbp_grad_fixed_mean(int64_t *restrict acc, double *restrict grad, size_t n, size_t count)
+{
+    const double scale = 1.0 / STDBP_FIXED_SCALE / (double)(count ? count : 1);
+    for (size_t k = 0; k < n; k++) {
+        grad[k] = (double)acc[k] * scale;
+        acc[k] = 0;
+    }
+}

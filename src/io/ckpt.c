@@ -29,8 +29,10 @@
 /* What rank 0 broadcasts before the collective create: the values that
  * go into attributes, which must be the same on every rank. */
 typedef struct ckpt_header {
-    uint64_t train[10]; /* step, epoch, batch, seed, rng[4], best_epoch,
-                           best_val_acc (bits) */
+    uint64_t train[14]; /* step, epoch, batch, seed, rng[4], best_epoch,
+                           best_val_acc (bits), epoch_loss, epoch_correct,
+                           epoch_samples (two's complement bits),
+                           wall_seconds (bits) */
     uint64_t has_train, has_optim, optim_steps, config_len;
     char digest[CKPT_DIGEST_LEN];
     char created[32];
@@ -247,15 +249,22 @@ static stdbp_status write_train(ckpt_writer *w)
     hid_t g = H5Gcreate2(w->file, "train", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     hid_t d = H5I_INVALID_HID;
     uint64_t dims[1] = {4};
-    double best;
+    double best, wall;
+    int64_t q[3];
     stdbp_status st;
     if (g < 0)
         return h5_fail(w, "group /train");
     memcpy(&best, &t[9], sizeof best);
+    memcpy(q, &t[10], sizeof q);
+    memcpy(&wall, &t[13], sizeof wall);
     if (stdbp_h5_attr_put_u64(g, "step", t[0]) < 0 || stdbp_h5_attr_put_u64(g, "epoch", t[1]) < 0 ||
         stdbp_h5_attr_put_u64(g, "batch", t[2]) < 0 || stdbp_h5_attr_put_u64(g, "seed", t[3]) < 0 ||
         stdbp_h5_attr_put_f64(g, "best_val_acc", best) < 0 ||
-        stdbp_h5_attr_put_u64(g, "best_epoch", t[8]) < 0) {
+        stdbp_h5_attr_put_u64(g, "best_epoch", t[8]) < 0 ||
+        stdbp_h5_attr_put_i64(g, "epoch_loss", q[0]) < 0 ||
+        stdbp_h5_attr_put_i64(g, "epoch_correct", q[1]) < 0 ||
+        stdbp_h5_attr_put_i64(g, "epoch_samples", q[2]) < 0 ||
+        stdbp_h5_attr_put_f64(g, "wall_seconds", wall) < 0) {
         H5Gclose(g);
         return h5_fail(w, "attributes of /train");
     }
@@ -308,6 +317,10 @@ static void make_header(ckpt_writer *w, const stdbp_optim *opt, const stdbp_trai
         memcpy(&h->train[4], ts->rng.s, sizeof ts->rng.s);
         h->train[8] = ts->best_epoch;
         memcpy(&h->train[9], &ts->best_val_acc, sizeof(double));
+        memcpy(&h->train[10], &ts->epoch_loss, sizeof(int64_t));
+        memcpy(&h->train[11], &ts->epoch_correct, sizeof(int64_t));
+        memcpy(&h->train[12], &ts->epoch_samples, sizeof(int64_t));
+        memcpy(&h->train[13], &ts->wall_seconds, sizeof(double));
     }
     h->has_optim = opt != NULL;
     h->optim_steps = opt ? stdbp_optim_steps(opt) : 0;
@@ -331,6 +344,7 @@ static void make_header(ckpt_writer *w, const stdbp_optim *opt, const stdbp_trai
     p.state_size = w->state_size;
     p.optim_steps = h->optim_steps;
     p.has_train = (int)h->has_train;
+    p.has_progress = (int)h->has_train; /* written with every /train */
     p.st = ts;
     p.config = w->config;
     p.config_len = (size_t)h->config_len;

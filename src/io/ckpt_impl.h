@@ -53,6 +53,10 @@ typedef struct ckpt_payload {
     size_t state_size;
     uint64_t optim_steps;
     int has_train;
+    /* The /train progress attributes (epoch_loss, epoch_correct,
+     * epoch_samples, wall_seconds) are in the file and in the digest: always
+     * when written now, never in a file written before they existed. */
+    int has_progress;
     const stdbp_train_state *st;
     const char *config;
     size_t config_len;

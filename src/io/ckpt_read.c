@@ -34,6 +34,7 @@ typedef struct ckpt_data {
     size_t state_size;
     double *state;
     int has_train;
+    int has_progress; /* /train has epoch_loss, ..., wall_seconds */
     stdbp_train_state st;
     char *config; /* NUL-terminated */
     size_t config_len;
@@ -329,10 +330,47 @@ static stdbp_status load_optimizer(hid_t f, const char *path, ckpt_data *d, stdb
                         d->state, e);
 }
 
+/* The progress attributes of /train, added after format 1 was first
+ * written: all four or (an older file) none, which read as 0. Which of
+ * the two also decides whether the digest covers them. */
+static const char *const progress_attrs[4] = {"epoch_loss", "epoch_correct", "epoch_samples",
+                                              "wall_seconds"};
+
+static stdbp_status load_progress(hid_t g, const char *path, ckpt_data *d, stdbp_err *e)
+{
+    stdbp_train_state *t = &d->st;
+    int have[4], n = 0;
+    for (int i = 0; i < 4; i++) {
+        htri_t ex = H5Aexists(g, progress_attrs[i]);
+        if (ex < 0)
+            return h5_bad(e, path, "reading the attributes of /train");
+        have[i] = ex > 0;
+        n += have[i];
+    }
+    if (n == 0)
+        return STDBP_OK; /* written before they existed */
+    for (int i = 0; i < 4; i++)
+        if (!have[i])
+            return BAD("checkpoint %s: /train has %d of the attributes epoch_loss, "
+                       "epoch_correct, epoch_samples, wall_seconds but not %s (all or none)",
+                       path, n, progress_attrs[i]);
+    if (stdbp_h5_attr_get_i64(g, "epoch_loss", &t->epoch_loss) < 0 ||
+        stdbp_h5_attr_get_i64(g, "epoch_correct", &t->epoch_correct) < 0 ||
+        stdbp_h5_attr_get_i64(g, "epoch_samples", &t->epoch_samples) < 0 ||
+        stdbp_h5_attr_get_f64(g, "wall_seconds", &t->wall_seconds) < 0)
+        return bad_h5(e,
+                      "checkpoint %s: /train: malformed epoch_loss, epoch_correct, "
+                      "epoch_samples or wall_seconds attribute",
+                      path);
+    d->has_progress = 1;
+    return STDBP_OK;
+}
+
 static stdbp_status load_train(hid_t f, const char *path, ckpt_data *d, stdbp_err *e)
 {
     hid_t g;
     int bad;
+    stdbp_status st;
     stdbp_train_state *t = &d->st;
     uint64_t dims[1] = {4};
     if (stdbp_h5_exists(f, "/train") != 1)
@@ -348,11 +386,14 @@ static stdbp_status load_train(hid_t f, const char *path, ckpt_data *d, stdbp_er
           stdbp_h5_attr_get_f64(g, "best_val_acc", &t->best_val_acc) < 0 ||
           stdbp_h5_attr_get_u64(g, "best_epoch", &t->best_epoch) < 0;
     if (bad) {
-        stdbp_status st = bad_h5(e, "checkpoint %s: /train: missing or malformed attributes", path);
+        st = bad_h5(e, "checkpoint %s: /train: missing or malformed attributes", path);
         H5Gclose(g);
         return st;
     }
+    st = load_progress(g, path, d, e);
     H5Gclose(g);
+    if (st != STDBP_OK)
+        return st;
     return read_dataset(f, path, "/train/rng", H5T_INTEGER, H5T_NATIVE_UINT64, 1, dims, t->rng.s,
                         e);
 }
@@ -442,6 +483,7 @@ static stdbp_status ckpt_load(const char *path, ckpt_data *d, stdbp_err *e)
     p.state_size = d->state_size;
     p.optim_steps = d->optim_steps;
     p.has_train = d->has_train;
+    p.has_progress = d->has_progress;
     p.st = &d->st;
     p.config = d->config;
     p.config_len = d->config_len;
@@ -507,7 +549,7 @@ stdbp_status stdbp_ckpt_read(MPI_Comm comm, const char *path, stdbp_net *net, st
     int rank;
     uint64_t n_params, sizes[3] = {0, 0, 0}; /* state size, config length, has_train */
     uint64_t lo[2], hi[2], mine2[2];
-    uint64_t train[11];
+    uint64_t train[15];
     char *cfg = NULL;
     stdbp_h5_quiet quiet;
 
@@ -564,10 +606,15 @@ stdbp_status stdbp_ckpt_read(MPI_Comm comm, const char *path, stdbp_net *net, st
         train[8] = d.st.best_epoch;
         memcpy(&train[9], &d.st.best_val_acc, sizeof(double));
         train[10] = d.optim_steps;
+        /* 0 when the file predates them (d is zeroed before loading). */
+        memcpy(&train[11], &d.st.epoch_loss, sizeof(int64_t));
+        memcpy(&train[12], &d.st.epoch_correct, sizeof(int64_t));
+        memcpy(&train[13], &d.st.epoch_samples, sizeof(int64_t));
+        memcpy(&train[14], &d.st.wall_seconds, sizeof(double));
     }
     mine = STDBP_OK;
     if (MPI_Bcast(sizes, 3, MPI_UINT64_T, 0, comm) != MPI_SUCCESS ||
-        MPI_Bcast(train, 11, MPI_UINT64_T, 0, comm) != MPI_SUCCESS ||
+        MPI_Bcast(train, 15, MPI_UINT64_T, 0, comm) != MPI_SUCCESS ||
         stdbp_ckpt_bcast_bytes(comm, stdbp_net_params(net), n_params * sizeof(double), 0) != 0)
         mine = stdbp_err_set(e, STDBP_EMPI, "loading checkpoint %s: MPI_Bcast failed", path);
     if (mine == STDBP_OK && opt) {
@@ -583,6 +630,10 @@ stdbp_status stdbp_ckpt_read(MPI_Comm comm, const char *path, stdbp_net *net, st
         memcpy(st->rng.s, &train[4], sizeof st->rng.s);
         st->best_epoch = train[8];
         memcpy(&st->best_val_acc, &train[9], sizeof(double));
+        memcpy(&st->epoch_loss, &train[11], sizeof(int64_t));
+        memcpy(&st->epoch_correct, &train[12], sizeof(int64_t));
+        memcpy(&st->epoch_samples, &train[13], sizeof(int64_t));
+        memcpy(&st->wall_seconds, &train[14], sizeof(double));
     } else if (st) {
         memset(st, 0, sizeof *st); /* a weights-only checkpoint: start over */
     }

@@ -138,6 +138,13 @@ void stdbp_ckpt_digest(const ckpt_payload *p, char out[CKPT_DIGEST_LEN])
         stdbp_sha256_update_u64le(&s, v, 5);
         stdbp_sha256_update_f64le(&s, &t->best_val_acc, 1);
         stdbp_sha256_update_u64le(&s, t->rng.s, 4);
+        if (p->has_progress) {
+            /* int64 as its two's complement bits: the same bytes as <i8. */
+            uint64_t q[3] = {(uint64_t)t->epoch_loss, (uint64_t)t->epoch_correct,
+                             (uint64_t)t->epoch_samples};
+            stdbp_sha256_update_u64le(&s, q, 3);
+            stdbp_sha256_update_f64le(&s, &t->wall_seconds, 1);
+        }
     }
     if (p->config_len)
         stdbp_sha256_update(&s, p->config, p->config_len);

@@ -138,6 +138,11 @@ int stdbp_h5_attr_put_u64(hid_t obj, const char *name, uint64_t value)
     return attr_put_simple(obj, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, 1, &value);
 }
 
+int stdbp_h5_attr_put_i64(hid_t obj, const char *name, int64_t value)
+{
+    return attr_put_simple(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, 1, 1, &value);
+}
+
 int stdbp_h5_attr_put_f64(hid_t obj, const char *name, double value)
 {
     return attr_put_simple(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, 1, &value);
@@ -240,6 +245,11 @@ done:
 int stdbp_h5_attr_get_u64(hid_t obj, const char *name, uint64_t *value)
 {
     return attr_get(obj, name, H5T_INTEGER, H5T_NATIVE_UINT64, 1, value);
+}
+
+int stdbp_h5_attr_get_i64(hid_t obj, const char *name, int64_t *value)
+{
+    return attr_get(obj, name, H5T_INTEGER, H5T_NATIVE_INT64, 1, value);
 }
 
 int stdbp_h5_attr_get_f64(hid_t obj, const char *name, double *value)

@@ -32,6 +32,7 @@ int stdbp_h5_attr_put_str(hid_t obj, const char *name, const char *value);
 /* n strings as one fixed-length string array attribute. */
 int stdbp_h5_attr_put_strv(hid_t obj, const char *name, const char *const *values, size_t n);
 int stdbp_h5_attr_put_u64(hid_t obj, const char *name, uint64_t value);
+int stdbp_h5_attr_put_i64(hid_t obj, const char *name, int64_t value);
 int stdbp_h5_attr_put_f64(hid_t obj, const char *name, double value);
 int stdbp_h5_attr_put_i32(hid_t obj, const char *name, int32_t value);
 int stdbp_h5_attr_put_i32v(hid_t obj, const char *name, const int32_t *values, size_t n);
@@ -45,6 +46,7 @@ int stdbp_h5_attr_put_u64v(hid_t obj, const char *name, const uint64_t *values, 
  * attribute must hold exactly n values. */
 int stdbp_h5_attr_get_str(hid_t obj, const char *name, char *buf, size_t len);
 int stdbp_h5_attr_get_u64(hid_t obj, const char *name, uint64_t *value);
+int stdbp_h5_attr_get_i64(hid_t obj, const char *name, int64_t *value);
 int stdbp_h5_attr_get_f64(hid_t obj, const char *name, double *value);
 int stdbp_h5_attr_get_i32(hid_t obj, const char *name, int32_t *value);
 int stdbp_h5_attr_get_i32v(hid_t obj, const char *name, int32_t *values, size_t n);

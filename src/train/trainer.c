@@ -194,6 +194,7 @@ stdbp_status stdbp_trainer_create(MPI_Comm comm, const stdbp_config *cfg,
             if (st != STDBP_OK)
                 goto fail;
             tr->resumed_from = strdup(path);
+            tr->wall_base = tr->state.wall_seconds;
         }
     }
     st = tr->rank == 0 ? stdbp_metrics_begin(cfg->run.out_dir, tr->state.epoch, err) : STDBP_OK;
@@ -267,19 +268,6 @@ static void run_local_batch(stdbp_trainer *tr, size_t b, size_t len, stdbp_err *
     stats[STAT_STOP] = stdbp_signal_pending();
 }
 
-/* grad = acc / 2^STDBP_GRAD_FRAC_BITS / len, and acc back to zero for the
- * next step, in one vectorisable pass (the same arithmetic on every rank,
- * so the same gradient). */
-_Static_assert(STDBP_GRAD_FRAC_BITS == 32, "mean_gradient assumes 32 fraction bits");
-static void mean_gradient(int64_t *restrict acc, double *restrict grad, size_t n, size_t len)
-{
-    const double scale = 0x1p-32 / (double)len;
-    for (size_t k = 0; k < n; k++) {
-        grad[k] = (double)acc[k] * scale;
-        acc[k] = 0;
-    }
-}
-
 /* Collective: one optimiser step on global batch b of length len. */
 static stdbp_status train_step(stdbp_trainer *tr, size_t b, size_t len, size_t n_batches,
                                stdbp_err *err)
@@ -303,7 +291,7 @@ static stdbp_status train_step(stdbp_trainer *tr, size_t b, size_t len, size_t n
 
     /* Mean gradient over the batch, then the remedies, then the step:
      * the same arithmetic on the same integers on every rank. */
-    mean_gradient(tr->acc, tr->grad, tr->n_params, len);
+    stdbp_grad_fixed_mean(tr->acc, tr->grad, tr->n_params, len);
     double *params = stdbp_net_params(tr->net);
     if (cfg->train.ws_lambda > 0)
         stdbp_penalty_weight_sum(tr->net, params, tr->grad, cfg->train.ws_lambda,
@@ -317,19 +305,26 @@ static stdbp_status train_step(stdbp_trainer *tr, size_t b, size_t len, size_t n
     tr->lr = stdbp_schedule_lr(&cfg->schedule, cfg->optim.lr, epoch_pos);
     stdbp_optim_step(tr->opt, params, tr->grad, tr->lr);
 
-    tr->epoch_loss += stats[STDBP_STAT_LOSS];
-    tr->epoch_correct += stats[STDBP_STAT_CORRECT];
-    tr->epoch_samples += stats[STDBP_STAT_SAMPLES];
+    tr->state.epoch_loss += stats[STDBP_STAT_LOSS];
+    tr->state.epoch_correct += stats[STDBP_STAT_CORRECT];
+    tr->state.epoch_samples += stats[STDBP_STAT_SAMPLES];
     tr->stop = stats[STAT_STOP] > 0;
     tr->state.step++;
     tr->state.batch = b + 1;
     return STDBP_OK;
 }
 
+/* Wall time of the whole run, across resumed sessions. */
+static double wall_seconds(const stdbp_trainer *tr)
+{
+    return tr->wall_base + stdbp_now() - tr->t_start;
+}
+
 /* Collective: checkpoint now. */
 static stdbp_status checkpoint(stdbp_trainer *tr, stdbp_err *err)
 {
     char path[4096];
+    tr->state.wall_seconds = wall_seconds(tr);
     stdbp_status st = stdbp_ckpt_write(tr->comm, tr->cfg.run.out_dir, tr->net, tr->opt,
                                        &tr->state, tr->config_yaml, (int)tr->cfg.checkpoint.keep,
                                        path, sizeof path, err);
@@ -366,17 +361,17 @@ static stdbp_status end_of_epoch(stdbp_trainer *tr, double epoch_seconds, size_t
         .epoch = tr->state.epoch,
         .step = tr->state.step,
         .lr = tr->lr,
-        .train_loss = tr->epoch_samples ? stdbp_grad_from_fixed(tr->epoch_loss) /
-                                              (double)tr->epoch_samples : NAN,
-        .train_acc = tr->epoch_samples ? (double)tr->epoch_correct / (double)tr->epoch_samples
-                                       : NAN,
+        .train_loss = tr->state.epoch_samples ? stdbp_grad_from_fixed(tr->state.epoch_loss) /
+                                                    (double)tr->state.epoch_samples : NAN,
+        .train_acc = tr->state.epoch_samples ? (double)tr->state.epoch_correct /
+                                                   (double)tr->state.epoch_samples : NAN,
         .val_loss = val.loss,
         .val_acc = val.accuracy,
         .test_loss = test.loss,
         .test_acc = test.accuracy,
         .epoch_seconds = epoch_seconds,
         .samples_per_s = epoch_seconds > 0 ? (double)epoch_samples / epoch_seconds : 0,
-        .wall_seconds = stdbp_now() - tr->t_start,
+        .wall_seconds = wall_seconds(tr),
     };
     stdbp_progress_print(&tr->progress,
                          "epoch %llu/%ld: train loss %.4f acc %.2f%% | val acc %.2f%% | "
@@ -428,7 +423,8 @@ stdbp_status stdbp_trainer_run(stdbp_trainer *tr, int *preempted, stdbp_err *err
     while (tr->state.epoch < (uint64_t)cfg->train.epochs) {
         double t_epoch = stdbp_now();
         size_t epoch_samples = 0;
-        tr->epoch_loss = tr->epoch_correct = tr->epoch_samples = 0;
+        if (tr->state.batch == 0) /* else resumed mid-epoch: keep the sums */
+            tr->state.epoch_loss = tr->state.epoch_correct = tr->state.epoch_samples = 0;
         tr->t_compute = tr->t_reduce = 0;
         stdbp_epoch_order(tr->train_idx, tr->n_train, cfg->run.seed, tr->state.epoch, tr->order);
         for (size_t b = tr->state.batch; b < n_batches; b++) {
@@ -451,8 +447,10 @@ stdbp_status stdbp_trainer_run(stdbp_trainer *tr, int *preempted, stdbp_err *err
                 stdbp_progress_step(
                     &tr->progress, (long)tr->state.epoch + 1, cfg->train.epochs, (long)b + 1,
                     (long)n_batches,
-                    stdbp_grad_from_fixed(tr->epoch_loss) / (double)(tr->epoch_samples ? tr->epoch_samples : 1),
-                    (double)tr->epoch_correct / (double)(tr->epoch_samples ? tr->epoch_samples : 1),
+                    stdbp_grad_from_fixed(tr->state.epoch_loss) /
+                        (double)(tr->state.epoch_samples ? tr->state.epoch_samples : 1),
+                    (double)tr->state.epoch_correct /
+                        (double)(tr->state.epoch_samples ? tr->state.epoch_samples : 1),
                     rate, rate > 0 ? left / rate : 0);
             }
             int limit = tr->opts.max_steps > 0 && tr->state.step >= (uint64_t)tr->opts.max_steps;

@@ -31,8 +31,8 @@ struct stdbp_trainer {
     stdbp_train_state state;
     double lr;
     int stop;       /* a rank saw SIGTERM/SIGUSR1 in the last step */
-    int64_t epoch_loss, epoch_correct, epoch_samples; /* this epoch, reduced */
     double t_start, t_compute, t_reduce;
+    double wall_base; /* wall time of earlier sessions of a resumed run */
     double last_test_acc;
     stdbp_progress progress;
 };

@@ -29,7 +29,7 @@ def ok(cond, name):
     n += 1
     print(("ok %d - %s" if cond else "not ok %d - %s") % (n, name))
 
-print("1..9")
+print("1..10")
 path, recipe = sys.argv[1], sys.argv[2]
 exec(open(recipe).read())
 with h5py.File(path, "r") as f:
@@ -44,6 +44,13 @@ with h5py.File(path, "r") as f:
     ok(f["optimizer"].attrs["kind"] == b"adam" and f["optimizer/state"].shape == (2 * n_w,),
        "optimizer: adam, m and v flat")
     ok(int(f["train"].attrs["step"]) == 42 and f["train/rng"].shape == (4,), "train state")
+    t = f["train"].attrs
+    types = [t[k].dtype.str for k in ("epoch_loss", "epoch_correct", "epoch_samples",
+                                      "wall_seconds")]
+    ok(types == ["<i8", "<i8", "<i8", "<f8"] and int(t["epoch_loss"]) == -(3 << 40) - 5
+       and int(t["epoch_samples"]) == 20 and float(t["wall_seconds"]) == 12.5 + 42 / 1024,
+       "progress attributes: int64 epoch_loss, epoch_correct, epoch_samples, float64 "
+       "wall_seconds %s" % types)
     ok(f["config"][0].decode() == "run: {name: mpi, seed: 7}\n", "config text")
     ok(stdbp_digest(f) == f.attrs["digest"].decode(),
        "the digest recipe of docs/FORMAT.md reproduces the stored digest")

@@ -1,7 +1,9 @@
 /* Checkpoints on one rank: a bitwise round trip of net, optimiser, state
- * and config; every kind of damaged file gives a clear error naming the
- * file (never a crash); keep-K pruning; find_latest skipping a corrupt
- * newest checkpoint; the test-only write delay. */
+ * and config; the /train progress attributes (their types, the digest
+ * recipe of docs/FORMAT.md with and without them, an older file without
+ * them reading as 0); every kind of damaged file gives a clear error
+ * naming the file (never a crash); keep-K pruning; find_latest skipping a
+ * corrupt newest checkpoint; the test-only write delay. */
 #include <errno.h>
 #include <fcntl.h>
 #include <float.h>
@@ -14,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io/digest.h"
 #include "stdbp/ckpt.h"
 #include "stdbp/stdbp.h"
 #include "tap/basic.h"
@@ -110,6 +113,11 @@ static stdbp_train_state make_state(void)
     stdbp_rng_next(&st.rng);
     st.best_val_acc = 0.9731;
     st.best_epoch = 2;
+    /* Negative, above 2^53 and an odd last bit: any int64 must survive. */
+    st.epoch_loss = -(INT64_C(1) << 62) - 12345;
+    st.epoch_correct = 4711;
+    st.epoch_samples = (INT64_C(1) << 53) + 1;
+    st.wall_seconds = nextafter(3723.25, 4000.0); /* the lowest mantissa bit set */
     return st;
 }
 
@@ -203,6 +211,124 @@ static void delete_root_attr(const char *path, const char *name)
     H5Fclose(f);
 }
 
+/* Delete the attributes names[0..n) of the object obj (e.g. "/train"). */
+static void delete_attrs(const char *path, const char *obj, const char *const *names, int n)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t o = f >= 0 ? H5Oopen(f, obj, H5P_DEFAULT) : H5I_INVALID_HID;
+    if (o < 0)
+        bail("open %s in %s", obj, path);
+    for (int i = 0; i < n; i++)
+        if (H5Adelete(o, names[i]) < 0)
+            bail("delete attribute %s of %s in %s", names[i], obj, path);
+    H5Oclose(o);
+    H5Fclose(f);
+}
+
+/* Overwrite the root attribute "digest" (a fixed-length NUL-padded string). */
+static void set_digest(const char *path, const char *digest)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT), t, sp, a;
+    if (f < 0)
+        bail("open %s", path);
+    t = H5Tcopy(H5T_C_S1);
+    sp = H5Screate(H5S_SCALAR);
+    if (t < 0 || sp < 0 || H5Tset_size(t, strlen(digest)) < 0 ||
+        H5Tset_strpad(t, H5T_STR_NULLPAD) < 0 || H5Adelete(f, "digest") < 0)
+        bail("set the digest of %s", path);
+    a = H5Acreate2(f, "digest", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0 || H5Awrite(a, t, digest) < 0)
+        bail("write the digest of %s", path);
+    H5Aclose(a);
+    H5Sclose(sp);
+    H5Tclose(t);
+    H5Fclose(f);
+}
+
+/* Overwrite a scalar int64 attribute of /train through HDF5. */
+static void set_train_i64(const char *path, const char *name, int64_t v)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t g = f >= 0 ? H5Gopen2(f, "/train", H5P_DEFAULT) : H5I_INVALID_HID;
+    hid_t a = g >= 0 ? H5Aopen(g, name, H5P_DEFAULT) : H5I_INVALID_HID;
+    if (a < 0 || H5Awrite(a, H5T_NATIVE_INT64, &v) < 0)
+        bail("write /train %s of %s", name, path);
+    H5Aclose(a);
+    H5Gclose(g);
+    H5Fclose(f);
+}
+
+/* Is /train's attribute name a scalar of exactly the file type want? */
+static int train_attr_is(const char *path, const char *name, hid_t want)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t g = f >= 0 ? H5Gopen2(f, "/train", H5P_DEFAULT) : H5I_INVALID_HID;
+    hid_t a = g >= 0 && H5Aexists(g, name) > 0 ? H5Aopen(g, name, H5P_DEFAULT) : H5I_INVALID_HID;
+    hid_t t = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID;
+    hid_t s = a >= 0 ? H5Aget_space(a) : H5I_INVALID_HID;
+    int yes =
+        t >= 0 && s >= 0 && H5Tequal(t, want) > 0 && H5Sget_simple_extent_type(s) == H5S_SCALAR;
+    if (s >= 0)
+        H5Sclose(s);
+    if (t >= 0)
+        H5Tclose(t);
+    if (a >= 0)
+        H5Aclose(a);
+    if (g >= 0)
+        H5Gclose(g);
+    if (f >= 0)
+        H5Fclose(f);
+    return yes;
+}
+
+/* The digest as docs/FORMAT.md spells it, computed here from the objects
+ * (not from the file): the net's parameter buffer is the weight datasets
+ * in layer order, one after the other. with_progress: the /train progress
+ * attributes are digested (a file written now); 0: a file written before
+ * they existed. */
+static void recipe_digest(const stdbp_net *net, const stdbp_optim *opt, const stdbp_train_state *t,
+                          const char *config, int with_progress, char out[80])
+{
+    stdbp_sha256 s;
+    uint8_t d[STDBP_SHA256_LEN];
+    char hex[STDBP_SHA256_HEX_LEN];
+    uint64_t steps = stdbp_optim_steps(opt);
+    uint64_t v[5] = {t->step, t->epoch, t->batch, t->seed, t->best_epoch};
+    stdbp_sha256_init(&s);
+    stdbp_sha256_update_f64le(&s, stdbp_net_params_const(net), stdbp_net_num_params(net));
+    stdbp_sha256_update_f64le(&s, stdbp_optim_state((stdbp_optim *)opt),
+                              stdbp_optim_state_size(opt));
+    stdbp_sha256_update_u64le(&s, &steps, 1);
+    stdbp_sha256_update_u64le(&s, v, 5);
+    stdbp_sha256_update_f64le(&s, &t->best_val_acc, 1);
+    stdbp_sha256_update_u64le(&s, t->rng.s, 4);
+    if (with_progress) {
+        uint64_t q[3];
+        memcpy(&q[0], &t->epoch_loss, 8); /* int64 as its two's complement bits */
+        memcpy(&q[1], &t->epoch_correct, 8);
+        memcpy(&q[2], &t->epoch_samples, 8);
+        stdbp_sha256_update_u64le(&s, q, 3);
+        stdbp_sha256_update_f64le(&s, &t->wall_seconds, 1);
+    }
+    stdbp_sha256_update(&s, config, strlen(config));
+    stdbp_sha256_final(&s, d);
+    snprintf(out, 80, "sha256:%s", stdbp_sha256_hex(d, hex));
+}
+
+static void root_digest(const char *path, char out[80])
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t a = f >= 0 ? H5Aopen(f, "digest", H5P_DEFAULT) : H5I_INVALID_HID;
+    hid_t t = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID;
+    size_t n = t >= 0 ? H5Tget_size(t) : 0;
+    memset(out, 0, 80);
+    if (n == 0 || n >= 80 || H5Aread(a, t, out) < 0)
+        bail("read the digest of %s", path);
+    H5Tclose(t);
+    H5Aclose(a);
+    H5Fclose(f);
+}
+
 static void write_file(const char *path, const void *data, size_t n)
 {
     FILE *fp = fopen(path, "wb");
@@ -270,7 +396,7 @@ int main(int argc, char **argv)
      * after which it prints "infinite loop closing library" at exit when
      * its error printing is on (docs/FORMAT.md, "Known limitation"). */
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    plan(82);
+    plan(107);
     PATHF(dir, "%s/run", test_tmpdir());
 
     /* --- Round trip ---------------------------------------------------- */
@@ -311,6 +437,99 @@ int main(int argc, char **argv)
     is_string(config_text, cfg ? cfg : "(null)", "stdbp_ckpt_read_config gives the config");
     free(cfg);
     cfg = NULL;
+
+    /* --- The /train progress attributes ---------------------------------- */
+    {
+        static const char *const progress[4] = {"epoch_loss", "epoch_correct", "epoch_samples",
+                                                "wall_seconds"};
+        char digest[80], expect[80], old[4096];
+        stdbp_train_state want_st;
+        uint64_t wb, gb;
+
+        is_int(st.epoch_loss, st2.epoch_loss, "epoch_loss round trip (negative, large)");
+        is_int(st.epoch_correct, st2.epoch_correct, "epoch_correct round trip");
+        is_int(st.epoch_samples, st2.epoch_samples, "epoch_samples round trip (2^53 + 1)");
+        memcpy(&wb, &st.wall_seconds, sizeof wb);
+        memcpy(&gb, &st2.wall_seconds, sizeof gb);
+        ok(wb == gb, "wall_seconds round trip, bitwise (%.17g)", st2.wall_seconds);
+        ok(train_attr_is(path, "epoch_loss", H5T_STD_I64LE) &&
+               train_attr_is(path, "epoch_correct", H5T_STD_I64LE) &&
+               train_attr_is(path, "epoch_samples", H5T_STD_I64LE),
+           "epoch_loss, epoch_correct, epoch_samples are scalar int64 attributes of /train");
+        ok(train_attr_is(path, "wall_seconds", H5T_IEEE_F64LE),
+           "wall_seconds is a scalar float64 attribute of /train");
+        root_digest(path, digest);
+        recipe_digest(net, opt, &st, config_text, 1, expect);
+        is_string(expect, digest, "the digest covers them, as docs/FORMAT.md says");
+
+        /* An older file: the same checkpoint as written before the progress
+         * attributes existed, digested without them. */
+        PATHF(old, "%s/old-run", test_tmpdir());
+        if (mkdir(old, 0777) != 0)
+            bail("mkdir %s: %s", old, strerror(errno));
+        PATHF(old, "%s/old-run/checkpoints", test_tmpdir());
+        if (mkdir(old, 0777) != 0)
+            bail("mkdir %s: %s", old, strerror(errno));
+        PATHF(old, "%s/old-run/checkpoints/ckpt-0000001234.h5", test_tmpdir());
+        copy_file(path, old);
+        delete_attrs(old, "/train", progress, 4);
+        check_bad(old, STDBP_EFORMAT, "digest mismatch",
+                  "a newer file stripped of the progress attributes");
+        recipe_digest(net, opt, &st, config_text, 0, expect);
+        set_digest(old, expect);
+        {
+            stdbp_net *on = make_net(4, 10);
+            stdbp_optim *oo = make_optim(STDBP_OPTIM_ADAM, np);
+            stdbp_train_state ost;
+            memset(&ost, 0xAB, sizeof ost); /* every field must be written */
+            s = stdbp_ckpt_read(MPI_COMM_WORLD, old, on, oo, &ost, NULL, &err);
+            is_int(STDBP_OK, s, "an older file without them verifies and loads (%s)",
+                   s ? err.msg : "ok");
+            want_st = st;
+            want_st.epoch_loss = want_st.epoch_correct = want_st.epoch_samples = 0;
+            want_st.wall_seconds = 0.0;
+            ok(ost.epoch_loss == 0 && ost.epoch_correct == 0 && ost.epoch_samples == 0 &&
+                   ost.wall_seconds == 0.0 && !signbit(ost.wall_seconds),
+               "... reading them as 0");
+            ok(memcmp(&want_st, &ost, sizeof ost) == 0 &&
+                   memcmp(stdbp_net_params(on), stdbp_net_params(net), np * sizeof(double)) == 0,
+               "... and everything else as written");
+            stdbp_optim_destroy(&oo);
+            stdbp_net_destroy(&on);
+        }
+        PATHF(want, "%s/old-run", test_tmpdir());
+        s = stdbp_ckpt_find_latest(MPI_COMM_WORLD, want, found, sizeof found, &err);
+        is_int(STDBP_OK, s, "find_latest in a run of older files");
+        is_string(old, found, "... takes the older file as good");
+
+        /* All or none. */
+        PATHF(bad, "%s/progress-partial.h5", test_tmpdir());
+        copy_file(path, bad);
+        delete_attrs(bad, "/train", &progress[3], 1);
+        check_bad(bad, STDBP_EFORMAT, "but not wall_seconds (all or none)",
+                  "a /train with only some progress attributes");
+        /* Covered by the digest: a changed value is caught. */
+        PATHF(bad, "%s/progress-changed.h5", test_tmpdir());
+        copy_file(path, bad);
+        set_train_i64(bad, "epoch_correct", st.epoch_correct + 1);
+        check_bad(bad, STDBP_EFORMAT, "digest mismatch", "epoch_correct changed through HDF5");
+        /* A new-format checkpoint of a zero state (a run's first one). */
+        {
+            char zdir[4096], zpath[4096];
+            stdbp_train_state z, z2;
+            memset(&z, 0, sizeof z);
+            memset(&z2, 0xCD, sizeof z2);
+            PATHF(zdir, "%s/zero-state", test_tmpdir());
+            s = stdbp_ckpt_write(MPI_COMM_WORLD, zdir, net, opt, &z, config_text, 0, zpath,
+                                 sizeof zpath, &err);
+            if (s == STDBP_OK)
+                s = stdbp_ckpt_read(MPI_COMM_WORLD, zpath, net2, opt2, &z2, NULL, &err);
+            ok(s == STDBP_OK && memcmp(&z, &z2, sizeof z) == 0 &&
+                   train_attr_is(zpath, "epoch_samples", H5T_STD_I64LE),
+               "a zero state writes the progress attributes too and reads back (%s)",
+               s ? err.msg : "ok");
+        }
+    }
 
     /* Weights only (no optimiser, no state, empty config). */
     {
