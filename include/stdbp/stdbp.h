@@ -13,5 +13,10 @@
 #include "stdbp/loss.h"
 #include "stdbp/optim.h"
 #include "stdbp/data.h"
+#include "stdbp/config.h"
+#include "stdbp/dist.h"
+#include "stdbp/ckpt.h"
+#include "stdbp/train.h"
+#include "stdbp/hw.h"
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stdbp/ckpt.h"
 #include "stdbp/dist.h"
 
 void stdbp_cli_init(int *argc, char ***argv)
@@ -69,6 +70,39 @@ stdbp_status stdbp_cli_load_config(MPI_Comm comm, const char *path, const char *
         return st;
     *yaml_out = yaml;
     return STDBP_OK;
+}
+
+stdbp_status stdbp_cli_load_checkpoint(MPI_Comm comm, const char *path, char **sets, int n_sets,
+                                       stdbp_config *cfg, stdbp_dataset *test, stdbp_net **net,
+                                       stdbp_err *err)
+{
+    int rank;
+    char *stored = NULL, *yaml = NULL;
+    MPI_Comm_rank(comm, &rank);
+    memset(test, 0, sizeof *test);
+    *net = NULL;
+    stdbp_status st = rank == 0 ? stdbp_ckpt_read_config(path, &stored, err) : STDBP_OK;
+    st = stdbp_dist_agree(comm, st, err); /* collective */
+    if (st == STDBP_OK)
+        st = stdbp_cli_load_config(comm, NULL, stored ? stored : "", sets, n_sets, cfg, &yaml,
+                                   err); /* collective */
+    if (st == STDBP_OK) {
+        const char *name = cfg->data.test[0] ? cfg->data.test : cfg->data.train;
+        st = stdbp_dataset_open(name, cfg->data.dir, "test", test, err);
+        if (st == STDBP_OK)
+            st = stdbp_net_create(test->shape, cfg->network.layers, cfg->network.n_layers,
+                                  &cfg->network.neuron, net, err);
+        st = stdbp_dist_agree(comm, st, err); /* collective */
+    }
+    if (st == STDBP_OK)
+        st = stdbp_ckpt_read(comm, path, *net, NULL, NULL, NULL, err); /* collective */
+    if (st != STDBP_OK) {
+        stdbp_net_destroy(net);
+        stdbp_dataset_free(test);
+    }
+    free(stored);
+    free(yaml);
+    return st;
 }
 
 int stdbp_cli_fail(MPI_Comm comm, const char *prog, const stdbp_err *err)

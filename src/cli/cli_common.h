@@ -17,6 +17,14 @@ stdbp_status stdbp_cli_load_config(MPI_Comm comm, const char *path, const char *
                                    char **sets, int n_sets, stdbp_config *cfg,
                                    char **yaml_out, stdbp_err *err);
 
+/* Collective on comm: rebuild a checkpoint's network from the config
+ * stored in it (plus the n_sets overrides), open its test set (data.test,
+ * else data.train) and load the weights. On success the caller owns *test
+ * (stdbp_dataset_free) and *net (stdbp_net_destroy). */
+stdbp_status stdbp_cli_load_checkpoint(MPI_Comm comm, const char *path, char **sets, int n_sets,
+                                       stdbp_config *cfg, stdbp_dataset *test, stdbp_net **net,
+                                       stdbp_err *err);
+
 /* Rank 0 prints "PROG: error: MSG" on stderr; every rank finalises MPI.
  * Returns the exit status to use (1). Call on every rank. */
 int stdbp_cli_fail(MPI_Comm comm, const char *prog, const stdbp_err *err);

@@ -51,7 +51,7 @@ int main(int argc, char **argv)
     MPI_Comm comm = MPI_COMM_WORLD;
     int rank, c, n_sets = 0;
     const char *hw = NULL, *out = NULL;
-    char **sets, *stored = NULL, *yaml = NULL;
+    char **sets;
     stdbp_err err;
     stdbp_config cfg;
     stdbp_dataset test;
@@ -87,31 +87,15 @@ int main(int argc, char **argv)
     }
     const char *path = argv[optind];
 
-    stdbp_status st = rank == 0 ? stdbp_ckpt_read_config(path, &stored, &err) : STDBP_OK;
-    st = stdbp_dist_agree(comm, st, &err);
-    if (st == STDBP_OK)
-        st = stdbp_cli_load_config(comm, NULL, stored ? stored : "", sets, n_sets, &cfg, &yaml,
-                                   &err);
-    if (st == STDBP_OK) {
-        if (hw)
-            snprintf(cfg.deploy.hw, sizeof cfg.deploy.hw, "%s", hw);
-        if (out)
-            snprintf(cfg.run.out_dir, sizeof cfg.run.out_dir, "%s", out);
-        const char *name = cfg.data.test[0] ? cfg.data.test : cfg.data.train;
-        st = stdbp_dataset_open(name, cfg.data.dir, "test", &test, &err);
-        if (st == STDBP_OK)
-            st = stdbp_net_create(test.shape, cfg.network.layers, cfg.network.n_layers,
-                                  &cfg.network.neuron, &net, &err);
-        st = stdbp_dist_agree(comm, st, &err);
-    }
-    if (st == STDBP_OK)
-        st = stdbp_ckpt_read(comm, path, net, NULL, NULL, NULL, &err);
+    stdbp_status st = stdbp_cli_load_checkpoint(comm, path, sets, n_sets, &cfg, &test, &net, &err);
+    if (st == STDBP_OK && hw)
+        snprintf(cfg.deploy.hw, sizeof cfg.deploy.hw, "%s", hw);
+    if (st == STDBP_OK && out)
+        snprintf(cfg.run.out_dir, sizeof cfg.run.out_dir, "%s", out);
     if (st == STDBP_OK)
         st = stdbp_deploy_phase(comm, &cfg, net, &test, &err);
     stdbp_net_destroy(&net);
     stdbp_dataset_free(&test);
-    free(stored);
-    free(yaml);
     if (st != STDBP_OK) {
         free(sets);
         return stdbp_cli_fail(comm, "stdbp_deploy", &err);

@@ -32,7 +32,7 @@ int main(int argc, char **argv)
                                              {NULL, 0, NULL, 0}};
     MPI_Comm comm = MPI_COMM_WORLD;
     int rank, c, n_sets = 0;
-    char **sets, *stored = NULL, *yaml = NULL;
+    char **sets;
     stdbp_err err;
     stdbp_config cfg;
     stdbp_dataset test;
@@ -73,26 +73,12 @@ int main(int argc, char **argv)
     }
     const char *path = argv[optind];
 
-    /* Rank 0 reads the stored config; every rank gets the parsed result. */
-    stdbp_status st = rank == 0 ? stdbp_ckpt_read_config(path, &stored, &err) : STDBP_OK;
+    stdbp_status st = stdbp_cli_load_checkpoint(comm, path, sets, n_sets, &cfg, &test, &net, &err);
+    if (st == STDBP_OK)
+        st = stdbp_ws_create(net, &ws, &err);
+    if (st == STDBP_OK && !(times = calloc(test.dim, sizeof *times)))
+        st = stdbp_err_set(&err, STDBP_ENOMEM, "out of memory");
     st = stdbp_dist_agree(comm, st, &err);
-    if (st == STDBP_OK)
-        st = stdbp_cli_load_config(comm, NULL, stored ? stored : "", sets, n_sets, &cfg, &yaml,
-                                   &err);
-    if (st == STDBP_OK) {
-        const char *name = cfg.data.test[0] ? cfg.data.test : cfg.data.train;
-        st = stdbp_dataset_open(name, cfg.data.dir, "test", &test, &err);
-        if (st == STDBP_OK)
-            st = stdbp_net_create(test.shape, cfg.network.layers, cfg.network.n_layers,
-                                  &cfg.network.neuron, &net, &err);
-        if (st == STDBP_OK)
-            st = stdbp_ws_create(net, &ws, &err);
-        if (st == STDBP_OK && !(times = calloc(test.dim, sizeof *times)))
-            st = stdbp_err_set(&err, STDBP_ENOMEM, "out of memory");
-        st = stdbp_dist_agree(comm, st, &err);
-    }
-    if (st == STDBP_OK)
-        st = stdbp_ckpt_read(comm, path, net, NULL, NULL, NULL, &err);
     if (st == STDBP_OK) {
         size_t n = test.n;
         if (cfg.data.n_test > 0 && (size_t)cfg.data.n_test < n)
@@ -107,8 +93,6 @@ int main(int argc, char **argv)
     stdbp_ws_destroy(&ws);
     stdbp_net_destroy(&net);
     stdbp_dataset_free(&test);
-    free(stored);
-    free(yaml);
     free(sets);
     if (st != STDBP_OK)
         return stdbp_cli_fail(comm, "stdbp_eval", &err);

@@ -7,24 +7,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "io/fsutil.h"
 #include "io/yaml_doc.h"
 
 stdbp_status stdbp_sweep_mkdirs(const char *dir, stdbp_err *err)
 {
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
-        return stdbp_err_set(err, STDBP_EIO, "path too long: %s", dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0777) != 0 && errno != EEXIST)
-            return stdbp_err_set(err, STDBP_EIO, "cannot create directory %s: %s", path,
-                                 strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(path, 0777) != 0 && errno != EEXIST)
-        return stdbp_err_set(err, STDBP_EIO, "cannot create directory %s: %s", path,
+    if (stdbp_mkdir_p(dir) != 0)
+        return stdbp_err_set(err, STDBP_EIO, "cannot create directory %s: %s", dir,
                              strerror(errno));
     return STDBP_OK;
 }

@@ -138,7 +138,7 @@ stdbp_status stdbp_net_backward(const stdbp_net *net, stdbp_ws *ws, const double
         if (bad || (din && !all_finite(din, n_in)))
             return stdbp_err_set(err, STDBP_ENUMERIC,
                                  "layer %zu (%s): NaN or Inf in the gradient; lower the "
-                                 "learning rate or set neuron.grad_clip",
+                                 "learning rate or set network.grad_clip",
                                  i, stdbp_layer_describe(&L->info, desc, sizeof desc));
         surrogate = surrogate && L->info.kind == STDBP_LAYER_FLATTEN;
     }

@@ -12,6 +12,7 @@
  * on one rank reaches all of them and none waits in a collective the
  * others left. Layout: docs/FORMAT.md. */
 #include "io/ckpt_impl.h"
+#include "io/fsutil.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -515,7 +516,7 @@ stdbp_status stdbp_ckpt_write(MPI_Comm comm, const char *run_dir, const stdbp_ne
     /* Rank 0: directory, digest, attribute values; then broadcast them. */
     mine = STDBP_OK;
     if (w.rank == 0) {
-        if (stdbp_ckpt_mkdirs(dir) != 0)
+        if (stdbp_mkdir_p(dir) != 0)
             mine = stdbp_err_set(e, STDBP_EIO, "writing a checkpoint: cannot create %s: %s", dir,
                                  strerror(errno));
         make_header(&w, opt, ts);

@@ -72,8 +72,7 @@ stdbp_status stdbp_ckpt_agree(MPI_Comm comm, stdbp_status st, stdbp_err *err);
 /* Collective on comm: broadcast n bytes from root (any n). */
 int stdbp_ckpt_bcast_bytes(MPI_Comm comm, void *buf, size_t n, int root);
 
-/* mkdir -p; 0 or -1 with errno. Not collective. */
-int stdbp_ckpt_mkdirs(const char *path);
+
 /* fsync a file or directory by path; 0 or -1 with errno. */
 int stdbp_ckpt_fsync_path(const char *path, int is_dir);
 

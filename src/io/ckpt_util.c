@@ -188,33 +188,6 @@ int stdbp_ckpt_bcast_bytes(MPI_Comm comm, void *buf, size_t n, int root)
     return 0;
 }
 
-int stdbp_ckpt_mkdirs(const char *path)
-{
-    char buf[CKPT_PATH_MAX];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof buf) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] == '/' || buf[i] == '\0') {
-            char c = buf[i];
-            buf[i] = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return -1;
-            buf[i] = c;
-        }
-    }
-    struct stat sb;
-    if (stat(path, &sb) != 0)
-        return -1;
-    if (!S_ISDIR(sb.st_mode)) {
-        errno = ENOTDIR;
-        return -1;
-    }
-    return 0;
-}
 
 int stdbp_ckpt_fsync_path(const char *path, int is_dir)
 {

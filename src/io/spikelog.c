@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "io/ckpt_impl.h"
+#include "io/fsutil.h"
 #include "io/h5util.h"
 #include "stdbp/stdbp.h"
 
@@ -209,7 +210,7 @@ stdbp_status stdbp_spikelog_open(MPI_Comm comm, const char *run_dir, const stdbp
     mine = STDBP_OK;
     if (log->rank == 0) {
         struct stat sb;
-        if (stdbp_ckpt_mkdirs(run_dir) != 0)
+        if (stdbp_mkdir_p(run_dir) != 0)
             mine = stdbp_err_set(e, STDBP_EIO, "spike log: cannot create %s: %s", run_dir,
                                  strerror(errno));
         exists = stat(log->path, &sb) == 0;

@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "io/fsutil.h"
 #include "io/metrics.h"
 #include "io/progress.h"
 #include "stdbp/ckpt.h"
@@ -107,33 +107,16 @@ static stdbp_status build_model(stdbp_trainer *tr, stdbp_err *err)
     return STDBP_OK;
 }
 
-static stdbp_status make_run_dir(const char *dir, stdbp_err *err)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s", dir);
-    /* mkdir -p */
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0777) != 0 && errno != EEXIST)
-            return stdbp_err_set(err, STDBP_EIO, "cannot create directory %s: %s", path,
-                                 strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(path, 0777) != 0 && errno != EEXIST)
-        return stdbp_err_set(err, STDBP_EIO, "cannot create directory %s: %s", path,
-                             strerror(errno));
-    return STDBP_OK;
-}
 
 /* Rank 0: the run directory and the effective config in it. */
 static stdbp_status prepare_run_dir(stdbp_trainer *tr, stdbp_err *err)
 {
     char path[4200];
-    stdbp_status st = make_run_dir(tr->cfg.run.out_dir, err);
-    if (st != STDBP_OK || !tr->config_yaml)
-        return st;
+    if (stdbp_mkdir_p(tr->cfg.run.out_dir) != 0)
+        return stdbp_err_set(err, STDBP_EIO, "cannot create the run directory %s: %s",
+                             tr->cfg.run.out_dir, strerror(errno));
+    if (!tr->config_yaml)
+        return STDBP_OK;
     snprintf(path, sizeof path, "%s/config.yaml", tr->cfg.run.out_dir);
     FILE *f = fopen(path, "w");
     if (!f)
@@ -277,6 +260,15 @@ static stdbp_status train_step(stdbp_trainer *tr, size_t b, size_t len, size_t n
     stdbp_status failed = STDBP_OK;
     double t0 = stdbp_now();
 
+    /* Test hook: poison the last layer's weights at one step, to check that
+     * a NaN stops the run with a clear message and the checkpoints intact. */
+    const char *nan_step = getenv("STDBP_TEST_NAN_STEP");
+    if (nan_step && strtoull(nan_step, NULL, 10) == tr->state.step + 1) {
+        stdbp_layer_info last = stdbp_net_layer(tr->net, stdbp_net_num_layers(tr->net) - 1);
+        double *w = stdbp_net_params(tr->net) + last.param_offset;
+        for (size_t k = 0; k < last.param_count; k++)
+            w[k] = NAN;
+    }
     /* The gradient part of acc was zeroed when it was last converted. */
     memset(stats, 0, STAT_SLOTS * sizeof *stats);
     run_local_batch(tr, b, len, err, &failed);

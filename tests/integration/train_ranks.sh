@@ -6,7 +6,7 @@
 # every rank promptly with one clear message.
 . "$top_srcdir/tests/tap/tap.sh"
 command -v h5diff >/dev/null || skip_all "h5diff (hdf5-tools) not installed"
-plan 8
+plan 11
 tap_tmpdir; tmp=$tap_tmp
 bin=$top_builddir/src/cli/stdbp_train
 "$top_builddir/tests/tools/gen_dataset" "$tmp/train.h5" 300 8 4 1 &&
@@ -51,4 +51,15 @@ elapsed=$(( $(date +%s) - start ))
 [ "$(grep -c 'stdbp_train: error: rank 2:' "$tmp/fail.out")" -eq 1 ]
 ok $? "exactly one message, naming rank 2"
 [ $elapsed -lt 30 ]; ok $? "all ranks ended promptly (${elapsed}s)"
+# NaN in the weights at step 20 (test hook): the run stops with a message
+# naming the step and the layer; the checkpoint of epoch 1 stays valid.
+STDBP_TEST_NAN_STEP=20 "$top_srcdir/tests/mpirun.sh" 2 "$bin" "$tmp/cfg.yaml" --quiet --no-deploy \
+  --set run.dir="$tmp/nan" > "$tmp/nan.out" 2>&1
+status=$?
+[ $status -ne 0 ]; ok $? "NaN at step 20: non-zero exit ($status)"
+grep -q "error: epoch 2, step 20: .*layer 1 (dense(4)): NaN or Inf" "$tmp/nan.out"
+ok $? "the message names the step and the layer"
+"$top_srcdir/tests/mpirun.sh" 1 "$top_builddir/src/cli/stdbp_eval" \
+  "$tmp/nan/checkpoints/ckpt-0000000012.h5" > "$tmp/nan-eval.out" 2>&1
+ok $? "the last good checkpoint still loads and evaluates"
 tap_done
