@@ -3,6 +3,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -13,9 +15,29 @@ double stdbp_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Is stdout a terminal a person watches? Under mpirun a rank's stdout is
+ * always a pseudo-terminal that mpirun copies to its own stdout, which
+ * may be a file (a SLURM log): then ask about the launcher's stdout, seen
+ * through /proc (Linux). Elsewhere, or when unsure, say no: log lines. */
+static int stdout_is_terminal(void)
+{
+    char path[64], target[256];
+    ssize_t n;
+    if (!isatty(STDOUT_FILENO))
+        return 0;
+    if (!getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMIX_RANK") && !getenv("PMI_RANK"))
+        return 1; /* not under a launcher */
+    snprintf(path, sizeof path, "/proc/%ld/fd/1", (long)getppid());
+    n = readlink(path, target, sizeof target - 1);
+    if (n <= 0)
+        return 0;
+    target[n] = '\0';
+    return strncmp(target, "/dev/pts/", 9) == 0 || strncmp(target, "/dev/tty", 8) == 0;
+}
+
 void stdbp_progress_init(stdbp_progress *p, int mode, int quiet, long log_every)
 {
-    p->tty = mode < 0 ? isatty(STDOUT_FILENO) : mode;
+    p->tty = mode < 0 ? stdout_is_terminal() : mode;
     p->quiet = quiet;
     p->log_every = log_every > 0 ? log_every : 100;
     p->last_draw = 0;

@@ -12,7 +12,8 @@ typedef struct stdbp_progress {
     int bar_shown;
 } stdbp_progress;
 
-/* mode: -1 detect from stdout, 0 log lines, 1 bar. */
+/* mode: -1 detect (a bar when stdout, or under mpirun the launcher's
+ * stdout, is a terminal), 0 log lines, 1 bar. */
 void stdbp_progress_init(stdbp_progress *p, int mode, int quiet, long log_every);
 /* Report one step: batch (1-based) of n_batches in epoch (1-based) of
  * n_epochs, with running averages and throughput; eta in seconds. */
