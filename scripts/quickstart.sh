@@ -5,6 +5,8 @@
 # in build/, trains the default MNIST network (configs/mnist_mlp.yaml) on
 # 2 MPI ranks and ends with the accelerator report. Extra arguments go to
 # stdbp_train (e.g. --set train.epochs=1). NP overrides the rank count.
+# Run again, it continues the same run (--resume auto): a finished run
+# just prints its report again.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}
@@ -21,4 +23,4 @@ cd "$build"
 make -j"$(nproc)"
 cd "$top"
 exec mpirun -np "$np" --oversubscribe --bind-to none \
-  "$build/src/cli/stdbp_train" configs/mnist_mlp.yaml "$@"
+  "$build/src/cli/stdbp_train" configs/mnist_mlp.yaml --resume auto "$@"

@@ -6,6 +6,7 @@
  * statistics (loss, correct, samples, failures, stop requests). Integer
  * sums are associative, so every rank, for any number of ranks, applies
  * bitwise the same step. */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -107,11 +108,40 @@ static stdbp_status build_model(stdbp_trainer *tr, stdbp_err *err)
     return STDBP_OK;
 }
 
+/* Rank 0: a fresh run (no --resume) must not overwrite or prune the
+ * checkpoints and metrics of an earlier run in the same directory. */
+static stdbp_status refuse_old_checkpoints(const stdbp_trainer *tr, stdbp_err *err)
+{
+    char dir[4200];
+    struct dirent *de;
+    const char *found = NULL;
+    snprintf(dir, sizeof dir, "%s/checkpoints", tr->cfg.run.out_dir);
+    DIR *d = opendir(dir);
+    if (!d)
+        return STDBP_OK;
+    while (!found && (de = readdir(d)))
+        if (strncmp(de->d_name, "ckpt-", 5) == 0)
+            found = de->d_name;
+    stdbp_status st = STDBP_OK;
+    if (found)
+        st = stdbp_err_set(err, STDBP_ECONFIG,
+                           "%s already holds checkpoints (e.g. %s) of an earlier run: pass "
+                           "--resume auto to continue it, or set run.dir (or run.name) to "
+                           "start a new one",
+                           dir, found);
+    closedir(d);
+    return st;
+}
 
 /* Rank 0: the run directory and the effective config in it. */
 static stdbp_status prepare_run_dir(stdbp_trainer *tr, stdbp_err *err)
 {
     char path[4200];
+    if (!(tr->opts.resume && tr->opts.resume[0])) {
+        stdbp_status st = refuse_old_checkpoints(tr, err);
+        if (st != STDBP_OK)
+            return st;
+    }
     if (stdbp_mkdir_p(tr->cfg.run.out_dir) != 0)
         return stdbp_err_set(err, STDBP_EIO, "cannot create the run directory %s: %s",
                              tr->cfg.run.out_dir, strerror(errno));
@@ -125,6 +155,20 @@ static stdbp_status prepare_run_dir(stdbp_trainer *tr, stdbp_err *err)
     if (fclose(f) != 0)
         return stdbp_err_set(err, STDBP_EIO, "cannot write %s: %s", path, strerror(errno));
     return STDBP_OK;
+}
+
+/* Rank 0, at a resume: say which setting differs from the checkpoint's
+ * stored config (a longer schedule is fine; a changed seed or data set
+ * usually is not what was meant). */
+static void warn_config_change(const stdbp_config *now, const char *path, const char *stored)
+{
+    stdbp_config then;
+    char what[256];
+    if (!stored || stdbp_config_load_string(stored, strlen(stored), path, &then, NULL) != STDBP_OK)
+        return;
+    if (!stdbp_config_equal(now, &then, what, sizeof what))
+        fprintf(stderr, "stdbp_train: warning: resuming from %s with a different config (%s)\n",
+                path, what);
 }
 
 stdbp_status stdbp_trainer_create(MPI_Comm comm, const stdbp_config *cfg,
@@ -173,9 +217,14 @@ stdbp_status stdbp_trainer_create(MPI_Comm comm, const stdbp_config *cfg,
             snprintf(path, sizeof path, "%s", tr->opts.resume);
         }
         if (path[0]) {
-            st = stdbp_ckpt_read(comm, path, tr->net, tr->opt, &tr->state, NULL, err);
+            char *stored = NULL;
+            st = stdbp_ckpt_read(comm, path, tr->net, tr->opt, &tr->state,
+                                 tr->rank == 0 ? &stored : NULL, err);
             if (st != STDBP_OK)
                 goto fail;
+            if (tr->rank == 0)
+                warn_config_change(cfg, path, stored);
+            free(stored);
             tr->resumed_from = strdup(path);
             tr->wall_base = tr->state.wall_seconds;
         }

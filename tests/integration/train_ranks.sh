@@ -6,7 +6,7 @@
 # every rank promptly with one clear message.
 . "$top_srcdir/tests/tap/tap.sh"
 command -v h5diff >/dev/null || skip_all "h5diff (hdf5-tools) not installed"
-plan 11
+plan 13
 tap_tmpdir; tmp=$tap_tmp
 bin=$top_builddir/src/cli/stdbp_train
 "$top_builddir/tests/tools/gen_dataset" "$tmp/train.h5" 300 8 4 1 &&
@@ -39,6 +39,17 @@ for p in 2 3 4; do
     h5diff -q "$ref" "$got" /optimizer /optimizer >/dev/null 2>&1
   ok $? "P = $p: weights and optimiser state bitwise equal to P = 1"
 done
+
+# A fresh run into a directory that holds checkpoints is refused, and the
+# checkpoints stay as they were.
+before=$(cksum "$ref")
+"$top_srcdir/tests/mpirun.sh" 2 "$bin" "$tmp/cfg.yaml" --quiet --no-deploy \
+  --set run.dir="$tmp/p1" > "$tmp/again.out" 2>&1
+status=$?
+[ $status -ne 0 ] && grep -q "already holds checkpoints .*--resume auto" "$tmp/again.out"
+ok $? "a fresh run over old checkpoints is refused with advice ($status)"
+[ "$(cksum "$ref")" = "$before" ] && [ "$(last "$tmp/p1")" = "$ref" ]
+ok $? "... and the old checkpoints are untouched"
 
 # One rank fails (test hook: rank 2 cannot read its data). Every rank must
 # end within seconds with one clear message naming the rank.
