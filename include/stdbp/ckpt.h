@@ -74,7 +74,8 @@ stdbp_status stdbp_ckpt_write(MPI_Comm comm, const char *run_dir, const stdbp_ne
  * be NULL; zeroed if the file holds no training state; its epoch_loss,
  * epoch_correct, epoch_samples and wall_seconds are 0 from a checkpoint
  * written before they existed, which still verifies). *config_yaml
- * (optional) receives the stored config, malloc'd, on every rank.
+ * (NULL on every rank or on none) receives the stored config, malloc'd,
+ * on every rank.
  * Rank 0 reads and verifies the whole file (format version, shapes,
  * Fletcher32, digest) and then broadcasts it; the other ranks do not open
  * the file. A truncated, bit-flipped or foreign file is STDBP_EFORMAT with

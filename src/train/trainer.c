@@ -218,10 +218,12 @@ stdbp_status stdbp_trainer_create(MPI_Comm comm, const stdbp_config *cfg,
         }
         if (path[0]) {
             char *stored = NULL;
-            st = stdbp_ckpt_read(comm, path, tr->net, tr->opt, &tr->state,
-                                 tr->rank == 0 ? &stored : NULL, err);
-            if (st != STDBP_OK)
+            /* collective; every rank passes &stored alike */
+            st = stdbp_ckpt_read(comm, path, tr->net, tr->opt, &tr->state, &stored, err);
+            if (st != STDBP_OK) {
+                free(stored);
                 goto fail;
+            }
             if (tr->rank == 0)
                 warn_config_change(cfg, path, stored);
             free(stored);
