@@ -9,6 +9,17 @@
 #include "stdbp/ckpt.h"
 #include "stdbp/dist.h"
 
+int stdbp_cli_progress_mode(const char *mode)
+{
+    if (strcmp(mode, "bar") == 0)
+        return 1;
+    if (strcmp(mode, "log") == 0)
+        return 0;
+    if (strcmp(mode, "auto") == 0)
+        return -1;
+    return -2;
+}
+
 void stdbp_cli_init(int *argc, char ***argv)
 {
     MPI_Init(argc, argv);

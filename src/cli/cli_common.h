@@ -35,6 +35,10 @@ int stdbp_cli_fail(MPI_Comm comm, const char *prog, const stdbp_err *err);
  * reading a damaged file). */
 void stdbp_cli_init(int *argc, char ***argv);
 
+/* --progress MODE: "bar" 1, "log" 0, "auto" -1; -2 for anything else.
+ * Not collective; cannot fail. */
+int stdbp_cli_progress_mode(const char *mode);
+
 /* Collective: broadcast a malloc'd string from root (NULL arrives as ""). */
 stdbp_status stdbp_cli_bcast_string(MPI_Comm comm, int root, char **s, stdbp_err *err);
 

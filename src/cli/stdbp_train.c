@@ -83,13 +83,8 @@ static int parse_args(int argc, char **argv, train_args *a, int rank)
             break;
         }
         case 'p':
-            if (strcmp(optarg, "bar") == 0)
-                a->progress = 1;
-            else if (strcmp(optarg, "log") == 0)
-                a->progress = 0;
-            else if (strcmp(optarg, "auto") == 0)
-                a->progress = -1;
-            else {
+            a->progress = stdbp_cli_progress_mode(optarg);
+            if (a->progress == -2) {
                 if (rank == 0)
                     fprintf(stderr, "stdbp_train: --progress takes bar, log or auto, not '%s'\n",
                             optarg);

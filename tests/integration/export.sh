@@ -12,8 +12,7 @@ tap_tmpdir; tmp=$tap_tmp
 bin=$top_builddir/src/cli
 mpirun1() { "$top_srcdir/tests/mpirun.sh" 1 "$@"; }
 
-"$top_builddir/tests/tools/gen_dataset" "$tmp/train.h5" 300 8 4 1 >/dev/null &&
-"$top_builddir/tests/tools/gen_dataset" "$tmp/test.h5" 60 8 4 2 >/dev/null
+synthetic_data "$tmp" 60
 ok $? "synthetic 8x8 data set written"
 
 cat > "$tmp/mlp.yaml" <<YAML

@@ -25,8 +25,7 @@ assert b[-12:-4] == b"\x00\x00\x00\x00IEND", "no IEND at the end"
 PY
 }
 
-"$top_builddir/tests/tools/gen_dataset" "$tmp/train.h5" 300 8 4 1 >/dev/null &&
-"$top_builddir/tests/tools/gen_dataset" "$tmp/test.h5" 60 8 4 2 >/dev/null
+synthetic_data "$tmp" 60
 cat > "$tmp/cfg.yaml" <<YAML
 run: {name: plot, seed: 3}
 data: {train: "hdf5:$tmp/train.h5", test: "hdf5:$tmp/test.h5", val_samples: 20}

@@ -20,22 +20,11 @@ ranks() { pgrep -f "\.libs/(lt-)?stdbp_train $tmp/cfg.yaml"; }
 last() { ls "$1"/checkpoints/ckpt-*.h5 2>/dev/null | tail -n 1; }
 same() { h5diff -q "$1" "$2" /weights /weights >/dev/null 2>&1 && h5diff -q "$1" "$2" /optimizer /optimizer >/dev/null 2>&1; }
 
-"$top_builddir/tests/tools/gen_dataset" "$tmp/train.h5" 300 8 4 1 &&
-"$top_builddir/tests/tools/gen_dataset" "$tmp/test.h5" 100 8 4 2
+synthetic_data "$tmp"
 ok $? "synthetic dataset written"
 # 280 training samples, batch 20: 14 steps per epoch, 42 in all.
-cat > "$tmp/cfg.yaml" <<YAML
-run: {name: resume, seed: 11}
-data: {train: "hdf5:$tmp/train.h5", test: "hdf5:$tmp/test.h5", val_samples: 20}
-network:
-  layers:
-    - {type: dense, out: 32}
-    - {type: dense, out: 4}
-optimizer: {kind: adam, lr: 0.002}
-schedule: {kind: cosine}
-train: {epochs: 3, batch: 20}
-checkpoint: {keep: 0}
-YAML
+small_mlp_config "$tmp/cfg.yaml" resume 11 32 0.002 3 20 "schedule: {kind: cosine}
+checkpoint: {keep: 0}"
 
 run 2 --set run.dir="$tmp/straight" > "$tmp/straight.out" 2>&1
 ref=$(last "$tmp/straight")

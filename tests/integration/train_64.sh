@@ -8,20 +8,10 @@ command -v h5diff >/dev/null || skip_all "h5diff (hdf5-tools) not installed"
 plan 3
 tap_tmpdir; tmp=$tap_tmp
 bin=$top_builddir/src/cli/stdbp_train
-"$top_builddir/tests/tools/gen_dataset" "$tmp/train.h5" 300 8 4 1 &&
-"$top_builddir/tests/tools/gen_dataset" "$tmp/test.h5" 100 8 4 2
+synthetic_data "$tmp"
 ok $? "synthetic dataset written"
 # Global batch 70 >= 64 ranks: every rank gets one or two samples a step.
-cat > "$tmp/cfg.yaml" <<YAML
-run: {name: r64, seed: 5}
-data: {train: "hdf5:$tmp/train.h5", test: "hdf5:$tmp/test.h5", val_samples: 20}
-network:
-  layers:
-    - {type: dense, out: 16}
-    - {type: dense, out: 4}
-optimizer: {kind: adam, lr: 0.003}
-train: {epochs: 1, batch: 70}
-YAML
+small_mlp_config "$tmp/cfg.yaml" r64 5 16 0.003 1 70
 "$top_srcdir/tests/mpirun.sh" 1 "$bin" "$tmp/cfg.yaml" --quiet --no-deploy --set run.dir="$tmp/p1" >"$tmp/p1.out" 2>&1
 "$top_srcdir/tests/mpirun.sh" 64 "$bin" "$tmp/cfg.yaml" --quiet --no-deploy --set run.dir="$tmp/p64" >"$tmp/p64.out" 2>&1
 ok $? "64 ranks ran to the end"

@@ -9,22 +9,10 @@ command -v h5diff >/dev/null || skip_all "h5diff (hdf5-tools) not installed"
 plan 13
 tap_tmpdir; tmp=$tap_tmp
 bin=$top_builddir/src/cli/stdbp_train
-"$top_builddir/tests/tools/gen_dataset" "$tmp/train.h5" 300 8 4 1 &&
-"$top_builddir/tests/tools/gen_dataset" "$tmp/test.h5" 100 8 4 2
+synthetic_data "$tmp"
 ok $? "synthetic dataset written"
-
-cat > "$tmp/cfg.yaml" <<YAML
-run: {name: ranks, seed: 7}
-data: {train: "hdf5:$tmp/train.h5", test: "hdf5:$tmp/test.h5", val_samples: 20}
-network:
-  layers:
-    - {type: dense, out: 24}
-    - {type: dense, out: 4}
-optimizer: {kind: adam, lr: 0.003}
-train: {epochs: 2, batch: 25}
-checkpoint: {keep: 1}
-deploy: {enabled: false}
-YAML
+small_mlp_config "$tmp/cfg.yaml" ranks 7 24 0.003 2 25 "checkpoint: {keep: 1}
+deploy: {enabled: false}"
 
 for p in 1 2 3 4; do
   "$top_srcdir/tests/mpirun.sh" $p "$bin" "$tmp/cfg.yaml" --quiet --no-deploy \

@@ -24,3 +24,28 @@ tap_tmpdir() {
   tap_tmp=$(mktemp -d "${TMPDIR:-/tmp}/stdbp-test-XXXXXX") || exit 99
   [ -n "${STDBP_TEST_KEEP:-}" ] || trap 'rm -rf "$tap_tmp"' EXIT
 }
+
+# synthetic_data DIR [N_TEST]: DIR/train.h5 (300 samples) and DIR/test.h5
+# (N_TEST, default 100) of 8x8 images in 4 classes (tests/tools/gen_dataset).
+synthetic_data() {
+  "$top_builddir/tests/tools/gen_dataset" "$1/train.h5" 300 8 4 1 >/dev/null &&
+  "$top_builddir/tests/tools/gen_dataset" "$1/test.h5" "${2:-100}" 8 4 2 >/dev/null
+}
+
+# small_mlp_config FILE NAME SEED HIDDEN LR EPOCHS BATCH [MORE_YAML]: a
+# dense HIDDEN-4 network on synthetic_data in FILE's directory, 20
+# validation samples, plus any further top-level YAML lines.
+small_mlp_config() {
+  _smc_dir=$(dirname "$1")
+  cat > "$1" <<YAML
+run: {name: $2, seed: $3}
+data: {train: "hdf5:$_smc_dir/train.h5", test: "hdf5:$_smc_dir/test.h5", val_samples: 20}
+network:
+  layers:
+    - {type: dense, out: $4}
+    - {type: dense, out: 4}
+optimizer: {kind: adam, lr: $5}
+train: {epochs: $6, batch: $7}
+${8:-}
+YAML
+}
