@@ -424,7 +424,6 @@ static stdbp_status end_of_epoch(stdbp_trainer *tr, double epoch_seconds, size_t
                          row.train_loss, 100 * row.train_acc, 100 * row.val_acc, row.test_loss,
                          100 * row.test_acc, epoch_seconds, row.samples_per_s,
                          100 * tr->t_reduce / (tr->t_reduce + tr->t_compute + 1e-300));
-    tr->last_test_acc = test.accuracy;
     return stdbp_metrics_append(cfg->run.out_dir, &row, err);
 }
 

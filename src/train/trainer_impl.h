@@ -33,7 +33,6 @@ struct stdbp_trainer {
     int stop;       /* a rank saw SIGTERM/SIGUSR1 in the last step */
     double t_start, t_compute, t_reduce;
     double wall_base; /* wall time of earlier sessions of a resumed run */
-    double last_test_acc;
     stdbp_progress progress;
 };
 
