@@ -48,6 +48,7 @@ typedef struct stdbp_config {
         long n_test;    /* data.test_samples: first N (0 = all) */
     } data;
     stdbp_encoding encoding; /* encoding.{t_max, zero_silent, normalise} */
+    stdbp_augment augment;   /* augment.{shift, jitter}: training only */
     struct {
         stdbp_shape input;    /* network.input: [C, H, W] (from data) */
         size_t n_layers;

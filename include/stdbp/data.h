@@ -90,6 +90,30 @@ stdbp_encoding stdbp_encoding_defaults(void);
  * allocation. Cannot fail. */
 void stdbp_encode(const stdbp_encoding *enc, const stdbp_dataset *ds, size_t i, double *times);
 
+/* Training-time augmentation of an encoded sample (config: augment.*).
+ * Never applied to validation or test images. A sample's draw depends on
+ * the seed, the epoch and the sample's index only (stream (seed ^
+ * STDBP_SEED_AUGMENT, epoch, index)), so it is the same for any number of
+ * ranks and across a resume. */
+typedef struct stdbp_augment {
+    int shift;     /* translate by up to +-shift pixels on each axis; 0 = off */
+    double jitter; /* add N(0, jitter^2) to each input spike time; 0 = off */
+} stdbp_augment;
+
+#define STDBP_SEED_AUGMENT UINT64_C(0xA5A5F00DD00DA5A5)
+
+stdbp_augment stdbp_augment_defaults(void);
+/* Augment sample index i of epoch in place: times holds shape.c * shape.h
+ * * shape.w encoded times; scratch as many doubles (used by the shift).
+ * Pixels shifted in from outside the image are silent (INFINITY); jitter
+ * moves only spikes (never silence) and clamps at 0. No allocation.
+ * Cannot fail. */
+void stdbp_augment_apply(const stdbp_augment *aug, uint64_t seed, uint64_t epoch, size_t i,
+                         stdbp_shape shape, double *times, double *scratch);
+/* The translation alone: out[c][y][x] = in[c][y - dy][x - dx], INFINITY
+ * outside. in and out must not overlap. Cannot fail. */
+void stdbp_shift_times(const double *in, stdbp_shape shape, int dy, int dx, double *out);
+
 /* A seeded split of [0, n) into training and validation indices: the
  * validation set is n_val indices chosen by a shuffle with seed; both
  * lists come out sorted, disjoint, and together [0, n). The caller frees

@@ -1,19 +1,22 @@
 # src/data: IDX and HDF5 datasets, latency encoding, splits, per-epoch
 # orders and rank slices (docs/DATA.md), plus the IDX fuzz harness.
 libstdbp_la_SOURCES += src/data/idx.c src/data/idx_impl.h src/data/dataset.c \
-	src/data/h5data.c src/data/open.c src/data/encode.c src/data/shard.c
+	src/data/h5data.c src/data/open.c src/data/encode.c src/data/shard.c \
+	src/data/augment.c
 
 # Tests. Those that write their own IDX (gzip) and HDF5 fixtures link
 # zlib and HDF5 themselves.
 check_PROGRAMS += tests/unit/test_idx tests/unit/test_h5data tests/unit/test_encode \
-	tests/unit/test_shard tests/unit/test_dataset tests/mpi/test_shard_mpi
+	tests/unit/test_shard tests/unit/test_dataset tests/mpi/test_shard_mpi \
+	tests/unit/test_augment
 tests_unit_test_idx_LDADD = $(TEST_LIBS) $(ZLIB_LIBS)
 tests_unit_test_h5data_LDADD = $(TEST_LIBS) $(HDF5_LIBS)
 tests_unit_test_encode_LDADD = $(TEST_LIBS)
 tests_unit_test_shard_LDADD = $(TEST_LIBS)
+tests_unit_test_augment_LDADD = $(TEST_LIBS)
 tests_unit_test_dataset_LDADD = $(TEST_LIBS) $(ZLIB_LIBS) $(HDF5_LIBS)
 tests_mpi_test_shard_mpi_LDADD = $(TEST_LIBS)
-TESTS += tests/unit/test_idx tests/unit/test_h5data tests/unit/test_encode \
+TESTS += tests/unit/test_idx tests/unit/test_h5data tests/unit/test_encode tests/unit/test_augment \
 	tests/unit/test_shard tests/unit/test_dataset tests/unit/test_dataset_fetch.sh \
 	tests/mpi/shard_np2.sh tests/mpi/shard_np3.sh
 EXTRA_DIST += tests/mpi/shard_np2.sh tests/mpi/shard_np3.sh tests/unit/test_dataset_fetch.sh \

@@ -65,6 +65,11 @@ const stdbp_cfg_key stdbp_cfg_schema[] = {
      NULL, "pixels of intensity 0 stay silent (else fire at t_max)"},
     {"encoding.normalise", STDBP_CFG_T_BOOL, FIELD(encoding.normalise), NONE, MODULE, 0, NULL, NULL,
      "divide each image by its brightest pixel first"},
+    /* augment */
+    {"augment.shift", STDBP_CFG_T_INT, FIELD(augment.shift), 0, 64, MODULE, 0, NULL, NULL,
+     "training images: random translation by up to +-N pixels per axis (0 = off)"},
+    {"augment.jitter", STDBP_CFG_T_DOUBLE, FIELD(augment.jitter), POS, MODULE, 0, NULL, NULL,
+     "training images: Gaussian noise of this s.d. on input spike times (0 = off)"},
     /* network */
     {"network.input", STDBP_CFG_T_SHAPE, FIELD(network.input), 1, 65536, DOCDEF, 0, NULL, "null",
      "input shape [C, H, W]; null = from the data set"},
@@ -244,6 +249,7 @@ void stdbp_config_defaults(stdbp_config *cfg)
     size_t i;
     memset(cfg, 0, sizeof *cfg);
     cfg->encoding = stdbp_encoding_defaults();
+    cfg->augment = stdbp_augment_defaults();
     cfg->network.neuron = stdbp_neuron_defaults();
     cfg->network.init = stdbp_init_defaults();
     cfg->loss = stdbp_loss_defaults();

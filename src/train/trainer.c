@@ -62,6 +62,12 @@ static stdbp_status load_datasets(stdbp_trainer *tr, stdbp_err *err)
     if (tr->train.dim != tr->test.dim)
         return stdbp_err_set(err, STDBP_EFORMAT, "%s has %zu values per sample but %s has %zu",
                              tr->train.source, tr->train.dim, tr->test.source, tr->test.dim);
+    if (cfg->augment.shift > 0 && (tr->train.shape.h < 2 || tr->train.shape.w < 2))
+        return stdbp_err_set(err, STDBP_ECONFIG,
+                             "augment.shift = %d needs images, but %s holds [%d, %d, %d] "
+                             "samples (set augment.shift: 0)",
+                             cfg->augment.shift, tr->train.source, tr->train.shape.c,
+                             tr->train.shape.h, tr->train.shape.w);
     if ((size_t)cfg->train.batch < (size_t)tr->size)
         return stdbp_err_set(err, STDBP_ECONFIG,
                              "train.batch = %ld is smaller than the number of ranks (%d): "
@@ -100,9 +106,10 @@ static stdbp_status build_model(stdbp_trainer *tr, stdbp_err *err)
     tr->acc = calloc(tr->n_params + STAT_SLOTS, sizeof *tr->acc);
     tr->grad = calloc(tr->n_params ? tr->n_params : 1, sizeof *tr->grad);
     tr->times = calloc(stdbp_net_input_size(tr->net), sizeof *tr->times);
+    tr->scratch = calloc(stdbp_net_input_size(tr->net), sizeof *tr->scratch);
     tr->dl_dt = calloc(stdbp_net_output_size(tr->net), sizeof *tr->dl_dt);
     tr->order = calloc(tr->n_train ? tr->n_train : 1, sizeof *tr->order);
-    if (!tr->acc || !tr->grad || !tr->times || !tr->dl_dt || !tr->order)
+    if (!tr->acc || !tr->grad || !tr->times || !tr->scratch || !tr->dl_dt || !tr->order)
         return stdbp_err_set(err, STDBP_ENOMEM, "out of memory for %zu parameters",
                              tr->n_params);
     return STDBP_OK;
@@ -258,6 +265,7 @@ void stdbp_trainer_destroy(stdbp_trainer **ptr)
     free(tr->grad);
     free(tr->times);
     free(tr->dl_dt);
+    free(tr->scratch);
     free(tr->config_yaml);
     free(tr->resumed_from);
     free(tr);
@@ -282,6 +290,8 @@ static void run_local_batch(stdbp_trainer *tr, size_t b, size_t len, stdbp_err *
         size_t i = tr->order[b * (size_t)cfg->train.batch + k];
         int label = tr->train.labels[i];
         stdbp_encode(&cfg->encoding, &tr->train, i, tr->times);
+        stdbp_augment_apply(&cfg->augment, cfg->run.seed, tr->state.epoch, i, tr->train.shape,
+                            tr->times, tr->scratch);
         const double *t_out = stdbp_net_forward(tr->net, tr->ws, tr->times);
         double l = stdbp_loss_softmax_ce(&cfg->loss, t_out, n_out, label, tr->dl_dt);
         if (!isfinite(l)) {

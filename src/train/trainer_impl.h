@@ -26,6 +26,7 @@ struct stdbp_trainer {
     int64_t *acc;   /* fixed-point gradient, then the step statistics */
     double *grad;   /* mean gradient of the step */
     double *times;  /* one encoded input */
+    double *scratch; /* as large as times: augmentation's workspace */
     double *dl_dt;  /* dL/dt of the outputs */
 
     stdbp_train_state state;

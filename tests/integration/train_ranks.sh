@@ -6,7 +6,7 @@
 # every rank promptly with one clear message.
 . "$top_srcdir/tests/tap/tap.sh"
 command -v h5diff >/dev/null || skip_all "h5diff (hdf5-tools) not installed"
-plan 13
+plan 17
 tap_tmpdir; tmp=$tap_tmp
 bin=$top_builddir/src/cli/stdbp_train
 synthetic_data "$tmp"
@@ -27,6 +27,30 @@ for p in 2 3 4; do
     h5diff -q "$ref" "$got" /optimizer /optimizer >/dev/null 2>&1
   ok $? "P = $p: weights and optimiser state bitwise equal to P = 1"
 done
+
+# Augmentation (random shifts and time jitter) depends on the seed, the
+# epoch and the sample only: P = 3 gives the P = 1 weights bitwise.
+for p in 1 3; do
+  "$top_srcdir/tests/mpirun.sh" $p "$bin" "$tmp/cfg.yaml" --quiet --no-deploy \
+    --set augment.shift=1 --set augment.jitter=0.02 \
+    --set run.dir="$tmp/aug$p" > "$tmp/aug$p.out" 2>&1 || { cat "$tmp/aug$p.out" >&2; }
+done
+aug1=$(last "$tmp/aug1"); aug3=$(last "$tmp/aug3")
+[ -n "$aug1" ] && [ -n "$aug3" ] && h5diff -q "$aug1" "$aug3" /weights /weights >/dev/null 2>&1
+ok $? "augmented: P = 3 weights bitwise equal to P = 1"
+[ -n "$aug1" ] && ! h5diff -q "$ref" "$aug1" /weights /weights >/dev/null 2>&1
+ok $? "augmented weights differ from the plain run's (the augmentation acts)"
+# Shifting needs images: flat vectors are refused with the key and file.
+"$top_builddir/tests/tools/gen_dataset" "$tmp/flat.h5" 100 8 4 3 flat >/dev/null
+"$top_srcdir/tests/mpirun.sh" 2 "$bin" "$tmp/cfg.yaml" --quiet --no-deploy \
+  --set data.train="hdf5:$tmp/flat.h5" --set data.test="hdf5:$tmp/flat.h5" \
+  --set augment.shift=1 --set run.dir="$tmp/flat" > "$tmp/flat.out" 2>&1
+status=$?
+[ $status -ne 0 ] && grep -q "augment.shift = 1 needs images, but .*flat.h5 holds \[64, 1, 1\]" \
+  "$tmp/flat.out"
+ok $? "augment.shift on flat vectors: clear error ($status)"
+[ "$(grep -c 'error' "$tmp/flat.out")" -eq 1 ]
+ok $? "... printed once"
 
 # A fresh run into a directory that holds checkpoints is refused, and the
 # checkpoints stay as they were.

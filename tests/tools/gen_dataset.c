@@ -1,18 +1,21 @@
 /* Write a small synthetic classification set in stdbp's HDF5 layout, for
- * tests that train: gen_dataset OUT.h5 N SIDE CLASSES SEED
+ * tests that train: gen_dataset OUT.h5 N SIDE CLASSES SEED [flat]
+ * (flat: /images is N x SIDE*SIDE vectors instead of N x 1 x SIDE x SIDE)
  * Class k lights a bar at a class-specific row (plus noise), so a small
  * network learns it in a few steps. */
 #include <hdf5.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "stdbp/rng.h"
 
 int main(int argc, char **argv)
 {
-    if (argc != 6) {
-        fprintf(stderr, "usage: gen_dataset OUT.h5 N SIDE CLASSES SEED\n");
+    int flat = argc == 7 && strcmp(argv[6], "flat") == 0;
+    if (argc != 6 && !flat) {
+        fprintf(stderr, "usage: gen_dataset OUT.h5 N SIDE CLASSES SEED [flat]\n");
         return 2;
     }
     size_t n = strtoul(argv[2], NULL, 10);
@@ -41,7 +44,8 @@ int main(int argc, char **argv)
     }
     hid_t f = H5Fcreate(argv[1], H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     hsize_t idims[4] = {n, 1, (hsize_t)side, (hsize_t)side}, ldims[1] = {n};
-    hid_t is = H5Screate_simple(4, idims, NULL), ls = H5Screate_simple(1, ldims, NULL);
+    hsize_t fdims[2] = {n, (hsize_t)dim};
+    hid_t is = flat ? H5Screate_simple(2, fdims, NULL) : H5Screate_simple(4, idims, NULL), ls = H5Screate_simple(1, ldims, NULL);
     hid_t id = H5Dcreate2(f, "images", H5T_STD_U8LE, is, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     hid_t ld = H5Dcreate2(f, "labels", H5T_STD_I32LE, ls, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     int bad = f < 0 || id < 0 || ld < 0 ||

@@ -1,0 +1,59 @@
+/* Training-time augmentation: random translation and spike-time jitter;
+ * see include/stdbp/data.h. */
+#include "stdbp/data.h"
+
+#include <math.h>
+
+#include "stdbp/rng.h"
+
+stdbp_augment stdbp_augment_defaults(void)
+{
+    stdbp_augment a;
+    a.shift = 0;
+    a.jitter = 0.0;
+    return a;
+}
+
+void stdbp_shift_times(const double *in, stdbp_shape shape, int dy, int dx, double *out)
+{
+    for (int c = 0; c < shape.c; c++) {
+        const double *src = in + (size_t)c * shape.h * shape.w;
+        double *dst = out + (size_t)c * shape.h * shape.w;
+        for (int y = 0; y < shape.h; y++) {
+            int sy = y - dy;
+            for (int x = 0; x < shape.w; x++) {
+                int sx = x - dx;
+                int inside = sy >= 0 && sy < shape.h && sx >= 0 && sx < shape.w;
+                dst[(size_t)y * shape.w + x] = inside ? src[(size_t)sy * shape.w + sx] : INFINITY;
+            }
+        }
+    }
+}
+
+void stdbp_augment_apply(const stdbp_augment *aug, uint64_t seed, uint64_t epoch, size_t i,
+                         stdbp_shape shape, double *times, double *scratch)
+{
+    if (aug->shift <= 0 && !(aug->jitter > 0.0))
+        return;
+    stdbp_rng rng;
+    stdbp_rng_stream(&rng, seed ^ STDBP_SEED_AUGMENT, epoch, (uint64_t)i);
+    size_t dim = (size_t)shape.c * shape.h * shape.w;
+    if (aug->shift > 0) {
+        uint64_t span = 2 * (uint64_t)aug->shift + 1;
+        int dy = (int)stdbp_rng_below(&rng, span) - aug->shift;
+        int dx = (int)stdbp_rng_below(&rng, span) - aug->shift;
+        if (dy != 0 || dx != 0) {
+            stdbp_shift_times(times, shape, dy, dx, scratch);
+            for (size_t k = 0; k < dim; k++)
+                times[k] = scratch[k];
+        }
+    }
+    if (aug->jitter > 0.0) {
+        for (size_t k = 0; k < dim; k++) {
+            if (!isfinite(times[k]))
+                continue;
+            double t = times[k] + aug->jitter * stdbp_rng_normal(&rng);
+            times[k] = t > 0.0 ? t : 0.0;
+        }
+    }
+}

@@ -1,0 +1,140 @@
+/* Training-time augmentation: the translation moves pixels exactly and
+ * fills with silence, the random draw covers [-shift, shift]^2 and depends
+ * only on (seed, epoch, index), jitter moves spikes but never silence. */
+#include <math.h>
+#include <string.h>
+
+#include "stdbp/data.h"
+#include "tap/basic.h"
+
+#define H 9
+#define W 9
+
+/* Where the single spike of an impulse image ended up: dy, dx from the
+ * centre; returns 0 if there is not exactly one spike. */
+static int find_impulse(const double *t, int *dy, int *dx)
+{
+    int found = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            if (isfinite(t[y * W + x])) {
+                found++;
+                *dy = y - H / 2;
+                *dx = x - W / 2;
+            }
+    return found == 1;
+}
+
+static void impulse(double *t)
+{
+    for (int k = 0; k < H * W; k++)
+        t[k] = INFINITY;
+    t[(H / 2) * W + W / 2] = 0.25;
+}
+
+int main(void)
+{
+    stdbp_shape s2 = {2, 3, 4};
+    double in[24], out[24], t[H * W], scratch[H * W], ref[H * W];
+    stdbp_shape img = {1, H, W};
+    stdbp_augment aug = stdbp_augment_defaults();
+
+    plan(16);
+    ok(aug.shift == 0 && aug.jitter == 0.0, "defaults: no augmentation");
+    for (int k = 0; k < 24; k++)
+        in[k] = k;
+    memcpy(out, in, sizeof in);
+    stdbp_augment_apply(&aug, 1, 0, 5, s2, out, scratch);
+    ok(memcmp(out, in, sizeof in) == 0, "defaults leave the sample bitwise unchanged");
+
+    /* dy = 1 (down), dx = -1 (left): out[c][y][x] = in[c][y-1][x+1]. */
+    stdbp_shift_times(in, s2, 1, -1, out);
+    int good = 1;
+    for (int c = 0; c < 2; c++)
+        for (int y = 0; y < 3; y++)
+            for (int x = 0; x < 4; x++) {
+                double got = out[c * 12 + y * 4 + x];
+                int sy = y - 1, sx = x + 1;
+                double want = (sy >= 0 && sx < 4) ? in[c * 12 + sy * 4 + sx] : INFINITY;
+                good &= got == want;
+            }
+    ok(good, "shift (1, -1) moves every pixel of both channels, silence shifted in");
+    ok(isinf(out[0]) && isinf(out[3]) && isinf(out[7]) && out[4] == 1.0 && out[12 + 4] == 13.0,
+       "shift (1, -1): spot values (top row and right column silent)");
+    stdbp_shift_times(in, s2, 0, 0, out);
+    ok(memcmp(out, in, sizeof in) == 0, "shift (0, 0) is the identity");
+    stdbp_shift_times(in, s2, 3, 0, out);
+    good = 1;
+    for (int k = 0; k < 24; k++)
+        good &= isinf(out[k]);
+    ok(good, "a shift by the whole height leaves a silent image");
+
+    /* The random draw. */
+    aug.shift = 2;
+    int seen[5][5] = {{0}};
+    int bounded = 1, single = 1;
+    for (size_t i = 0; i < 2000; i++) {
+        int dy = 0, dx = 0;
+        impulse(t);
+        stdbp_augment_apply(&aug, 7, 3, i, img, t, scratch);
+        single &= find_impulse(t, &dy, &dx);
+        bounded &= dy >= -2 && dy <= 2 && dx >= -2 && dx <= 2;
+        if (dy >= -2 && dy <= 2 && dx >= -2 && dx <= 2)
+            seen[dy + 2][dx + 2]++;
+    }
+    ok(single, "shift 2: an impulse stays a single spike");
+    ok(bounded, "shift 2: every translation lies in [-2, 2]^2");
+    int all = 1, balanced = 1;
+    for (int a = 0; a < 5; a++)
+        for (int b = 0; b < 5; b++) {
+            all &= seen[a][b] > 0;
+            balanced &= seen[a][b] > 40 && seen[a][b] < 120; /* 80 expected */
+        }
+    ok(all, "shift 2: all 25 translations occur in 2000 draws");
+    ok(balanced, "shift 2: each translation occurs 40..120 times of 2000 (80 expected)");
+
+    /* Same key, same result; another epoch or seed, another sequence. */
+    int same = 1, other_epoch = 0, other_seed = 0;
+    for (size_t i = 0; i < 50; i++) {
+        impulse(t);
+        stdbp_augment_apply(&aug, 7, 3, i, img, t, scratch);
+        impulse(ref);
+        stdbp_augment_apply(&aug, 7, 3, i, img, ref, scratch);
+        same &= memcmp(t, ref, sizeof t) == 0;
+        impulse(ref);
+        stdbp_augment_apply(&aug, 7, 4, i, img, ref, scratch);
+        other_epoch += memcmp(t, ref, sizeof t) != 0;
+        impulse(ref);
+        stdbp_augment_apply(&aug, 8, 3, i, img, ref, scratch);
+        other_seed += memcmp(t, ref, sizeof t) != 0;
+    }
+    ok(same, "the same (seed, epoch, index) gives the same translation");
+    ok(other_epoch > 30, "another epoch gives other translations (%d of 50 differ)", other_epoch);
+    ok(other_seed > 30, "another seed gives other translations (%d of 50 differ)", other_seed);
+
+    /* Jitter: silence stays silent, times stay >= 0, noise has the s.d. */
+    aug.shift = 0;
+    aug.jitter = 0.05;
+    double sum = 0, sum2 = 0;
+    int n = 0, silent_kept = 1, nonneg = 1;
+    for (size_t i = 0; i < 200; i++) {
+        for (int k = 0; k < H * W; k++)
+            t[k] = (k % 3 == 0) ? INFINITY : 0.5;
+        stdbp_augment_apply(&aug, 1, 0, i, img, t, scratch);
+        for (int k = 0; k < H * W; k++) {
+            if (k % 3 == 0) {
+                silent_kept &= isinf(t[k]);
+                continue;
+            }
+            nonneg &= t[k] >= 0.0;
+            sum += t[k] - 0.5;
+            sum2 += (t[k] - 0.5) * (t[k] - 0.5);
+            n++;
+        }
+    }
+    double mean = sum / n, sd = sqrt(sum2 / n - mean * mean);
+    ok(silent_kept && nonneg, "jitter: silent inputs stay silent, times stay >= 0");
+    is_double(0.0, mean, 0.003, "jitter: mean offset ~0 over %d spikes", n);
+    is_double(0.05, sd, 0.003, "jitter: s.d. 0.05 over %d spikes", n);
+    return 0;
+}
