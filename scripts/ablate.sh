@@ -29,10 +29,11 @@ beta-5|loss temperature beta = 5 instead of 20|loss.beta=5'
 echo "$variants" | while IFS='|' read -r name what sets; do
   args=""
   for s in $sets; do args="$args --set $s"; done
+  # stdin from /dev/null: mpirun would read the variant list.
   # shellcheck disable=SC2086
   mpirun -np "$np" --oversubscribe --bind-to none "$build/src/cli/stdbp_train" "$config" \
     --quiet --no-deploy --resume auto --set train.epochs="$epochs" \
-    --set run.dir="$out/$name" $args > "$out/$name.log" 2>&1 ||
+    --set run.dir="$out/$name" $args < /dev/null > "$out/$name.log" 2>&1 ||
     { echo "ablate: $name failed; see $out/$name.log" >&2; exit 1; }
 done
 

@@ -121,6 +121,12 @@ stdbp_status stdbp_spikelog_open(MPI_Comm comm, const char *run_dir, const stdbp
 stdbp_status stdbp_spikelog_write(stdbp_spikelog *log, const char *moment, size_t n_total,
                                   size_t first, size_t count, const double *const *times,
                                   const int32_t *labels, stdbp_err *err) STDBP_WUR;
+/* Collective: *has = 1 if the log already holds moment, else 0 (the same
+ * on every rank). A resumed run uses it to keep a moment that an earlier
+ * session of the same run wrote (training is deterministic, so it would
+ * write the same values again). */
+stdbp_status stdbp_spikelog_has(stdbp_spikelog *log, const char *moment, int *has,
+                                stdbp_err *err) STDBP_WUR;
 /* Collective: close; NULLs *log; accepts NULL (then on every rank).
  * err is only written on failure, so a clean-up close keeps an earlier
  * error's message. */

@@ -462,6 +462,30 @@ done:
     return st;
 }
 
+stdbp_status stdbp_spikelog_has(stdbp_spikelog *log, const char *moment, int *has,
+                                stdbp_err *err)
+{
+    stdbp_err local;
+    stdbp_err *e = err ? err : &local;
+    stdbp_h5_quiet quiet;
+    *has = 0;
+    if (!log)
+        return stdbp_err_set(e, STDBP_EINVAL, "stdbp_spikelog_has: no log");
+    if (!moment_name_ok(moment))
+        return stdbp_err_set(e, STDBP_EINVAL, "spike log %s: bad moment name \"%s\"", log->path,
+                             moment ? moment : "(null)");
+    stdbp_h5_quiet_begin(&quiet);
+    htri_t ex = H5Lexists(log->file, moment, H5P_DEFAULT);
+    H5Eclear2(H5E_DEFAULT);
+    stdbp_h5_quiet_end(&quiet);
+    /* Collective: every rank reads the same file, but a failure on one
+     * must not leave the others to go on alone. */
+    stdbp_status st =
+        stdbp_ckpt_agree(log->comm, ex < 0 ? h5_fail(e, log->path, "looking up a moment") : STDBP_OK, e);
+    *has = st == STDBP_OK && ex > 0;
+    return st;
+}
+
 stdbp_status stdbp_spikelog_close(stdbp_spikelog **plog, stdbp_err *err)
 {
     stdbp_err local;

@@ -1,7 +1,10 @@
 /* Spike logs during training: the first spikes.samples test images run
  * through the current network, every layer's spike times recorded into
  * run_dir/spikes.h5 at the configured moments. Each rank runs its slice
- * of the samples and writes its own rows (collective). */
+ * of the samples and writes its own rows (collective). A moment that the
+ * log already holds was written by an earlier session of this run (a
+ * resume): it is kept, since the deterministic run would write the same
+ * values again. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +26,19 @@ stdbp_status stdbp_trainer_log_spikes(stdbp_trainer *tr, const char *moment, std
         n = tr->test.n;
     if (n == 0)
         return STDBP_OK;
+    /* Collective: open the log and ask for the moment first. */
+    int has = 0;
+    st = stdbp_spikelog_open(tr->comm, cfg->run.out_dir, tr->net, &log, err);
+    if (st == STDBP_OK)
+        st = stdbp_spikelog_has(log, moment, &has, err);
+    if (st != STDBP_OK || has) {
+        if (st == STDBP_OK && tr->rank == 0)
+            stdbp_progress_print(&tr->progress,
+                                 "spike log %s/spikes.h5 already holds \"%s\" (written before "
+                                 "the resume): kept\n", cfg->run.out_dir, moment);
+        stdbp_status cst = stdbp_spikelog_close(&log, err);
+        return st != STDBP_OK ? st : cst;
+    }
     stdbp_shard(n, tr->rank, tr->size, &begin, &end);
     size_t count = end - begin;
     times = calloc(n_layers + 1, sizeof *times);
@@ -48,15 +64,13 @@ stdbp_status stdbp_trainer_log_spikes(stdbp_trainer *tr, const char *moment, std
         }
         labels[k] = tr->test.labels[i];
     }
-    if ((st = stdbp_dist_agree(tr->comm, st, err)) == STDBP_OK) { /* collective */
-        st = stdbp_spikelog_open(tr->comm, cfg->run.out_dir, tr->net, &log, err);
-        if (st == STDBP_OK)
-            st = stdbp_spikelog_write(log, moment, n, begin, count, (const double *const *)times,
-                                      labels, err);
-        stdbp_status cst = stdbp_spikelog_close(&log, err);
-        if (st == STDBP_OK)
-            st = cst;
-    }
+    /* Collective: agree on the local work, write, close. */
+    if ((st = stdbp_dist_agree(tr->comm, st, err)) == STDBP_OK)
+        st = stdbp_spikelog_write(log, moment, n, begin, count, (const double *const *)times,
+                                  labels, err);
+    stdbp_status cst = stdbp_spikelog_close(&log, err);
+    if (st == STDBP_OK)
+        st = cst;
     for (size_t l = 0; times && l <= n_layers; l++)
         free(times[l]);
     free(times);

@@ -471,6 +471,10 @@ stdbp_status stdbp_trainer_run(stdbp_trainer *tr, int *preempted, stdbp_err *err
             stdbp_progress_print(&tr->progress, "resumed from %s at epoch %llu, step %llu\n",
                                  tr->resumed_from, (unsigned long long)tr->state.epoch + 1,
                                  (unsigned long long)tr->state.step);
+        if (tr->resumed_from && tr->state.epoch >= (uint64_t)cfg->train.epochs)
+            stdbp_progress_print(&tr->progress,
+                                 "the run had already finished its %ld epochs: nothing to train\n",
+                                 cfg->train.epochs);
     }
     while (tr->state.epoch < (uint64_t)cfg->train.epochs) {
         double t_epoch = stdbp_now();

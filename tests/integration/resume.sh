@@ -10,7 +10,7 @@
 #     status 75, and the resumed run ends with the uninterrupted weights.
 . "$top_srcdir/tests/tap/tap.sh"
 command -v h5diff >/dev/null || skip_all "h5diff (hdf5-tools) not installed"
-plan 13
+plan 16
 tap_tmpdir; tmp=$tap_tmp
 bin=$top_builddir/src/cli/stdbp_train
 run() { np=$1; shift; "$top_srcdir/tests/mpirun.sh" "$np" "$bin" "$tmp/cfg.yaml" --progress log --no-deploy "$@"; }
@@ -29,6 +29,18 @@ checkpoint: {keep: 0}"
 run 2 --set run.dir="$tmp/straight" > "$tmp/straight.out" 2>&1
 ref=$(last "$tmp/straight")
 [ -n "$ref" ]; ok $? "uninterrupted run finished ($(basename "$ref"))"
+
+# 0. --resume auto on a finished run (quickstart.sh run twice): nothing to
+# train, exit 0, the checkpoint and the spike log written at the end stay.
+ck_before=$(cksum "$ref"); sp_before=$(cksum "$tmp/straight/spikes.h5")
+run 2 --set run.dir="$tmp/straight" --resume auto > "$tmp/again.out" 2>&1
+ok $? "--resume auto on a finished run exits 0"
+grep -q "already finished its 3 epochs: nothing to train" "$tmp/again.out" &&
+  grep -q "spikes.h5 already holds \"end\"" "$tmp/again.out"
+ok $? "... says there is nothing to train and keeps the spike log's \"end\""
+[ "$(cksum "$ref")" = "$ck_before" ] && [ "$(last "$tmp/straight")" = "$ref" ] &&
+  [ "$(cksum "$tmp/straight/spikes.h5")" = "$sp_before" ]
+ok $? "... the checkpoint and spikes.h5 are unchanged"
 
 # 1. Stop after 21 steps (mid-epoch), resume with 2 and with 3 ranks.
 run 2 --set run.dir="$tmp/half" --max-steps 21 > "$tmp/half.out" 2>&1

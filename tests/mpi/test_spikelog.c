@@ -188,7 +188,7 @@ int main(int argc, char **argv)
     tap_mpi_init(MPI_COMM_WORLD);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    plan(18);
+    plan(21);
     if (rank == 0) {
         PATHF(dir, "%s/par", keep ? argv[1] : test_tmpdir());
         PATHF(refdir, "%s/ref", test_tmpdir());
@@ -208,6 +208,15 @@ int main(int argc, char **argv)
     s = write_moment(log, net, "end", 2, n2, MPI_COMM_WORLD, &err);
     ok_all(MPI_COMM_WORLD, s == STDBP_EINVAL && strstr(err.msg, "already holds moment \"end\""),
            "a moment written twice is refused everywhere");
+    {
+        int has_end = -1, has_other = -1;
+        s = stdbp_spikelog_has(log, "end", &has_end, &err);
+        ok_all(MPI_COMM_WORLD, s == STDBP_OK && has_end == 1, "has: a written moment is there");
+        s = stdbp_spikelog_has(log, "epoch-0002", &has_other, &err);
+        ok_all(MPI_COMM_WORLD, s == STDBP_OK && has_other == 0, "has: an unwritten one is not");
+        s = stdbp_spikelog_has(log, "bad/name", &has_other, &err);
+        ok_all(MPI_COMM_WORLD, s == STDBP_EINVAL && has_other == 0, "has: a bad name is refused");
+    }
     s = write_moment(log, net, "bad/name", 2, n2, MPI_COMM_WORLD, &err);
     ok_all(MPI_COMM_WORLD, s == STDBP_EINVAL, "a moment name with '/' is refused");
     {
