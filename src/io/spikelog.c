@@ -480,8 +480,8 @@ stdbp_status stdbp_spikelog_has(stdbp_spikelog *log, const char *moment, int *ha
     stdbp_h5_quiet_end(&quiet);
     /* Collective: every rank reads the same file, but a failure on one
      * must not leave the others to go on alone. */
-    stdbp_status st =
-        stdbp_ckpt_agree(log->comm, ex < 0 ? h5_fail(e, log->path, "looking up a moment") : STDBP_OK, e);
+    stdbp_status mine = ex < 0 ? h5_fail(e, log->path, "looking up a moment") : STDBP_OK;
+    stdbp_status st = stdbp_ckpt_agree(log->comm, mine, e);
     *has = st == STDBP_OK && ex > 0;
     return st;
 }

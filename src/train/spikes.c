@@ -1,9 +1,9 @@
 /* Spike logs during training: the first spikes.samples test images run
  * through the current network, every layer's spike times recorded into
  * run_dir/spikes.h5 at the configured moments. Each rank runs its slice
- * of the samples and writes its own rows (collective). A moment that the
- * log already holds was written by an earlier session of this run (a
- * resume): it is kept, since the deterministic run would write the same
+ * of the samples and writes its own rows (collective). After a resume, a
+ * moment that the log already holds was written by an earlier session of
+ * this run: it is kept, since the deterministic run would write the same
  * values again. */
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +26,11 @@ stdbp_status stdbp_trainer_log_spikes(stdbp_trainer *tr, const char *moment, std
         n = tr->test.n;
     if (n == 0)
         return STDBP_OK;
-    /* Collective: open the log and ask for the moment first. */
+    /* Collective: open the log; a resumed run first asks for the moment
+     * (a fresh run that meets one gets the write's error: another run's). */
     int has = 0;
     st = stdbp_spikelog_open(tr->comm, cfg->run.out_dir, tr->net, &log, err);
-    if (st == STDBP_OK)
+    if (st == STDBP_OK && tr->resumed_from)
         st = stdbp_spikelog_has(log, moment, &has, err);
     if (st != STDBP_OK || has) {
         if (st == STDBP_OK && tr->rank == 0)
