@@ -1,5 +1,6 @@
-/* Data parallelism over MPI: one fused gradient reduction per step, and
- * agreement on errors so that a failure on one rank ends every rank.
+/* Data parallelism over MPI: the gradient reduction, the sharded
+ * parameter update, and agreement on errors so that a failure on one rank
+ * ends every rank.
  *
  * Knows nothing of layers: it sums one flat int64 buffer. The buffer holds
  * the fixed-point gradient (see STDBP_GRAD_FRAC_BITS in net.h) followed by
@@ -25,6 +26,42 @@ enum {
 
 /* Collective on comm: in-place MPI_SUM of n int64 values. */
 stdbp_status stdbp_dist_sum_i64(MPI_Comm comm, int64_t *buf, size_t n, stdbp_err *err) STDBP_WUR;
+
+/* The sharded update (ZeRO stage 1). Rather than every rank converting
+ * the whole summed gradient and stepping the optimiser over every
+ * parameter, rank r owns one contiguous slice of the flat parameters: a
+ * reduce-scatter leaves it the sum of its slice, it converts and steps
+ * only that, and an all-gather hands every rank the new parameters. The
+ * traffic is that of one all-reduce; the work every rank used to repeat
+ * on the whole model is divided by the number of ranks. Each parameter
+ * still sees the same arithmetic, so the result does not depend on the
+ * number of ranks. */
+typedef struct stdbp_dist_slices {
+    int *count, *displ; /* per rank: its slice's length and start */
+    size_t lo, hi;      /* this rank's slice, [lo, hi) */
+} stdbp_dist_slices;
+
+/* Not collective: cut n values into one contiguous slice per rank of
+ * comm, starts on multiples of 8 values, lengths within 8 of each other.
+ * STDBP_EINVAL if n > INT_MAX (MPI counts are int), STDBP_ENOMEM. */
+stdbp_status stdbp_dist_slices_init(MPI_Comm comm, size_t n, stdbp_dist_slices *s,
+                                    stdbp_err *err) STDBP_WUR;
+/* Frees; accepts a zeroed or freed s. */
+void stdbp_dist_slices_free(stdbp_dist_slices *s);
+
+/* Collective on comm: buf holds this rank's n int64 values (n the total
+ * the slices were cut from); on return buf[0 .. count[rank]) holds the
+ * sum over the ranks of this rank's slice. The rest of buf is undefined. */
+stdbp_status stdbp_dist_reduce_scatter_i64(MPI_Comm comm, int64_t *buf,
+                                           const stdbp_dist_slices *s, stdbp_err *err) STDBP_WUR;
+/* Collective on comm: each rank's slice of buf (in place, at its start)
+ * reaches every rank, which then holds all n values. */
+stdbp_status stdbp_dist_allgather_f64(MPI_Comm comm, double *buf, const stdbp_dist_slices *s,
+                                      stdbp_err *err) STDBP_WUR;
+/* Collective on comm: as stdbp_dist_allgather_f64, but only rank 0
+ * receives (the other ranks' buf is left as it was). */
+stdbp_status stdbp_dist_gather_f64(MPI_Comm comm, double *buf, const stdbp_dist_slices *s,
+                                   stdbp_err *err) STDBP_WUR;
 
 /* Collective on comm: every rank passes its own status and err; when any
  * rank failed, every rank returns the lowest failing rank's status, and

@@ -43,6 +43,15 @@ void stdbp_optim_destroy(stdbp_optim **opt);
 /* params -= update(grad) with learning rate lr (from the schedule).
  * Cannot fail. */
 void stdbp_optim_step(stdbp_optim *opt, double *params, const double *grad, double lr);
+/* The same step restricted to the parameters [lo, hi) (clamped to the
+ * model): only those parameters and their state change, and each gets
+ * bitwise what stdbp_optim_step would give it. Counts as one step. The
+ * sharded update calls it on each rank's slice. Cannot fail. */
+void stdbp_optim_step_slice(stdbp_optim *opt, double *params, const double *grad, double lr,
+                            size_t lo, size_t hi);
+/* The state holds this many arrays of one value per parameter, one after
+ * the other (Adam 2: m, v; SGD 1: velocity). */
+size_t stdbp_optim_state_arrays(const stdbp_optim *opt);
 /* The state: a flat array of stdbp_optim_state_size doubles (Adam: m then
  * v, 2 n; SGD: velocity, n) owned by opt, and the number of steps taken.
  * Write into the array and set the step count to restore: a fresh
@@ -96,5 +105,22 @@ double stdbp_grad_clip_norm(double *grad, size_t n, double max_norm);
  * never fire). Not collective; cannot fail; no allocation. */
 double stdbp_penalty_weight_sum(const stdbp_net *net, const double *params, double *grad,
                                 double lambda, double margin);
+
+/* The same penalty in two halves, for the sharded update, where no rank
+ * need read every weight. Number the penalised neurons (the columns of
+ * every dense and conv layer, layer after layer) 0 .. columns - 1.
+ * stdbp_penalty_slopes writes slope[c] for the neurons c in [c_lo, c_hi):
+ * -lambda where the neuron's weights sum below margin * theta, else 0
+ * (slope has columns entries; the others are left alone); it reads only
+ * those neurons' weights and returns their part of the penalty's value.
+ * stdbp_penalty_add_slopes adds to grad[k], for the parameters k in
+ * [lo, hi), the non-zero slope of k's neuron. Together over all neurons
+ * and all parameters they change grad to the bit as
+ * stdbp_penalty_weight_sum does. Not collective; cannot fail. */
+size_t stdbp_penalty_columns(const stdbp_net *net);
+double stdbp_penalty_slopes(const stdbp_net *net, const double *params, double lambda,
+                            double margin, size_t c_lo, size_t c_hi, double *slope);
+void stdbp_penalty_add_slopes(const stdbp_net *net, const double *slope, double *grad, size_t lo,
+                              size_t hi);
 
 #endif

@@ -152,7 +152,16 @@ static void sgd_step(size_t n, double *restrict w, const double *restrict g, dou
 
 void stdbp_optim_step(stdbp_optim *opt, double *params, const double *grad, double lr)
 {
+    stdbp_optim_step_slice(opt, params, grad, lr, 0, opt->n);
+}
+
+void stdbp_optim_step_slice(stdbp_optim *opt, double *params, const double *grad, double lr,
+                            size_t lo, size_t hi)
+{
     const stdbp_optim_params *p = &opt->p;
+    const size_t n = opt->n;
+    hi = hi < n ? hi : n;
+    lo = lo < hi ? lo : hi;
     opt->steps++;
     if (p->kind == STDBP_OPTIM_ADAM) {
         /* Bias corrections depend only on the step count, so a restored
@@ -160,11 +169,17 @@ void stdbp_optim_step(stdbp_optim *opt, double *params, const double *grad, doub
         const double t = (double)opt->steps;
         const double inv_bc1 = 1.0 / (1.0 - pow(p->beta1, t));
         const double inv_bc2 = 1.0 / (1.0 - pow(p->beta2, t));
-        adam_step(opt->n, params, grad, opt->state, opt->state + opt->n, p->beta1, p->beta2, p->eps,
-                  inv_bc1, inv_bc2, lr, p->weight_decay);
+        adam_step(hi - lo, params + lo, grad + lo, opt->state + lo, opt->state + n + lo, p->beta1,
+                  p->beta2, p->eps, inv_bc1, inv_bc2, lr, p->weight_decay);
     } else {
-        sgd_step(opt->n, params, grad, opt->state, p->momentum, p->nesterov, lr, p->weight_decay);
+        sgd_step(hi - lo, params + lo, grad + lo, opt->state + lo, p->momentum, p->nesterov, lr,
+                 p->weight_decay);
     }
+}
+
+size_t stdbp_optim_state_arrays(const stdbp_optim *opt)
+{
+    return opt->p.kind == STDBP_OPTIM_ADAM ? 2 : 1;
 }
 
 size_t stdbp_optim_state_size(const stdbp_optim *opt)

@@ -1,5 +1,5 @@
 # src/dist: MPI reductions and error agreement (knows no layers).
-libstdbp_la_SOURCES += src/dist/reduce.c
+libstdbp_la_SOURCES += src/dist/reduce.c src/dist/slices.c
 stdbpinclude_HEADERS += include/stdbp/dist.h
 
 check_PROGRAMS += tests/mpi/test_dist

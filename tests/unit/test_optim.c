@@ -200,6 +200,62 @@ static void test_restore(void)
     ok(restore_is_bitwise(&p), "SGD restored into a fresh optimiser continues bitwise");
 }
 
+/* Stepping the parameters slice by slice, as the ranks of the sharded
+ * update do, gives bitwise the whole step: parameters and state. */
+static int slices_are_bitwise(const stdbp_optim_params *p)
+{
+    enum { N = 37, STEPS = 4 };
+    static const size_t cuts[] = {0, 8, 8, 24, 37}; /* one empty slice */
+    stdbp_optim *whole = make(p, N), *parts = make(p, N);
+    double ww[N], wp[N], g[N];
+    for (int i = 0; i < N; i++)
+        ww[i] = wp[i] = 0.1 * i - 1.0;
+    for (int s = 0; s < STEPS; s++) {
+        for (int i = 0; i < N; i++)
+            g[i] = sin(0.7 * i + s) * (i % 5 + 1);
+        stdbp_optim_step(whole, ww, g, 0.01);
+        for (size_t c = 0; c + 1 < sizeof cuts / sizeof *cuts; c++) {
+            stdbp_optim_step_slice(parts, wp, g, 0.01, cuts[c], cuts[c + 1]);
+            stdbp_optim_set_steps(parts, stdbp_optim_steps(parts) - 1); /* one step in all */
+        }
+        stdbp_optim_set_steps(parts, stdbp_optim_steps(parts) + 1);
+    }
+    int same = memcmp(ww, wp, sizeof ww) == 0 &&
+               memcmp(stdbp_optim_state(whole), stdbp_optim_state(parts),
+                      stdbp_optim_state_size(whole) * sizeof(double)) == 0 &&
+               stdbp_optim_steps(whole) == stdbp_optim_steps(parts);
+    stdbp_optim_destroy(&whole);
+    stdbp_optim_destroy(&parts);
+    return same;
+}
+
+static void test_slices(void)
+{
+    stdbp_optim_params p = stdbp_optim_defaults();
+    p.weight_decay = 0.01;
+    ok(slices_are_bitwise(&p), "AdamW step slice by slice == whole step, bitwise");
+    p.kind = STDBP_OPTIM_SGD;
+    p.nesterov = 1;
+    ok(slices_are_bitwise(&p), "SGD step slice by slice == whole step, bitwise");
+
+    /* A slice leaves the parameters and state outside it alone. */
+    stdbp_optim *opt = make(&p, 4);
+    double w[4] = {1, 2, 3, 4}, g[4] = {1, 1, 1, 1};
+    stdbp_optim_step_slice(opt, w, g, 0.1, 1, 3);
+    ok(w[0] == 1 && w[3] == 4 && w[1] != 2 && w[2] != 3 && stdbp_optim_state(opt)[0] == 0 &&
+           stdbp_optim_state(opt)[3] == 0 && stdbp_optim_steps(opt) == 1,
+       "slice [1, 3) changes parameters 1 and 2 only, one step counted");
+    stdbp_optim_step_slice(opt, w, g, 0.1, 3, 99);
+    ok(w[3] != 4 && w[0] == 1, "a slice past the end is clamped to the model");
+    is_int(1, (long long)stdbp_optim_state_arrays(opt), "SGD state: one array per parameter");
+    stdbp_optim_destroy(&opt);
+    p.kind = STDBP_OPTIM_ADAM;
+    p.nesterov = 0;
+    opt = make(&p, 4);
+    is_int(2, (long long)stdbp_optim_state_arrays(opt), "Adam state: two arrays per parameter");
+    stdbp_optim_destroy(&opt);
+}
+
 static void test_bad_params(void)
 {
     stdbp_optim *opt = NULL;
@@ -250,13 +306,14 @@ static void test_clip(void)
 
 int main(void)
 {
-    plan(41);
+    plan(47);
     test_defaults();
     test_adam_by_hand();
     test_sgd_by_hand();
     test_weight_decay();
     test_convergence();
     test_restore();
+    test_slices();
     test_bad_params();
     test_clip();
     return 0;

@@ -1,6 +1,7 @@
 /* Weight-sum penalty on a small conv + pool + dense network: its value
  * against a direct reading of the layouts in net.h, its gradient against
- * finite differences, and the edge cases. */
+ * finite differences, the edge cases, and its two halves for the sharded
+ * update against the whole. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,33 @@ static double direct_penalty(const double *w, size_t conv_off, size_t dense_off,
     return value;
 }
 
+/* The two halves of the sharded update, over uneven cuts of the neurons
+ * and of the parameters, give the gradient of stdbp_penalty_weight_sum to
+ * the bit (including -0 entries) and the same value. */
+static int halves_match(const stdbp_net *net, const double *w, double lambda, double margin)
+{
+    const size_t n = stdbp_net_num_params(net), cols = stdbp_penalty_columns(net);
+    const size_t ccut[] = {0, cols / 3, cols / 3, cols - 1, cols};
+    const size_t pcut[] = {0, 1, n / 2, n / 2 + 7 < n ? n / 2 + 7 : n, n};
+    double *g1 = malloc(n * sizeof *g1), *g2 = malloc(n * sizeof *g2);
+    double *slope = malloc((cols ? cols : 1) * sizeof *slope);
+    if (!g1 || !g2 || !slope)
+        bail("out of memory");
+    for (size_t k = 0; k < n; k++)
+        g1[k] = g2[k] = k % 3 == 0 ? -0.0 : 0.01 * (double)k;
+    const double want = stdbp_penalty_weight_sum(net, w, g1, lambda, margin);
+    double value = 0;
+    for (size_t c = 0; c + 1 < sizeof ccut / sizeof *ccut; c++)
+        value += stdbp_penalty_slopes(net, w, lambda, margin, ccut[c], ccut[c + 1], slope);
+    for (size_t c = 0; c + 1 < sizeof pcut / sizeof *pcut; c++)
+        stdbp_penalty_add_slopes(net, slope, g2, pcut[c], pcut[c + 1]);
+    const int same = memcmp(g1, g2, n * sizeof *g1) == 0 && fabs(value - want) <= 1e-12;
+    free(g1);
+    free(g2);
+    free(slope);
+    return same;
+}
+
 /* A dense layer wider than the penalty's block of columns (256), so that
  * block boundaries are crossed. */
 static void test_wide(void)
@@ -91,6 +119,8 @@ static void test_wide(void)
     }
     is_double(want, value, 1e-11, "600-wide dense layer: value across column blocks");
     ok(grad_ok, "600-wide dense layer: gradient across column blocks");
+    is_int(OUT, (long long)stdbp_penalty_columns(net), "600-wide dense layer: 600 neurons");
+    ok(halves_match(net, w, 2.0, 1.1), "600-wide dense layer: halves, cut anyhow, == whole");
     free(g);
     stdbp_net_destroy(&net);
 }
@@ -106,7 +136,7 @@ int main(void)
     stdbp_err err;
     stdbp_rng r;
 
-    plan(15);
+    plan(19);
     memset(specs, 0, sizeof specs);
     specs[0].kind = STDBP_LAYER_CONV2D;
     specs[0].out = C_OUT;
@@ -188,6 +218,11 @@ int main(void)
     is_int((long long)(conv_active * conv.fan_in + dense_active * dense.fan_in), (long long)n_neg,
            "a conv channel's gradient covers all its c_in*k*k weights");
     is_int(n_active, conv_active + dense_active, "active neurons as in the definition");
+
+    is_int(C_OUT + N_DENSE, (long long)stdbp_penalty_columns(net),
+           "neurons: 3 conv channels and 4 dense");
+    ok(halves_match(net, w, LAMBDA, MARGIN),
+       "slopes by neuron ranges + add by parameter ranges == the whole penalty, bitwise");
 
     /* It adds into grad. */
     for (size_t i = 0; i < n; i++)
