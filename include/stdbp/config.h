@@ -68,6 +68,7 @@ typedef struct stdbp_config {
         double clip_norm;     /* train.clip_norm (INFINITY = off) */
         double ws_lambda;     /* train.weight_sum_penalty (default 1e-4) */
         double ws_margin;     /* train.weight_sum_margin (default 1) */
+        int shard_update;     /* train.shard_update (default 1) */
         long log_every;       /* train.log_every steps (default 100) */
         long eval_every;      /* train.eval_every epochs (default 1) */
     } train;

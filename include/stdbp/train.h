@@ -3,8 +3,10 @@
  * A trainer owns everything one run needs on one rank: the datasets (each
  * rank holds them once), the network and its workspace, the optimiser, the
  * reduction buffer and the training state. Every rank runs the same loop:
- * its slice of each global batch, one fused reduction (dist.h), the same
- * optimiser step. The result is bitwise the same for any number of ranks.
+ * its slice of each global batch, then the gradient reduction and the
+ * optimiser step, sharded over the ranks by default (dist.h: each rank
+ * steps its own slice of the parameters, then all share them). The result
+ * is bitwise the same for any number of ranks.
  * Functions marked collective must be called by every rank of the comm. */
 #ifndef STDBP_TRAIN_H
 #define STDBP_TRAIN_H

@@ -142,6 +142,8 @@ const stdbp_cfg_key stdbp_cfg_schema[] = {
      "1e-4", "lambda of the penalty on neurons whose weights sum below margin * theta"},
     {"train.weight_sum_margin", STDBP_CFG_T_DOUBLE, FIELD(train.ws_margin), POS, 0, 0, NULL, "1",
      "margin of that penalty, in units of theta"},
+    {"train.shard_update", STDBP_CFG_T_BOOL, FIELD(train.shard_update), NONE, 0, 0, NULL, "true",
+     "on several ranks, each converts and steps its own slice of the parameters (same result)"},
     {"train.log_every", STDBP_CFG_T_LONG, FIELD(train.log_every), 0, 1e12, 0, 0, NULL, "100",
      "print progress every N steps (0 = never)"},
     {"train.eval_every", STDBP_CFG_T_LONG, FIELD(train.eval_every), 0, 1e12, 0, 0, NULL, "1",

@@ -1,13 +1,19 @@
 /* The data-parallel training loop; see include/stdbp/train.h.
  *
  * Per global batch, every rank runs the event-driven forward and the STDBP
- * backward on its contiguous slice, accumulating the gradient in 64-bit
- * fixed point; one fused MPI_SUM then carries the gradient and the step's
- * statistics (loss, correct, samples, failures, stop requests). Integer
- * sums are associative, so every rank, for any number of ranks, applies
- * bitwise the same step. */
+ * backward on its contiguous share of the samples, accumulating the
+ * gradient in 64-bit fixed point. Integer sums are associative, so the
+ * summed gradient is bitwise the same for any number of ranks. Then,
+ * either (one rank, or train.shard_update off) one fused MPI_SUM carries
+ * the gradient and the step's statistics (loss, correct, samples,
+ * failures, stop requests) and every rank applies the whole step; or
+ * (sharded, the default on several ranks) the statistics are summed, a
+ * reduce-scatter leaves each rank the gradient of its slice of the
+ * parameters, each steps its slice, and an all-gather shares the new
+ * parameters. Each parameter sees the same arithmetic either way. */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +109,17 @@ static stdbp_status build_model(stdbp_trainer *tr, stdbp_err *err)
     tr->n_params = stdbp_net_num_params(tr->net);
     if ((st = stdbp_optim_create(&cfg->optim, tr->n_params, &tr->opt, err)) != STDBP_OK)
         return st;
+    /* Sharding needs slices that MPI's int counts can describe. */
+    tr->sharded = cfg->train.shard_update && tr->size > 1 && tr->n_params <= (size_t)INT_MAX;
+    if (tr->sharded) {
+        /* The parameters, and the neurons of the weight-sum penalty. */
+        const size_t neurons = stdbp_penalty_columns(tr->net);
+        if ((st = stdbp_dist_slices_init(tr->comm, tr->n_params, &tr->slices, err)) != STDBP_OK ||
+            (st = stdbp_dist_slices_init(tr->comm, neurons, &tr->neurons, err)) != STDBP_OK)
+            return st;
+        if (!(tr->slope = calloc(neurons ? neurons : 1, sizeof *tr->slope)))
+            return stdbp_err_set(err, STDBP_ENOMEM, "out of memory for %zu neurons", neurons);
+    }
     tr->acc = calloc(tr->n_params + STAT_SLOTS, sizeof *tr->acc);
     tr->grad = calloc(tr->n_params ? tr->n_params : 1, sizeof *tr->grad);
     tr->times = calloc(stdbp_net_input_size(tr->net), sizeof *tr->times);
@@ -261,6 +278,9 @@ void stdbp_trainer_destroy(stdbp_trainer **ptr)
     stdbp_ws_destroy(&tr->ws);
     stdbp_net_destroy(&tr->net);
     stdbp_optim_destroy(&tr->opt);
+    stdbp_dist_slices_free(&tr->slices);
+    stdbp_dist_slices_free(&tr->neurons);
+    free(tr->slope);
     free(tr->acc);
     free(tr->grad);
     free(tr->times);
@@ -334,29 +354,67 @@ static stdbp_status train_step(stdbp_trainer *tr, size_t b, size_t len, size_t n
     memset(stats, 0, STAT_SLOTS * sizeof *stats);
     run_local_batch(tr, b, len, err, &failed);
     double t1 = stdbp_now();
-    stdbp_status st = stdbp_dist_sum_i64(tr->comm, tr->acc, tr->n_params + STAT_SLOTS, err);
     tr->t_compute += t1 - t0;
-    tr->t_reduce += stdbp_now() - t1;
+    /* Collective: the statistics, with the gradient unless sharded. */
+    stdbp_status st = tr->sharded ? stdbp_dist_sum_i64(tr->comm, stats, STAT_SLOTS, err)
+                                  : stdbp_dist_sum_i64(tr->comm, tr->acc,
+                                                       tr->n_params + STAT_SLOTS, err);
     if (st != STDBP_OK)
         return st;
-    if (stats[STDBP_STAT_FAILED]) /* every rank knows: agree is reached by all */
+    if (stats[STDBP_STAT_FAILED]) { /* every rank knows: agree is reached by all */
+        tr->t_reduce += stdbp_now() - t1;
         return stdbp_dist_agree(tr->comm, failed, err);
+    }
+    /* Collective: this rank's slice of the summed gradient, at acc[0]. */
+    if (tr->sharded && (st = stdbp_dist_reduce_scatter_i64(tr->comm, tr->acc, &tr->slices,
+                                                           err)) != STDBP_OK)
+        return st;
+    double t2 = stdbp_now();
+    tr->t_reduce += t2 - t1;
 
     /* Mean gradient over the batch, then the remedies, then the step:
-     * the same arithmetic on the same integers on every rank. */
-    stdbp_grad_fixed_mean(tr->acc, tr->grad, tr->n_params, len);
+     * the same arithmetic on the same integers, parameter by parameter,
+     * on whichever rank owns the parameter. */
+    const size_t lo = tr->sharded ? tr->slices.lo : 0;
+    const size_t hi = tr->sharded ? tr->slices.hi : tr->n_params;
+    stdbp_grad_fixed_mean(tr->acc, tr->grad + lo, hi - lo, len); /* zeroes acc[0, hi - lo) */
+    if (tr->sharded) /* the rest held this rank's own terms */
+        memset(tr->acc + (hi - lo), 0, (tr->n_params - (hi - lo)) * sizeof *tr->acc);
     double *params = stdbp_net_params(tr->net);
-    if (cfg->train.ws_lambda > 0)
+    if (cfg->train.ws_lambda > 0 && tr->sharded) {
+        /* Each rank sums its own neurons' weights; collective: the slopes
+         * reach every rank, which adds them to its slice of the gradient. */
+        stdbp_penalty_slopes(tr->net, params, cfg->train.ws_lambda, cfg->train.ws_margin,
+                             tr->neurons.lo, tr->neurons.hi, tr->slope);
+        if ((st = stdbp_dist_allgather_f64(tr->comm, tr->slope, &tr->neurons, err)) != STDBP_OK)
+            return st;
+        stdbp_penalty_add_slopes(tr->net, tr->slope, tr->grad, lo, hi);
+    } else if (cfg->train.ws_lambda > 0) {
         stdbp_penalty_weight_sum(tr->net, params, tr->grad, cfg->train.ws_lambda,
                                  cfg->train.ws_margin);
+    }
     if (isfinite(cfg->train.clip_norm)) { /* off (inf): save a pass over grad */
+        /* Collective: the norm needs the whole gradient, summed in one
+         * order whatever the number of ranks. */
+        if (tr->sharded &&
+            (st = stdbp_dist_allgather_f64(tr->comm, tr->grad, &tr->slices, err)) != STDBP_OK)
+            return st;
         double norm = stdbp_grad_clip_norm(tr->grad, tr->n_params, cfg->train.clip_norm);
         if (!isfinite(norm))
             return stdbp_err_set(err, STDBP_ENUMERIC, "gradient norm is %g", norm);
     }
     double epoch_pos = (double)tr->state.epoch + (double)b / (double)n_batches;
     tr->lr = stdbp_schedule_lr(&cfg->schedule, cfg->optim.lr, epoch_pos);
-    stdbp_optim_step(tr->opt, params, tr->grad, tr->lr);
+    stdbp_optim_step_slice(tr->opt, params, tr->grad, tr->lr, lo, hi);
+    double t3 = stdbp_now();
+    tr->t_update += t3 - t2; /* with the clip's all-gather, if any */
+    /* Collective: every rank's new slice to every rank. */
+    if (tr->sharded) {
+        st = stdbp_dist_allgather_f64(tr->comm, params, &tr->slices, err);
+        tr->t_reduce += stdbp_now() - t3;
+        if (st != STDBP_OK)
+            return st;
+    }
 
     tr->state.epoch_loss += stats[STDBP_STAT_LOSS];
     tr->state.epoch_correct += stats[STDBP_STAT_CORRECT];
@@ -377,8 +435,18 @@ static double wall_seconds(const stdbp_trainer *tr)
 static stdbp_status checkpoint(stdbp_trainer *tr, stdbp_err *err)
 {
     char path[4096];
+    stdbp_status st = STDBP_OK;
     tr->state.wall_seconds = wall_seconds(tr);
-    stdbp_status st = stdbp_ckpt_write(tr->comm, tr->cfg.run.out_dir, tr->net, tr->opt,
+    /* Collective: rank 0 writes the optimiser state, so it gathers every
+     * rank's slice of each per-parameter array first. */
+    if (tr->sharded) {
+        double *state = stdbp_optim_state(tr->opt);
+        for (size_t a = 0; a < stdbp_optim_state_arrays(tr->opt) && st == STDBP_OK; a++)
+            st = stdbp_dist_gather_f64(tr->comm, state + a * tr->n_params, &tr->slices, err);
+        if (st != STDBP_OK)
+            return st;
+    }
+    st = stdbp_ckpt_write(tr->comm, tr->cfg.run.out_dir, tr->net, tr->opt,
                                        &tr->state, tr->config_yaml, (int)tr->cfg.checkpoint.keep,
                                        path, sizeof path, err);
     if (st == STDBP_OK && tr->rank == 0)
@@ -426,14 +494,15 @@ static stdbp_status end_of_epoch(stdbp_trainer *tr, double epoch_seconds, size_t
         .samples_per_s = epoch_seconds > 0 ? (double)epoch_samples / epoch_seconds : 0,
         .wall_seconds = wall_seconds(tr),
     };
+    const double step_time = tr->t_compute + tr->t_reduce + tr->t_update + 1e-300;
     stdbp_progress_print(&tr->progress,
                          "epoch %llu/%ld: train loss %.4f acc %.2f%% | val acc %.2f%% | "
                          "test loss %.4f acc %.2f%% | %.1f s, %.0f samples/s "
-                         "(reduce %.1f%% of step time)\n",
+                         "(of the step time: reduce %.1f%%, update %.1f%%)\n",
                          (unsigned long long)tr->state.epoch + 1, cfg->train.epochs,
                          row.train_loss, 100 * row.train_acc, 100 * row.val_acc, row.test_loss,
                          100 * row.test_acc, epoch_seconds, row.samples_per_s,
-                         100 * tr->t_reduce / (tr->t_reduce + tr->t_compute + 1e-300));
+                         100 * tr->t_reduce / step_time, 100 * tr->t_update / step_time);
     return stdbp_metrics_append(cfg->run.out_dir, &row, err);
 }
 
@@ -481,7 +550,7 @@ stdbp_status stdbp_trainer_run(stdbp_trainer *tr, int *preempted, stdbp_err *err
         size_t epoch_samples = 0;
         if (tr->state.batch == 0) /* else resumed mid-epoch: keep the sums */
             tr->state.epoch_loss = tr->state.epoch_correct = tr->state.epoch_samples = 0;
-        tr->t_compute = tr->t_reduce = 0;
+        tr->t_compute = tr->t_reduce = tr->t_update = 0;
         stdbp_epoch_order(tr->train_idx, tr->n_train, cfg->run.seed, tr->state.epoch, tr->order);
         for (size_t b = tr->state.batch; b < n_batches; b++) {
             size_t len = b + 1 < n_batches ? batch : tr->n_train - b * batch;

@@ -3,6 +3,7 @@
 #define STDBP_TRAIN_TRAINER_IMPL_H
 
 #include "io/progress.h"
+#include "stdbp/dist.h"
 #include "stdbp/train.h"
 
 struct stdbp_trainer {
@@ -23,6 +24,10 @@ struct stdbp_trainer {
     stdbp_ws *ws;
     stdbp_optim *opt;
     size_t n_params;
+    int sharded;    /* the update is sharded (train.shard_update, P > 1) */
+    stdbp_dist_slices slices; /* this rank's slice of the parameters */
+    stdbp_dist_slices neurons; /* ... of the weight-sum penalty's neurons */
+    double *slope;  /* the penalty's slope of every neuron (sharded) */
     int64_t *acc;   /* fixed-point gradient, then the step statistics */
     double *grad;   /* mean gradient of the step */
     double *times;  /* one encoded input */
@@ -33,6 +38,7 @@ struct stdbp_trainer {
     double lr;
     int stop;       /* a rank saw SIGTERM/SIGUSR1 in the last step */
     double t_start, t_compute, t_reduce;
+    double t_update; /* gradient conversion, remedies, optimiser step */
     double wall_base; /* wall time of earlier sessions of a resumed run */
     stdbp_progress progress;
 };

@@ -2,11 +2,12 @@
 # Issue: data-parallel training gives bitwise the same weights for any
 # number of ranks. Trains a small network for several steps with P = 1, 2,
 # 3 and 4 and compares every weight and the optimiser state exactly
-# (h5diff with no tolerance). Also checks that an error on one rank ends
+# (h5diff with no tolerance), with the update sharded over the ranks (the
+# default) and replicated. Also checks that an error on one rank ends
 # every rank promptly with one clear message.
 . "$top_srcdir/tests/tap/tap.sh"
 command -v h5diff >/dev/null || skip_all "h5diff (hdf5-tools) not installed"
-plan 17
+plan 20
 tap_tmpdir; tmp=$tap_tmp
 bin=$top_builddir/src/cli/stdbp_train
 synthetic_data "$tmp"
@@ -27,6 +28,35 @@ for p in 2 3 4; do
     h5diff -q "$ref" "$got" /optimizer /optimizer >/dev/null 2>&1
   ok $? "P = $p: weights and optimiser state bitwise equal to P = 1"
 done
+
+# The sharded update (the default on several ranks) and the replicated
+# one give the same weights and optimiser state, also with a gradient
+# clip (whose norm needs the whole gradient) and with SGD's state.
+run_variant() { # NAME P ARGS...
+  _name=$1 _p=$2; shift 2
+  "$top_srcdir/tests/mpirun.sh" $_p "$bin" "$tmp/cfg.yaml" --quiet --no-deploy \
+    --set run.dir="$tmp/$_name" "$@" > "$tmp/$_name.out" 2>&1 || cat "$tmp/$_name.out" >&2
+}
+same_state() {
+  [ -n "$(last "$tmp/$1")" ] && [ -n "$(last "$tmp/$2")" ] &&
+    h5diff -q "$(last "$tmp/$1")" "$(last "$tmp/$2")" /weights /weights >/dev/null 2>&1 &&
+    h5diff -q "$(last "$tmp/$1")" "$(last "$tmp/$2")" /optimizer /optimizer >/dev/null 2>&1
+}
+run_variant p3rep 3 --set train.shard_update=false
+same_state p1 p3rep
+ok $? "P = 3, replicated update (train.shard_update false): bitwise equal to P = 1"
+sgd="--set optimizer.kind=sgd --set optimizer.lr=0.05 --set optimizer.nesterov=true"
+run_variant sgd1 1 $sgd --set train.clip_norm=0.05 --set optimizer.weight_decay=0.01
+run_variant sgd3 3 $sgd --set train.clip_norm=0.05 --set optimizer.weight_decay=0.01
+same_state sgd1 sgd3
+ok $? "SGD, clipped gradient, weight decay: P = 3 sharded bitwise equal to P = 1"
+# A weight-sum penalty that holds many neurons: each rank sums its own
+# neurons' weights, and the slopes are shared.
+pen="--set train.weight_sum_penalty=0.01 --set train.weight_sum_margin=30"
+run_variant pen1 1 $pen
+run_variant pen3 3 $pen
+same_state pen1 pen3 && ! same_state p1 pen1
+ok $? "a penalty that acts: P = 3 sharded bitwise equal to P = 1"
 
 # Augmentation (random shifts and time jitter) depends on the seed, the
 # epoch and the sample only: P = 3 gives the P = 1 weights bitwise.

@@ -21,7 +21,7 @@ static const file_case file_cases[] = {
     {"train:\n  lr: 0.1\n", "2:3: train.lr: unknown key; did you mean 'optimizer.lr'?"},
     {"train:\n  zzzzzz: 1\n",
      "2:3: train.zzzzzz: unknown key (train takes: epochs, batch, clip_norm, "
-     "weight_sum_penalty, weight_sum_margin, log_every, eval_every)"},
+     "weight_sum_penalty, weight_sum_margin, shard_update, log_every, eval_every)"},
     {"network:\n  init:\n    gian: 2\n",
      "3:5: network.init.gian: unknown key; did you mean 'network.init.gain'?"},
     {"optimizer.lr: 1\n",
