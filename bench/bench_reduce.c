@@ -17,10 +17,13 @@
 
 static double now(void) { return MPI_Wtime(); }
 
+/* The gradient value the bench reduces at index k. */
+static double value_at(size_t k) { return 1e-3 * (double)(k % 1000) - 0.5; }
+
 static void fill(int64_t *q, size_t n)
 {
     for (size_t k = 0; k < n; k++)
-        q[k] = stdbp_grad_to_fixed(1e-3 * (double)(k % 1000) - 0.5);
+        q[k] = stdbp_grad_to_fixed(value_at(k));
 }
 
 /* One step's update as the trainer does it, both ways (collective). Times
@@ -102,10 +105,9 @@ int main(int argc, char **argv)
     double *d = malloc(n * sizeof *d);
     if (!q || !d)
         MPI_Abort(MPI_COMM_WORLD, 1);
-    for (size_t k = 0; k < n; k++) {
-        d[k] = 1e-3 * (double)(k % 1000) - 0.5;
-        q[k] = stdbp_grad_to_fixed(d[k]);
-    }
+    for (size_t k = 0; k < n; k++)
+        d[k] = value_at(k);
+    fill(q, n);
     double t_i64 = 0, t_f64 = 0, t_conv = 0;
     for (int r = 0; r < reps + 5; r++) {
         int warm = r < 5;

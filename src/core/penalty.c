@@ -15,72 +15,74 @@
 
 #define STDBP_PENALTY_BLOCK 256
 
-static double penalty_matrix(const double *w, double *g, size_t rows, size_t cols, double lambda,
-                             double floor_sum)
+/* The dense and conv layers, whose columns are penalised. */
+static int penalised(const stdbp_layer_info *L)
 {
-    double sum[STDBP_PENALTY_BLOCK], dg[STDBP_PENALTY_BLOCK];
-    double value = 0.0;
+    return (L->kind == STDBP_LAYER_DENSE || L->kind == STDBP_LAYER_CONV2D) && L->fan_in > 0 &&
+           L->param_count > 0;
+}
 
-    for (size_t j0 = 0; j0 < cols; j0 += STDBP_PENALTY_BLOCK) {
-        const size_t nb = cols - j0 < STDBP_PENALTY_BLOCK ? cols - j0 : STDBP_PENALTY_BLOCK;
-        for (size_t j = 0; j < nb; j++)
-            sum[j] = 0.0;
-        for (size_t i = 0; i < rows; i++) {
-            const double *wr = w + i * cols + j0;
-            for (size_t j = 0; j < nb; j++)
-                sum[j] += wr[j];
+/* Columns [j0, j1) of a rows x cols matrix: slope[j - j0] = -lambda where
+ * the column sums below floor_sum, else 0 (at the kink the hinge has no
+ * derivative; take 0). Sums row by row, in one order for any cut of the
+ * columns. Returns the penalty of these columns and sets *any when one of
+ * them is below the floor. */
+static double column_slopes(const double *w, size_t rows, size_t cols, size_t j0, size_t j1,
+                            double lambda, double floor_sum, double *slope, int *any)
+{
+    double value = 0.0;
+    for (size_t j = j0; j < j1; j++)
+        slope[j - j0] = 0.0;
+    for (size_t i = 0; i < rows; i++) {
+        const double *wr = w + i * cols;
+        for (size_t j = j0; j < j1; j++)
+            slope[j - j0] += wr[j];
+    }
+    *any = 0;
+    for (size_t j = 0; j < j1 - j0; j++) {
+        const double gap = floor_sum - slope[j];
+        slope[j] = gap > 0 ? -lambda : 0.0;
+        if (gap > 0) {
+            value += lambda * gap;
+            *any = 1;
         }
-        int any = 0;
-        for (size_t j = 0; j < nb; j++) {
-            const double gap = floor_sum - sum[j];
-            /* At gap == 0 the hinge has no derivative; take 0 (inactive). */
-            dg[j] = gap > 0 ? -lambda : 0.0;
-            if (gap > 0) {
-                value += lambda * gap;
-                any = 1;
-            }
-        }
-        /* Usually no neuron of the block is below the floor: skip the pass.
-         * Only non-zero slopes are added (adding 0 would turn -0 into +0),
-         * as stdbp_penalty_add_slopes does, so both give the same bits. */
-        if (g && any)
-            for (size_t i = 0; i < rows; i++) {
-                double *gr = g + i * cols + j0;
-                for (size_t j = 0; j < nb; j++)
-                    gr[j] = dg[j] != 0.0 ? gr[j] + dg[j] : gr[j];
-            }
     }
     return value;
+}
+
+/* g[j] += slope[j] for j in [0, n) where the slope is not 0 (adding 0
+ * would turn -0 into +0): the one rule both entry points follow, so they
+ * give the same bits. */
+static void add_slopes_row(double *g, const double *slope, size_t n)
+{
+    for (size_t j = 0; j < n; j++)
+        g[j] = slope[j] != 0.0 ? g[j] + slope[j] : g[j];
 }
 
 double stdbp_penalty_weight_sum(const stdbp_net *net, const double *params, double *grad,
                                 double lambda, double margin)
 {
-    const double theta = stdbp_net_neuron(net)->theta;
-    const size_t nl = stdbp_net_num_layers(net);
-    double value = 0.0;
+    const double floor_sum = margin * stdbp_net_neuron(net)->theta;
+    double slope[STDBP_PENALTY_BLOCK], value = 0.0;
 
     if (lambda == 0)
         return 0.0;
-    for (size_t l = 0; l < nl; l++) {
+    for (size_t l = 0; l < stdbp_net_num_layers(net); l++) {
         const stdbp_layer_info L = stdbp_net_layer(net, l);
-        if ((L.kind != STDBP_LAYER_DENSE && L.kind != STDBP_LAYER_CONV2D) || L.fan_in <= 0 ||
-            L.param_count == 0)
+        if (!penalised(&L))
             continue;
-        const size_t rows = (size_t)L.fan_in;
-        const size_t cols = L.param_count / rows;
-        value += penalty_matrix(params + L.param_offset, grad ? grad + L.param_offset : NULL, rows,
-                                cols, lambda, margin * theta);
+        const size_t rows = (size_t)L.fan_in, cols = L.param_count / rows;
+        const double *w = params + L.param_offset;
+        for (size_t j0 = 0; j0 < cols; j0 += STDBP_PENALTY_BLOCK) {
+            const size_t j1 = cols - j0 < STDBP_PENALTY_BLOCK ? cols : j0 + STDBP_PENALTY_BLOCK;
+            int any;
+            value += column_slopes(w, rows, cols, j0, j1, lambda, floor_sum, slope, &any);
+            /* Usually no neuron of the block is below the floor. */
+            for (size_t i = 0; grad && any && i < rows; i++)
+                add_slopes_row(grad + L.param_offset + i * cols + j0, slope, j1 - j0);
+        }
     }
     return value;
-}
-
-/* The dense and conv layers, whose columns are penalised, and where their
- * columns start in the numbering over all of them. */
-static int penalised(const stdbp_layer_info *L)
-{
-    return (L->kind == STDBP_LAYER_DENSE || L->kind == STDBP_LAYER_CONV2D) && L->fan_in > 0 &&
-           L->param_count > 0;
 }
 
 size_t stdbp_penalty_columns(const stdbp_net *net)
@@ -107,21 +109,10 @@ double stdbp_penalty_slopes(const stdbp_net *net, const double *params, double l
         const size_t rows = (size_t)L.fan_in, cols = L.param_count / rows;
         const size_t j0 = c_lo > base ? c_lo - base : 0;
         const size_t j1 = c_hi - base < cols ? c_hi - base : cols;
-        const double *w = params + L.param_offset;
-        double *sum = slope + base; /* the sums, then the slopes, in place */
-        for (size_t j = j0; j < j1; j++)
-            sum[j] = 0.0;
-        for (size_t i = 0; i < rows && j0 < j1; i++) {
-            const double *wr = w + i * cols;
-            for (size_t j = j0; j < j1; j++)
-                sum[j] += wr[j];
-        }
-        for (size_t j = j0; j < j1; j++) {
-            const double gap = floor_sum - sum[j];
-            if (gap > 0)
-                value += lambda * gap;
-            sum[j] = gap > 0 && lambda != 0 ? -lambda : 0.0;
-        }
+        int any;
+        if (j0 < j1)
+            value += column_slopes(params + L.param_offset, rows, cols, j0, j1, lambda, floor_sum,
+                                   slope + base + j0, &any);
         base += cols;
     }
     return value;
@@ -141,19 +132,17 @@ void stdbp_penalty_add_slopes(const stdbp_net *net, const double *slope, double 
         const size_t off = L.param_offset, end = off + L.param_count;
         if (hi <= off || lo >= end) /* [lo, hi) misses the layer */
             continue;
-        const size_t a = (lo > off ? lo : off) - off, b = (hi < end ? hi : end) - off;
         int any = 0;
         for (size_t j = 0; j < cols; j++)
             any |= sl[j] != 0.0;
         if (!any) /* the usual case: no neuron of the layer below the floor */
             continue;
-        double *g = grad + L.param_offset;
-        for (size_t k = a; k < b;) { /* row by row over [a, b) */
-            const size_t i = k / cols, j_end = (i + 1) * cols < b ? (i + 1) * cols : b;
-            double *gr = g + i * cols;
-            for (size_t j = k - i * cols; j < j_end - i * cols; j++)
-                gr[j] = sl[j] != 0.0 ? gr[j] + sl[j] : gr[j];
-            k = j_end;
+        /* Row by row over the layer's part of [lo, hi). */
+        const size_t a = (lo > off ? lo : off) - off, b = (hi < end ? hi : end) - off;
+        for (size_t k = a; k < b;) {
+            const size_t i = k / cols, row_end = (i + 1) * cols < b ? (i + 1) * cols : b;
+            add_slopes_row(grad + off + k, sl + (k - i * cols), row_end - k);
+            k = row_end;
         }
     }
 }

@@ -109,24 +109,22 @@ static stdbp_status build_model(stdbp_trainer *tr, stdbp_err *err)
     tr->n_params = stdbp_net_num_params(tr->net);
     if ((st = stdbp_optim_create(&cfg->optim, tr->n_params, &tr->opt, err)) != STDBP_OK)
         return st;
-    /* Sharding needs slices that MPI's int counts can describe. */
+    /* Sharding needs slices that MPI's int counts can describe: of the
+     * parameters, and of the weight-sum penalty's neurons. */
     tr->sharded = cfg->train.shard_update && tr->size > 1 && tr->n_params <= (size_t)INT_MAX;
-    if (tr->sharded) {
-        /* The parameters, and the neurons of the weight-sum penalty. */
-        const size_t neurons = stdbp_penalty_columns(tr->net);
-        if ((st = stdbp_dist_slices_init(tr->comm, tr->n_params, &tr->slices, err)) != STDBP_OK ||
-            (st = stdbp_dist_slices_init(tr->comm, neurons, &tr->neurons, err)) != STDBP_OK)
-            return st;
-        if (!(tr->slope = calloc(neurons ? neurons : 1, sizeof *tr->slope)))
-            return stdbp_err_set(err, STDBP_ENOMEM, "out of memory for %zu neurons", neurons);
-    }
+    tr->n_neurons = stdbp_penalty_columns(tr->net);
+    if (tr->sharded &&
+        ((st = stdbp_dist_slices_init(tr->comm, tr->n_params, &tr->slices, err)) != STDBP_OK ||
+         (st = stdbp_dist_slices_init(tr->comm, tr->n_neurons, &tr->neurons, err)) != STDBP_OK))
+        return st;
+    tr->slope = calloc(tr->n_neurons ? tr->n_neurons : 1, sizeof *tr->slope);
     tr->acc = calloc(tr->n_params + STAT_SLOTS, sizeof *tr->acc);
     tr->grad = calloc(tr->n_params ? tr->n_params : 1, sizeof *tr->grad);
     tr->times = calloc(stdbp_net_input_size(tr->net), sizeof *tr->times);
     tr->scratch = calloc(stdbp_net_input_size(tr->net), sizeof *tr->scratch);
     tr->dl_dt = calloc(stdbp_net_output_size(tr->net), sizeof *tr->dl_dt);
     tr->order = calloc(tr->n_train ? tr->n_train : 1, sizeof *tr->order);
-    if (!tr->acc || !tr->grad || !tr->times || !tr->scratch || !tr->dl_dt || !tr->order)
+    if (!tr->slope || !tr->acc || !tr->grad || !tr->times || !tr->scratch || !tr->dl_dt || !tr->order)
         return stdbp_err_set(err, STDBP_ENOMEM, "out of memory for %zu parameters",
                              tr->n_params);
     return STDBP_OK;
@@ -381,17 +379,17 @@ static stdbp_status train_step(stdbp_trainer *tr, size_t b, size_t len, size_t n
     if (tr->sharded) /* the rest held this rank's own terms */
         memset(tr->acc + (hi - lo), 0, (tr->n_params - (hi - lo)) * sizeof *tr->acc);
     double *params = stdbp_net_params(tr->net);
-    if (cfg->train.ws_lambda > 0 && tr->sharded) {
-        /* Each rank sums its own neurons' weights; collective: the slopes
-         * reach every rank, which adds them to its slice of the gradient. */
+    if (cfg->train.ws_lambda > 0) {
+        /* Each rank sums the weights of its own neurons (all of them when
+         * not sharded); collective when sharded: the slopes reach every
+         * rank, which adds them to its slice of the gradient. */
         stdbp_penalty_slopes(tr->net, params, cfg->train.ws_lambda, cfg->train.ws_margin,
-                             tr->neurons.lo, tr->neurons.hi, tr->slope);
-        if ((st = stdbp_dist_allgather_f64(tr->comm, tr->slope, &tr->neurons, err)) != STDBP_OK)
+                             tr->sharded ? tr->neurons.lo : 0,
+                             tr->sharded ? tr->neurons.hi : tr->n_neurons, tr->slope);
+        if (tr->sharded &&
+            (st = stdbp_dist_allgather_f64(tr->comm, tr->slope, &tr->neurons, err)) != STDBP_OK)
             return st;
         stdbp_penalty_add_slopes(tr->net, tr->slope, tr->grad, lo, hi);
-    } else if (cfg->train.ws_lambda > 0) {
-        stdbp_penalty_weight_sum(tr->net, params, tr->grad, cfg->train.ws_lambda,
-                                 cfg->train.ws_margin);
     }
     if (isfinite(cfg->train.clip_norm)) { /* off (inf): save a pass over grad */
         /* Collective: the norm needs the whole gradient, summed in one

@@ -27,7 +27,8 @@ struct stdbp_trainer {
     int sharded;    /* the update is sharded (train.shard_update, P > 1) */
     stdbp_dist_slices slices; /* this rank's slice of the parameters */
     stdbp_dist_slices neurons; /* ... of the weight-sum penalty's neurons */
-    double *slope;  /* the penalty's slope of every neuron (sharded) */
+    size_t n_neurons; /* neurons of the weight-sum penalty */
+    double *slope;  /* the penalty's slope of every neuron */
     int64_t *acc;   /* fixed-point gradient, then the step statistics */
     double *grad;   /* mean gradient of the step */
     double *times;  /* one encoded input */
