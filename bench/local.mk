@@ -1,4 +1,7 @@
 # bench: benchmark programs (not installed). See docs/PERFORMANCE.md.
-noinst_PROGRAMS += bench/bench_core
-bench_bench_core_SOURCES = bench/bench_core.c
+noinst_PROGRAMS += bench/bench_core bench/bench_reduce bench/bench_ckpt
 bench_bench_core_LDADD = $(STDBP_LIBS) $(ZLIB_LIBS) -lm
+# Reduction cost: fixed point against a plain double allreduce.
+bench_bench_reduce_LDADD = $(STDBP_LIBS)
+# Checkpoint write/read time and size.
+bench_bench_ckpt_LDADD = $(STDBP_LIBS)

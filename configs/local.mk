@@ -1,5 +1,9 @@
-# configs: the shipped YAML recipes, installed to $(pkgdatadir)/configs.
-# (Accelerator profiles, configs/hw/*.yaml, are listed by src/hw.)
+# configs: the shipped YAML recipes and the example sweep, installed to
+# $(pkgdatadir)/configs; accelerator profiles to $(pkgdatadir)/configs/hw.
 configsdir = $(pkgdatadir)/configs
 dist_configs_DATA = configs/mnist_mlp.yaml configs/mnist_cnn.yaml \
-	configs/fmnist_mlp.yaml configs/fmnist_cnn.yaml configs/smoke.yaml
+	configs/fmnist_mlp.yaml configs/fmnist_cnn.yaml configs/smoke.yaml \
+	configs/sweep_example.yaml
+hwconfigsdir = $(pkgdatadir)/configs/hw
+dist_hwconfigs_DATA = configs/hw/default.yaml configs/hw/loihi_like.yaml \
+	configs/hw/truenorth_like.yaml

@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 PROG = "stdbp_plot"
-# Where spike_raster.py may be: filled in by make (src/cli/export.mk) for
+# Where spike_raster.py may be: filled in by make (src/cli/local.mk) for
 # the installed and build-tree copies of this script; when it runs from the
 # source tree as scripts/stdbp_plot.py, spike_raster.py is beside it.
 RASTER_DIRS = ["@pkglibexecdir@", "@abs_top_srcdir@/scripts"]

@@ -1,6 +1,7 @@
 # The TAP library and the test harness. Serial tests are programs run
 # directly; MPI tests are tiny scripts (tests/mpi/*.sh) that run a program
 # through tests/mpirun.sh on N ranks. Both speak TAP to tap-driver.sh.
+# The tests themselves are listed by the fragments of tests/*/.
 check_LTLIBRARIES += libtap.la
 libtap_la_SOURCES = tests/tap/basic.c tests/tap/basic.h \
 	tests/tap/tap_mpi.c tests/tap/tap_mpi.h
@@ -24,11 +25,11 @@ AM_TESTS_ENVIRONMENT = \
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=0; export ASAN_OPTIONS; \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1; export UBSAN_OPTIONS;
 
-EXTRA_DIST += tests/mpirun.sh tests/data
+EXTRA_DIST += tests/mpirun.sh tests/tap/tap.sh tests/data
 
-# Tests of the harness itself.
-check_PROGRAMS += tests/unit/test_error tests/mpi/test_harness
-tests_unit_test_error_LDADD = $(TEST_LIBS)
-tests_mpi_test_harness_LDADD = $(TEST_LIBS)
-TESTS += tests/unit/test_error tests/mpi/harness_np2.sh tests/mpi/harness_np4.sh
-EXTRA_DIST += tests/mpi/harness_np2.sh tests/mpi/harness_np4.sh
+include tests/unit/local.mk
+include tests/mpi/local.mk
+include tests/integration/local.mk
+include tests/tools/local.mk
+include tests/fuzz/local.mk
+include tests/slurm/local.mk

@@ -1,17 +1,27 @@
-# src/cli: the stdbp_* programs.
+# src/cli: the stdbp_* programs and what they share (config loading with
+# a broadcast, the fatal-error path, the deploy phase at the end of a run).
 noinst_LTLIBRARIES += libcli.la
-libcli_la_SOURCES = src/cli/cli_common.c src/cli/cli_common.h \
-	src/cli/deploy_phase.c src/cli/deploy_phase.h
+libcli_la_SOURCES = %reldir%/cli_common.c %reldir%/cli_common.h \
+	%reldir%/deploy_phase.c %reldir%/deploy_phase.h
 libcli_la_LIBADD = $(HDF5_LIBS)
 
-bin_PROGRAMS += src/cli/stdbp_train
-src_cli_stdbp_train_SOURCES = src/cli/stdbp_train.c
-src_cli_stdbp_train_LDADD = libcli.la $(STDBP_LIBS)
+CLI_PROGS = %reldir%/stdbp_train %reldir%/stdbp_eval %reldir%/stdbp_deploy \
+	%reldir%/stdbp_export %reldir%/stdbp_sweep
+bin_PROGRAMS += $(CLI_PROGS)
+%canon_reldir%_stdbp_train_LDADD = libcli.la $(STDBP_LIBS)
+%canon_reldir%_stdbp_eval_LDADD = libcli.la $(STDBP_LIBS)
+%canon_reldir%_stdbp_deploy_LDADD = libcli.la $(STDBP_LIBS)
+%canon_reldir%_stdbp_export_LDADD = libcli.la $(STDBP_LIBS) $(HDF5_LIBS)
+%canon_reldir%_stdbp_sweep_LDADD = libcli.la $(STDBP_LIBS)
 
-bin_PROGRAMS += src/cli/stdbp_eval
-src_cli_stdbp_eval_SOURCES = src/cli/stdbp_eval.c
-src_cli_stdbp_eval_LDADD = libcli.la $(STDBP_LIBS)
-
-bin_PROGRAMS += src/cli/stdbp_deploy
-src_cli_stdbp_deploy_SOURCES = src/cli/stdbp_deploy.c
-src_cli_stdbp_deploy_LDADD = libcli.la $(STDBP_LIBS)
+# stdbp_plot: a python3 script, generated from scripts/stdbp_plot.py with
+# the places to look for scripts/spike_raster.py (installed beside it in
+# $(pkglibexecdir), or the source tree for an uninstalled build).
+bin_SCRIPTS += %reldir%/stdbp_plot
+CLEANFILES += %reldir%/stdbp_plot
+%reldir%/stdbp_plot: $(srcdir)/scripts/stdbp_plot.py Makefile
+	$(AM_V_GEN)$(MKDIR_P) %reldir% && \
+	sed -e 's|@pkglibexecdir[@]|$(pkglibexecdir)|g' \
+	    -e 's|@abs_top_srcdir[@]|$(abs_top_srcdir)|g' \
+	    $(srcdir)/scripts/stdbp_plot.py > $@.tmp && \
+	chmod +x $@.tmp && mv -f $@.tmp $@

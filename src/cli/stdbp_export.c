@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 
 #include "cli/cli_common.h"
-#include "io/h5util.h"
-#include "io/nir.h"
+#include "util/h5util.h"
+#include "stdbp/nir.h"
 #include "stdbp/ckpt.h"
 #include "stdbp/dist.h"
 #include "stdbp/stdbp.h"

@@ -2,7 +2,7 @@
  *   stdbp_sweep SWEEP.yaml --list | --count | --summary
  *   mpirun -np P stdbp_sweep SWEEP.yaml --index K [--set k=v]... [--resume auto]
  * Every rank runs this same program; rank 0 reads the sweep file. See
- * --help, src/cli/sweep.h and docs/SLURM.md. */
+ * --help, include/stdbp/sweep.h and docs/SLURM.md. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +10,8 @@
 
 #include "cli/cli_common.h"
 #include "cli/deploy_phase.h"
-#include "cli/sweep.h"
-#include "cli/sweep_summary.h"
+#include "stdbp/sweep.h"
+#include "sweep/sweep_summary.h"
 #include "stdbp/dist.h"
 #include "stdbp/stdbp.h"
 #include "stdbp/train.h"

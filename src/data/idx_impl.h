@@ -1,7 +1,7 @@
 /* Private to src/data: the IDX reader in pieces, for stdbp_idx_load, the
  * tests and the fuzz harness (tests/fuzz/fuzz_idx.c).
  *
- * idx.c depends on zlib and src/core/error.c only (no MPI, no HDF5), so
+ * idx.c depends on zlib and src/util/error.c only (no MPI, no HDF5), so
  * the fuzz build can compile it on its own with clang. */
 #ifndef STDBP_DATA_IDX_IMPL_H
 #define STDBP_DATA_IDX_IMPL_H

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "hw/hw_impl.h"
-#include "io/yaml_doc.h"
+#include "util/yaml_doc.h"
 
 void stdbp_hw_profile_defaults(stdbp_hw_profile *p)
 {

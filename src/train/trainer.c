@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/fsutil.h"
-#include "io/metrics.h"
-#include "io/progress.h"
+#include "util/fsutil.h"
+#include "train/metrics.h"
+#include "train/progress.h"
 #include "stdbp/ckpt.h"
 #include "stdbp/dist.h"
 #include "stdbp/loss.h"

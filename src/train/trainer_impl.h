@@ -2,7 +2,7 @@
 #ifndef STDBP_TRAIN_TRAINER_IMPL_H
 #define STDBP_TRAIN_TRAINER_IMPL_H
 
-#include "io/progress.h"
+#include "train/progress.h"
 #include "stdbp/dist.h"
 #include "stdbp/train.h"
 

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "io/digest.h"
+#include "util/sha256.h"
 #include "stdbp/ckpt.h"
 #include "stdbp/stdbp.h"
 #include "tap/basic.h"

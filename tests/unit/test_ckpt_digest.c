@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "io/digest.h"
+#include "util/sha256.h"
 #include "tap/basic.h"
 
 #define N_VECTOR_CHECKS 9

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/config_impl.h"
+#include "config/config_impl.h"
 #include "tap/basic.h"
 
 static char *slurp(const char *path)

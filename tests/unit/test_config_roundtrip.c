@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/config_impl.h"
+#include "config/config_impl.h"
 #include "stdbp/config.h"
 #include "tap/basic.h"
 

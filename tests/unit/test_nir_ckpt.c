@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/h5util.h"
-#include "io/nir.h"
+#include "util/h5util.h"
+#include "stdbp/nir.h"
 #include "stdbp/ckpt.h"
 #include "stdbp/config.h"
 #include "stdbp/rng.h"

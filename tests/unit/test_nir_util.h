@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "io/nir.h"
+#include "stdbp/nir.h"
 #include "stdbp/net.h"
 
 /* Number of TAP checks nir_check_graph makes. */

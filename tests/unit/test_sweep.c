@@ -1,11 +1,11 @@
-/* Sweep files (src/cli/sweep.h): grid order, reproducible random draws,
+/* Sweep files (include/stdbp/sweep.h): grid order, reproducible random draws,
  * the checks before training, and errors that point into the sweep file. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/sweep.h"
+#include "stdbp/sweep.h"
 #include "tap/basic.h"
 
 static char dir[4096];

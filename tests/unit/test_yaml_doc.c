@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "io/yaml_doc.h"
+#include "util/yaml_doc.h"
 #include "tap/basic.h"
 
 static stdbp_yaml_doc *load(const char *text, stdbp_err *err)

@@ -1,0 +1,120 @@
+/* NIR export: a trained stdbp network as a NIR graph (the Neuromorphic
+ * Intermediate Representation of neuromorphs/NIR) in an HDF5 file that
+ * nir.read() loads, and a reader of such files for tests and tools.
+ * The mapping, the metadata and the caveats: docs/NIR.md.
+ *
+ * Layout written (names and types as NIR's serialisation expects them):
+ *   /version                     vlen UTF-8 string (STDBP_NIR_VERSION)
+ *   /node/type                   "NIRGraph"
+ *   /node/edges                  (E, 2) vlen UTF-8 strings: source, target
+ *   /node/nodes/<name>/type      "Input", "Affine", "I", "IF", ...
+ *   /node/nodes/<name>/<param>   float32 arrays, int64 integers
+ *   /node/metadata/<key>         what NIR cannot say (fire-once, theta,
+ *                                t_max, the encoding, ...): scalars
+ * Node names: "input", "output", and per stdbp layer NN (two digits)
+ *   dense    layerNN_flatten (only if its input is not flat yet),
+ *            layerNN_affine, layerNN_i, layerNN_if
+ *   conv2d   layerNN_conv2d, layerNN_i, layerNN_if
+ *   pool     layerNN_sumpool2d, layerNN_if (the earliest-spike gate)
+ *   flatten  layerNN_flatten
+ * The graph is a chain: input -> ... -> output.
+ *
+ * Nothing here is collective or calls MPI. HDF5's automatic error
+ * printing is off during each call (and restored). */
+#ifndef STDBP_NIR_H
+#define STDBP_NIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stdbp/data.h"
+#include "stdbp/error.h"
+#include "stdbp/net.h"
+
+/* The NIR release whose file layout this writer follows (the /version
+ * string; NIR's reader does not check it). */
+#define STDBP_NIR_VERSION "1.0.7"
+/* Version of stdbp's mapping onto NIR (metadata key stdbp_mapping). */
+#define STDBP_NIR_MAPPING 1
+/* v_threshold of the gate IF after SumPool2d: any value in (0, 1). */
+#define STDBP_NIR_POOL_THRESHOLD 0.5
+
+/* Where the network came from; every field is optional (NULL / 0). */
+typedef struct stdbp_nir_source {
+    const char *checkpoint;         /* path of the checkpoint exported */
+    const char *digest;             /* its digest ("sha256:...") */
+    int has_step;                   /* step below is known */
+    uint64_t step;                  /* optimiser steps of the checkpoint */
+    const char *config_yaml;        /* the effective config (YAML text) */
+    const stdbp_encoding *encoding; /* input encoding (NULL: defaults) */
+} stdbp_nir_source;
+
+/* Write net as a NIR graph to path, atomically (path.tmp, then rename;
+ * an existing file is replaced). src may be NULL. Weights are rounded to
+ * float32 (NIR's convention); a weight that is not finite in float32 is
+ * STDBP_ERANGE naming the layer. A layer NIR cannot express (conv2d or
+ * pool after a flat layer: NIR has no Unflatten) is STDBP_EINVAL naming
+ * the layer; STDBP_EIO names the file. On error no file is left at path
+ * (an older one there is untouched). */
+stdbp_status stdbp_nir_write(const char *path, const stdbp_net *net, const stdbp_nir_source *src,
+                             stdbp_err *err) STDBP_WUR;
+
+/* ---- reading (tests, tools) ---------------------------------------- */
+
+typedef enum stdbp_nir_kind { STDBP_NIR_FLOAT, STDBP_NIR_INT, STDBP_NIR_STRING } stdbp_nir_kind;
+
+#define STDBP_NIR_MAX_RANK 8
+
+/* One HDF5 dataset as stored: its type, shape and values. */
+typedef struct stdbp_nir_value {
+    char *name;
+    stdbp_nir_kind kind;
+    int bits;      /* FLOAT, INT: stored element size in bits (32, 64) */
+    int is_signed; /* INT: 1 if signed */
+    int vlen;      /* STRING: 1 if variable-length */
+    int utf8;      /* STRING: 1 if the character set is UTF-8 */
+    int rank;      /* 0 for a scalar */
+    size_t dims[STDBP_NIR_MAX_RANK];
+    size_t n;   /* number of elements (1 for a scalar) */
+    double *f;  /* FLOAT: n values, C order (converted to double) */
+    int64_t *i; /* INT: n values */
+    char **s;   /* STRING: n NUL-terminated strings */
+} stdbp_nir_value;
+
+typedef struct stdbp_nir_node {
+    char *name;
+    size_t n_values;
+    stdbp_nir_value *values; /* every dataset of the node, "type" included */
+    size_t n_meta;
+    stdbp_nir_value *meta; /* datasets of the node's metadata group */
+} stdbp_nir_node;
+
+typedef struct stdbp_nir_graph {
+    stdbp_nir_value version; /* /version */
+    stdbp_nir_value type;    /* /node/type */
+    stdbp_nir_value edges;   /* /node/edges: STRING, dims (E, 2) */
+    size_t n_edges;
+    size_t n_nodes;
+    stdbp_nir_node *nodes; /* in name order */
+    size_t n_meta;
+    stdbp_nir_value *meta; /* /node/metadata datasets */
+} stdbp_nir_graph;
+
+/* Read a NIR file (flat graphs: a nested NIRGraph node is STDBP_EFORMAT).
+ * Every dataset of float, integer or string type is read; others are
+ * STDBP_EFORMAT naming the dataset. *out is freed with stdbp_nir_free. */
+stdbp_status stdbp_nir_read(const char *path, stdbp_nir_graph **out, stdbp_err *err) STDBP_WUR;
+/* Free a graph; NULLs *g; accepts NULL. */
+void stdbp_nir_free(stdbp_nir_graph **g);
+
+/* Lookups: NULL when absent. Cannot fail. */
+const stdbp_nir_node *stdbp_nir_node_find(const stdbp_nir_graph *g, const char *name);
+const stdbp_nir_value *stdbp_nir_value_find(const stdbp_nir_value *v, size_t n, const char *name);
+const stdbp_nir_value *stdbp_nir_param(const stdbp_nir_node *node, const char *name);
+/* The node's type string ("Affine"), or "" if it has none. */
+const char *stdbp_nir_node_type(const stdbp_nir_node *node);
+/* Edge k's source and target (k < n_edges). */
+const char *stdbp_nir_edge_src(const stdbp_nir_graph *g, size_t k);
+const char *stdbp_nir_edge_dst(const stdbp_nir_graph *g, size_t k);
+
+#endif

@@ -1,0 +1,118 @@
+/* Hyperparameter sweeps: a YAML sweep file names a base config and, per
+ * config key path, a list of values (grid) or a distribution (random
+ * search); every point of the sweep is a set of "key.path=value"
+ * overrides applied to the base config like --set. docs/SLURM.md
+ * describes the file; stdbp_sweep (src/cli/stdbp_sweep.c) runs it.
+ *
+ *     name: lr_width            # default: the file name without .yaml
+ *     base: smoke.yaml          # relative to the sweep file
+ *     dir: runs                 # points go to DIR/NAME/point-KKKK
+ *     seed: 1                   # random search: draws depend on it
+ *     samples: 4                # random search: draws per grid point
+ *     set: {train.epochs: 3}    # fixed overrides for every point
+ *     params:
+ *       network.layers[0].out: [32, 64]                       # grid
+ *       optimizer.lr: {dist: loguniform, low: 1e-4, high: 1e-2}
+ *
+ * Numbering: G = product of the grid lists' lengths, S = samples (1 with
+ * no distribution); points are K = 0 .. G*S-1 with K = s*G + g: the
+ * sample s is the outer loop, and in the grid index g the first listed
+ * grid key varies slowest (nested loops in file order). The draws of
+ * sample s for key P come from the stream (seed, s, hash(P)): point K has
+ * the same values whatever `samples` is and whatever other keys exist.
+ *
+ * Errors point into the sweep file, "FILE:LINE:COL: key.path: what"
+ * (src/util/yaml_doc.h), also for overrides that the config refuses
+ * (unknown keys, values out of range).
+ *
+ * Nothing here is collective or keeps global state. */
+#ifndef STDBP_SWEEP_H
+#define STDBP_SWEEP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/yaml_doc.h"
+#include "stdbp/config.h"
+#include "stdbp/error.h"
+
+/* Upper bound on the points of one sweep (G * S). */
+#define STDBP_SWEEP_MAX_POINTS 1000000
+/* Sampled numbers keep this many significant digits (so that the value a
+ * point prints is the value it trains with, on any machine). */
+#define STDBP_SWEEP_DIGITS 6
+
+typedef struct stdbp_sweep stdbp_sweep;
+
+/* One point: its overrides, in the order they are applied. */
+typedef struct stdbp_sweep_point {
+    size_t index;
+    char run_dir[STDBP_CFG_STR];  /* DIR/NAME/point-KKKK */
+    char run_name[STDBP_CFG_STR]; /* NAME-KKKK (run.name) */
+    /* The point's own parameters ("key=value", file order): what --list
+     * shows and the summary reports. Views into sets[]. */
+    size_t n_params;
+    char **params;
+    /* Everything applied to the base config, in order: run.name, the
+     * file's set:, the parameters, the caller's extra overrides, run.dir.
+     * origin[i] is the sweep-file node that gave sets[i] (NULL for the
+     * caller's and the generated ones), key[i] its key node. */
+    size_t n_sets;
+    char **sets;
+    const stdbp_yaml_node **origin;
+    const stdbp_yaml_node **key;
+} stdbp_sweep_point;
+
+/* Load and check the sweep file path (structure, distributions, names;
+ * not yet the overrides: see stdbp_sweep_check). */
+stdbp_status stdbp_sweep_load(const char *path, stdbp_sweep **out, stdbp_err *err) STDBP_WUR;
+/* Same from text; path names it in messages and locates `base`. */
+stdbp_status stdbp_sweep_load_string(const char *text, size_t len, const char *path,
+                                     stdbp_sweep **out, stdbp_err *err) STDBP_WUR;
+/* Free; NULLs *sw; accepts NULL. */
+void stdbp_sweep_free(stdbp_sweep **sw);
+
+/* Cannot fail. */
+size_t stdbp_sweep_count(const stdbp_sweep *sw);     /* G * S */
+size_t stdbp_sweep_grid_size(const stdbp_sweep *sw); /* G */
+size_t stdbp_sweep_samples(const stdbp_sweep *sw);   /* S */
+const char *stdbp_sweep_name(const stdbp_sweep *sw);
+const char *stdbp_sweep_source(const stdbp_sweep *sw); /* the sweep file */
+const char *stdbp_sweep_base(const stdbp_sweep *sw);   /* the base config path */
+const char *stdbp_sweep_dir(const stdbp_sweep *sw);    /* DIR/NAME */
+
+/* Point k (< count) with the n_extra "key=value" overrides extra (given
+ * to every point, after the parameters). *pt owns its strings: free with
+ * stdbp_sweep_point_clear. Fails only for k out of range or memory. */
+stdbp_status stdbp_sweep_point_get(const stdbp_sweep *sw, size_t k, char *const *extra,
+                                   size_t n_extra, stdbp_sweep_point *pt, stdbp_err *err) STDBP_WUR;
+/* Free pt's strings and zero it; accepts a zeroed point. */
+void stdbp_sweep_point_clear(stdbp_sweep_point *pt);
+
+/* Load the base config into *base (errors prefixed with the sweep file's
+ * `base` position). */
+stdbp_status stdbp_sweep_load_base(const stdbp_sweep *sw, stdbp_config *base,
+                                   stdbp_err *err) STDBP_WUR;
+/* *cfg = base with pt's overrides, validated. A refused override is
+ * reported at its node in the sweep file; a refused combination at
+ * `params`, naming the point. */
+stdbp_status stdbp_sweep_point_config(const stdbp_sweep *sw, const stdbp_sweep_point *pt,
+                                      const stdbp_config *base, stdbp_config *cfg,
+                                      stdbp_err *err) STDBP_WUR;
+/* Everything that can be checked before training: the base config loads,
+ * every extra override, every `set:` entry and every listed value applies
+ * (reported at its own line:column), and every point's config validates.
+ * Reads the base config; opens no data. */
+stdbp_status stdbp_sweep_check(const stdbp_sweep *sw, char *const *extra, size_t n_extra,
+                               stdbp_err *err) STDBP_WUR;
+
+/* ---- helpers, exposed for the summary and the tests ------------------ */
+
+/* A node as one-line YAML flow text ("0.5", "[1, 2]", "{type: dense,
+ * out: 4}", quoted text stays quoted), malloc'd; NULL if out of memory. */
+char *stdbp_sweep_flow(const stdbp_yaml_node *n);
+/* s as a YAML double-quoted scalar, appended to buf (size bytes,
+ * truncated). Cannot fail. */
+void stdbp_sweep_quote(const char *s, size_t len, char *buf, size_t size);
+
+#endif

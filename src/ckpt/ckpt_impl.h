@@ -1,0 +1,88 @@
+/* Checkpoint internals shared by ckpt.c (write), ckpt_read.c (read,
+ * verify, find) and spikelog.c. The layout itself is in docs/FORMAT.md;
+ * every name below is spelled there too. */
+#ifndef STDBP_CKPT_IMPL_H
+#define STDBP_CKPT_IMPL_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stdbp/ckpt.h"
+
+#define CKPT_FORMAT_NAME "stdbp-checkpoint"
+#define CKPT_FORMAT_VERSION 1
+#define CKPT_DIR "checkpoints"
+#define CKPT_CHUNK_BYTES ((size_t)1 << 20) /* about 1 MiB per chunk */
+#define CKPT_PATH_MAX 4096
+#define CKPT_MAX_LAYERS 4096 /* sanity bound when reading a file */
+
+/* One layer as the file describes it (and as a net builds it). */
+typedef struct ckpt_layer {
+    int kind;       /* stdbp_layer_kind */
+    int32_t in[3];  /* c, h, w */
+    int32_t out[3]; /* c, h, w */
+    int32_t kernel, stride, padding;
+    uint64_t param_count;
+} ckpt_layer;
+
+/* "dense", "conv2d", "pool", "flatten"; "unknown" otherwise. */
+const char *stdbp_ckpt_kind_name(int kind);
+/* The kind named, or -1. */
+int stdbp_ckpt_kind_parse(const char *name);
+void stdbp_ckpt_layer_from_info(ckpt_layer *l, const stdbp_layer_info *info);
+/* "dense 784x800", "conv2d 1x28x28->16x28x28 k5 s1 p2", ... Returns buf. */
+const char *stdbp_ckpt_layer_describe(const ckpt_layer *l, char *buf, size_t len);
+int stdbp_ckpt_layer_equal(const ckpt_layer *a, const ckpt_layer *b);
+/* The natural shape of the layer's weights: dense [in][out], conv2d
+ * [c_in][k][k][c_out]; returns the rank (0: no weights). */
+int stdbp_ckpt_weight_dims(const ckpt_layer *l, uint64_t dims[4]);
+/* "layer03_dense" */
+void stdbp_ckpt_weight_name(size_t index, const ckpt_layer *l, char *buf, size_t len);
+/* "adam" (state = 2 n), "sgd" (state = n), "none" (0) or "unknown". The
+ * optimiser does not expose its kind; the state size tells. */
+const char *stdbp_ckpt_optim_kind(size_t state_size, size_t n_params);
+
+/* What the digest covers, in this order (docs/FORMAT.md, "Digest"). */
+typedef struct ckpt_payload {
+    size_t n_layers;
+    const ckpt_layer *layers;
+    const double *const *weights; /* per layer; NULL if no weights */
+    int has_optim;
+    const double *state;
+    size_t state_size;
+    uint64_t optim_steps;
+    int has_train;
+    /* The /train progress attributes (epoch_loss, epoch_correct,
+     * epoch_samples, wall_seconds) are in the file and in the digest: always
+     * when written now, never in a file written before they existed. */
+    int has_progress;
+    const stdbp_train_state *st;
+    const char *config;
+    size_t config_len;
+} ckpt_payload;
+
+/* "sha256:" and 64 hex digits. */
+#define CKPT_DIGEST_LEN 72
+void stdbp_ckpt_digest(const ckpt_payload *p, char out[CKPT_DIGEST_LEN]);
+
+/* Collective on comm: combine a status across ranks. If any rank failed,
+ * every rank returns the code and message of the lowest failing rank. */
+stdbp_status stdbp_ckpt_agree(MPI_Comm comm, stdbp_status st, stdbp_err *err);
+/* Collective on comm: broadcast n bytes from root (any n). */
+int stdbp_ckpt_bcast_bytes(MPI_Comm comm, void *buf, size_t n, int root);
+
+
+/* fsync a file or directory by path; 0 or -1 with errno. */
+int stdbp_ckpt_fsync_path(const char *path, int is_dir);
+
+/* Checkpoints in dir, newest (largest step) first: names "ckpt-N.h5".
+ * *out (malloc'd, free with ckpt_list_free) gets *n paths. A missing
+ * directory is an empty list. 0 or -1 with errno. */
+int stdbp_ckpt_list(const char *dir, char ***out, size_t *n);
+void stdbp_ckpt_list_free(char **list, size_t n);
+
+/* Test hook: sleep STDBP_TEST_CKPT_DELAY_MS milliseconds if set. */
+void stdbp_ckpt_test_delay(void);
+
+#endif

@@ -1,0 +1,314 @@
+/* Checkpoint internals: layer descriptions, the digest, agreement across
+ * ranks, directories and listing; see ckpt_impl.h. */
+#include "ckpt/ckpt_impl.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/sha256.h"
+
+const char *stdbp_ckpt_kind_name(int kind)
+{
+    switch (kind) {
+    case STDBP_LAYER_DENSE:
+        return "dense";
+    case STDBP_LAYER_CONV2D:
+        return "conv2d";
+    case STDBP_LAYER_POOL:
+        return "pool";
+    case STDBP_LAYER_FLATTEN:
+        return "flatten";
+    }
+    return "unknown";
+}
+
+int stdbp_ckpt_kind_parse(const char *name)
+{
+    static const int kinds[] = {STDBP_LAYER_DENSE, STDBP_LAYER_CONV2D, STDBP_LAYER_POOL,
+                                STDBP_LAYER_FLATTEN};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(name, stdbp_ckpt_kind_name(kinds[i])) == 0)
+            return kinds[i];
+    return -1;
+}
+
+void stdbp_ckpt_layer_from_info(ckpt_layer *l, const stdbp_layer_info *info)
+{
+    memset(l, 0, sizeof *l);
+    l->kind = (int)info->kind;
+    l->in[0] = info->in.c, l->in[1] = info->in.h, l->in[2] = info->in.w;
+    l->out[0] = info->out.c, l->out[1] = info->out.h, l->out[2] = info->out.w;
+    l->kernel = info->kernel;
+    l->stride = info->stride;
+    l->padding = info->padding;
+    l->param_count = info->param_count;
+}
+
+static long long shape_size(const int32_t s[3])
+{
+    return (long long)s[0] * s[1] * s[2];
+}
+
+const char *stdbp_ckpt_layer_describe(const ckpt_layer *l, char *buf, size_t len)
+{
+    switch (l->kind) {
+    case STDBP_LAYER_DENSE:
+        snprintf(buf, len, "dense %lldx%lld", shape_size(l->in), shape_size(l->out));
+        break;
+    case STDBP_LAYER_CONV2D:
+    case STDBP_LAYER_POOL:
+        snprintf(buf, len, "%s %dx%dx%d->%dx%dx%d k%d s%d p%d", stdbp_ckpt_kind_name(l->kind),
+                 (int)l->in[0], (int)l->in[1], (int)l->in[2], (int)l->out[0], (int)l->out[1],
+                 (int)l->out[2], (int)l->kernel, (int)l->stride, (int)l->padding);
+        break;
+    default:
+        snprintf(buf, len, "%s %dx%dx%d->%dx%dx%d", stdbp_ckpt_kind_name(l->kind), (int)l->in[0],
+                 (int)l->in[1], (int)l->in[2], (int)l->out[0], (int)l->out[1], (int)l->out[2]);
+    }
+    return buf;
+}
+
+int stdbp_ckpt_layer_equal(const ckpt_layer *a, const ckpt_layer *b)
+{
+    return a->kind == b->kind && memcmp(a->in, b->in, sizeof a->in) == 0 &&
+           memcmp(a->out, b->out, sizeof a->out) == 0 && a->kernel == b->kernel &&
+           a->stride == b->stride && a->padding == b->padding && a->param_count == b->param_count;
+}
+
+int stdbp_ckpt_weight_dims(const ckpt_layer *l, uint64_t dims[4])
+{
+    if (l->param_count == 0)
+        return 0;
+    if (l->kind == STDBP_LAYER_DENSE) {
+        dims[0] = (uint64_t)shape_size(l->in);
+        dims[1] = (uint64_t)shape_size(l->out);
+        return 2;
+    }
+    if (l->kind == STDBP_LAYER_CONV2D) {
+        dims[0] = (uint64_t)l->in[0];
+        dims[1] = (uint64_t)l->kernel;
+        dims[2] = (uint64_t)l->kernel;
+        dims[3] = (uint64_t)l->out[0];
+        return 4;
+    }
+    /* Weights on a layer kind that has none: one flat dataset. */
+    dims[0] = l->param_count;
+    return 1;
+}
+
+void stdbp_ckpt_weight_name(size_t index, const ckpt_layer *l, char *buf, size_t len)
+{
+    snprintf(buf, len, "layer%02zu_%s", index, stdbp_ckpt_kind_name(l->kind));
+}
+
+const char *stdbp_ckpt_optim_kind(size_t state_size, size_t n_params)
+{
+    if (state_size == 0)
+        return "none";
+    if (state_size == 2 * n_params)
+        return "adam";
+    if (state_size == n_params)
+        return "sgd";
+    return "unknown";
+}
+
+void stdbp_ckpt_digest(const ckpt_payload *p, char out[CKPT_DIGEST_LEN])
+{
+    stdbp_sha256 s;
+    uint8_t d[STDBP_SHA256_LEN];
+    char hex[STDBP_SHA256_HEX_LEN];
+    stdbp_sha256_init(&s);
+    for (size_t i = 0; i < p->n_layers; i++)
+        if (p->weights[i] && p->layers[i].param_count)
+            stdbp_sha256_update_f64le(&s, p->weights[i], (size_t)p->layers[i].param_count);
+    if (p->has_optim) {
+        stdbp_sha256_update_f64le(&s, p->state, p->state_size);
+        stdbp_sha256_update_u64le(&s, &p->optim_steps, 1);
+    }
+    if (p->has_train) {
+        const stdbp_train_state *t = p->st;
+        uint64_t v[5] = {t->step, t->epoch, t->batch, t->seed, t->best_epoch};
+        stdbp_sha256_update_u64le(&s, v, 5);
+        stdbp_sha256_update_f64le(&s, &t->best_val_acc, 1);
+        stdbp_sha256_update_u64le(&s, t->rng.s, 4);
+        if (p->has_progress) {
+            /* int64 as its two's complement bits: the same bytes as <i8. */
+            uint64_t q[3] = {(uint64_t)t->epoch_loss, (uint64_t)t->epoch_correct,
+                             (uint64_t)t->epoch_samples};
+            stdbp_sha256_update_u64le(&s, q, 3);
+            stdbp_sha256_update_f64le(&s, &t->wall_seconds, 1);
+        }
+    }
+    if (p->config_len)
+        stdbp_sha256_update(&s, p->config, p->config_len);
+    stdbp_sha256_final(&s, d);
+    snprintf(out, CKPT_DIGEST_LEN, "sha256:%s", stdbp_sha256_hex(d, hex));
+}
+
+stdbp_status stdbp_ckpt_agree(MPI_Comm comm, stdbp_status st, stdbp_err *err)
+{
+    int rank, size, mine, first = 0, code;
+    char msg[STDBP_ERR_MSG_MAX];
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    mine = st != STDBP_OK ? rank : size;
+    if (MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
+        return stdbp_err_set(err, STDBP_EMPI, "MPI_Allreduce failed while combining a status");
+    if (first == size)
+        return STDBP_OK;
+    code = (int)st;
+    msg[0] = '\0';
+    if (rank == first)
+        snprintf(msg, sizeof msg, "%s", err && err->msg[0] ? err->msg : stdbp_status_name(st));
+    MPI_Bcast(&code, 1, MPI_INT, first, comm);
+    MPI_Bcast(msg, (int)sizeof msg, MPI_CHAR, first, comm);
+    msg[sizeof msg - 1] = '\0';
+    if (first != 0)
+        return stdbp_err_set(err, (stdbp_status)code, "(rank %d) %s", first, msg);
+    return stdbp_err_set(err, (stdbp_status)code, "%s", msg);
+}
+
+int stdbp_ckpt_bcast_bytes(MPI_Comm comm, void *buf, size_t n, int root)
+{
+    char *p = buf;
+    const size_t step = (size_t)1 << 30;
+    while (n) {
+        size_t m = n < step ? n : step;
+        if (MPI_Bcast(p, (int)m, MPI_BYTE, root, comm) != MPI_SUCCESS)
+            return -1;
+        p += m, n -= m;
+    }
+    return 0;
+}
+
+
+int stdbp_ckpt_fsync_path(const char *path, int is_dir)
+{
+    int fd = open(path, O_RDONLY | (is_dir ? O_DIRECTORY : 0));
+    int rc, saved;
+    if (fd < 0)
+        return -1;
+    rc = fsync(fd);
+    saved = errno;
+    close(fd);
+    /* Some file systems cannot sync a directory; that is not an error. */
+    if (rc != 0 && is_dir && (saved == EINVAL || saved == ENOTSUP))
+        rc = 0;
+    errno = saved;
+    return rc;
+}
+
+/* "ckpt-<digits>.h5": the step, or -1. */
+static int parse_name(const char *name, unsigned long long *step)
+{
+    const char *p = name + 5;
+    unsigned long long v = 0;
+    if (strncmp(name, "ckpt-", 5) != 0 || *p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (~0ULL - 9) / 10)
+            return -1;
+        v = v * 10 + (unsigned)(*p - '0');
+    }
+    if (strcmp(p, ".h5") != 0)
+        return -1;
+    *step = v;
+    return 0;
+}
+
+typedef struct ckpt_entry {
+    unsigned long long step;
+    char *path;
+} ckpt_entry;
+
+static int entry_newest_first(const void *a, const void *b)
+{
+    const ckpt_entry *x = a, *y = b;
+    return x->step < y->step ? 1 : x->step > y->step ? -1 : 0;
+}
+
+int stdbp_ckpt_list(const char *dir, char ***out, size_t *n)
+{
+    DIR *d;
+    struct dirent *de;
+    ckpt_entry *e = NULL;
+    size_t cnt = 0, cap = 0;
+    char **paths = NULL;
+    *out = NULL;
+    *n = 0;
+    d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? 0 : -1;
+    while ((de = readdir(d)) != NULL) {
+        unsigned long long step;
+        size_t len;
+        if (parse_name(de->d_name, &step) != 0)
+            continue;
+        if (cnt == cap) {
+            size_t nc = cap ? 2 * cap : 16;
+            ckpt_entry *ne = realloc(e, nc * sizeof *e);
+            if (!ne)
+                goto nomem;
+            e = ne, cap = nc;
+        }
+        len = strlen(dir) + strlen(de->d_name) + 2;
+        e[cnt].path = malloc(len);
+        if (!e[cnt].path)
+            goto nomem;
+        snprintf(e[cnt].path, len, "%s/%s", dir, de->d_name);
+        e[cnt].step = step;
+        cnt++;
+    }
+    closedir(d);
+    d = NULL;
+    qsort(e, cnt, sizeof *e, entry_newest_first);
+    paths = malloc((cnt ? cnt : 1) * sizeof *paths);
+    if (!paths)
+        goto nomem;
+    for (size_t i = 0; i < cnt; i++)
+        paths[i] = e[i].path;
+    free(e);
+    *out = paths;
+    *n = cnt;
+    return 0;
+nomem:
+    if (d)
+        closedir(d);
+    for (size_t i = 0; i < cnt; i++)
+        free(e[i].path);
+    free(e);
+    errno = ENOMEM;
+    return -1;
+}
+
+void stdbp_ckpt_list_free(char **list, size_t n)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(list[i]);
+    free(list);
+}
+
+void stdbp_ckpt_test_delay(void)
+{
+    const char *s = getenv("STDBP_TEST_CKPT_DELAY_MS");
+    long ms;
+    struct timespec ts;
+    if (!s || !*s)
+        return;
+    ms = strtol(s, NULL, 10);
+    if (ms <= 0)
+        return;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}

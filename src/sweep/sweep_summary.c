@@ -1,0 +1,347 @@
+/* Per-point status files and the sweep summary; see sweep_summary.h. */
+#include "sweep/sweep_summary.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/fsutil.h"
+#include "util/yaml_doc.h"
+
+stdbp_status stdbp_sweep_mkdirs(const char *dir, stdbp_err *err)
+{
+    if (stdbp_mkdir_p(dir) != 0)
+        return stdbp_err_set(err, STDBP_EIO, "cannot create directory %s: %s", dir,
+                             strerror(errno));
+    return STDBP_OK;
+}
+
+static void put_quoted(FILE *f, const char *s)
+{
+    size_t len = strlen(s), size = 4 * len + 3;
+    char *q = malloc(size);
+    if (!q) {
+        fputs("\"\"", f);
+        return;
+    }
+    q[0] = '\0';
+    stdbp_sweep_quote(s, len, q, size);
+    fputs(q, f);
+    free(q);
+}
+
+stdbp_status stdbp_sweep_write_status(const stdbp_sweep *sw, const stdbp_sweep_point *pt,
+                                      const char *status, const char *message, stdbp_err *err)
+{
+    char path[4200], tmp[4300];
+    stdbp_status st = stdbp_sweep_mkdirs(pt->run_dir, err);
+    if (st)
+        return st;
+    snprintf(path, sizeof path, "%s/%s", pt->run_dir, STDBP_SWEEP_STATUS_FILE);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return stdbp_err_set(err, STDBP_EIO, "cannot write %s: %s", tmp, strerror(errno));
+    fprintf(f, "# written by stdbp_sweep (docs/SLURM.md)\nsweep: ");
+    put_quoted(f, stdbp_sweep_name(sw));
+    fprintf(f, "\nsource: ");
+    put_quoted(f, stdbp_sweep_source(sw));
+    fprintf(f, "\nindex: %zu\nstatus: %s\nmessage: ", pt->index, status);
+    put_quoted(f, message ? message : "");
+    fprintf(f, "\nparams:\n");
+    for (size_t i = 0; i < pt->n_params; i++) {
+        fputs("  - ", f);
+        put_quoted(f, pt->params[i]);
+        fputc('\n', f);
+    }
+    if (fclose(f) != 0 || rename(tmp, path) != 0)
+        return stdbp_err_set(err, STDBP_EIO, "cannot write %s: %s", path, strerror(errno));
+    return STDBP_OK;
+}
+
+/* ---- reading a point's results ------------------------------------------ */
+
+enum {
+    C_EPOCH,
+    C_STEP,
+    C_TRAIN_LOSS,
+    C_TRAIN_ACC,
+    C_VAL_LOSS,
+    C_VAL_ACC,
+    C_TEST_LOSS,
+    C_TEST_ACC,
+    C_WALL,
+    C_N
+};
+static const char *const col_names[C_N] = {"epoch",     "step",     "train_loss",
+                                           "train_acc", "val_loss", "val_acc",
+                                           "test_loss", "test_acc", "wall_seconds"};
+
+typedef struct row {
+    size_t index;
+    int group; /* 0 done, 1 metrics but not done, 2 no metrics */
+    char status[16];
+    char message[STDBP_ERR_MSG_MAX];
+    int have;         /* metrics read */
+    double last[C_N]; /* the last metrics row */
+    double best_val;  /* NaN if never evaluated */
+    double best_epoch;
+    long epochs; /* train.epochs of the point's config */
+    char run_dir[STDBP_CFG_STR];
+    char *params; /* "k=v k=v" */
+} row;
+
+/* Last row and best val_acc of run_dir/metrics.csv; r->have = 0 if none. */
+static void read_metrics(row *r)
+{
+    char path[STDBP_CFG_STR + 32], line[8192];
+    int col[C_N];
+    snprintf(path, sizeof path, "%s/metrics.csv", r->run_dir);
+    FILE *f = fopen(path, "r");
+    r->have = 0;
+    r->best_val = NAN;
+    r->best_epoch = NAN;
+    if (!f)
+        return;
+    for (int k = 0; k < C_N; k++)
+        col[k] = -1;
+    if (fgets(line, sizeof line, f)) {
+        int c = 0;
+        for (char *tok = strtok(line, ",\r\n"); tok; tok = strtok(NULL, ",\r\n"), c++)
+            for (int k = 0; k < C_N; k++)
+                if (strcmp(tok, col_names[k]) == 0)
+                    col[k] = c;
+    }
+    while (fgets(line, sizeof line, f)) {
+        double v[64];
+        int n = 0;
+        char *p = line, *end;
+        while (n < 64) {
+            v[n] = strtod(p, &end);
+            if (end == p)
+                v[n] = NAN;
+            n++;
+            p = strchr(end, ',');
+            if (!p)
+                break;
+            p++;
+        }
+        if (n < 2)
+            continue;
+        for (int k = 0; k < C_N; k++)
+            r->last[k] = col[k] >= 0 && col[k] < n ? v[col[k]] : NAN;
+        r->have = 1;
+        double va = r->last[C_VAL_ACC];
+        if (!isnan(va) && (isnan(r->best_val) || va > r->best_val)) {
+            r->best_val = va;
+            r->best_epoch = r->last[C_EPOCH];
+        }
+    }
+    fclose(f);
+}
+
+/* status and message from run_dir/sweep_point.yaml ("" if absent). */
+static void read_status(row *r)
+{
+    char path[STDBP_CFG_STR + 32];
+    stdbp_yaml_doc *doc = NULL;
+    stdbp_err e;
+    r->status[0] = r->message[0] = '\0';
+    snprintf(path, sizeof path, "%s/%s", r->run_dir, STDBP_SWEEP_STATUS_FILE);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    fclose(f);
+    if (stdbp_yaml_load_file(path, &doc, &e) != STDBP_OK) {
+        snprintf(r->status, sizeof r->status, "unknown");
+        snprintf(r->message, sizeof r->message, "%s", e.msg);
+        return;
+    }
+    const stdbp_yaml_node *root = stdbp_yaml_root(doc);
+    const char *s = stdbp_yaml_text(stdbp_yaml_get(root, "status"), NULL);
+    const char *m = stdbp_yaml_text(stdbp_yaml_get(root, "message"), NULL);
+    snprintf(r->status, sizeof r->status, "%s", s ? s : "unknown");
+    snprintf(r->message, sizeof r->message, "%s", m ? m : "");
+    stdbp_yaml_free(&doc);
+}
+
+static void classify(row *r)
+{
+    int complete = r->have && r->last[C_EPOCH] + 1 >= (double)r->epochs;
+    if (strcmp(r->status, "failed") == 0)
+        ; /* keep: the run said so */
+    else if (complete)
+        snprintf(r->status, sizeof r->status, "done");
+    else if (!r->status[0] || strcmp(r->status, "done") == 0)
+        snprintf(r->status, sizeof r->status, r->have ? "partial" : "missing");
+    r->group = strcmp(r->status, "done") == 0 ? 0 : r->have ? 1 : 2;
+}
+
+/* NaN sorts after every number. */
+static int cmp_desc(double a, double b)
+{
+    if (isnan(a) || isnan(b))
+        return isnan(a) - isnan(b);
+    return a > b ? -1 : a < b;
+}
+
+static int row_cmp(const void *pa, const void *pb)
+{
+    const row *a = pa, *b = pb;
+    int c;
+    if (a->group != b->group)
+        return a->group - b->group;
+    if ((c = cmp_desc(a->best_val, b->best_val)) ||
+        (c = cmp_desc(a->last[C_TEST_ACC], b->last[C_TEST_ACC])))
+        return c;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+static void csv_num(FILE *f, double v, int have)
+{
+    if (have && !isnan(v))
+        fprintf(f, ",%.9g", v);
+    else
+        fputc(',', f);
+}
+
+static void csv_text(FILE *f, const char *s)
+{
+    fputs(",\"", f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s == '\n' ? ' ' : *s, f);
+    }
+    fputc('"', f);
+}
+
+static void fmt_num(char *buf, size_t size, double v, int have, const char *fmt)
+{
+    if (have && !isnan(v))
+        snprintf(buf, size, fmt, v);
+    else
+        snprintf(buf, size, "-");
+}
+
+static stdbp_status write_csv(const char *path, const row *rows, size_t n, stdbp_err *err)
+{
+    char tmp[STDBP_CFG_STR + 64];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return stdbp_err_set(err, STDBP_EIO, "cannot write %s: %s", tmp, strerror(errno));
+    fprintf(f, "rank,point,status,best_val_acc,best_epoch,epochs_done,epochs,step,train_loss,"
+               "train_acc,val_loss,val_acc,test_loss,test_acc,wall_seconds,run_dir,params,"
+               "message\n");
+    for (size_t i = 0; i < n; i++) {
+        const row *r = &rows[i];
+        if (r->group < 2)
+            fprintf(f, "%zu", i + 1);
+        fprintf(f, ",%zu,%s", r->index, r->status);
+        csv_num(f, r->best_val, r->have);
+        csv_num(f, r->best_epoch, r->have);
+        csv_num(f, r->last[C_EPOCH] + 1, r->have);
+        fprintf(f, ",%ld", r->epochs);
+        csv_num(f, r->last[C_STEP], r->have);
+        for (int k = C_TRAIN_LOSS; k < C_N; k++)
+            csv_num(f, r->last[k], r->have);
+        csv_text(f, r->run_dir);
+        csv_text(f, r->params ? r->params : "");
+        csv_text(f, r->message);
+        fputc('\n', f);
+    }
+    if (fclose(f) != 0 || rename(tmp, path) != 0)
+        return stdbp_err_set(err, STDBP_EIO, "cannot write %s: %s", path, strerror(errno));
+    return STDBP_OK;
+}
+
+static void print_table(FILE *out, const stdbp_sweep *sw, const char *csv, const row *rows,
+                        size_t n, size_t n_done)
+{
+    fprintf(out, "sweep %s: %zu points, %zu done; table in %s\n", stdbp_sweep_name(sw), n, n_done,
+            csv);
+    fprintf(out, "%4s %6s %-9s %12s %8s %10s %7s  %s\n", "rank", "point", "status", "best_val_acc",
+            "test_acc", "train_loss", "epochs", "params");
+    for (size_t i = 0; i < n; i++) {
+        const row *r = &rows[i];
+        char rank[16], bv[32], ta[32], tl[32], ep[32];
+        snprintf(rank, sizeof rank, r->group < 2 ? "%zu" : "-", i + 1);
+        fmt_num(bv, sizeof bv, r->best_val, r->have, "%.4f");
+        fmt_num(ta, sizeof ta, r->last[C_TEST_ACC], r->have, "%.4f");
+        fmt_num(tl, sizeof tl, r->last[C_TRAIN_LOSS], r->have, "%.4g");
+        if (r->have)
+            snprintf(ep, sizeof ep, "%.0f/%ld", r->last[C_EPOCH] + 1, r->epochs);
+        else
+            snprintf(ep, sizeof ep, "-/%ld", r->epochs);
+        fprintf(out, "%4s %6zu %-9s %12s %8s %10s %7s  %s\n", rank, r->index, r->status, bv, ta, tl,
+                ep, r->params ? r->params : "");
+        if (r->message[0] && strcmp(r->status, "done") != 0)
+            fprintf(out, "%4s %6s %-9s %s\n", "", "", "", r->message);
+    }
+}
+
+stdbp_status stdbp_sweep_summary(const stdbp_sweep *sw, char *const *extra, size_t n_extra,
+                                 FILE *out, size_t *n_done_out, stdbp_err *err)
+{
+    size_t n = stdbp_sweep_count(sw), n_done = 0, i;
+    row *rows = calloc(n, sizeof *rows);
+    stdbp_config *base = malloc(sizeof *base), *cfg = malloc(sizeof *cfg);
+    stdbp_sweep_point pt;
+    char csv[STDBP_CFG_STR + 32];
+    stdbp_status st = STDBP_OK;
+
+    memset(&pt, 0, sizeof pt);
+    if (!rows || !base || !cfg) {
+        st = stdbp_err_set(err, STDBP_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((st = stdbp_sweep_load_base(sw, base, err)))
+        goto done;
+    for (i = 0; i < n; i++) {
+        row *r = &rows[i];
+        if ((st = stdbp_sweep_point_get(sw, i, extra, n_extra, &pt, err)) ||
+            (st = stdbp_sweep_point_config(sw, &pt, base, cfg, err)))
+            goto done;
+        r->index = i;
+        r->epochs = cfg->train.epochs;
+        snprintf(r->run_dir, sizeof r->run_dir, "%s", pt.run_dir);
+        size_t len = 1;
+        for (size_t j = 0; j < pt.n_params; j++)
+            len += strlen(pt.params[j]) + 1;
+        if (!(r->params = calloc(len, 1))) {
+            st = stdbp_err_set(err, STDBP_ENOMEM, "out of memory");
+            goto done;
+        }
+        for (size_t j = 0; j < pt.n_params; j++) {
+            if (j)
+                strcat(r->params, " ");
+            strcat(r->params, pt.params[j]);
+        }
+        stdbp_sweep_point_clear(&pt);
+        read_metrics(r);
+        read_status(r);
+        classify(r);
+        n_done += r->group == 0;
+    }
+    qsort(rows, n, sizeof *rows, row_cmp);
+    if ((st = stdbp_sweep_mkdirs(stdbp_sweep_dir(sw), err)))
+        goto done;
+    snprintf(csv, sizeof csv, "%s/%s", stdbp_sweep_dir(sw), STDBP_SWEEP_SUMMARY_FILE);
+    if ((st = write_csv(csv, rows, n, err)))
+        goto done;
+    if (out)
+        print_table(out, sw, csv, rows, n, n_done);
+    if (n_done_out)
+        *n_done_out = n_done;
+done:
+    stdbp_sweep_point_clear(&pt);
+    for (i = 0; rows && i < n; i++)
+        free(rows[i].params);
+    free(rows);
+    free(base);
+    free(cfg);
+    return st;
+}
