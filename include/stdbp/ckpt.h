@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stdbp/api.h"
 #include "stdbp/error.h"
 #include "stdbp/net.h"
 #include "stdbp/optim.h"
@@ -62,10 +63,10 @@ typedef struct stdbp_train_state {
  * temporary file of an interrupted write. *path_out (optional, path_len
  * bytes) receives the final path. On error no partial file is left under
  * a checkpoint name and older checkpoints are untouched. */
-stdbp_status stdbp_ckpt_write(MPI_Comm comm, const char *run_dir, const stdbp_net *net,
-                              const stdbp_optim *opt, const stdbp_train_state *st,
-                              const char *config_yaml, int keep, char *path_out, size_t path_len,
-                              stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_ckpt_write(MPI_Comm comm, const char *run_dir, const stdbp_net *net,
+                                        const stdbp_optim *opt, const stdbp_train_state *st,
+                                        const char *config_yaml, int keep, char *path_out,
+                                        size_t path_len, stdbp_err *err) STDBP_WUR;
 
 /* Collective on comm: load path into net (its layers must match the
  * file's, layer by layer: STDBP_ECONFIG explains the first difference,
@@ -80,22 +81,24 @@ stdbp_status stdbp_ckpt_write(MPI_Comm comm, const char *run_dir, const stdbp_ne
  * Fletcher32, digest) and then broadcasts it; the other ranks do not open
  * the file. A truncated, bit-flipped or foreign file is STDBP_EFORMAT with
  * the file named, never a crash. On error net, opt and st are untouched. */
-stdbp_status stdbp_ckpt_read(MPI_Comm comm, const char *path, stdbp_net *net, stdbp_optim *opt,
-                             stdbp_train_state *st, char **config_yaml, stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_ckpt_read(MPI_Comm comm, const char *path, stdbp_net *net,
+                                       stdbp_optim *opt, stdbp_train_state *st, char **config_yaml,
+                                       stdbp_err *err) STDBP_WUR;
 
 /* Collective on comm: the newest checkpoint under run_dir/checkpoints that
  * reads and verifies completely (rank 0 reads each candidate, newest step
  * first), skipping damaged ones with a warning on stderr (rank 0). Names
  * other than ckpt-<digits>.h5 (temporary files) are ignored. STDBP_OK with
  * path[0] == '\0' when there is none (or no such directory). */
-stdbp_status stdbp_ckpt_find_latest(MPI_Comm comm, const char *run_dir, char *path, size_t path_len,
-                                    stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_ckpt_find_latest(MPI_Comm comm, const char *run_dir, char *path,
+                                              size_t path_len, stdbp_err *err) STDBP_WUR;
 
 /* Not collective: the config YAML stored in a checkpoint (for stdbp_eval,
  * stdbp_deploy and stdbp_export, which rebuild the net from it), malloc'd
  * into *config_yaml. Checks the format and the config's checksum only;
  * stdbp_ckpt_read verifies the rest. */
-stdbp_status stdbp_ckpt_read_config(const char *path, char **config_yaml, stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_ckpt_read_config(const char *path, char **config_yaml,
+                                              stdbp_err *err) STDBP_WUR;
 
 /* Spike logs: run_dir/spikes.h5, one group per recorded moment
  * ("epoch-0003", "end"), each holding, for the input and for each layer's
@@ -107,8 +110,8 @@ typedef struct stdbp_spikelog stdbp_spikelog;
 /* Collective on comm (duplicated inside): open run_dir/spikes.h5, creating
  * it (and run_dir) or appending to it; an existing log written for a net
  * with other layer sizes is STDBP_EFORMAT. */
-stdbp_status stdbp_spikelog_open(MPI_Comm comm, const char *run_dir, const stdbp_net *net,
-                                 stdbp_spikelog **out, stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_spikelog_open(MPI_Comm comm, const char *run_dir, const stdbp_net *net,
+                                           stdbp_spikelog **out, stdbp_err *err) STDBP_WUR;
 /* Collective: record one moment (a name of 1-63 characters of A-Z a-z 0-9
  * - _ ., not starting with '.'; each moment is written once). This rank
  * ran the samples with global indices [first, first + count) of n_total
@@ -118,18 +121,18 @@ stdbp_status stdbp_spikelog_open(MPI_Comm comm, const char *run_dir, const stdbp
  * each net layer l: stdbp_net_num_layers + 1 arrays. labels (count
  * values) may be NULL on every rank: no labels dataset. The file is
  * flushed before returning. */
-stdbp_status stdbp_spikelog_write(stdbp_spikelog *log, const char *moment, size_t n_total,
-                                  size_t first, size_t count, const double *const *times,
-                                  const int32_t *labels, stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_spikelog_write(stdbp_spikelog *log, const char *moment, size_t n_total,
+                                            size_t first, size_t count, const double *const *times,
+                                            const int32_t *labels, stdbp_err *err) STDBP_WUR;
 /* Collective: *has = 1 if the log already holds moment, else 0 (the same
  * on every rank). A resumed run uses it to keep a moment that an earlier
  * session of the same run wrote (training is deterministic, so it would
  * write the same values again). */
-stdbp_status stdbp_spikelog_has(stdbp_spikelog *log, const char *moment, int *has,
-                                stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_spikelog_has(stdbp_spikelog *log, const char *moment, int *has,
+                                          stdbp_err *err) STDBP_WUR;
 /* Collective: close; NULLs *log; accepts NULL (then on every rank).
  * err is only written on failure, so a clean-up close keeps an earlier
  * error's message. */
-stdbp_status stdbp_spikelog_close(stdbp_spikelog **log, stdbp_err *err);
+STDBP_API stdbp_status stdbp_spikelog_close(stdbp_spikelog **log, stdbp_err *err);
 
 #endif

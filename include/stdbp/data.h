@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stdbp/api.h"
 #include "stdbp/error.h"
 #include "stdbp/net.h"
 
@@ -51,15 +52,16 @@ typedef struct stdbp_dataset {
  * numbers, dimensions against the file size (for gzip: the decompressed
  * size; no overflow), truncation, trailing garbage, corrupt gzip data and
  * the label count against the image count. On failure *out is zeroed. */
-stdbp_status stdbp_idx_load(const char *images_path, const char *labels_path, stdbp_dataset *out,
-                            stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_idx_load(const char *images_path, const char *labels_path,
+                                      stdbp_dataset *out, stdbp_err *err) STDBP_WUR;
 /* The HDF5 layout above (serial open; not collective). Shapes: N x D gives
  * (D, 1, 1), N x H x W gives (1, H, W), N x C x H x W gives (C, H, W).
  * /labels may also be N x 1. Missing datasets, other types or shapes,
  * float values outside [0, 1] or NaN are errors naming the file and the
  * dataset. HDF5's own error printing is suppressed during the call. On
  * failure *out is zeroed. */
-stdbp_status stdbp_h5data_load(const char *path, stdbp_dataset *out, stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_h5data_load(const char *path, stdbp_dataset *out,
+                                         stdbp_err *err) STDBP_WUR;
 
 /* By name: "mnist" or "fashion-mnist" (the four IDX files under
  * data_dir/NAME/, {train,t10k}-{images-idx3,labels-idx1}-ubyte, plain
@@ -69,12 +71,12 @@ stdbp_status stdbp_h5data_load(const char *path, stdbp_dataset *out, stdbp_err *
  * for the test set). data_dir NULL or "" means $STDBP_DATA, else "data".
  * A missing file's message gives the absolute path tried and says to run
  * scripts/fetch-data.sh. */
-stdbp_status stdbp_dataset_open(const char *name, const char *data_dir, const char *split,
-                                stdbp_dataset *out, stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_dataset_open(const char *name, const char *data_dir, const char *split,
+                                          stdbp_dataset *out, stdbp_err *err) STDBP_WUR;
 /* Frees the buffers and zeroes *ds; accepts a zeroed dataset. */
-void stdbp_dataset_free(stdbp_dataset *ds);
+STDBP_API void stdbp_dataset_free(stdbp_dataset *ds);
 /* Pixel value of sample i < n, feature k < dim, in [0, 1]. Cannot fail. */
-double stdbp_dataset_pixel(const stdbp_dataset *ds, size_t i, size_t k);
+STDBP_API double stdbp_dataset_pixel(const stdbp_dataset *ds, size_t i, size_t k);
 
 /* Latency encoding: t = t_max * (1 - x) for intensity x in [0, 1];
  * brighter fires earlier. With zero_silent, x <= 0 is silent (INFINITY).
@@ -85,10 +87,11 @@ typedef struct stdbp_encoding {
     int normalise;   /* default 0 */
 } stdbp_encoding;
 
-stdbp_encoding stdbp_encoding_defaults(void);
+STDBP_API stdbp_encoding stdbp_encoding_defaults(void);
 /* Encode sample i into times[ds->dim]; enc NULL means the defaults. No
  * allocation. Cannot fail. */
-void stdbp_encode(const stdbp_encoding *enc, const stdbp_dataset *ds, size_t i, double *times);
+STDBP_API void stdbp_encode(const stdbp_encoding *enc, const stdbp_dataset *ds, size_t i,
+                            double *times);
 
 /* Training-time augmentation of an encoded sample (config: augment.*).
  * Never applied to validation or test images. A sample's draw depends on
@@ -102,37 +105,38 @@ typedef struct stdbp_augment {
 
 #define STDBP_SEED_AUGMENT UINT64_C(0xA5A5F00DD00DA5A5)
 
-stdbp_augment stdbp_augment_defaults(void);
+STDBP_API stdbp_augment stdbp_augment_defaults(void);
 /* Augment sample index i of epoch in place: times holds shape.c * shape.h
  * * shape.w encoded times; scratch as many doubles (used by the shift).
  * Pixels shifted in from outside the image are silent (INFINITY); jitter
  * moves only spikes (never silence) and clamps at 0. No allocation.
  * Cannot fail. */
-void stdbp_augment_apply(const stdbp_augment *aug, uint64_t seed, uint64_t epoch, size_t i,
-                         stdbp_shape shape, double *times, double *scratch);
+STDBP_API void stdbp_augment_apply(const stdbp_augment *aug, uint64_t seed, uint64_t epoch,
+                                   size_t i, stdbp_shape shape, double *times, double *scratch);
 /* The translation alone: out[c][y][x] = in[c][y - dy][x - dx], INFINITY
  * outside. in and out must not overlap. Cannot fail. */
-void stdbp_shift_times(const double *in, stdbp_shape shape, int dy, int dx, double *out);
+STDBP_API void stdbp_shift_times(const double *in, stdbp_shape shape, int dy, int dx, double *out);
 
 /* A seeded split of [0, n) into training and validation indices: the
  * validation set is n_val indices chosen by a shuffle with seed; both
  * lists come out sorted, disjoint, and together [0, n). The caller frees
  * both with free() (each is a valid pointer even when empty). n_val > n
  * is STDBP_EINVAL. */
-stdbp_status stdbp_split(size_t n, size_t n_val, uint64_t seed, size_t **train_idx,
-                         size_t **val_idx, stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_split(size_t n, size_t n_val, uint64_t seed, size_t **train_idx,
+                                   size_t **val_idx, stdbp_err *err) STDBP_WUR;
 
 /* The order of the training indices in an epoch: a permutation of idx
  * (n values; NULL means 0 .. n-1) into order (n values; may be idx) by a
  * Fisher-Yates shuffle that depends only on seed, epoch and idx: never on
  * the rank or the number of ranks. Cannot fail. */
-void stdbp_epoch_order(const size_t *idx, size_t n, uint64_t seed, uint64_t epoch, size_t *order);
+STDBP_API void stdbp_epoch_order(const size_t *idx, size_t n, uint64_t seed, uint64_t epoch,
+                                 size_t *order);
 
 /* Global batch b of an epoch covers order[b * batch, min(n, (b+1) * batch)).
  * The number of batches: ceil(n / batch) (0 when batch is 0); the last may
  * be partial: it is kept, and its gradient is averaged over its own
  * (global) size, not over batch. Cannot fail. */
-size_t stdbp_num_batches(size_t n, size_t batch);
+STDBP_API size_t stdbp_num_batches(size_t n, size_t batch);
 /* Rank r of p takes the contiguous slice [*begin, *end) of a batch of
  * length len (offsets into the batch): each gets len / p, and the first
  * len % p ranks one more. The slices in rank order concatenate to the
@@ -140,6 +144,6 @@ size_t stdbp_num_batches(size_t n, size_t batch);
  * (they still join the gradient reduction, with zero gradient). A rank
  * outside [0, p) or p <= 0 gets an empty slice. Not collective; cannot
  * fail. */
-void stdbp_shard(size_t len, int rank, int p, size_t *begin, size_t *end);
+STDBP_API void stdbp_shard(size_t len, int rank, int p, size_t *begin, size_t *end);
 
 #endif

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stdbp/api.h"
+#include "stdbp/config.h"
 #include "stdbp/error.h"
 
 /* Step statistics appended after the gradient in the reduced buffer. */
@@ -25,7 +27,8 @@ enum {
 };
 
 /* Collective on comm: in-place MPI_SUM of n int64 values. */
-stdbp_status stdbp_dist_sum_i64(MPI_Comm comm, int64_t *buf, size_t n, stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_dist_sum_i64(MPI_Comm comm, int64_t *buf, size_t n,
+                                          stdbp_err *err) STDBP_WUR;
 
 /* The sharded update (ZeRO stage 1). Rather than every rank converting
  * the whole summed gradient and stepping the optimiser over every
@@ -44,24 +47,26 @@ typedef struct stdbp_dist_slices {
 /* Not collective: cut n values into one contiguous slice per rank of
  * comm, starts on multiples of 8 values, lengths within 8 of each other.
  * STDBP_EINVAL if n > INT_MAX (MPI counts are int), STDBP_ENOMEM. */
-stdbp_status stdbp_dist_slices_init(MPI_Comm comm, size_t n, stdbp_dist_slices *s,
-                                    stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_dist_slices_init(MPI_Comm comm, size_t n, stdbp_dist_slices *s,
+                                              stdbp_err *err) STDBP_WUR;
 /* Frees; accepts a zeroed or freed s. */
-void stdbp_dist_slices_free(stdbp_dist_slices *s);
+STDBP_API void stdbp_dist_slices_free(stdbp_dist_slices *s);
 
 /* Collective on comm: buf holds this rank's n int64 values (n the total
  * the slices were cut from); on return buf[0 .. count[rank]) holds the
  * sum over the ranks of this rank's slice. The rest of buf is undefined. */
-stdbp_status stdbp_dist_reduce_scatter_i64(MPI_Comm comm, int64_t *buf,
-                                           const stdbp_dist_slices *s, stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_dist_reduce_scatter_i64(MPI_Comm comm, int64_t *buf,
+                                                     const stdbp_dist_slices *s,
+                                                     stdbp_err *err) STDBP_WUR;
 /* Collective on comm: each rank's slice of buf (in place, at its start)
  * reaches every rank, which then holds all n values. */
-stdbp_status stdbp_dist_allgather_f64(MPI_Comm comm, double *buf, const stdbp_dist_slices *s,
-                                      stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_dist_allgather_f64(MPI_Comm comm, double *buf,
+                                                const stdbp_dist_slices *s,
+                                                stdbp_err *err) STDBP_WUR;
 /* Collective on comm: as stdbp_dist_allgather_f64, but only rank 0
  * receives (the other ranks' buf is left as it was). */
-stdbp_status stdbp_dist_gather_f64(MPI_Comm comm, double *buf, const stdbp_dist_slices *s,
-                                   stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_dist_gather_f64(MPI_Comm comm, double *buf, const stdbp_dist_slices *s,
+                                             stdbp_err *err) STDBP_WUR;
 
 /* Collective on comm: every rank passes its own status and err; when any
  * rank failed, every rank returns the lowest failing rank's status, and
@@ -69,6 +74,12 @@ stdbp_status stdbp_dist_gather_f64(MPI_Comm comm, double *buf, const stdbp_dist_
  * on every rank otherwise. Call it after every fallible phase (config,
  * data, allocation) before the next collective, so that no rank waits in
  * a collective that a failed rank will never reach. */
-stdbp_status stdbp_dist_agree(MPI_Comm comm, stdbp_status mine, stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_dist_agree(MPI_Comm comm, stdbp_status mine, stdbp_err *err) STDBP_WUR;
+
+/* Collective on comm: rank root's config reaches every rank (MPI_Bcast of
+ * the struct's bytes: the struct holds no pointers; every rank must run
+ * the same build). Returns STDBP_EMPI if MPI fails. */
+STDBP_API stdbp_status stdbp_config_bcast(stdbp_config *cfg, int root, MPI_Comm comm,
+                                          stdbp_err *err) STDBP_WUR;
 
 #endif

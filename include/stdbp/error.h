@@ -7,6 +7,8 @@
 #ifndef STDBP_ERROR_H
 #define STDBP_ERROR_H
 
+#include "stdbp/api.h"
+
 #include <stddef.h>
 
 typedef enum stdbp_status {
@@ -39,13 +41,13 @@ typedef struct stdbp_err {
 
 /* Record code and a formatted message in err (which may be NULL); returns
  * code so that callers can write `return stdbp_err_set(err, ...)`. */
-stdbp_status stdbp_err_set(stdbp_err *err, stdbp_status code, const char *fmt, ...)
+STDBP_API stdbp_status stdbp_err_set(stdbp_err *err, stdbp_status code, const char *fmt, ...)
     STDBP_PRINTF(3, 4);
 /* Prefix err's message with context ("loading x.h5: " + old message). */
-stdbp_status stdbp_err_prefix(stdbp_err *err, const char *fmt, ...) STDBP_PRINTF(2, 3);
+STDBP_API stdbp_status stdbp_err_prefix(stdbp_err *err, const char *fmt, ...) STDBP_PRINTF(2, 3);
 /* Reset to STDBP_OK and an empty message. Cannot fail. */
-void stdbp_err_clear(stdbp_err *err);
+STDBP_API void stdbp_err_clear(stdbp_err *err);
 /* A short name for a status ("invalid argument", ...). Cannot fail. */
-const char *stdbp_status_name(stdbp_status code);
+STDBP_API const char *stdbp_status_name(stdbp_status code);
 
 #endif

@@ -51,6 +51,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "stdbp/api.h"
 #include "stdbp/data.h"
 #include "stdbp/error.h"
 #include "stdbp/net.h"
@@ -74,16 +75,16 @@ typedef struct stdbp_quant_params {
 } stdbp_quant_params;
 
 /* The defaults in parentheses above. Cannot fail. */
-stdbp_quant_params stdbp_quant_defaults(void);
+STDBP_API stdbp_quant_params stdbp_quant_defaults(void);
 
 /* Quantise net (read, not kept: the qnet owns copies of what it needs).
  * Errors: bits or T out of range, a layer kind the hardware model does
  * not know, accumulators that would need more than 62 bits (names the
  * layer). Not collective. */
-stdbp_status stdbp_qnet_create(const stdbp_net *net, const stdbp_quant_params *params,
-                               stdbp_qnet **out, stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_qnet_create(const stdbp_net *net, const stdbp_quant_params *params,
+                                         stdbp_qnet **out, stdbp_err *err) STDBP_WUR;
 /* Free; NULLs *q; accepts NULL. */
-void stdbp_qnet_destroy(stdbp_qnet **q);
+STDBP_API void stdbp_qnet_destroy(stdbp_qnet **q);
 
 /* One computing layer of the quantised net (flatten layers are dropped:
  * with channel-major storage they change nothing). */
@@ -102,34 +103,36 @@ typedef struct stdbp_qlayer_info {
     char desc[48];         /* "dense(800)", ... */
 } stdbp_qlayer_info;
 
-size_t stdbp_qnet_num_layers(const stdbp_qnet *q);
-stdbp_qlayer_info stdbp_qnet_layer(const stdbp_qnet *q, size_t i);
-size_t stdbp_qnet_input_size(const stdbp_qnet *q);
-size_t stdbp_qnet_output_size(const stdbp_qnet *q);
+STDBP_API size_t stdbp_qnet_num_layers(const stdbp_qnet *q);
+STDBP_API stdbp_qlayer_info stdbp_qnet_layer(const stdbp_qnet *q, size_t i);
+STDBP_API size_t stdbp_qnet_input_size(const stdbp_qnet *q);
+STDBP_API size_t stdbp_qnet_output_size(const stdbp_qnet *q);
 /* The parameters as resolved (window filled in). */
-stdbp_quant_params stdbp_qnet_params(const stdbp_qnet *q);
+STDBP_API stdbp_quant_params stdbp_qnet_params(const stdbp_qnet *q);
 /* Model-time units per step (dt). */
-double stdbp_qnet_step(const stdbp_qnet *q);
+STDBP_API double stdbp_qnet_step(const stdbp_qnet *q);
 
 /* Input times (model units, INFINITY = silent) to steps, as defined
  * above; negative times count as 0. Cannot fail; no allocation. */
-void stdbp_qnet_quantise_input(const stdbp_qnet *q, const double *times, int64_t *steps);
+STDBP_API void stdbp_qnet_quantise_input(const stdbp_qnet *q, const double *times, int64_t *steps);
 
 /* Workspace for stdbp_qnet_forward (every per-sample buffer). */
-stdbp_status stdbp_qws_create(const stdbp_qnet *q, stdbp_qws **out, stdbp_err *err) STDBP_WUR;
-void stdbp_qws_destroy(stdbp_qws **ws);
+STDBP_API stdbp_status stdbp_qws_create(const stdbp_qnet *q, stdbp_qws **out,
+                                        stdbp_err *err) STDBP_WUR;
+STDBP_API void stdbp_qws_destroy(stdbp_qws **ws);
 
 /* Forward one sample of stdbp_qnet_input_size steps. Returns the output
  * layer's steps (owned by ws, valid until the next forward). Integer
  * arithmetic only; no allocation; cannot fail. */
-const int64_t *stdbp_qnet_forward(const stdbp_qnet *q, stdbp_qws *ws, const int64_t *in_steps);
+STDBP_API const int64_t *stdbp_qnet_forward(const stdbp_qnet *q, stdbp_qws *ws,
+                                            const int64_t *in_steps);
 /* Steps of computing layer i from the last forward (owned by ws). */
-const int64_t *stdbp_qws_layer_steps(const stdbp_qws *ws, size_t i);
+STDBP_API const int64_t *stdbp_qws_layer_steps(const stdbp_qws *ws, size_t i);
 
 /* The decision: earliest output, ties to the lowest index, -1 if all are
  * silent. Cannot fail. */
-int stdbp_decide_steps(const int64_t *steps, size_t n);
-int stdbp_decide_times(const double *times, size_t n);
+STDBP_API int stdbp_decide_steps(const int64_t *steps, size_t n);
+STDBP_API int stdbp_decide_times(const double *times, size_t n);
 
 /* Float against quantised accuracy on the first n_samples of ds (0 or
  * more than ds->n: all), for each bit width in bits[n_bits]. */
@@ -145,10 +148,10 @@ typedef struct stdbp_quant_acc {
 
 /* Encodes each sample with stdbp_encode(enc) (enc->t_max is the window T
  * maps to) and classifies it with both nets. out has n_bits entries. */
-stdbp_status stdbp_quant_accuracy(const stdbp_net *net, const stdbp_dataset *ds,
-                                  const stdbp_encoding *enc, const int *bits, size_t n_bits,
-                                  int64_t time_steps, size_t n_samples, stdbp_quant_acc *out,
-                                  stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_quant_accuracy(const stdbp_net *net, const stdbp_dataset *ds,
+                                            const stdbp_encoding *enc, const int *bits,
+                                            size_t n_bits, int64_t time_steps, size_t n_samples,
+                                            stdbp_quant_acc *out, stdbp_err *err) STDBP_WUR;
 
 /* ---- accelerator profile ------------------------------------------- */
 
@@ -209,23 +212,25 @@ typedef struct stdbp_hw_profile {
 /* Defaults for the optional keys (cores_per_tile 1, stop_at_decision 1,
  * everything else 0); the required ones are left 0 and fail validation.
  * Cannot fail. */
-void stdbp_hw_profile_defaults(stdbp_hw_profile *p);
+STDBP_API void stdbp_hw_profile_defaults(stdbp_hw_profile *p);
 /* Load a YAML profile. Errors read "FILE:LINE:COL: key: what". */
-stdbp_status stdbp_hw_profile_load(const char *path, stdbp_hw_profile *p, stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_hw_profile_load(const char *path, stdbp_hw_profile *p,
+                                             stdbp_err *err) STDBP_WUR;
 /* Same from text in memory (name stands for the file in messages). */
-stdbp_status stdbp_hw_profile_load_string(const char *yaml, size_t len, const char *name,
-                                          stdbp_hw_profile *p, stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_hw_profile_load_string(const char *yaml, size_t len, const char *name,
+                                                    stdbp_hw_profile *p, stdbp_err *err) STDBP_WUR;
 /* The default profile, configs/hw/default.yaml, as compiled into the
  * library (what an empty deploy.hw means). */
-stdbp_status stdbp_hw_profile_load_default(stdbp_hw_profile *p, stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_hw_profile_load_default(stdbp_hw_profile *p, stdbp_err *err) STDBP_WUR;
 /* Range and consistency checks (also done by the loaders). */
-stdbp_status stdbp_hw_profile_validate(const stdbp_hw_profile *p, stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_hw_profile_validate(const stdbp_hw_profile *p,
+                                                 stdbp_err *err) STDBP_WUR;
 /* Synapses a core holds at the given weight width. Cannot fail. */
-long stdbp_hw_profile_synapse_capacity(const stdbp_hw_profile *p, int bits);
+STDBP_API long stdbp_hw_profile_synapse_capacity(const stdbp_hw_profile *p, int bits);
 /* Mesh position (tile column x, row y) of core c: cores fill a tile, and
  * tiles are numbered in snake order (row 0 left to right, row 1 right to
  * left, ...), so consecutive cores are neighbours. Cannot fail. */
-void stdbp_hw_core_xy(const stdbp_hw_profile *p, int core, int *x, int *y);
+STDBP_API void stdbp_hw_core_xy(const stdbp_hw_profile *p, int core, int *x, int *y);
 
 /* ---- mapping ------------------------------------------------------- */
 
@@ -237,9 +242,9 @@ typedef struct stdbp_hw_map stdbp_hw_map;
  * docs/HARDWARE.md). STDBP_EFIT when the model does not fit, with the
  * shortfall ("needs 812 cores, profile has 128: 684 short") or the limit
  * one neuron exceeds. Not collective. */
-stdbp_status stdbp_hw_map_create(const stdbp_qnet *q, const stdbp_hw_profile *p, stdbp_hw_map **out,
-                                 stdbp_err *err) STDBP_WUR;
-void stdbp_hw_map_destroy(stdbp_hw_map **m);
+STDBP_API stdbp_status stdbp_hw_map_create(const stdbp_qnet *q, const stdbp_hw_profile *p,
+                                           stdbp_hw_map **out, stdbp_err *err) STDBP_WUR;
+STDBP_API void stdbp_hw_map_destroy(stdbp_hw_map **m);
 
 typedef struct stdbp_hw_core_info {
     size_t layer;    /* computing layer */
@@ -250,10 +255,10 @@ typedef struct stdbp_hw_core_info {
     int x, y;        /* tile */
 } stdbp_hw_core_info;
 
-int stdbp_hw_map_cores_used(const stdbp_hw_map *m);
-stdbp_hw_core_info stdbp_hw_map_core(const stdbp_hw_map *m, int core);
+STDBP_API int stdbp_hw_map_cores_used(const stdbp_hw_map *m);
+STDBP_API stdbp_hw_core_info stdbp_hw_map_core(const stdbp_hw_map *m, int core);
 /* Core of neuron j of computing layer l. */
-int stdbp_hw_map_core_of(const stdbp_hw_map *m, size_t l, size_t j);
+STDBP_API int stdbp_hw_map_core_of(const stdbp_hw_map *m, size_t l, size_t j);
 
 /* ---- simulation ---------------------------------------------------- */
 
@@ -287,17 +292,17 @@ typedef struct stdbp_hw_result {
 } stdbp_hw_result;
 
 /* The simulator for one mapped network (q, m and p must outlive it). */
-stdbp_status stdbp_hw_sim_create(const stdbp_qnet *q, const stdbp_hw_map *m,
-                                 const stdbp_hw_profile *p, stdbp_hw_sim **out,
-                                 stdbp_err *err) STDBP_WUR;
-void stdbp_hw_sim_destroy(stdbp_hw_sim **sim);
+STDBP_API stdbp_status stdbp_hw_sim_create(const stdbp_qnet *q, const stdbp_hw_map *m,
+                                           const stdbp_hw_profile *p, stdbp_hw_sim **out,
+                                           stdbp_err *err) STDBP_WUR;
+STDBP_API void stdbp_hw_sim_destroy(stdbp_hw_sim **sim);
 /* Run one image (stdbp_qnet_input_size steps) and add its counts to the
  * per-core totals. Every buffer is allocated by stdbp_hw_sim_create: no
  * allocation here; cannot fail. */
-void stdbp_hw_sim_run(stdbp_hw_sim *sim, const int64_t *in_steps, stdbp_hw_result *res);
+STDBP_API void stdbp_hw_sim_run(stdbp_hw_sim *sim, const int64_t *in_steps, stdbp_hw_result *res);
 /* Spike steps of computing layer l in the last run, as the hardware
  * produced them (owned by sim). */
-const int64_t *stdbp_hw_sim_layer_steps(const stdbp_hw_sim *sim, size_t l);
+STDBP_API const int64_t *stdbp_hw_sim_layer_steps(const stdbp_hw_sim *sim, size_t l);
 
 /* Totals since creation (or the last reset). */
 typedef struct stdbp_hw_core_stats {
@@ -306,10 +311,10 @@ typedef struct stdbp_hw_core_stats {
     double busy;            /* seconds of operations */
     double queue_wait;      /* seconds packets waited for the core */
 } stdbp_hw_core_stats;
-stdbp_hw_core_stats stdbp_hw_sim_core_stats(const stdbp_hw_sim *sim, int core);
+STDBP_API stdbp_hw_core_stats stdbp_hw_sim_core_stats(const stdbp_hw_sim *sim, int core);
 /* Input port: counts.send, counts.hops and energy of the input packets. */
-stdbp_hw_core_stats stdbp_hw_sim_port_stats(const stdbp_hw_sim *sim);
-void stdbp_hw_sim_reset_stats(stdbp_hw_sim *sim);
+STDBP_API stdbp_hw_core_stats stdbp_hw_sim_port_stats(const stdbp_hw_sim *sim);
+STDBP_API void stdbp_hw_sim_reset_stats(stdbp_hw_sim *sim);
 
 /* ---- everything at once -------------------------------------------- */
 
@@ -341,11 +346,11 @@ typedef struct stdbp_hw_summary {
  * cannot hold (max_weight_bits, capacity) is reported and skipped; if no
  * width can be simulated the call fails with that reason (STDBP_EFIT).
  * Rank 0 only; not collective. */
-stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset *test,
-                             const stdbp_encoding *enc, const int *bits, size_t n_bits,
-                             int64_t time_steps, const char *profile_path, size_t n_samples,
-                             const char *out_dir, FILE *log, stdbp_hw_summary *summary,
-                             stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset *test,
+                                       const stdbp_encoding *enc, const int *bits, size_t n_bits,
+                                       int64_t time_steps, const char *profile_path,
+                                       size_t n_samples, const char *out_dir, FILE *log,
+                                       stdbp_hw_summary *summary, stdbp_err *err) STDBP_WUR;
 
 /* The paper's figures, printed beside ours (Zhang et al. 2022, abstract:
  * an accelerator whose details are not public). */

@@ -20,6 +20,8 @@
 #ifndef STDBP_LOSS_H
 #define STDBP_LOSS_H
 
+#include "stdbp/api.h"
+
 #include <stddef.h>
 
 typedef struct stdbp_loss_params {
@@ -27,14 +29,14 @@ typedef struct stdbp_loss_params {
     double silent_time; /* time given to silent outputs (default 3) */
 } stdbp_loss_params;
 
-stdbp_loss_params stdbp_loss_defaults(void);
+STDBP_API stdbp_loss_params stdbp_loss_defaults(void);
 
 /* Returns L for one sample and writes dL/dt_k into dl_dt (n values).
  * A label outside [0, n) returns NaN with dl_dt all zero. */
-double stdbp_loss_softmax_ce(const stdbp_loss_params *p, const double *t_out, size_t n, int label,
-                             double *dl_dt);
+STDBP_API double stdbp_loss_softmax_ce(const stdbp_loss_params *p, const double *t_out, size_t n,
+                                       int label, double *dl_dt);
 
 /* Earliest output, ties to the lowest index, -1 when all are silent. */
-int stdbp_classify(const double *t_out, size_t n);
+STDBP_API int stdbp_classify(const double *t_out, size_t n);
 
 #endif

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stdbp/api.h"
 #include "stdbp/error.h"
 #include "stdbp/rng.h"
 
@@ -63,7 +64,7 @@ typedef struct stdbp_neuron_params {
 } stdbp_neuron_params;
 
 /* Defaults as documented above. Cannot fail. */
-stdbp_neuron_params stdbp_neuron_defaults(void);
+STDBP_API stdbp_neuron_params stdbp_neuron_defaults(void);
 
 /* One layer, as built (read-only view). */
 typedef struct stdbp_layer_info {
@@ -83,23 +84,23 @@ typedef struct stdbp_ws stdbp_ws;
  * larger than the padded input, positive sizes, ...) and names the layer
  * (0-based) in the message when not. Parameters are zero until
  * stdbp_net_init or a copy into stdbp_net_params. Not collective. */
-stdbp_status stdbp_net_create(stdbp_shape input, const stdbp_layer_spec *specs, size_t n_layers,
-                              const stdbp_neuron_params *neuron, stdbp_net **out,
-                              stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_net_create(stdbp_shape input, const stdbp_layer_spec *specs,
+                                        size_t n_layers, const stdbp_neuron_params *neuron,
+                                        stdbp_net **out, stdbp_err *err) STDBP_WUR;
 /* Free a network; NULLs *net; accepts NULL. */
-void stdbp_net_destroy(stdbp_net **net);
+STDBP_API void stdbp_net_destroy(stdbp_net **net);
 
-size_t stdbp_net_num_layers(const stdbp_net *net);
-stdbp_layer_info stdbp_net_layer(const stdbp_net *net, size_t i);
-const stdbp_neuron_params *stdbp_net_neuron(const stdbp_net *net);
-size_t stdbp_net_input_size(const stdbp_net *net);
-size_t stdbp_net_output_size(const stdbp_net *net);
+STDBP_API size_t stdbp_net_num_layers(const stdbp_net *net);
+STDBP_API stdbp_layer_info stdbp_net_layer(const stdbp_net *net, size_t i);
+STDBP_API const stdbp_neuron_params *stdbp_net_neuron(const stdbp_net *net);
+STDBP_API size_t stdbp_net_input_size(const stdbp_net *net);
+STDBP_API size_t stdbp_net_output_size(const stdbp_net *net);
 /* The contiguous parameter buffer (owned by net). */
-size_t stdbp_net_num_params(const stdbp_net *net);
-double *stdbp_net_params(stdbp_net *net);
-const double *stdbp_net_params_const(const stdbp_net *net);
+STDBP_API size_t stdbp_net_num_params(const stdbp_net *net);
+STDBP_API double *stdbp_net_params(stdbp_net *net);
+STDBP_API const double *stdbp_net_params_const(const stdbp_net *net);
 /* "dense(800)", "conv2d(16,k5,s1,p2)", ... into buf; returns buf. */
-const char *stdbp_layer_describe(const stdbp_layer_info *info, char *buf, size_t len);
+STDBP_API const char *stdbp_layer_describe(const stdbp_layer_info *info, char *buf, size_t len);
 
 /* Weight initialisation, layer by layer (fan-in N, a = active_fraction):
  *   STDBP_INIT_FIRE (default):
@@ -122,21 +123,23 @@ typedef struct stdbp_init_params {
                                fire, used by STDBP_INIT_FIRE (default 0.2;
                                clamped to [0.001, 1]) */
 } stdbp_init_params;
-stdbp_init_params stdbp_init_defaults(void);
-void stdbp_net_init(stdbp_net *net, const stdbp_init_params *init, uint64_t seed);
+STDBP_API stdbp_init_params stdbp_init_defaults(void);
+STDBP_API void stdbp_net_init(stdbp_net *net, const stdbp_init_params *init, uint64_t seed);
 
 /* Workspace: every per-sample buffer (layer times, sorted events, causal
  * sets, per-sample conv gradients), allocated once so that forward and
  * backward never allocate. */
-stdbp_status stdbp_ws_create(const stdbp_net *net, stdbp_ws **out, stdbp_err *err) STDBP_WUR;
-void stdbp_ws_destroy(stdbp_ws **ws);
+STDBP_API stdbp_status stdbp_ws_create(const stdbp_net *net, stdbp_ws **out,
+                                       stdbp_err *err) STDBP_WUR;
+STDBP_API void stdbp_ws_destroy(stdbp_ws **ws);
 
 /* Forward one sample: in_times has stdbp_net_input_size values (copied).
  * Returns the output layer's times (owned by ws, valid until the next
  * forward). Cannot fail; does not allocate. */
-const double *stdbp_net_forward(const stdbp_net *net, stdbp_ws *ws, const double *in_times);
+STDBP_API const double *stdbp_net_forward(const stdbp_net *net, stdbp_ws *ws,
+                                          const double *in_times);
 /* Spike times of layer i's output from the last forward (owned by ws). */
-const double *stdbp_ws_layer_times(const stdbp_ws *ws, size_t i);
+STDBP_API const double *stdbp_ws_layer_times(const stdbp_ws *ws, size_t i);
 
 /* Gradients are accumulated across samples in 64-bit fixed point with
  * STDBP_GRAD_FRAC_BITS fractional bits: each sample's gradient is computed
@@ -151,13 +154,13 @@ const double *stdbp_ws_layer_times(const stdbp_ws *ws, size_t i);
  * associative. Neither function can fail. */
 #define STDBP_GRAD_FRAC_BITS 32
 #define STDBP_GRAD_FIXED_LIMIT 524288.0 /* 2^19 */
-int64_t stdbp_grad_to_fixed(double g);
-double stdbp_grad_from_fixed(int64_t q);
+STDBP_API int64_t stdbp_grad_to_fixed(double g);
+STDBP_API double stdbp_grad_from_fixed(int64_t q);
 /* grad[k] = acc[k] / 2^STDBP_GRAD_FRAC_BITS / count, and acc[k] = 0, for
  * k < n, in one vectorisable pass: the mean gradient of a batch of count
  * samples, with the accumulator ready for the next batch. The same
  * arithmetic on every rank gives the same gradient. Cannot fail. */
-void stdbp_grad_fixed_mean(int64_t *acc, double *grad, size_t n, size_t count);
+STDBP_API void stdbp_grad_fixed_mean(int64_t *acc, double *grad, size_t n, size_t count);
 
 /* Backward for the sample of the last forward on ws. dl_dout holds dL/dt
  * for each output neuron (0 for neurons that should get no gradient). Adds
@@ -175,14 +178,15 @@ void stdbp_grad_fixed_mean(int64_t *acc, double *grad, size_t n, size_t count);
  * NaN/Inf dl_dout), if a gradient is NaN or Inf; grad_acc is then left
  * partly updated and must be discarded. STDBP_EINVAL if no forward ran on
  * ws, ws belongs to another net or grad_acc is NULL. Does not allocate. */
-stdbp_status stdbp_net_backward(const stdbp_net *net, stdbp_ws *ws, const double *dl_dout,
-                                int64_t *grad_acc, double *dl_din, stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_net_backward(const stdbp_net *net, stdbp_ws *ws, const double *dl_dout,
+                                          int64_t *grad_acc, double *dl_din,
+                                          stdbp_err *err) STDBP_WUR;
 
 /* Number of synaptic events in the last forward on ws, for benchmarks and
  * the hardware model: each fired input spike counted once per neuron it
  * reaches (dense: fired inputs x out; conv2d: fired inputs x output
  * positions that see them x c_out; pool and flatten: none), whether or
  * not the neuron had already fired. */
-uint64_t stdbp_ws_synaptic_events(const stdbp_ws *ws);
+STDBP_API uint64_t stdbp_ws_synaptic_events(const stdbp_ws *ws);
 
 #endif

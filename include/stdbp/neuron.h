@@ -13,6 +13,8 @@
 #ifndef STDBP_NEURON_H
 #define STDBP_NEURON_H
 
+#include "stdbp/api.h"
+
 #include <stddef.h>
 
 typedef struct stdbp_fire {
@@ -23,7 +25,7 @@ typedef struct stdbp_fire {
 
 /* t_in must be sorted ascending (INFINITY = silent input, at the end);
  * w_in the matching weights; t_max the window (INFINITY for none). */
-stdbp_fire stdbp_relpsp_fire(const double *t_in, const double *w_in, size_t n, double theta,
-                             double t_max);
+STDBP_API stdbp_fire stdbp_relpsp_fire(const double *t_in, const double *w_in, size_t n,
+                                       double theta, double t_max);
 
 #endif

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stdbp/api.h"
 #include "stdbp/data.h"
 #include "stdbp/error.h"
 #include "stdbp/net.h"
@@ -56,8 +57,8 @@ typedef struct stdbp_nir_source {
  * pool after a flat layer: NIR has no Unflatten) is STDBP_EINVAL naming
  * the layer; STDBP_EIO names the file. On error no file is left at path
  * (an older one there is untouched). */
-stdbp_status stdbp_nir_write(const char *path, const stdbp_net *net, const stdbp_nir_source *src,
-                             stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_nir_write(const char *path, const stdbp_net *net,
+                                       const stdbp_nir_source *src, stdbp_err *err) STDBP_WUR;
 
 /* ---- reading (tests, tools) ---------------------------------------- */
 
@@ -103,18 +104,20 @@ typedef struct stdbp_nir_graph {
 /* Read a NIR file (flat graphs: a nested NIRGraph node is STDBP_EFORMAT).
  * Every dataset of float, integer or string type is read; others are
  * STDBP_EFORMAT naming the dataset. *out is freed with stdbp_nir_free. */
-stdbp_status stdbp_nir_read(const char *path, stdbp_nir_graph **out, stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_nir_read(const char *path, stdbp_nir_graph **out,
+                                      stdbp_err *err) STDBP_WUR;
 /* Free a graph; NULLs *g; accepts NULL. */
-void stdbp_nir_free(stdbp_nir_graph **g);
+STDBP_API void stdbp_nir_free(stdbp_nir_graph **g);
 
 /* Lookups: NULL when absent. Cannot fail. */
-const stdbp_nir_node *stdbp_nir_node_find(const stdbp_nir_graph *g, const char *name);
-const stdbp_nir_value *stdbp_nir_value_find(const stdbp_nir_value *v, size_t n, const char *name);
-const stdbp_nir_value *stdbp_nir_param(const stdbp_nir_node *node, const char *name);
+STDBP_API const stdbp_nir_node *stdbp_nir_node_find(const stdbp_nir_graph *g, const char *name);
+STDBP_API const stdbp_nir_value *stdbp_nir_value_find(const stdbp_nir_value *v, size_t n,
+                                                      const char *name);
+STDBP_API const stdbp_nir_value *stdbp_nir_param(const stdbp_nir_node *node, const char *name);
 /* The node's type string ("Affine"), or "" if it has none. */
-const char *stdbp_nir_node_type(const stdbp_nir_node *node);
+STDBP_API const char *stdbp_nir_node_type(const stdbp_nir_node *node);
 /* Edge k's source and target (k < n_edges). */
-const char *stdbp_nir_edge_src(const stdbp_nir_graph *g, size_t k);
-const char *stdbp_nir_edge_dst(const stdbp_nir_graph *g, size_t k);
+STDBP_API const char *stdbp_nir_edge_src(const stdbp_nir_graph *g, size_t k);
+STDBP_API const char *stdbp_nir_edge_dst(const stdbp_nir_graph *g, size_t k);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stdbp/api.h"
 #include "stdbp/error.h"
 #include "stdbp/net.h"
 
@@ -24,7 +25,7 @@ typedef struct stdbp_optim_params {
 } stdbp_optim_params;
 
 /* Defaults as documented above (Adam). Cannot fail. */
-stdbp_optim_params stdbp_optim_defaults(void);
+STDBP_API stdbp_optim_params stdbp_optim_defaults(void);
 
 /* Adam (AdamW): m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
  *   p -= lr (m/(1-b1^t) / (sqrt(v/(1-b2^t)) + eps) + weight_decay p).
@@ -36,30 +37,30 @@ typedef struct stdbp_optim stdbp_optim;
 /* Checks p (lr > 0, betas and momentum in [0, 1), eps > 0, weight_decay
  * >= 0, Nesterov only with momentum; STDBP_EINVAL naming the field) and
  * allocates a zero state. Not collective. */
-stdbp_status stdbp_optim_create(const stdbp_optim_params *p, size_t n_params, stdbp_optim **out,
-                                stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_optim_create(const stdbp_optim_params *p, size_t n_params,
+                                          stdbp_optim **out, stdbp_err *err) STDBP_WUR;
 /* Frees; NULLs *opt; accepts NULL. */
-void stdbp_optim_destroy(stdbp_optim **opt);
+STDBP_API void stdbp_optim_destroy(stdbp_optim **opt);
 /* params -= update(grad) with learning rate lr (from the schedule).
  * Cannot fail. */
-void stdbp_optim_step(stdbp_optim *opt, double *params, const double *grad, double lr);
+STDBP_API void stdbp_optim_step(stdbp_optim *opt, double *params, const double *grad, double lr);
 /* The same step restricted to the parameters [lo, hi) (clamped to the
  * model): only those parameters and their state change, and each gets
  * bitwise what stdbp_optim_step would give it. Counts as one step. The
  * sharded update calls it on each rank's slice. Cannot fail. */
-void stdbp_optim_step_slice(stdbp_optim *opt, double *params, const double *grad, double lr,
-                            size_t lo, size_t hi);
+STDBP_API void stdbp_optim_step_slice(stdbp_optim *opt, double *params, const double *grad,
+                                      double lr, size_t lo, size_t hi);
 /* The state holds this many arrays of one value per parameter, one after
  * the other (Adam 2: m, v; SGD 1: velocity). */
-size_t stdbp_optim_state_arrays(const stdbp_optim *opt);
+STDBP_API size_t stdbp_optim_state_arrays(const stdbp_optim *opt);
 /* The state: a flat array of stdbp_optim_state_size doubles (Adam: m then
  * v, 2 n; SGD: velocity, n) owned by opt, and the number of steps taken.
  * Write into the array and set the step count to restore: a fresh
  * optimiser so restored continues bitwise as the original would. */
-size_t stdbp_optim_state_size(const stdbp_optim *opt);
-double *stdbp_optim_state(stdbp_optim *opt);
-uint64_t stdbp_optim_steps(const stdbp_optim *opt);
-void stdbp_optim_set_steps(stdbp_optim *opt, uint64_t steps);
+STDBP_API size_t stdbp_optim_state_size(const stdbp_optim *opt);
+STDBP_API double *stdbp_optim_state(stdbp_optim *opt);
+STDBP_API uint64_t stdbp_optim_steps(const stdbp_optim *opt);
+STDBP_API void stdbp_optim_set_steps(stdbp_optim *opt, uint64_t steps);
 
 typedef enum stdbp_sched_kind {
     STDBP_SCHED_CONSTANT,
@@ -81,19 +82,19 @@ typedef struct stdbp_schedule {
 } stdbp_schedule;
 
 /* CONSTANT with the defaults above. Cannot fail. */
-stdbp_schedule stdbp_schedule_defaults(void);
+STDBP_API stdbp_schedule stdbp_schedule_defaults(void);
 /* STDBP_EINVAL naming the field when s cannot give a sensible curve
  * (negative warmup, step_epochs <= 0, gamma outside (0, 1], cosine
  * total_epochs <= 0, negative min_lr). Not collective. */
-stdbp_status stdbp_schedule_check(const stdbp_schedule *s, stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_schedule_check(const stdbp_schedule *s, stdbp_err *err) STDBP_WUR;
 /* Learning rate at fractional epoch e (= step / steps_per_epoch); e < 0
  * counts as 0. Cannot fail. */
-double stdbp_schedule_lr(const stdbp_schedule *s, double base_lr, double epoch);
+STDBP_API double stdbp_schedule_lr(const stdbp_schedule *s, double base_lr, double epoch);
 
 /* Scale grad so its L2 norm is at most max_norm (INFINITY = off); returns
  * the norm before scaling. A NaN or infinite norm leaves grad untouched
  * (check the return value to report it). Cannot fail. */
-double stdbp_grad_clip_norm(double *grad, size_t n, double max_norm);
+STDBP_API double stdbp_grad_clip_norm(double *grad, size_t n, double max_norm);
 
 /* Weight-sum penalty: lambda * sum_j max(0, margin * theta - sum_i w_ij)
  * over every spiking neuron j of every dense and conv layer; adds its
@@ -103,8 +104,8 @@ double stdbp_grad_clip_norm(double *grad, size_t n, double max_norm);
  * positions. params has stdbp_net_num_params values laid out as net's.
  * Keeps neurons from dying (a neuron whose weights sum below theta may
  * never fire). Not collective; cannot fail; no allocation. */
-double stdbp_penalty_weight_sum(const stdbp_net *net, const double *params, double *grad,
-                                double lambda, double margin);
+STDBP_API double stdbp_penalty_weight_sum(const stdbp_net *net, const double *params, double *grad,
+                                          double lambda, double margin);
 
 /* The same penalty in two halves, for the sharded update, where no rank
  * need read every weight. Number the penalised neurons (the columns of
@@ -117,10 +118,10 @@ double stdbp_penalty_weight_sum(const stdbp_net *net, const double *params, doub
  * [lo, hi), the non-zero slope of k's neuron. Together over all neurons
  * and all parameters they change grad to the bit as
  * stdbp_penalty_weight_sum does. Not collective; cannot fail. */
-size_t stdbp_penalty_columns(const stdbp_net *net);
-double stdbp_penalty_slopes(const stdbp_net *net, const double *params, double lambda,
-                            double margin, size_t c_lo, size_t c_hi, double *slope);
-void stdbp_penalty_add_slopes(const stdbp_net *net, const double *slope, double *grad, size_t lo,
-                              size_t hi);
+STDBP_API size_t stdbp_penalty_columns(const stdbp_net *net);
+STDBP_API double stdbp_penalty_slopes(const stdbp_net *net, const double *params, double lambda,
+                                      double margin, size_t c_lo, size_t c_hi, double *slope);
+STDBP_API void stdbp_penalty_add_slopes(const stdbp_net *net, const double *slope, double *grad,
+                                        size_t lo, size_t hi);
 
 #endif

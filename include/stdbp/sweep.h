@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "util/yaml_doc.h"
+#include "stdbp/api.h"
 #include "stdbp/config.h"
 #include "stdbp/error.h"
 
@@ -65,54 +66,56 @@ typedef struct stdbp_sweep_point {
 
 /* Load and check the sweep file path (structure, distributions, names;
  * not yet the overrides: see stdbp_sweep_check). */
-stdbp_status stdbp_sweep_load(const char *path, stdbp_sweep **out, stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_sweep_load(const char *path, stdbp_sweep **out,
+                                        stdbp_err *err) STDBP_WUR;
 /* Same from text; path names it in messages and locates `base`. */
-stdbp_status stdbp_sweep_load_string(const char *text, size_t len, const char *path,
-                                     stdbp_sweep **out, stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_sweep_load_string(const char *text, size_t len, const char *path,
+                                               stdbp_sweep **out, stdbp_err *err) STDBP_WUR;
 /* Free; NULLs *sw; accepts NULL. */
-void stdbp_sweep_free(stdbp_sweep **sw);
+STDBP_API void stdbp_sweep_free(stdbp_sweep **sw);
 
 /* Cannot fail. */
-size_t stdbp_sweep_count(const stdbp_sweep *sw);     /* G * S */
-size_t stdbp_sweep_grid_size(const stdbp_sweep *sw); /* G */
-size_t stdbp_sweep_samples(const stdbp_sweep *sw);   /* S */
-const char *stdbp_sweep_name(const stdbp_sweep *sw);
-const char *stdbp_sweep_source(const stdbp_sweep *sw); /* the sweep file */
-const char *stdbp_sweep_base(const stdbp_sweep *sw);   /* the base config path */
-const char *stdbp_sweep_dir(const stdbp_sweep *sw);    /* DIR/NAME */
+STDBP_API size_t stdbp_sweep_count(const stdbp_sweep *sw);     /* G * S */
+STDBP_API size_t stdbp_sweep_grid_size(const stdbp_sweep *sw); /* G */
+STDBP_API size_t stdbp_sweep_samples(const stdbp_sweep *sw);   /* S */
+STDBP_API const char *stdbp_sweep_name(const stdbp_sweep *sw);
+STDBP_API const char *stdbp_sweep_source(const stdbp_sweep *sw); /* the sweep file */
+STDBP_API const char *stdbp_sweep_base(const stdbp_sweep *sw);   /* the base config path */
+STDBP_API const char *stdbp_sweep_dir(const stdbp_sweep *sw);    /* DIR/NAME */
 
 /* Point k (< count) with the n_extra "key=value" overrides extra (given
  * to every point, after the parameters). *pt owns its strings: free with
  * stdbp_sweep_point_clear. Fails only for k out of range or memory. */
-stdbp_status stdbp_sweep_point_get(const stdbp_sweep *sw, size_t k, char *const *extra,
-                                   size_t n_extra, stdbp_sweep_point *pt, stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_sweep_point_get(const stdbp_sweep *sw, size_t k, char *const *extra,
+                                             size_t n_extra, stdbp_sweep_point *pt,
+                                             stdbp_err *err) STDBP_WUR;
 /* Free pt's strings and zero it; accepts a zeroed point. */
-void stdbp_sweep_point_clear(stdbp_sweep_point *pt);
+STDBP_API void stdbp_sweep_point_clear(stdbp_sweep_point *pt);
 
 /* Load the base config into *base (errors prefixed with the sweep file's
  * `base` position). */
-stdbp_status stdbp_sweep_load_base(const stdbp_sweep *sw, stdbp_config *base,
-                                   stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_sweep_load_base(const stdbp_sweep *sw, stdbp_config *base,
+                                             stdbp_err *err) STDBP_WUR;
 /* *cfg = base with pt's overrides, validated. A refused override is
  * reported at its node in the sweep file; a refused combination at
  * `params`, naming the point. */
-stdbp_status stdbp_sweep_point_config(const stdbp_sweep *sw, const stdbp_sweep_point *pt,
-                                      const stdbp_config *base, stdbp_config *cfg,
-                                      stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_sweep_point_config(const stdbp_sweep *sw, const stdbp_sweep_point *pt,
+                                                const stdbp_config *base, stdbp_config *cfg,
+                                                stdbp_err *err) STDBP_WUR;
 /* Everything that can be checked before training: the base config loads,
  * every extra override, every `set:` entry and every listed value applies
  * (reported at its own line:column), and every point's config validates.
  * Reads the base config; opens no data. */
-stdbp_status stdbp_sweep_check(const stdbp_sweep *sw, char *const *extra, size_t n_extra,
-                               stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_sweep_check(const stdbp_sweep *sw, char *const *extra, size_t n_extra,
+                                         stdbp_err *err) STDBP_WUR;
 
 /* ---- helpers, exposed for the summary and the tests ------------------ */
 
 /* A node as one-line YAML flow text ("0.5", "[1, 2]", "{type: dense,
  * out: 4}", quoted text stays quoted), malloc'd; NULL if out of memory. */
-char *stdbp_sweep_flow(const stdbp_yaml_node *n);
+STDBP_API char *stdbp_sweep_flow(const stdbp_yaml_node *n);
 /* s as a YAML double-quoted scalar, appended to buf (size bytes,
  * truncated). Cannot fail. */
-void stdbp_sweep_quote(const char *s, size_t len, char *buf, size_t size);
+STDBP_API void stdbp_sweep_quote(const char *s, size_t len, char *buf, size_t size);
 
 #endif

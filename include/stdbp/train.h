@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "stdbp/api.h"
 #include "stdbp/ckpt.h"
 #include "stdbp/config.h"
 #include "stdbp/data.h"
@@ -28,26 +29,27 @@
 typedef struct stdbp_trainer stdbp_trainer;
 
 typedef struct stdbp_trainer_opts {
-    const char *resume;       /* NULL, "auto" or a checkpoint path */
-    const char *config_yaml;  /* the effective config, stored in checkpoints */
-    int quiet;                /* no progress output */
-    int progress_tty;         /* -1: detect from stdout; 0: log lines; 1: bar */
-    long max_steps;           /* stop (with a checkpoint) after this many
-                                 steps in total; 0 = no limit (tests) */
+    const char *resume;      /* NULL, "auto" or a checkpoint path */
+    const char *config_yaml; /* the effective config, stored in checkpoints */
+    int quiet;               /* no progress output */
+    int progress_tty;        /* -1: detect from stdout; 0: log lines; 1: bar */
+    long max_steps;          /* stop (with a checkpoint) after this many
+                                steps in total; 0 = no limit (tests) */
 } stdbp_trainer_opts;
 
 /* Collective on comm: load data, build and initialise the network (the
  * same weights on every rank), create the optimiser, resume if asked. */
-stdbp_status stdbp_trainer_create(MPI_Comm comm, const stdbp_config *cfg,
-                                  const stdbp_trainer_opts *opts, stdbp_trainer **out,
-                                  stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_trainer_create(MPI_Comm comm, const stdbp_config *cfg,
+                                            const stdbp_trainer_opts *opts, stdbp_trainer **out,
+                                            stdbp_err *err) STDBP_WUR;
 /* Collective on comm: train to the configured number of epochs (or until
  * a stop signal: then *preempted = 1 after the checkpoint). */
-stdbp_status stdbp_trainer_run(stdbp_trainer *tr, int *preempted, stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_trainer_run(stdbp_trainer *tr, int *preempted,
+                                         stdbp_err *err) STDBP_WUR;
 /* Not collective. */
-void stdbp_trainer_destroy(stdbp_trainer **tr);
-stdbp_net *stdbp_trainer_net(stdbp_trainer *tr);
-const stdbp_dataset *stdbp_trainer_test_set(const stdbp_trainer *tr);
+STDBP_API void stdbp_trainer_destroy(stdbp_trainer **tr);
+STDBP_API stdbp_net *stdbp_trainer_net(stdbp_trainer *tr);
+STDBP_API const stdbp_dataset *stdbp_trainer_test_set(const stdbp_trainer *tr);
 
 /* Result of an evaluation over a set of samples. */
 typedef struct stdbp_eval_result {
@@ -59,15 +61,16 @@ typedef struct stdbp_eval_result {
 /* Collective on comm: evaluate samples idx[0..n) (or 0..n-1 when idx is
  * NULL) of ds, each rank taking a contiguous slice; the sums are exact
  * integers, so the result is the same for any number of ranks. */
-stdbp_status stdbp_evaluate(MPI_Comm comm, const stdbp_net *net, stdbp_ws *ws,
-                            const stdbp_dataset *ds, const size_t *idx, size_t n,
-                            const stdbp_encoding *enc, const stdbp_loss_params *loss,
-                            double *times_buf, stdbp_eval_result *out, stdbp_err *err) STDBP_WUR;
+STDBP_API stdbp_status stdbp_evaluate(MPI_Comm comm, const stdbp_net *net, stdbp_ws *ws,
+                                      const stdbp_dataset *ds, const size_t *idx, size_t n,
+                                      const stdbp_encoding *enc, const stdbp_loss_params *loss,
+                                      double *times_buf, stdbp_eval_result *out,
+                                      stdbp_err *err) STDBP_WUR;
 
 /* Signals: SIGTERM and SIGUSR1 set a flag that the loop polls once per
  * step (the flag is combined across ranks in the step's reduction, so all
  * ranks stop at the same step). Not collective. */
-void stdbp_signals_install(void);
-int stdbp_signal_pending(void);
+STDBP_API void stdbp_signals_install(void);
+STDBP_API int stdbp_signal_pending(void);
 
 #endif

@@ -1,5 +1,5 @@
 /* Sending the configuration to every rank. */
-#include "stdbp/config.h"
+#include "stdbp/dist.h"
 
 /* The struct is plain data (fixed arrays, no pointers): one MPI_Bcast of
  * its bytes carries it whole. Every rank must run the same build, so
