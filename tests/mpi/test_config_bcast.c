@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "stdbp/config.h"
+#include "stdbp/dist.h"
 #include "tap/tap_mpi.h"
 
 /* FNV-1a over the struct's bytes, padding included. */
