@@ -50,4 +50,12 @@ STDBP_API void stdbp_err_clear(stdbp_err *err);
 /* A short name for a status ("invalid argument", ...). Cannot fail. */
 STDBP_API const char *stdbp_status_name(stdbp_status code);
 
+/* Messages that are not errors (warnings, progress notes) do not go to
+ * stderr from the library: it hands them to the handler the program
+ * installed, or drops them when there is none. Not collective; set it
+ * before starting threads. user is passed back to fn. */
+typedef enum stdbp_log_level { STDBP_LOG_INFO, STDBP_LOG_WARNING } stdbp_log_level;
+typedef void (*stdbp_log_fn)(stdbp_log_level level, const char *msg, void *user);
+STDBP_API void stdbp_set_log_handler(stdbp_log_fn fn, void *user);
+
 #endif

@@ -73,4 +73,25 @@ STDBP_API stdbp_status stdbp_evaluate(MPI_Comm comm, const stdbp_net *net, stdbp
 STDBP_API void stdbp_signals_install(void);
 STDBP_API int stdbp_signal_pending(void);
 
+/* The columns of run_dir/metrics.csv and metrics.h5, in file order
+ * (docs/FORMAT.md), for programs that read them back. */
+enum {
+    STDBP_METRIC_EPOCH,
+    STDBP_METRIC_STEP,
+    STDBP_METRIC_LR,
+    STDBP_METRIC_TRAIN_LOSS,
+    STDBP_METRIC_TRAIN_ACC,
+    STDBP_METRIC_VAL_LOSS,
+    STDBP_METRIC_VAL_ACC,
+    STDBP_METRIC_TEST_LOSS,
+    STDBP_METRIC_TEST_ACC,
+    STDBP_METRIC_EPOCH_SECONDS,
+    STDBP_METRIC_SAMPLES_PER_S,
+    STDBP_METRIC_WALL_SECONDS,
+    STDBP_METRIC_COUNT
+};
+/* A column's name ("epoch", "train_loss", ...), NULL when column is not
+ * one of the above. Not collective; cannot fail. */
+STDBP_API const char *stdbp_metric_name(int column);
+
 #endif

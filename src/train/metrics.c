@@ -7,15 +7,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define METRICS_COLS 12
+#define METRICS_COLS STDBP_METRIC_COUNT
+/* In the order of the STDBP_METRIC_* columns (include/stdbp/train.h). */
 static const char *const metrics_cols[METRICS_COLS] = {
     "epoch",   "step",      "lr",       "train_loss",    "train_acc",     "val_loss",
     "val_acc", "test_loss", "test_acc", "epoch_seconds", "samples_per_s", "wall_seconds"};
 
-const char *stdbp_metrics_header(void)
+const char *stdbp_metric_name(int column)
 {
-    return "epoch,step,lr,train_loss,train_acc,val_loss,val_acc,test_loss,test_acc,"
-           "epoch_seconds,samples_per_s,wall_seconds";
+    return column >= 0 && column < METRICS_COLS ? metrics_cols[column] : NULL;
+}
+
+/* The CSV header line: the column names joined by commas. */
+static void write_header(FILE *out)
+{
+    for (int c = 0; c < METRICS_COLS; c++)
+        fprintf(out, "%s%s", c ? "," : "", metrics_cols[c]);
+    fputc('\n', out);
 }
 
 static void metrics_path(char *buf, size_t len, const char *run_dir, const char *name)
@@ -34,7 +42,7 @@ stdbp_status stdbp_metrics_begin(const char *run_dir, uint64_t first_epoch, stdb
     out = fopen(tmp, "w");
     if (!out)
         return stdbp_err_set(err, STDBP_EIO, "%s: cannot create: %s", tmp, strerror(errno));
-    fprintf(out, "%s\n", stdbp_metrics_header());
+    write_header(out);
     in = fopen(path, "r");
     if (in) {
         while (fgets(line, sizeof line, in)) {

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "stdbp/error.h"
+#include "stdbp/train.h"
 
 typedef struct stdbp_metrics_row {
     uint64_t epoch, step;
@@ -17,8 +18,6 @@ typedef struct stdbp_metrics_row {
     double epoch_seconds, samples_per_s, wall_seconds;
 } stdbp_metrics_row;
 
-/* The CSV header line (no newline). */
-const char *stdbp_metrics_header(void);
 /* Start a run's metrics: keep rows of epochs before first_epoch (a resumed
  * run), drop the rest (they belong to work the checkpoint does not hold). */
 stdbp_status stdbp_metrics_begin(const char *run_dir, uint64_t first_epoch, stdbp_err *err) STDBP_WUR;
