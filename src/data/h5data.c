@@ -16,27 +16,7 @@
 
 #include <hdf5.h>
 
-/* The most specific message on HDF5's error stack, for our messages. */
-typedef struct h5_detail {
-    char msg[256];
-} h5_detail;
-
-static herr_t h5_walk(unsigned n, const H5E_error2_t *e, void *data)
-{
-    h5_detail *d = data;
-    if (n == 0 && e->desc)
-        snprintf(d->msg, sizeof d->msg, "%s", e->desc);
-    return 0;
-}
-
-/* Take the innermost HDF5 message and clear the stack. */
-static const char *h5_why(h5_detail *d)
-{
-    snprintf(d->msg, sizeof d->msg, "unknown HDF5 error");
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, h5_walk, d);
-    H5Eclear2(H5E_DEFAULT);
-    return d->msg;
-}
+#include "util/h5util.h"
 
 /* "uint8", "int64", "float64", "string", ... for messages. */
 static void type_name(hid_t tid, char *buf, size_t len)
@@ -72,7 +52,7 @@ static void type_name(hid_t tid, char *buf, size_t len)
 static stdbp_status open_dset(hid_t fid, const char *path, const char *name, hid_t *out,
                               stdbp_err *err)
 {
-    h5_detail d;
+    char why[256];
     htri_t there = H5Lexists(fid, name, H5P_DEFAULT);
     if (there <= 0) {
         H5Eclear2(H5E_DEFAULT);
@@ -84,7 +64,7 @@ static stdbp_status open_dset(hid_t fid, const char *path, const char *name, hid
     *out = H5Dopen2(fid, name, H5P_DEFAULT);
     if (*out < 0)
         return stdbp_err_set(err, STDBP_EFORMAT, "%s: /%s is not a readable dataset (%s)", path,
-                             name, h5_why(&d));
+                             name, stdbp_h5_error(why, sizeof why));
     return STDBP_OK;
 }
 
@@ -92,12 +72,12 @@ static stdbp_status open_dset(hid_t fid, const char *path, const char *name, hid
 static stdbp_status get_dims(hid_t dset, const char *path, const char *name, int min_rank,
                              int max_rank, int *rank, hsize_t dims[4], stdbp_err *err)
 {
-    h5_detail d;
+    char why[256];
     hid_t sid = H5Dget_space(dset);
     stdbp_status st = STDBP_OK;
     if (sid < 0)
         return stdbp_err_set(err, STDBP_EFORMAT, "%s: cannot read the shape of /%s (%s)", path,
-                             name, h5_why(&d));
+                             name, stdbp_h5_error(why, sizeof why));
     if (H5Sget_simple_extent_type(sid) != H5S_SIMPLE) {
         st = stdbp_err_set(err, STDBP_EFORMAT, "%s: /%s is a scalar or empty dataset", path, name);
         goto done;
@@ -111,7 +91,7 @@ static stdbp_status get_dims(hid_t dset, const char *path, const char *name, int
     }
     if (H5Sget_simple_extent_dims(sid, dims, NULL) < 0) {
         st = stdbp_err_set(err, STDBP_EFORMAT, "%s: cannot read the shape of /%s (%s)", path, name,
-                           h5_why(&d));
+                           stdbp_h5_error(why, sizeof why));
         goto done;
     }
 done:
@@ -125,7 +105,7 @@ static stdbp_status load_images(hid_t fid, const char *path, stdbp_dataset *out,
     hid_t dset = H5I_INVALID_HID, tid = H5I_INVALID_HID;
     hsize_t dims[4] = {0, 0, 0, 0};
     stdbp_status st;
-    h5_detail d;
+    char why[256];
     char tname[32];
     int rank = 0, is_u8, k;
     size_t n, dim = 1, esize;
@@ -134,7 +114,7 @@ static stdbp_status load_images(hid_t fid, const char *path, stdbp_dataset *out,
         goto done;
     if ((tid = H5Dget_type(dset)) < 0) {
         st = stdbp_err_set(err, STDBP_EFORMAT, "%s: cannot read the type of /images (%s)", path,
-                           h5_why(&d));
+                           stdbp_h5_error(why, sizeof why));
         goto done;
     }
     type_name(tid, tname, sizeof tname);
@@ -192,7 +172,8 @@ static stdbp_status load_images(hid_t fid, const char *path, stdbp_dataset *out,
     }
     if (H5Dread(dset, is_u8 ? H5T_NATIVE_UINT8 : H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
                 is_u8 ? (void *)out->u8 : (void *)out->f32) < 0) {
-        st = stdbp_err_set(err, STDBP_EIO, "%s: cannot read /images (%s)", path, h5_why(&d));
+        st = stdbp_err_set(err, STDBP_EIO, "%s: cannot read /images (%s)", path,
+                           stdbp_h5_error(why, sizeof why));
         goto done;
     }
     if (out->f32) {
@@ -224,7 +205,7 @@ static stdbp_status load_labels(hid_t fid, const char *path, stdbp_dataset *out,
     hsize_t dims[4] = {0, 0, 0, 0};
     long long *tmp = NULL;
     stdbp_status st;
-    h5_detail d;
+    char why[256];
     char tname[32];
     int rank = 0, max = 0;
     size_t i;
@@ -233,7 +214,7 @@ static stdbp_status load_labels(hid_t fid, const char *path, stdbp_dataset *out,
         goto done;
     if ((tid = H5Dget_type(dset)) < 0) {
         st = stdbp_err_set(err, STDBP_EFORMAT, "%s: cannot read the type of /labels (%s)", path,
-                           h5_why(&d));
+                           stdbp_h5_error(why, sizeof why));
         goto done;
     }
     if (H5Tget_class(tid) != H5T_INTEGER) {
@@ -265,7 +246,8 @@ static stdbp_status load_labels(hid_t fid, const char *path, stdbp_dataset *out,
     /* HDF5 converts any integer type; values beyond long long saturate,
      * which the range check below then rejects. */
     if (H5Dread(dset, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) < 0) {
-        st = stdbp_err_set(err, STDBP_EIO, "%s: cannot read /labels (%s)", path, h5_why(&d));
+        st = stdbp_err_set(err, STDBP_EIO, "%s: cannot read /labels (%s)", path,
+                           stdbp_h5_error(why, sizeof why));
         goto done;
     }
     for (i = 0; i < out->n; i++) {
@@ -291,11 +273,10 @@ done:
 
 stdbp_status stdbp_h5data_load(const char *path, stdbp_dataset *out, stdbp_err *err)
 {
-    H5E_auto2_t old_func = NULL;
-    void *old_data = NULL;
+    stdbp_h5_quiet q;
     hid_t fid = H5I_INVALID_HID;
     stdbp_status st = STDBP_OK;
-    h5_detail d;
+    char why[256];
     FILE *fp;
 
     memset(out, 0, sizeof *out);
@@ -305,12 +286,11 @@ stdbp_status stdbp_h5data_load(const char *path, stdbp_dataset *out, stdbp_err *
         return stdbp_err_set(err, STDBP_EIO, "%s: cannot open: %s", path, strerror(errno));
     fclose(fp);
 
-    H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    stdbp_h5_quiet_begin(&q);
     fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (fid < 0) {
         st = stdbp_err_set(err, STDBP_EFORMAT, "%s: not a readable HDF5 file (%s)", path,
-                           h5_why(&d));
+                           stdbp_h5_error(why, sizeof why));
         goto done;
     }
     if ((st = load_images(fid, path, out, err)) != STDBP_OK)
@@ -322,7 +302,7 @@ done:
     if (fid >= 0)
         H5Fclose(fid);
     H5Eclear2(H5E_DEFAULT);
-    H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
+    stdbp_h5_quiet_end(&q);
     if (st != STDBP_OK)
         stdbp_dataset_free(out);
     return st;

@@ -8,275 +8,272 @@
  *                     comparison line
  *   /bits_B/images/   latency_s, energy_j, decision, label (one per image)
  *   /bits_B/layers/   one value per computing layer
- *   /bits_B/cores/    one value per core in use */
+ *   /bits_B/cores/    one value per core in use
+ * Numbers are stored in the native types (little-endian IEEE float64 and
+ * int64 on the hosts stdbp runs on), strings as NUL-terminated UTF-8. Not
+ * collective. */
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hw/hw_report.h"
+#include "util/h5util.h"
 
-typedef struct h5w {
-    int failed;
-} h5w;
+/* Stop at the first failure (its message is in err): the cleanup path. */
+#define TRY(expr)                                                                                  \
+    do {                                                                                           \
+        if ((st = (expr)) != STDBP_OK)                                                             \
+            goto done;                                                                             \
+    } while (0)
 
-static void attr(h5w *w, hid_t obj, const char *name, hid_t type, const void *v)
+static stdbp_status attr_f64(hid_t obj, const char *name, double v, stdbp_err *err)
 {
-    hid_t sp = H5I_INVALID_HID, a = H5I_INVALID_HID;
-    if (w->failed)
-        return;
-    sp = H5Screate(H5S_SCALAR);
-    if (sp < 0)
-        goto fail;
-    a = H5Acreate2(obj, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
-    if (a < 0 || H5Awrite(a, type, v) < 0)
-        goto fail;
-    goto done;
-fail:
-    w->failed = 1;
+    return stdbp_h5_attr_put(obj, name, H5T_NATIVE_DOUBLE, H5T_NATIVE_DOUBLE, 0, NULL, &v, err);
+}
+
+static stdbp_status attr_i64(hid_t obj, const char *name, long long v, stdbp_err *err)
+{
+    const int64_t x = (int64_t)v;
+    return stdbp_h5_attr_put(obj, name, H5T_NATIVE_INT64, H5T_NATIVE_INT64, 0, NULL, &x, err);
+}
+
+static stdbp_status attr_str(hid_t obj, const char *name, const char *s, stdbp_err *err)
+{
+    return stdbp_h5_attr_put_str_as(obj, name, s, H5T_STR_NULLTERM, H5T_CSET_UTF8, err);
+}
+
+/* A 1-D dataset of n values of the native type. */
+static stdbp_status column(hid_t grp, const char *name, hid_t type, size_t n, const void *data,
+                           stdbp_err *err)
+{
+    const hsize_t dim = n;
+    return stdbp_h5_dset_put(grp, name, type, type, 1, &dim, data, err);
+}
+
+static stdbp_status group(hid_t parent, const char *name, hid_t *out, stdbp_err *err)
+{
+    *out = H5Gcreate2(parent, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    return *out < 0 ? stdbp_h5_fail(err, STDBP_EIO, "cannot create group %s", name) : STDBP_OK;
+}
+
+/* Column nm of grp from buf[k] = expr for k < count (expr uses k); the
+ * buffers ic (int64) and dc (double) hold one column at a time. */
+#define COLUMN(grp, nm, type, buf, count, expr)                                                    \
+    do {                                                                                           \
+        for (size_t k = 0; k < (count); k++)                                                       \
+            (buf)[k] = (expr);                                                                     \
+        TRY(column(grp, nm, type, count, buf, err));                                               \
+    } while (0)
+#define COL_I(grp, nm, count, expr) COLUMN(grp, nm, H5T_NATIVE_INT64, ic, count, (int64_t)(expr))
+#define COL_D(grp, nm, count, expr) COLUMN(grp, nm, H5T_NATIVE_DOUBLE, dc, count, (double)(expr))
+
+/* The attributes of /bits_B every run has: width and accuracies. */
+static stdbp_status write_run_accuracy(hid_t g, const hw_bits_run *r, stdbp_err *err)
+{
+    const double n = r->acc.n ? (double)r->acc.n : 0.0;
+    stdbp_status st;
+    TRY(attr_i64(g, "bits", r->bits, err));
+    TRY(attr_i64(g, "simulated", r->simulated, err));
+    TRY(attr_str(g, "note", r->note, err));
+    TRY(attr_i64(g, "samples", (long long)r->acc.n, err));
+    TRY(attr_f64(g, "float_accuracy", n ? (double)r->acc.float_correct / n : 0.0, err));
+    TRY(attr_f64(g, "quant_accuracy", n ? (double)r->acc.quant_correct / n : 0.0, err));
+    TRY(attr_f64(g, "float_quant_agree", n ? (double)r->acc.agree / n : 0.0, err));
 done:
-    if (a >= 0)
-        H5Aclose(a);
-    if (sp >= 0)
-        H5Sclose(sp);
+    return st;
 }
 
-static void attr_f64(h5w *w, hid_t obj, const char *name, double v)
+/* The headline figures of a simulated run (n > 0 images). */
+static stdbp_status write_run_figures(hid_t g, const hw_report *rep, const hw_bits_run *r,
+                                      stdbp_err *err)
 {
-    attr(w, obj, name, H5T_NATIVE_DOUBLE, &v);
-}
-
-static void attr_i64(h5w *w, hid_t obj, const char *name, long long v)
-{
-    int64_t x = (int64_t)v;
-    attr(w, obj, name, H5T_NATIVE_INT64, &x);
-}
-
-static void attr_str(h5w *w, hid_t obj, const char *name, const char *s)
-{
-    hid_t t;
-    if (w->failed)
-        return;
-    t = H5Tcopy(H5T_C_S1);
-    if (t < 0 || H5Tset_size(t, strlen(s) + 1) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
-        w->failed = 1;
-    } else {
-        attr(w, obj, name, t, s);
-    }
-    if (t >= 0)
-        H5Tclose(t);
-}
-
-static void dset(h5w *w, hid_t grp, const char *name, hid_t type, size_t n, const void *data)
-{
-    hid_t sp = H5I_INVALID_HID, d = H5I_INVALID_HID;
-    hsize_t dims[1] = {(hsize_t)n};
-    if (w->failed)
-        return;
-    sp = H5Screate_simple(1, dims, NULL);
-    if (sp < 0)
-        goto fail;
-    d = H5Dcreate2(grp, name, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (d < 0 || (n > 0 && H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0))
-        goto fail;
-    goto done;
-fail:
-    w->failed = 1;
+    const size_t n = r->n;
+    char buf[2048];
+    stdbp_status st;
+    TRY(attr_f64(g, "hw_accuracy", (double)r->hw_correct / n, err));
+    TRY(attr_i64(g, "images", (long long)n, err));
+    TRY(attr_i64(g, "spike_mismatches", (long long)r->mismatches, err));
+    TRY(attr_i64(g, "undecided", (long long)r->undecided, err));
+    TRY(attr_i64(g, "cores_used", r->cores_used, err));
+    TRY(attr_i64(g, "window_steps", (long long)r->window, err));
+    TRY(attr_f64(g, "power_mw", r->sum_busy > 0 ? 1e3 * r->sum_energy / r->sum_busy : 0.0, err));
+    TRY(attr_f64(g, "latency_ms", 1e3 * r->sum_latency / n, err));
+    TRY(attr_f64(g, "energy_uj", 1e6 * r->sum_energy / n, err));
+    TRY(attr_f64(g, "energy_dynamic_uj", 1e6 * r->sum_dynamic / n, err));
+    TRY(attr_f64(g, "energy_static_uj", 1e6 * r->sum_static / n, err));
+    TRY(attr_f64(g, "throughput_images_per_s", r->sum_busy > 0 ? n / r->sum_busy : 0.0, err));
+    TRY(attr_f64(g, "packets_per_image", (double)r->counts.send / n, err));
+    TRY(attr_f64(g, "hops_per_image", (double)r->counts.hops / n, err));
+    TRY(attr_str(g, "comparison", hw_report_comparison(rep, r, buf, sizeof buf), err));
 done:
-    if (d >= 0)
-        H5Dclose(d);
-    if (sp >= 0)
-        H5Sclose(sp);
+    return st;
 }
 
-static hid_t group(h5w *w, hid_t parent, const char *name)
+static stdbp_status write_images(hid_t g, const hw_bits_run *r, stdbp_err *err)
 {
-    hid_t g;
-    if (w->failed)
-        return H5I_INVALID_HID;
-    g = H5Gcreate2(parent, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (g < 0)
-        w->failed = 1;
-    return g;
-}
-
-static void write_run(h5w *w, hid_t file, const hw_report *rep, const hw_bits_run *r)
-{
-    char name[32], buf[2048];
-    size_t n = r->n;
-    hid_t g = H5I_INVALID_HID, gi = H5I_INVALID_HID, gl = H5I_INVALID_HID, gc = H5I_INVALID_HID;
-    size_t ncol = r->n_layers > (size_t)r->cores_used ? r->n_layers : (size_t)r->cores_used;
-    int64_t *ic = malloc((ncol ? ncol : 1) * sizeof *ic); /* one column at a time */
-    double *dc = malloc((ncol ? ncol : 1) * sizeof *dc);
-    if (!ic || !dc)
-        w->failed = 1;
-    snprintf(name, sizeof name, "bits_%d", r->bits);
-    g = group(w, file, name);
-    attr_i64(w, g, "bits", r->bits);
-    attr_i64(w, g, "simulated", r->simulated);
-    attr_str(w, g, "note", r->note);
-    attr_i64(w, g, "samples", (long long)r->acc.n);
-    attr_f64(w, g, "float_accuracy", r->acc.n ? (double)r->acc.float_correct / r->acc.n : 0.0);
-    attr_f64(w, g, "quant_accuracy", r->acc.n ? (double)r->acc.quant_correct / r->acc.n : 0.0);
-    attr_f64(w, g, "float_quant_agree", r->acc.n ? (double)r->acc.agree / r->acc.n : 0.0);
-    if (r->simulated && n > 0 && !w->failed) {
-        attr_f64(w, g, "hw_accuracy", (double)r->hw_correct / n);
-        attr_i64(w, g, "images", (long long)n);
-        attr_i64(w, g, "spike_mismatches", (long long)r->mismatches);
-        attr_i64(w, g, "undecided", (long long)r->undecided);
-        attr_i64(w, g, "cores_used", r->cores_used);
-        attr_i64(w, g, "window_steps", (long long)r->window);
-        attr_f64(w, g, "power_mw", r->sum_busy > 0 ? 1e3 * r->sum_energy / r->sum_busy : 0.0);
-        attr_f64(w, g, "latency_ms", 1e3 * r->sum_latency / n);
-        attr_f64(w, g, "energy_uj", 1e6 * r->sum_energy / n);
-        attr_f64(w, g, "energy_dynamic_uj", 1e6 * r->sum_dynamic / n);
-        attr_f64(w, g, "energy_static_uj", 1e6 * r->sum_static / n);
-        attr_f64(w, g, "throughput_images_per_s", r->sum_busy > 0 ? n / r->sum_busy : 0.0);
-        attr_f64(w, g, "packets_per_image", (double)r->counts.send / n);
-        attr_f64(w, g, "hops_per_image", (double)r->counts.hops / n);
-        attr_str(w, g, "comparison", hw_report_comparison(rep, r, buf, sizeof buf));
-
-        gi = group(w, g, "images");
-        dset(w, gi, "latency_s", H5T_NATIVE_DOUBLE, n, r->latency);
-        dset(w, gi, "energy_j", H5T_NATIVE_DOUBLE, n, r->energy);
-        dset(w, gi, "decision", H5T_NATIVE_INT32, n, r->decision);
-        dset(w, gi, "label", H5T_NATIVE_INT32, n, r->label);
-
-        size_t nl = r->n_layers;
-        gl = group(w, g, "layers");
-#define LCOL_I(nm, expr)                                                                           \
-    do {                                                                                           \
-        for (size_t l = 0; l < nl; l++) {                                                          \
-            const hw_layer_row *row = &r->layers[l];                                               \
-            ic[l] = (int64_t)(expr);                                                               \
-        }                                                                                          \
-        dset(w, gl, nm, H5T_NATIVE_INT64, nl, ic);                                                 \
-    } while (0)
-#define LCOL_D(nm, expr)                                                                           \
-    do {                                                                                           \
-        for (size_t l = 0; l < nl; l++) {                                                          \
-            const hw_layer_row *row = &r->layers[l];                                               \
-            dc[l] = (double)(expr);                                                                \
-        }                                                                                          \
-        dset(w, gl, nm, H5T_NATIVE_DOUBLE, nl, dc);                                                \
-    } while (0)
-        LCOL_I("net_layer", row->info.net_layer);
-        LCOL_I("neurons", row->info.n_out);
-        LCOL_I("synapses", row->info.n_synapses);
-        LCOL_I("first_core", row->first_core);
-        LCOL_I("cores", row->n_cores);
-        LCOL_I("theta_q", row->info.theta);
-        LCOL_I("accumulator_bits", row->info.acc_bits);
-        LCOL_D("scale", row->info.scale);
-        LCOL_D("spikes_per_image", (double)row->counts.fire / n);
-        LCOL_D("synaptic_updates_per_image", (double)row->counts.synapse / n);
-        LCOL_D("neuron_updates_per_image", (double)row->counts.neuron / n);
-        LCOL_D("packets_sent_per_image", (double)row->counts.send / n);
-        LCOL_D("packets_received_per_image", (double)row->counts.receive / n);
-        LCOL_D("hops_per_image", (double)row->counts.hops / n);
-        LCOL_D("energy_j_per_image", row->energy / n);
-#undef LCOL_I
-#undef LCOL_D
-        {
-            /* layer names as one attribute, ';'-separated */
-            size_t cap = nl * 50 + 1, off = 0;
-            char *names = malloc(cap);
-            if (!names) {
-                w->failed = 1;
-            } else {
-                names[0] = '\0';
-                for (size_t l = 0; l < nl; l++)
-                    off += (size_t)snprintf(names + off, cap - off, "%s%s", l ? ";" : "",
-                                            r->layers[l].info.desc);
-                attr_str(w, gl, "names", names);
-                free(names);
-            }
-        }
-
-        size_t ncs = (size_t)r->cores_used;
-        gc = group(w, g, "cores");
-#define CCOL_I(nm, expr)                                                                           \
-    do {                                                                                           \
-        for (size_t c = 0; c < ncs; c++) {                                                         \
-            const stdbp_hw_core_info *ci = &r->core_info[c];                                       \
-            const stdbp_hw_core_stats *cs = &r->core[c];                                           \
-            (void)ci;                                                                              \
-            (void)cs;                                                                              \
-            ic[c] = (int64_t)(expr);                                                               \
-        }                                                                                          \
-        dset(w, gc, nm, H5T_NATIVE_INT64, ncs, ic);                                                \
-    } while (0)
-#define CCOL_D(nm, expr)                                                                           \
-    do {                                                                                           \
-        for (size_t c = 0; c < ncs; c++) {                                                         \
-            const stdbp_hw_core_info *ci = &r->core_info[c];                                       \
-            const stdbp_hw_core_stats *cs = &r->core[c];                                           \
-            (void)ci;                                                                              \
-            (void)cs;                                                                              \
-            dc[c] = (double)(expr);                                                                \
-        }                                                                                          \
-        dset(w, gc, nm, H5T_NATIVE_DOUBLE, ncs, dc);                                               \
-    } while (0)
-        CCOL_I("layer", ci->layer);
-        CCOL_I("x", ci->x);
-        CCOL_I("y", ci->y);
-        CCOL_I("neurons", ci->count);
-        CCOL_I("first_neuron", ci->first);
-        CCOL_I("synapses", ci->synapses);
-        CCOL_I("axons", ci->axons);
-        CCOL_D("synaptic_updates_per_image", (double)cs->counts.synapse / n);
-        CCOL_D("neuron_updates_per_image", (double)cs->counts.neuron / n);
-        CCOL_D("spikes_per_image", (double)cs->counts.fire / n);
-        CCOL_D("packets_sent_per_image", (double)cs->counts.send / n);
-        CCOL_D("packets_received_per_image", (double)cs->counts.receive / n);
-        CCOL_D("hops_per_image", (double)cs->counts.hops / n);
-        CCOL_D("energy_j_per_image", cs->energy / n);
-        CCOL_D("utilisation", r->sum_busy > 0 ? cs->busy / r->sum_busy : 0.0);
-        CCOL_D("queue_wait_s_per_image", cs->queue_wait / n);
-#undef CCOL_I
-#undef CCOL_D
-    }
-    if (gc >= 0)
-        H5Gclose(gc);
-    if (gl >= 0)
-        H5Gclose(gl);
+    hid_t gi = H5I_INVALID_HID;
+    stdbp_status st;
+    TRY(group(g, "images", &gi, err));
+    TRY(column(gi, "latency_s", H5T_NATIVE_DOUBLE, r->n, r->latency, err));
+    TRY(column(gi, "energy_j", H5T_NATIVE_DOUBLE, r->n, r->energy, err));
+    TRY(column(gi, "decision", H5T_NATIVE_INT32, r->n, r->decision, err));
+    TRY(column(gi, "label", H5T_NATIVE_INT32, r->n, r->label, err));
+done:
     if (gi >= 0)
         H5Gclose(gi);
+    return st;
+}
+
+/* The layer descriptions as one attribute, ';'-separated. */
+static stdbp_status write_layer_names(hid_t gl, const hw_bits_run *r, stdbp_err *err)
+{
+    size_t cap = r->n_layers * 50 + 1, off = 0;
+    char *names = malloc(cap);
+    stdbp_status st;
+    if (!names)
+        return stdbp_err_set(err, STDBP_ENOMEM, "out of memory for the layer names");
+    names[0] = '\0';
+    for (size_t l = 0; l < r->n_layers; l++)
+        off +=
+            (size_t)snprintf(names + off, cap - off, "%s%s", l ? ";" : "", r->layers[l].info.desc);
+    st = attr_str(gl, "names", names, err);
+    free(names);
+    return st;
+}
+
+static stdbp_status write_layers(hid_t g, const hw_bits_run *r, int64_t *ic, double *dc,
+                                 stdbp_err *err)
+{
+    const hw_layer_row *row = r->layers;
+    const size_t nl = r->n_layers;
+    const double n = (double)r->n;
+    hid_t gl = H5I_INVALID_HID;
+    stdbp_status st;
+    TRY(group(g, "layers", &gl, err));
+    COL_I(gl, "net_layer", nl, row[k].info.net_layer);
+    COL_I(gl, "neurons", nl, row[k].info.n_out);
+    COL_I(gl, "synapses", nl, row[k].info.n_synapses);
+    COL_I(gl, "first_core", nl, row[k].first_core);
+    COL_I(gl, "cores", nl, row[k].n_cores);
+    COL_I(gl, "theta_q", nl, row[k].info.theta);
+    COL_I(gl, "accumulator_bits", nl, row[k].info.acc_bits);
+    COL_D(gl, "scale", nl, row[k].info.scale);
+    COL_D(gl, "spikes_per_image", nl, (double)row[k].counts.fire / n);
+    COL_D(gl, "synaptic_updates_per_image", nl, (double)row[k].counts.synapse / n);
+    COL_D(gl, "neuron_updates_per_image", nl, (double)row[k].counts.neuron / n);
+    COL_D(gl, "packets_sent_per_image", nl, (double)row[k].counts.send / n);
+    COL_D(gl, "packets_received_per_image", nl, (double)row[k].counts.receive / n);
+    COL_D(gl, "hops_per_image", nl, (double)row[k].counts.hops / n);
+    COL_D(gl, "energy_j_per_image", nl, row[k].energy / n);
+    TRY(write_layer_names(gl, r, err));
+done:
+    if (gl >= 0)
+        H5Gclose(gl);
+    return st;
+}
+
+static stdbp_status write_cores(hid_t g, const hw_bits_run *r, int64_t *ic, double *dc,
+                                stdbp_err *err)
+{
+    const stdbp_hw_core_info *ci = r->core_info;
+    const stdbp_hw_core_stats *cs = r->core;
+    const size_t nc = (size_t)r->cores_used;
+    const double n = (double)r->n;
+    hid_t gc = H5I_INVALID_HID;
+    stdbp_status st;
+    TRY(group(g, "cores", &gc, err));
+    COL_I(gc, "layer", nc, ci[k].layer);
+    COL_I(gc, "x", nc, ci[k].x);
+    COL_I(gc, "y", nc, ci[k].y);
+    COL_I(gc, "neurons", nc, ci[k].count);
+    COL_I(gc, "first_neuron", nc, ci[k].first);
+    COL_I(gc, "synapses", nc, ci[k].synapses);
+    COL_I(gc, "axons", nc, ci[k].axons);
+    COL_D(gc, "synaptic_updates_per_image", nc, (double)cs[k].counts.synapse / n);
+    COL_D(gc, "neuron_updates_per_image", nc, (double)cs[k].counts.neuron / n);
+    COL_D(gc, "spikes_per_image", nc, (double)cs[k].counts.fire / n);
+    COL_D(gc, "packets_sent_per_image", nc, (double)cs[k].counts.send / n);
+    COL_D(gc, "packets_received_per_image", nc, (double)cs[k].counts.receive / n);
+    COL_D(gc, "hops_per_image", nc, (double)cs[k].counts.hops / n);
+    COL_D(gc, "energy_j_per_image", nc, cs[k].energy / n);
+    COL_D(gc, "utilisation", nc, r->sum_busy > 0 ? cs[k].busy / r->sum_busy : 0.0);
+    COL_D(gc, "queue_wait_s_per_image", nc, cs[k].queue_wait / n);
+done:
+    if (gc >= 0)
+        H5Gclose(gc);
+    return st;
+}
+
+/* /bits_B for one bit width. */
+static stdbp_status write_run(hid_t file, const hw_report *rep, const hw_bits_run *r,
+                              stdbp_err *err)
+{
+    const size_t ncol = r->n_layers > (size_t)r->cores_used ? r->n_layers : (size_t)r->cores_used;
+    int64_t *ic = malloc((ncol ? ncol : 1) * sizeof *ic); /* one column at a time */
+    double *dc = malloc((ncol ? ncol : 1) * sizeof *dc);
+    hid_t g = H5I_INVALID_HID;
+    char name[32];
+    stdbp_status st;
+    if (!ic || !dc) {
+        st = stdbp_err_set(err, STDBP_ENOMEM, "out of memory for the report");
+        goto done;
+    }
+    snprintf(name, sizeof name, "bits_%d", r->bits);
+    TRY(group(file, name, &g, err));
+    TRY(write_run_accuracy(g, r, err));
+    if (r->simulated && r->n > 0) {
+        TRY(write_run_figures(g, rep, r, err));
+        TRY(write_images(g, r, err));
+        TRY(write_layers(g, r, ic, dc, err));
+        TRY(write_cores(g, r, ic, dc, err));
+    }
+done:
     if (g >= 0)
         H5Gclose(g);
     free(ic);
     free(dc);
+    return st;
+}
+
+static stdbp_status write_root(hid_t f, const hw_report *rep, stdbp_err *err)
+{
+    const stdbp_hw_profile *p = rep->profile;
+    stdbp_status st;
+    TRY(attr_i64(f, "format_version", 1, err));
+    TRY(attr_str(f, "profile", p->name, err));
+    TRY(attr_str(f, "profile_source", p->source, err));
+    TRY(attr_str(f, "mode", p->mode == STDBP_HW_EVENT ? "event" : "stepped", err));
+    TRY(attr_i64(f, "time_steps", (long long)rep->time_steps, err));
+    TRY(attr_f64(f, "t_max", rep->t_max, err));
+    TRY(attr_i64(f, "images", (long long)rep->n_samples, err));
+    TRY(attr_str(f, "dataset", rep->dataset ? rep->dataset : "", err));
+    TRY(attr_f64(f, "paper_power_mw", STDBP_PAPER_POWER_MW, err));
+    TRY(attr_f64(f, "paper_latency_ms", STDBP_PAPER_LATENCY_MS, err));
+done:
+    return st;
 }
 
 stdbp_status hw_report_h5(const hw_report *rep, const char *path, stdbp_err *err)
 {
-    h5w w = {0};
-    H5E_auto2_t old_func;
-    void *old_data;
+    stdbp_h5_quiet q;
+    stdbp_status st;
     hid_t f;
-    H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    stdbp_h5_quiet_begin(&q);
     f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0) {
-        H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
-        return stdbp_err_set(err, STDBP_EIO, "cannot create %s", path);
+        st = stdbp_err_set(err, STDBP_EIO, "cannot create %s", path);
+        H5Eclear2(H5E_DEFAULT);
+        goto done;
     }
-    attr_i64(&w, f, "format_version", 1);
-    attr_str(&w, f, "profile", rep->profile->name);
-    attr_str(&w, f, "profile_source", rep->profile->source);
-    attr_str(&w, f, "mode", rep->profile->mode == STDBP_HW_EVENT ? "event" : "stepped");
-    attr_i64(&w, f, "time_steps", (long long)rep->time_steps);
-    attr_f64(&w, f, "t_max", rep->t_max);
-    attr_i64(&w, f, "images", (long long)rep->n_samples);
-    attr_str(&w, f, "dataset", rep->dataset ? rep->dataset : "");
-    attr_f64(&w, f, "paper_power_mw", STDBP_PAPER_POWER_MW);
-    attr_f64(&w, f, "paper_latency_ms", STDBP_PAPER_LATENCY_MS);
-    for (size_t b = 0; b < rep->n_runs; b++)
-        write_run(&w, f, rep, &rep->runs[b]);
-    if (H5Fclose(f) < 0)
-        w.failed = 1;
-    H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
-    if (w.failed)
-        return stdbp_err_set(err, STDBP_EIO, "writing %s failed (HDF5)", path);
-    return STDBP_OK;
+    st = write_root(f, rep, err);
+    for (size_t b = 0; b < rep->n_runs && st == STDBP_OK; b++)
+        st = write_run(f, rep, &rep->runs[b], err);
+    if (H5Fclose(f) < 0 && st == STDBP_OK)
+        st = stdbp_h5_fail(err, STDBP_EIO, "closing it");
+    if (st != STDBP_OK)
+        stdbp_err_prefix(err, "writing %s: ", path);
+done:
+    stdbp_h5_quiet_end(&q);
+    return st;
 }

@@ -78,69 +78,90 @@ const char *stdbp_h5_name(hid_t obj, char *buf, size_t len)
     return buf;
 }
 
-/* "<what> attribute NAME of /path: <HDF5's message>". */
-static stdbp_status attr_fail(stdbp_err *err, stdbp_status code, const char *what, hid_t obj,
-                              const char *name)
+/* "cannot <verb> <kind> NAME of /path: <HDF5's message>". HDF5's
+ * message is taken first: any HDF5 call clears its error stack. */
+static stdbp_status obj_fail(stdbp_err *err, stdbp_status code, const char *verb, const char *kind,
+                             hid_t obj, const char *name)
 {
     char detail[512], where[256];
     stdbp_h5_error(detail, sizeof detail);
     stdbp_h5_name(obj, where, sizeof where);
-    return stdbp_err_set(err, code, "cannot %s attribute %s of %s: %s", what, name, where, detail);
+    return stdbp_err_set(err, code, "cannot %s %s %s of %s: %s", verb, kind, name, where, detail);
 }
 
-/* Create (or replace) an attribute of type ftype and shape space, write
- * mtype data. */
-static stdbp_status attr_put(hid_t obj, const char *name, hid_t ftype, hid_t mtype, hid_t space,
-                             const void *data, stdbp_err *err)
+static stdbp_status attr_fail(stdbp_err *err, stdbp_status code, const char *verb, hid_t obj,
+                              const char *name)
 {
-    hid_t a = H5I_INVALID_HID;
+    return obj_fail(err, code, verb, "attribute", obj, name);
+}
+
+/* A dataspace of the given shape; rank 0 is a scalar. */
+static hid_t make_space(int rank, const hsize_t *dims)
+{
+    return rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(rank, dims, NULL);
+}
+
+stdbp_status stdbp_h5_str_type(size_t size, H5T_str_t pad, H5T_cset_t cset, hid_t *out,
+                               stdbp_err *err)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    *out = H5I_INVALID_HID;
+    if (t < 0 || H5Tset_size(t, size ? size : 1) < 0 || H5Tset_strpad(t, pad) < 0 ||
+        H5Tset_cset(t, cset) < 0) {
+        if (t >= 0)
+            H5Tclose(t);
+        return stdbp_h5_fail(err, STDBP_EIO, "cannot make a string type");
+    }
+    *out = t;
+    return STDBP_OK;
+}
+
+stdbp_status stdbp_h5_attr_put(hid_t obj, const char *name, hid_t ftype, hid_t mtype, int rank,
+                               const hsize_t *dims, const void *data, stdbp_err *err)
+{
+    hid_t space = make_space(rank, dims), a = H5I_INVALID_HID;
     stdbp_status st = STDBP_OK;
-    htri_t ex = H5Aexists(obj, name);
-    if (ex < 0 || (ex > 0 && H5Adelete(obj, name) < 0))
-        return attr_fail(err, STDBP_EIO, "replace", obj, name);
+    htri_t ex = space < 0 ? -1 : H5Aexists(obj, name);
+    if (ex < 0 || (ex > 0 && H5Adelete(obj, name) < 0)) {
+        st = attr_fail(err, STDBP_EIO, "write", obj, name);
+        goto done;
+    }
     a = H5Acreate2(obj, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
     if (a < 0 || H5Awrite(a, mtype, data) < 0)
         st = attr_fail(err, STDBP_EIO, "write", obj, name);
+done:
     if (a >= 0)
         H5Aclose(a);
+    if (space >= 0)
+        H5Sclose(space);
     return st;
 }
 
-static stdbp_status attr_put_simple(hid_t obj, const char *name, hid_t ftype, hid_t mtype, size_t n,
-                                    int scalar, const void *data, stdbp_err *err)
+/* A vector of n values. */
+static stdbp_status attr_put_vec(hid_t obj, const char *name, hid_t ftype, hid_t mtype, size_t n,
+                                 const void *data, stdbp_err *err)
 {
-    hsize_t dim = n;
-    hid_t space = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dim, NULL);
-    stdbp_status st;
-    if (space < 0)
-        return attr_fail(err, STDBP_EIO, "write", obj, name);
-    st = attr_put(obj, name, ftype, mtype, space, data, err);
-    H5Sclose(space);
-    return st;
+    const hsize_t dim = n;
+    return stdbp_h5_attr_put(obj, name, ftype, mtype, 1, &dim, data, err);
 }
 
-static hid_t str_type(size_t len)
+stdbp_status stdbp_h5_attr_put_str_as(hid_t obj, const char *name, const char *value, H5T_str_t pad,
+                                      H5T_cset_t cset, stdbp_err *err)
 {
-    hid_t t = H5Tcopy(H5T_C_S1);
-    if (t < 0)
-        return t;
-    if (H5Tset_size(t, len ? len : 1) < 0 || H5Tset_strpad(t, H5T_STR_NULLPAD) < 0) {
-        H5Tclose(t);
-        return H5I_INVALID_HID;
-    }
-    return t;
+    const size_t len = strlen(value);
+    hid_t t;
+    stdbp_status st =
+        stdbp_h5_str_type(pad == H5T_STR_NULLTERM ? len + 1 : len, pad, cset, &t, err);
+    if (st != STDBP_OK)
+        return stdbp_err_prefix(err, "attribute %s: ", name);
+    st = stdbp_h5_attr_put(obj, name, t, t, 0, NULL, value, err);
+    H5Tclose(t);
+    return st;
 }
 
 stdbp_status stdbp_h5_attr_put_str(hid_t obj, const char *name, const char *value, stdbp_err *err)
 {
-    size_t len = strlen(value);
-    hid_t t = str_type(len);
-    stdbp_status st;
-    if (t < 0)
-        return attr_fail(err, STDBP_EIO, "write", obj, name);
-    st = attr_put_simple(obj, name, t, t, 1, 1, len ? value : "", err);
-    H5Tclose(t);
-    return st;
+    return stdbp_h5_attr_put_str_as(obj, name, value, H5T_STR_NULLPAD, H5T_CSET_ASCII, err);
 }
 
 stdbp_status stdbp_h5_attr_put_strv(hid_t obj, const char *name, const char *const *values,
@@ -158,11 +179,9 @@ stdbp_status stdbp_h5_attr_put_strv(hid_t obj, const char *name, const char *con
         return stdbp_err_set(err, STDBP_ENOMEM, "attribute %s: out of memory", name);
     for (size_t i = 0; i < n; i++)
         memcpy(buf + i * w, values[i], strlen(values[i]));
-    t = str_type(w);
-    if (t < 0) {
-        st = attr_fail(err, STDBP_EIO, "write", obj, name);
-    } else {
-        st = attr_put_simple(obj, name, t, t, n, 0, buf, err);
+    st = stdbp_h5_str_type(w, H5T_STR_NULLPAD, H5T_CSET_ASCII, &t, err);
+    if (st == STDBP_OK) {
+        st = attr_put_vec(obj, name, t, t, n, buf, err);
         H5Tclose(t);
     }
     free(buf);
@@ -171,47 +190,71 @@ stdbp_status stdbp_h5_attr_put_strv(hid_t obj, const char *name, const char *con
 
 stdbp_status stdbp_h5_attr_put_u64(hid_t obj, const char *name, uint64_t value, stdbp_err *err)
 {
-    return attr_put_simple(obj, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, 1, &value, err);
+    return stdbp_h5_attr_put(obj, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, NULL, &value, err);
 }
 
 stdbp_status stdbp_h5_attr_put_i64(hid_t obj, const char *name, int64_t value, stdbp_err *err)
 {
-    return attr_put_simple(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, 1, 1, &value, err);
+    return stdbp_h5_attr_put(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, 0, NULL, &value, err);
 }
 
 stdbp_status stdbp_h5_attr_put_f64(hid_t obj, const char *name, double value, stdbp_err *err)
 {
-    return attr_put_simple(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, 1, &value, err);
+    return stdbp_h5_attr_put(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &value, err);
 }
 
 stdbp_status stdbp_h5_attr_put_i32(hid_t obj, const char *name, int32_t value, stdbp_err *err)
 {
-    return attr_put_simple(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT32, 1, 1, &value, err);
+    return stdbp_h5_attr_put(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT32, 0, NULL, &value, err);
 }
 
 stdbp_status stdbp_h5_attr_put_i32v(hid_t obj, const char *name, const int32_t *values, size_t n,
                                     stdbp_err *err)
 {
-    return attr_put_simple(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT32, n, 0, values, err);
+    return attr_put_vec(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT32, n, values, err);
 }
 
 stdbp_status stdbp_h5_attr_put_i32m(hid_t obj, const char *name, const int32_t *values, size_t rows,
                                     size_t cols, stdbp_err *err)
 {
-    hsize_t dims[2] = {rows, cols};
-    hid_t space = H5Screate_simple(2, dims, NULL);
-    stdbp_status st;
-    if (space < 0)
-        return attr_fail(err, STDBP_EIO, "write", obj, name);
-    st = attr_put(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT32, space, values, err);
-    H5Sclose(space);
-    return st;
+    const hsize_t dims[2] = {rows, cols};
+    return stdbp_h5_attr_put(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT32, 2, dims, values, err);
 }
 
 stdbp_status stdbp_h5_attr_put_u64v(hid_t obj, const char *name, const uint64_t *values, size_t n,
                                     stdbp_err *err)
 {
-    return attr_put_simple(obj, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, n, 0, values, err);
+    return attr_put_vec(obj, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, n, values, err);
+}
+
+stdbp_status stdbp_h5_dset_put(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank,
+                               const hsize_t *dims, const void *data, stdbp_err *err)
+{
+    hid_t space = make_space(rank, dims), d = H5I_INVALID_HID;
+    stdbp_status st = STDBP_OK;
+    if (space >= 0)
+        d = H5Dcreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    /* Nothing to write in an empty one (the file stays as HDF5 makes it). */
+    if (d < 0 || (H5Sget_simple_extent_npoints(space) > 0 &&
+                  H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0))
+        st = obj_fail(err, STDBP_EIO, "write", "dataset", loc, name);
+    if (d >= 0)
+        H5Dclose(d);
+    if (space >= 0)
+        H5Sclose(space);
+    return st;
+}
+
+stdbp_status stdbp_h5_dset_put_vlen_strs(hid_t loc, const char *name, int rank, const hsize_t *dims,
+                                         const char *const *values, stdbp_err *err)
+{
+    hid_t t;
+    stdbp_status st = stdbp_h5_str_type(H5T_VARIABLE, H5T_STR_NULLTERM, H5T_CSET_UTF8, &t, err);
+    if (st != STDBP_OK)
+        return stdbp_err_prefix(err, "dataset %s: ", name);
+    st = stdbp_h5_dset_put(loc, name, t, t, rank, dims, values, err);
+    H5Tclose(t);
+    return st;
 }
 
 static const char *class_name(H5T_class_t cls)
@@ -284,9 +327,10 @@ stdbp_status stdbp_h5_attr_get_str(hid_t obj, const char *name, char *buf, size_
                            name, stdbp_h5_name(obj, where, sizeof where), len ? len - 1 : 0);
         goto done;
     }
-    mt = str_type(size);
+    if ((st = stdbp_h5_str_type(size, H5T_STR_NULLPAD, H5T_CSET_ASCII, &mt, err)) != STDBP_OK)
+        goto done;
     memset(buf, 0, size + 1);
-    if (mt < 0 || H5Aread(a, mt, buf) < 0) {
+    if (H5Aread(a, mt, buf) < 0) {
         st = attr_fail(err, STDBP_EFORMAT, "read", obj, name);
         goto done;
     }

@@ -37,7 +37,8 @@ void stdbp_h5_quiet_end(const stdbp_h5_quiet *q);
 const char *stdbp_h5_error(char *buf, size_t len);
 
 /* An HDF5 call failed: err gets code and "<fmt>: <HDF5's message>" (the
- * stack is cleared). Returns code. */
+ * stack is cleared). Returns code. The arguments must not call HDF5:
+ * every HDF5 call clears its error stack. */
 stdbp_status stdbp_h5_fail(stdbp_err *err, stdbp_status code, const char *fmt, ...)
     STDBP_PRINTF(3, 4);
 
@@ -45,7 +46,21 @@ stdbp_status stdbp_h5_fail(stdbp_err *err, stdbp_status code, const char *fmt, .
  * buf, for messages. Returns buf. */
 const char *stdbp_h5_name(hid_t obj, char *buf, size_t len);
 
-/* Attributes on a file, group or dataset (created, or overwritten). */
+/* A string type (to H5Tclose) of size bytes (H5T_VARIABLE: variable
+ * length; 0 is taken as 1), padding pad and character set cset. */
+stdbp_status stdbp_h5_str_type(size_t size, H5T_str_t pad, H5T_cset_t cset, hid_t *out,
+                               stdbp_err *err);
+
+/* Attributes on a file, group or dataset (created, or overwritten).
+ * The general form: file type ftype, shape dims[rank] (rank 0: a
+ * scalar), data in memory type mtype. */
+stdbp_status stdbp_h5_attr_put(hid_t obj, const char *name, hid_t ftype, hid_t mtype, int rank,
+                               const hsize_t *dims, const void *data, stdbp_err *err);
+/* A scalar string of fixed length: strlen(value) bytes with
+ * H5T_STR_NULLPAD (at least 1), strlen(value) + 1 with H5T_STR_NULLTERM. */
+stdbp_status stdbp_h5_attr_put_str_as(hid_t obj, const char *name, const char *value, H5T_str_t pad,
+                                      H5T_cset_t cset, stdbp_err *err);
+/* The same, NUL-padded ASCII. */
 stdbp_status stdbp_h5_attr_put_str(hid_t obj, const char *name, const char *value, stdbp_err *err);
 /* n strings as one fixed-length string array attribute. */
 stdbp_status stdbp_h5_attr_put_strv(hid_t obj, const char *name, const char *const *values,
@@ -75,6 +90,16 @@ stdbp_status stdbp_h5_attr_get_i32v(hid_t obj, const char *name, int32_t *values
                                     stdbp_err *err);
 stdbp_status stdbp_h5_attr_get_u64v(hid_t obj, const char *name, uint64_t *values, size_t n,
                                     stdbp_err *err);
+
+/* A dataset of file type ftype and shape dims[rank] (rank 0: a scalar)
+ * with HDF5's default creation list (contiguous, no filters), written
+ * from data in memory type mtype (nothing is written when it has no
+ * elements). */
+stdbp_status stdbp_h5_dset_put(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank,
+                               const hsize_t *dims, const void *data, stdbp_err *err);
+/* The same for variable-length UTF-8 strings (h5py.string_dtype()). */
+stdbp_status stdbp_h5_dset_put_vlen_strs(hid_t loc, const char *name, int rank, const hsize_t *dims,
+                                         const char *const *values, stdbp_err *err);
 
 /* A dataset creation list into *out (to H5Pclose): chunked with chunks of
  * at most about target_bytes (whole trailing rows, splitting the leading

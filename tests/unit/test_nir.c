@@ -1,4 +1,4 @@
-/* NIR export (src/export/nir.c) in memory: an MLP and a CNN with pooling and
+/* NIR export (src/export/nir_write.c) in memory: an MLP and a CNN with pooling and
  * flatten are written, read back with the project's reader and checked
  * node by node against the networks; the graphs are simulated
  * clock-driven from the file's parameters and compared with the exact
