@@ -57,16 +57,26 @@ static stdbp_status group(hid_t parent, const char *name, hid_t *out, stdbp_err 
     return *out < 0 ? stdbp_h5_fail(err, STDBP_EIO, "cannot create group %s", name) : STDBP_OK;
 }
 
-/* Column nm of grp from buf[k] = expr for k < count (expr uses k); the
- * buffers ic (int64) and dc (double) hold one column at a time. */
+/* Scratch space for the columns of /bits_B/layers and /bits_B/cores, one
+ * column (ic or dc) or one table of counts (counts, energy) at a time. */
+typedef struct col_buf {
+    int64_t *ic;
+    double *dc;
+    stdbp_hw_counts *counts;
+    double *energy; /* dynamic joules */
+} col_buf;
+
+/* Column nm of grp from buf[k] = expr for k < count (expr uses k). */
 #define COLUMN(grp, nm, type, buf, count, expr)                                                    \
     do {                                                                                           \
         for (size_t k = 0; k < (count); k++)                                                       \
             (buf)[k] = (expr);                                                                     \
         TRY(column(grp, nm, type, count, buf, err));                                               \
     } while (0)
-#define COL_I(grp, nm, count, expr) COLUMN(grp, nm, H5T_NATIVE_INT64, ic, count, (int64_t)(expr))
-#define COL_D(grp, nm, count, expr) COLUMN(grp, nm, H5T_NATIVE_DOUBLE, dc, count, (double)(expr))
+#define COL_I(grp, nm, count, expr)                                                                \
+    COLUMN(grp, nm, H5T_NATIVE_INT64, cb->ic, count, (int64_t)(expr))
+#define COL_D(grp, nm, count, expr)                                                                \
+    COLUMN(grp, nm, H5T_NATIVE_DOUBLE, cb->dc, count, (double)(expr))
 
 /* The attributes of /bits_B every run has: width and accuracies. */
 static stdbp_status write_run_accuracy(hid_t g, const hw_bits_run *r, stdbp_err *err)
@@ -142,8 +152,25 @@ static stdbp_status write_layer_names(hid_t gl, const hw_bits_run *r, stdbp_err 
     return st;
 }
 
-static stdbp_status write_layers(hid_t g, const hw_bits_run *r, int64_t *ic, double *dc,
-                                 stdbp_err *err)
+/* The per-image activity of count rows (layers or cores) from
+ * cb->counts and cb->energy, over n images. */
+static stdbp_status write_rates(hid_t grp, size_t count, double n, const col_buf *cb,
+                                stdbp_err *err)
+{
+    const stdbp_hw_counts *c = cb->counts;
+    stdbp_status st;
+    COL_D(grp, "spikes_per_image", count, (double)c[k].fire / n);
+    COL_D(grp, "synaptic_updates_per_image", count, (double)c[k].synapse / n);
+    COL_D(grp, "neuron_updates_per_image", count, (double)c[k].neuron / n);
+    COL_D(grp, "packets_sent_per_image", count, (double)c[k].send / n);
+    COL_D(grp, "packets_received_per_image", count, (double)c[k].receive / n);
+    COL_D(grp, "hops_per_image", count, (double)c[k].hops / n);
+    COL_D(grp, "energy_j_per_image", count, cb->energy[k] / n);
+done:
+    return st;
+}
+
+static stdbp_status write_layers(hid_t g, const hw_bits_run *r, const col_buf *cb, stdbp_err *err)
 {
     const hw_layer_row *row = r->layers;
     const size_t nl = r->n_layers;
@@ -159,13 +186,11 @@ static stdbp_status write_layers(hid_t g, const hw_bits_run *r, int64_t *ic, dou
     COL_I(gl, "theta_q", nl, row[k].info.theta);
     COL_I(gl, "accumulator_bits", nl, row[k].info.acc_bits);
     COL_D(gl, "scale", nl, row[k].info.scale);
-    COL_D(gl, "spikes_per_image", nl, (double)row[k].counts.fire / n);
-    COL_D(gl, "synaptic_updates_per_image", nl, (double)row[k].counts.synapse / n);
-    COL_D(gl, "neuron_updates_per_image", nl, (double)row[k].counts.neuron / n);
-    COL_D(gl, "packets_sent_per_image", nl, (double)row[k].counts.send / n);
-    COL_D(gl, "packets_received_per_image", nl, (double)row[k].counts.receive / n);
-    COL_D(gl, "hops_per_image", nl, (double)row[k].counts.hops / n);
-    COL_D(gl, "energy_j_per_image", nl, row[k].energy / n);
+    for (size_t k = 0; k < nl; k++) {
+        cb->counts[k] = row[k].counts;
+        cb->energy[k] = row[k].energy;
+    }
+    TRY(write_rates(gl, nl, n, cb, err));
     TRY(write_layer_names(gl, r, err));
 done:
     if (gl >= 0)
@@ -173,8 +198,7 @@ done:
     return st;
 }
 
-static stdbp_status write_cores(hid_t g, const hw_bits_run *r, int64_t *ic, double *dc,
-                                stdbp_err *err)
+static stdbp_status write_cores(hid_t g, const hw_bits_run *r, const col_buf *cb, stdbp_err *err)
 {
     const stdbp_hw_core_info *ci = r->core_info;
     const stdbp_hw_core_stats *cs = r->core;
@@ -190,13 +214,11 @@ static stdbp_status write_cores(hid_t g, const hw_bits_run *r, int64_t *ic, doub
     COL_I(gc, "first_neuron", nc, ci[k].first);
     COL_I(gc, "synapses", nc, ci[k].synapses);
     COL_I(gc, "axons", nc, ci[k].axons);
-    COL_D(gc, "synaptic_updates_per_image", nc, (double)cs[k].counts.synapse / n);
-    COL_D(gc, "neuron_updates_per_image", nc, (double)cs[k].counts.neuron / n);
-    COL_D(gc, "spikes_per_image", nc, (double)cs[k].counts.fire / n);
-    COL_D(gc, "packets_sent_per_image", nc, (double)cs[k].counts.send / n);
-    COL_D(gc, "packets_received_per_image", nc, (double)cs[k].counts.receive / n);
-    COL_D(gc, "hops_per_image", nc, (double)cs[k].counts.hops / n);
-    COL_D(gc, "energy_j_per_image", nc, cs[k].energy / n);
+    for (size_t k = 0; k < nc; k++) {
+        cb->counts[k] = cs[k].counts;
+        cb->energy[k] = cs[k].energy;
+    }
+    TRY(write_rates(gc, nc, n, cb, err));
     COL_D(gc, "utilisation", nc, r->sum_busy > 0 ? cs[k].busy / r->sum_busy : 0.0);
     COL_D(gc, "queue_wait_s_per_image", nc, cs[k].queue_wait / n);
 done:
@@ -209,13 +231,17 @@ done:
 static stdbp_status write_run(hid_t file, const hw_report *rep, const hw_bits_run *r,
                               stdbp_err *err)
 {
-    const size_t ncol = r->n_layers > (size_t)r->cores_used ? r->n_layers : (size_t)r->cores_used;
-    int64_t *ic = malloc((ncol ? ncol : 1) * sizeof *ic); /* one column at a time */
-    double *dc = malloc((ncol ? ncol : 1) * sizeof *dc);
+    size_t ncol = r->n_layers > (size_t)r->cores_used ? r->n_layers : (size_t)r->cores_used;
+    col_buf cb;
     hid_t g = H5I_INVALID_HID;
     char name[32];
     stdbp_status st;
-    if (!ic || !dc) {
+    ncol = ncol ? ncol : 1;
+    cb.ic = malloc(ncol * sizeof *cb.ic);
+    cb.dc = malloc(ncol * sizeof *cb.dc);
+    cb.counts = malloc(ncol * sizeof *cb.counts);
+    cb.energy = malloc(ncol * sizeof *cb.energy);
+    if (!cb.ic || !cb.dc || !cb.counts || !cb.energy) {
         st = stdbp_err_set(err, STDBP_ENOMEM, "out of memory for the report");
         goto done;
     }
@@ -225,14 +251,16 @@ static stdbp_status write_run(hid_t file, const hw_report *rep, const hw_bits_ru
     if (r->simulated && r->n > 0) {
         TRY(write_run_figures(g, rep, r, err));
         TRY(write_images(g, r, err));
-        TRY(write_layers(g, r, ic, dc, err));
-        TRY(write_cores(g, r, ic, dc, err));
+        TRY(write_layers(g, r, &cb, err));
+        TRY(write_cores(g, r, &cb, err));
     }
 done:
     if (g >= 0)
         H5Gclose(g);
-    free(ic);
-    free(dc);
+    free(cb.ic);
+    free(cb.dc);
+    free(cb.counts);
+    free(cb.energy);
     return st;
 }
 
