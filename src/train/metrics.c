@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/h5util.h"
+
 #define METRICS_COLS STDBP_METRIC_COUNT
 /* In the order of the STDBP_METRIC_* columns (include/stdbp/train.h). */
 static const char *const metrics_cols[METRICS_COLS] = {
@@ -110,10 +112,13 @@ static stdbp_status metrics_write_h5(const char *run_dir, stdbp_err *err)
     }
     fclose(in);
 
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    stdbp_h5_quiet q;
+    stdbp_h5_quiet_begin(&q);
     hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (file < 0) {
         free(data);
+        H5Eclear2(H5E_DEFAULT);
+        stdbp_h5_quiet_end(&q);
         return stdbp_err_set(err, STDBP_EIO, "%s: cannot create", tmp);
     }
     double *col = malloc((n ? n : 1) * sizeof *col);
@@ -121,14 +126,9 @@ static stdbp_status metrics_write_h5(const char *run_dir, stdbp_err *err)
     for (int k = 0; col && k < METRICS_COLS && st == STDBP_OK; k++) {
         for (size_t i = 0; i < n; i++)
             col[i] = data[i * METRICS_COLS + (size_t)k];
-        hid_t space = H5Screate_simple(1, dims, NULL);
-        hid_t ds = H5Dcreate2(file, metrics_cols[k], H5T_IEEE_F64LE, space, H5P_DEFAULT,
-                              H5P_DEFAULT, H5P_DEFAULT);
-        if (ds < 0 || H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, col) < 0)
-            st = stdbp_err_set(err, STDBP_EIO, "%s: cannot write column %s", tmp, metrics_cols[k]);
-        if (ds >= 0)
-            H5Dclose(ds);
-        H5Sclose(space);
+        if (stdbp_h5_dset_put(file, metrics_cols[k], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, dims,
+                              col, err) != STDBP_OK)
+            st = stdbp_err_prefix(err, "%s: ", tmp);
     }
     if (!col)
         st = stdbp_err_set(err, STDBP_ENOMEM, "metrics: out of memory");
@@ -136,6 +136,8 @@ static stdbp_status metrics_write_h5(const char *run_dir, stdbp_err *err)
     free(data);
     if (H5Fclose(file) < 0 && st == STDBP_OK)
         st = stdbp_err_set(err, STDBP_EIO, "%s: cannot close", tmp);
+    H5Eclear2(H5E_DEFAULT);
+    stdbp_h5_quiet_end(&q);
     if (st == STDBP_OK && rename(tmp, h5) != 0)
         st = stdbp_err_set(err, STDBP_EIO, "%s: cannot rename: %s", h5, strerror(errno));
     return st;
