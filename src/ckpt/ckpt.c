@@ -8,11 +8,12 @@
  * selects everything and the others select nothing. Filters (Fletcher32)
  * need collective writes in parallel HDF5 (>= 1.10.2).
  *
- * After each step the ranks agree on the status (stdbp_ckpt_agree), so an error
+ * After each step the ranks agree on the status (stdbp_dist_agree), so an error
  * on one rank reaches all of them and none waits in a collective the
  * others left. Layout: docs/FORMAT.md. */
 #include "ckpt/ckpt_impl.h"
 #include "util/fsutil.h"
+#include "util/log.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -387,9 +388,9 @@ static void prune(const char *dir, int keep, const char *just)
     size_t n = 0, kept = 0;
     int removed = 0;
     DIR *d;
-    if (stdbp_ckpt_list(dir, &list, &n) != 0) {
-        fprintf(stderr, "stdbp: warning: cannot list %s to prune checkpoints: %s\n", dir,
-                strerror(errno));
+    stdbp_err why;
+    if (stdbp_ckpt_list(dir, &list, &n, &why) != STDBP_OK) {
+        stdbp_log(STDBP_LOG_WARNING, "cannot prune checkpoints: %s", why.msg);
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -398,8 +399,8 @@ static void prune(const char *dir, int keep, const char *just)
             continue;
         }
         if (unlink(list[i]) != 0)
-            fprintf(stderr, "stdbp: warning: cannot remove old checkpoint %s: %s\n", list[i],
-                    strerror(errno));
+            stdbp_log(STDBP_LOG_WARNING, "cannot remove old checkpoint %s: %s", list[i],
+                      strerror(errno));
         else
             removed = 1;
     }
@@ -420,8 +421,8 @@ static void prune(const char *dir, int keep, const char *just)
         }
         closedir(d);
     }
-    if (removed && stdbp_ckpt_fsync_path(dir, 1) != 0)
-        fprintf(stderr, "stdbp: warning: cannot sync directory %s: %s\n", dir, strerror(errno));
+    if (removed && stdbp_ckpt_fsync_path(dir, 1, &why) != STDBP_OK)
+        stdbp_log(STDBP_LOG_WARNING, "after pruning checkpoints: %s", why.msg);
 }
 
 /* Collective: make the closed file durable. One rank per node syncs it
@@ -431,21 +432,17 @@ static stdbp_status sync_file(ckpt_writer *w, const char *path)
 {
     MPI_Comm node;
     int nrank = 0;
-    stdbp_status st = STDBP_OK;
-    if (MPI_Comm_split_type(w->comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) != MPI_SUCCESS)
-        return stdbp_err_set(w->e, STDBP_EMPI, "writing checkpoint %s: MPI_Comm_split_type failed",
-                             path);
+    MPI_Comm_split_type(w->comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
     MPI_Comm_rank(node, &nrank);
     MPI_Comm_free(&node);
-    if (nrank == 0 && stdbp_ckpt_fsync_path(path, 0) != 0)
-        st = stdbp_err_set(w->e, STDBP_EIO, "writing checkpoint %s: fsync failed: %s", path,
-                           strerror(errno));
-    return st;
+    if (nrank == 0 && stdbp_ckpt_fsync_path(path, 0, w->e) != STDBP_OK)
+        return stdbp_err_prefix(w->e, "writing a checkpoint: ");
+    return STDBP_OK;
 }
 
 #define AGREE(expr)                                                                                \
     do {                                                                                           \
-        st = stdbp_ckpt_agree(comm, (expr), e);                                                    \
+        st = stdbp_dist_agree(comm, (expr), e);                                                    \
         if (st != STDBP_OK)                                                                        \
             goto done;                                                                             \
     } while (0)
@@ -516,17 +513,14 @@ stdbp_status stdbp_ckpt_write(MPI_Comm comm, const char *run_dir, const stdbp_ne
     /* Rank 0: directory, digest, attribute values; then broadcast them. */
     mine = STDBP_OK;
     if (w.rank == 0) {
-        if (stdbp_mkdir_p(dir) != 0)
-            mine = stdbp_err_set(e, STDBP_EIO, "writing a checkpoint: cannot create %s: %s", dir,
-                                 strerror(errno));
+        if (stdbp_mkdir_p(dir, e) != STDBP_OK)
+            mine = stdbp_err_prefix(e, "writing a checkpoint: ");
         make_header(&w, opt, ts);
         if (mine == STDBP_OK && !w.hdr.digest[0])
             mine = stdbp_err_set(e, STDBP_ENOMEM, "writing a checkpoint: out of memory");
     }
     AGREE(mine);
-    if (stdbp_ckpt_bcast_bytes(comm, &w.hdr, sizeof w.hdr, 0) != 0)
-        mine = stdbp_err_set(e, STDBP_EMPI, "writing a checkpoint: MPI_Bcast failed");
-    AGREE(mine);
+    stdbp_dist_bcast_bytes(comm, &w.hdr, sizeof w.hdr, 0);
 
     /* The collective create of the temporary file. */
     mine = STDBP_OK;
@@ -580,9 +574,8 @@ stdbp_status stdbp_ckpt_write(MPI_Comm comm, const char *run_dir, const stdbp_ne
         if (rename(tmp, final) != 0)
             mine = stdbp_err_set(e, STDBP_EIO, "writing checkpoint: cannot rename %s to %s: %s",
                                  tmp, final, strerror(errno));
-        else if (stdbp_ckpt_fsync_path(dir, 1) != 0)
-            mine = stdbp_err_set(e, STDBP_EIO, "writing checkpoint %s: cannot sync %s: %s", final,
-                                 dir, strerror(errno));
+        else if (stdbp_ckpt_fsync_path(dir, 1, e) != STDBP_OK)
+            mine = stdbp_err_prefix(e, "writing checkpoint %s: ", final);
     }
     AGREE(mine);
     if (w.rank == 0)

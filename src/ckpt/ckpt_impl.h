@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "stdbp/ckpt.h"
+#include "stdbp/dist.h"
 
 #define CKPT_FORMAT_NAME "stdbp-checkpoint"
 #define CKPT_FORMAT_VERSION 1
@@ -66,23 +67,20 @@ typedef struct ckpt_payload {
 #define CKPT_DIGEST_LEN 72
 void stdbp_ckpt_digest(const ckpt_payload *p, char out[CKPT_DIGEST_LEN]);
 
-/* Collective on comm: combine a status across ranks. If any rank failed,
- * every rank returns the code and message of the lowest failing rank. */
-stdbp_status stdbp_ckpt_agree(MPI_Comm comm, stdbp_status st, stdbp_err *err);
-/* Collective on comm: broadcast n bytes from root (any n). */
-int stdbp_ckpt_bcast_bytes(MPI_Comm comm, void *buf, size_t n, int root);
+/* Agreement across ranks and broadcasts: stdbp_dist_agree and
+ * stdbp_dist_bcast_* (stdbp/dist.h). */
 
+/* Not collective: fsync a file or directory by path (a directory whose
+ * file system cannot sync one is fine). STDBP_EIO: "cannot sync PATH: ...". */
+stdbp_status stdbp_ckpt_fsync_path(const char *path, int is_dir, stdbp_err *err);
 
-/* fsync a file or directory by path; 0 or -1 with errno. */
-int stdbp_ckpt_fsync_path(const char *path, int is_dir);
-
-/* Checkpoints in dir, newest (largest step) first: names "ckpt-N.h5".
- * *out (malloc'd, free with ckpt_list_free) gets *n paths. A missing
- * directory is an empty list. 0 or -1 with errno. */
-int stdbp_ckpt_list(const char *dir, char ***out, size_t *n);
+/* Not collective: checkpoints in dir, newest (largest step) first: names
+ * "ckpt-N.h5". *out (malloc'd, free with stdbp_ckpt_list_free) gets *n
+ * paths. A missing directory is an empty list. STDBP_EIO, STDBP_ENOMEM. */
+stdbp_status stdbp_ckpt_list(const char *dir, char ***out, size_t *n, stdbp_err *err);
 void stdbp_ckpt_list_free(char **list, size_t n);
 
-/* Test hook: sleep STDBP_TEST_CKPT_DELAY_MS milliseconds if set. */
+/* Test hook (util/test_hooks.h): sleep ckpt_delay_ms when set. */
 void stdbp_ckpt_test_delay(void);
 
 #endif

@@ -5,7 +5,7 @@
  * checks it against the caller's net and optimiser, and only then
  * broadcasts the contents. The other ranks touch no file: one reader
  * instead of P on a shared file system, and a corrupt file fails in one
- * place. The status is agreed (stdbp_ckpt_agree) before any broadcast, so on
+ * place. The status is agreed (stdbp_dist_agree) before any broadcast, so on
  * error every rank returns the same code and message and none is left in
  * a collective. On error the net, optimiser and state are untouched. */
 #include "ckpt/ckpt_impl.h"
@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "util/h5util.h"
+#include "util/log.h"
 
 /* A checkpoint in memory, as read and verified by ckpt_load. */
 typedef struct ckpt_data {
@@ -561,7 +562,7 @@ stdbp_status stdbp_ckpt_read(MPI_Comm comm, const char *path, stdbp_net *net, st
         *config_yaml = NULL;
     if (!path || !net)
         mine = stdbp_err_set(e, STDBP_EINVAL, "stdbp_ckpt_read: path and net are required");
-    s = stdbp_ckpt_agree(comm, mine, e);
+    s = stdbp_dist_agree(comm, mine, e);
     if (s != STDBP_OK)
         goto done;
     /* Every rank must hold the same net and optimiser sizes. */
@@ -575,7 +576,7 @@ stdbp_status stdbp_ckpt_read(MPI_Comm comm, const char *path, stdbp_net *net, st
                              "loading checkpoint %s: the ranks hold different networks or "
                              "optimisers; every rank must hold the same model",
                              path);
-    s = stdbp_ckpt_agree(comm, mine, e);
+    s = stdbp_dist_agree(comm, mine, e);
     if (s != STDBP_OK)
         goto done;
 
@@ -584,7 +585,7 @@ stdbp_status stdbp_ckpt_read(MPI_Comm comm, const char *path, stdbp_net *net, st
         if (mine == STDBP_OK)
             mine = check_fit(path, &d, net, opt, e);
     }
-    s = stdbp_ckpt_agree(comm, mine, e);
+    s = stdbp_dist_agree(comm, mine, e);
     if (s != STDBP_OK)
         goto done;
 
@@ -612,17 +613,15 @@ stdbp_status stdbp_ckpt_read(MPI_Comm comm, const char *path, stdbp_net *net, st
         memcpy(&train[13], &d.st.epoch_samples, sizeof(int64_t));
         memcpy(&train[14], &d.st.wall_seconds, sizeof(double));
     }
-    mine = STDBP_OK;
-    if (MPI_Bcast(sizes, 3, MPI_UINT64_T, 0, comm) != MPI_SUCCESS ||
-        MPI_Bcast(train, 15, MPI_UINT64_T, 0, comm) != MPI_SUCCESS ||
-        stdbp_ckpt_bcast_bytes(comm, stdbp_net_params(net), n_params * sizeof(double), 0) != 0)
-        mine = stdbp_err_set(e, STDBP_EMPI, "loading checkpoint %s: MPI_Bcast failed", path);
-    if (mine == STDBP_OK && opt) {
+    /* collective */
+    MPI_Bcast(sizes, 3, MPI_UINT64_T, 0, comm);
+    MPI_Bcast(train, 15, MPI_UINT64_T, 0, comm);
+    stdbp_dist_bcast_bytes(comm, stdbp_net_params(net), n_params * sizeof(double), 0);
+    if (opt) {
         double *state = stdbp_optim_state(opt);
         if (rank == 0)
             memcpy(state, d.state, d.state_size * sizeof(double));
-        if (stdbp_ckpt_bcast_bytes(comm, state, (size_t)sizes[0] * sizeof(double), 0) != 0)
-            mine = stdbp_err_set(e, STDBP_EMPI, "loading checkpoint %s: MPI_Bcast failed", path);
+        stdbp_dist_bcast_bytes(comm, state, (size_t)sizes[0] * sizeof(double), 0);
         stdbp_optim_set_steps(opt, train[10]);
     }
     if (st && sizes[2]) {
@@ -637,30 +636,20 @@ stdbp_status stdbp_ckpt_read(MPI_Comm comm, const char *path, stdbp_net *net, st
     } else if (st) {
         memset(st, 0, sizeof *st); /* a weights-only checkpoint: start over */
     }
-    s = stdbp_ckpt_agree(comm, mine, e);
-    if (s != STDBP_OK || !config_yaml)
+    if (!config_yaml)
         goto done;
-    /* The config text: allocate everywhere, agree, then broadcast. */
-    mine = STDBP_OK;
+    /* Collective: the config text (allocated everywhere, agreed). */
     if (rank == 0) {
         cfg = d.config;
         d.config = NULL;
-    } else {
-        cfg = malloc((size_t)sizes[1] + 1);
-        if (!cfg)
-            mine = stdbp_err_set(e, STDBP_ENOMEM, "loading checkpoint %s: out of memory", path);
     }
-    s = stdbp_ckpt_agree(comm, mine, e);
-    if (s != STDBP_OK)
+    s = stdbp_dist_bcast_string(comm, 0, &cfg, e);
+    if (s != STDBP_OK) {
+        stdbp_err_prefix(e, "loading checkpoint %s: ", path);
         goto done;
-    if (stdbp_ckpt_bcast_bytes(comm, cfg, (size_t)sizes[1], 0) != 0)
-        mine = stdbp_err_set(e, STDBP_EMPI, "loading checkpoint %s: MPI_Bcast failed", path);
-    cfg[sizes[1]] = '\0';
-    s = stdbp_ckpt_agree(comm, mine, e);
-    if (s == STDBP_OK) {
-        *config_yaml = cfg;
-        cfg = NULL;
     }
+    *config_yaml = cfg;
+    cfg = NULL;
 done:
     free(cfg);
     data_free(&d);
@@ -689,16 +678,14 @@ stdbp_status stdbp_ckpt_find_latest(MPI_Comm comm, const char *run_dir, char *pa
                              "required");
     else if ((size_t)snprintf(dir, sizeof dir, "%s/%s", run_dir, CKPT_DIR) >= sizeof dir)
         mine = stdbp_err_set(e, STDBP_EINVAL, "run directory path too long: %s", run_dir);
-    s = stdbp_ckpt_agree(comm, mine, e);
+    s = stdbp_dist_agree(comm, mine, e);
     if (s != STDBP_OK)
         goto done;
     if (rank == 0) {
         char **list = NULL;
         size_t n = 0;
-        if (stdbp_ckpt_list(dir, &list, &n) != 0) {
-            mine = stdbp_err_set(e, STDBP_EIO, "cannot list checkpoints in %s: %s", dir,
-                                 strerror(errno));
-        } else {
+        mine = stdbp_ckpt_list(dir, &list, &n, e);
+        if (mine == STDBP_OK) {
             for (size_t i = 0; i < n && !found[0]; i++) {
                 ckpt_data d;
                 stdbp_err_clear(&why);
@@ -706,7 +693,7 @@ stdbp_status stdbp_ckpt_find_latest(MPI_Comm comm, const char *run_dir, char *pa
                     snprintf(found, sizeof found, "%s", list[i]);
                     data_free(&d);
                 } else {
-                    fprintf(stderr, "stdbp: warning: skipping checkpoint: %s\n", why.msg);
+                    stdbp_log(STDBP_LOG_WARNING, "skipping checkpoint: %s", why.msg);
                 }
             }
             if (found[0] && strlen(found) >= path_len)
@@ -716,7 +703,7 @@ stdbp_status stdbp_ckpt_find_latest(MPI_Comm comm, const char *run_dir, char *pa
         }
         stdbp_ckpt_list_free(list, n);
     }
-    s = stdbp_ckpt_agree(comm, mine, e);
+    s = stdbp_dist_agree(comm, mine, e);
     if (s != STDBP_OK)
         goto done;
     MPI_Bcast(found, (int)sizeof found, MPI_CHAR, 0, comm);
