@@ -65,6 +65,12 @@ static stdbp_status h5_fail(ckpt_writer *w, const char *what)
                          detail);
 }
 
+/* An h5util call failed and left its message in w->e: name the file. */
+static stdbp_status h5_prefix(ckpt_writer *w)
+{
+    return stdbp_err_prefix(w->e, "writing checkpoint %s: ", w->tmp);
+}
+
 /* Create a chunked, Fletcher32-checked dataset and write it collectively:
  * rank 0 writes all of it, the other ranks take part with empty
  * selections. Leaves the dataset open in *out for attributes. */
@@ -85,10 +91,13 @@ static stdbp_status write_dataset(ckpt_writer *w, hid_t loc, const char *name, h
         dims[i] = (hsize_t)dims64[i];
         n *= (size_t)dims64[i];
     }
-    dcpl = stdbp_h5_dcpl(rank, dims, elem, CKPT_CHUNK_BYTES, 1, 0);
+    if (stdbp_h5_dcpl(rank, dims, elem, CKPT_CHUNK_BYTES, 1, 0, &dcpl, w->e) != STDBP_OK) {
+        st = stdbp_err_prefix(w->e, "writing checkpoint %s: %s: ", w->tmp, what);
+        goto done;
+    }
     fspace = H5Screate_simple(rank, dims, NULL);
     mspace = H5Screate_simple(rank, dims, NULL);
-    if (dcpl < 0 || fspace < 0 || mspace < 0) {
+    if (fspace < 0 || mspace < 0) {
         st = h5_fail(w, what);
         goto done;
     }
@@ -131,12 +140,12 @@ static stdbp_status write_root_attrs(ckpt_writer *w)
 {
     int size;
     MPI_Comm_size(w->comm, &size);
-    if (stdbp_h5_attr_put_str(w->file, "format", CKPT_FORMAT_NAME) < 0 ||
-        stdbp_h5_attr_put_u64(w->file, "format_version", CKPT_FORMAT_VERSION) < 0 ||
-        stdbp_h5_attr_put_str(w->file, "stdbp_version", STDBP_VERSION) < 0 ||
-        stdbp_h5_attr_put_str(w->file, "created", w->hdr.created) < 0 ||
-        stdbp_h5_attr_put_u64(w->file, "writer_ranks", (uint64_t)size) < 0)
-        return h5_fail(w, "root attributes");
+    if (stdbp_h5_attr_put_str(w->file, "format", CKPT_FORMAT_NAME, w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_u64(w->file, "format_version", CKPT_FORMAT_VERSION, w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_str(w->file, "stdbp_version", STDBP_VERSION, w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_str(w->file, "created", w->hdr.created, w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_u64(w->file, "writer_ranks", (uint64_t)size, w->e) != STDBP_OK)
+        return h5_prefix(w);
     return STDBP_OK;
 }
 
@@ -152,10 +161,10 @@ static stdbp_status write_model(ckpt_writer *w)
         memcpy(input, w->layers[0].in, sizeof input);
     for (size_t i = 0; i < w->n_layers; i++)
         n_weights += w->layers[i].param_count;
-    if (stdbp_h5_attr_put_u64(g, "n_layers", w->n_layers) < 0 ||
-        stdbp_h5_attr_put_i32v(g, "input", input, 3) < 0 ||
-        stdbp_h5_attr_put_u64(g, "n_weights", n_weights) < 0) {
-        st = h5_fail(w, "attributes of /model");
+    if (stdbp_h5_attr_put_u64(g, "n_layers", w->n_layers, w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_i32v(g, "input", input, 3, w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_u64(g, "n_weights", n_weights, w->e) != STDBP_OK) {
+        st = h5_prefix(w);
         goto done;
     }
     for (size_t i = 0; i < w->n_layers && st == STDBP_OK; i++) {
@@ -166,19 +175,22 @@ static stdbp_status write_model(ckpt_writer *w)
         stdbp_ckpt_weight_name(i, l, wname, sizeof wname);
         snprintf(wpath, sizeof wpath, "/weights/%s", wname);
         lg = H5Gcreate2(g, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        if (lg < 0 || stdbp_h5_attr_put_str(lg, "kind", stdbp_ckpt_kind_name(l->kind)) < 0 ||
-            stdbp_h5_attr_put_i32v(lg, "in", l->in, 3) < 0 ||
-            stdbp_h5_attr_put_i32v(lg, "out", l->out, 3) < 0 ||
-            stdbp_h5_attr_put_i32(lg, "kernel", l->kernel) < 0 ||
-            stdbp_h5_attr_put_i32(lg, "stride", l->stride) < 0 ||
-            stdbp_h5_attr_put_i32(lg, "padding", l->padding) < 0 ||
-            stdbp_h5_attr_put_u64(lg, "param_count", l->param_count) < 0 ||
-            stdbp_h5_attr_put_str(lg, "describe", stdbp_ckpt_layer_describe(l, desc, sizeof desc)) <
-                0 ||
-            stdbp_h5_attr_put_str(lg, "weights", l->param_count ? wpath : "") < 0)
+        if (lg < 0) {
             st = h5_fail(w, "a layer group under /model");
-        if (lg >= 0)
-            H5Gclose(lg);
+            break;
+        }
+        if (stdbp_h5_attr_put_str(lg, "kind", stdbp_ckpt_kind_name(l->kind), w->e) != STDBP_OK ||
+            stdbp_h5_attr_put_i32v(lg, "in", l->in, 3, w->e) != STDBP_OK ||
+            stdbp_h5_attr_put_i32v(lg, "out", l->out, 3, w->e) != STDBP_OK ||
+            stdbp_h5_attr_put_i32(lg, "kernel", l->kernel, w->e) != STDBP_OK ||
+            stdbp_h5_attr_put_i32(lg, "stride", l->stride, w->e) != STDBP_OK ||
+            stdbp_h5_attr_put_i32(lg, "padding", l->padding, w->e) != STDBP_OK ||
+            stdbp_h5_attr_put_u64(lg, "param_count", l->param_count, w->e) != STDBP_OK ||
+            stdbp_h5_attr_put_str(lg, "describe", stdbp_ckpt_layer_describe(l, desc, sizeof desc),
+                                  w->e) != STDBP_OK ||
+            stdbp_h5_attr_put_str(lg, "weights", l->param_count ? wpath : "", w->e) != STDBP_OK)
+            st = h5_prefix(w);
+        H5Gclose(lg);
     }
 done:
     H5Gclose(g);
@@ -209,10 +221,10 @@ static stdbp_status write_layer_weights(ckpt_writer *w, hid_t g, size_t i)
                        w->params + info.param_offset, &d);
     if (st != STDBP_OK)
         return st;
-    if (stdbp_h5_attr_put_u64(d, "layer", i) < 0 ||
-        stdbp_h5_attr_put_str(d, "kind", stdbp_ckpt_kind_name(l->kind)) < 0 ||
-        stdbp_h5_attr_put_str(d, "layout", weight_layout(l->kind)) < 0)
-        st = h5_fail(w, "attributes of a weight dataset");
+    if (stdbp_h5_attr_put_u64(d, "layer", i, w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_str(d, "kind", stdbp_ckpt_kind_name(l->kind), w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_str(d, "layout", weight_layout(l->kind), w->e) != STDBP_OK)
+        st = h5_prefix(w);
     H5Dclose(d);
     return st;
 }
@@ -226,19 +238,19 @@ static stdbp_status write_optimizer(ckpt_writer *w)
     const char *kind = stdbp_ckpt_optim_kind(w->state_size, stdbp_net_num_params(w->net));
     if (g < 0)
         return h5_fail(w, "group /optimizer");
-    if (stdbp_h5_attr_put_str(g, "kind", kind) < 0 ||
-        stdbp_h5_attr_put_u64(g, "steps", w->hdr.optim_steps) < 0 ||
-        stdbp_h5_attr_put_u64(g, "n_params", stdbp_net_num_params(w->net)) < 0) {
+    if (stdbp_h5_attr_put_str(g, "kind", kind, w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_u64(g, "steps", w->hdr.optim_steps, w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_u64(g, "n_params", stdbp_net_num_params(w->net), w->e) != STDBP_OK) {
         H5Gclose(g);
-        return h5_fail(w, "attributes of /optimizer");
+        return h5_prefix(w);
     }
     st = write_dataset(w, g, "state", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, dims, w->state, &d);
     if (st == STDBP_OK) {
         const char *layout = strcmp(kind, "adam") == 0  ? "m[n_params] then v[n_params]"
                              : strcmp(kind, "sgd") == 0 ? "velocity[n_params]"
                                                         : "flat";
-        if (stdbp_h5_attr_put_str(d, "layout", layout) < 0)
-            st = h5_fail(w, "attributes of /optimizer/state");
+        if (stdbp_h5_attr_put_str(d, "layout", layout, w->e) != STDBP_OK)
+            st = h5_prefix(w);
         H5Dclose(d);
     }
     H5Gclose(g);
@@ -259,21 +271,23 @@ static stdbp_status write_train(ckpt_writer *w)
     memcpy(&best, &t[9], sizeof best);
     memcpy(q, &t[10], sizeof q);
     memcpy(&wall, &t[13], sizeof wall);
-    if (stdbp_h5_attr_put_u64(g, "step", t[0]) < 0 || stdbp_h5_attr_put_u64(g, "epoch", t[1]) < 0 ||
-        stdbp_h5_attr_put_u64(g, "batch", t[2]) < 0 || stdbp_h5_attr_put_u64(g, "seed", t[3]) < 0 ||
-        stdbp_h5_attr_put_f64(g, "best_val_acc", best) < 0 ||
-        stdbp_h5_attr_put_u64(g, "best_epoch", t[8]) < 0 ||
-        stdbp_h5_attr_put_i64(g, "epoch_loss", q[0]) < 0 ||
-        stdbp_h5_attr_put_i64(g, "epoch_correct", q[1]) < 0 ||
-        stdbp_h5_attr_put_i64(g, "epoch_samples", q[2]) < 0 ||
-        stdbp_h5_attr_put_f64(g, "wall_seconds", wall) < 0) {
+    if (stdbp_h5_attr_put_u64(g, "step", t[0], w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_u64(g, "epoch", t[1], w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_u64(g, "batch", t[2], w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_u64(g, "seed", t[3], w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_f64(g, "best_val_acc", best, w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_u64(g, "best_epoch", t[8], w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_i64(g, "epoch_loss", q[0], w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_i64(g, "epoch_correct", q[1], w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_i64(g, "epoch_samples", q[2], w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_f64(g, "wall_seconds", wall, w->e) != STDBP_OK) {
         H5Gclose(g);
-        return h5_fail(w, "attributes of /train");
+        return h5_prefix(w);
     }
     st = write_dataset(w, g, "rng", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, dims, &t[4], &d);
     if (st == STDBP_OK) {
-        if (stdbp_h5_attr_put_str(d, "generator", "xoshiro256**") < 0)
-            st = h5_fail(w, "attributes of /train/rng");
+        if (stdbp_h5_attr_put_str(d, "generator", "xoshiro256**", w->e) != STDBP_OK)
+            st = h5_prefix(w);
         H5Dclose(d);
     }
     H5Gclose(g);
@@ -294,8 +308,8 @@ static stdbp_status write_config(ckpt_writer *w)
     }
     st = write_dataset(w, w->file, "config", t, t, 1, dims, len ? w->config : "", &d);
     if (st == STDBP_OK) {
-        if (stdbp_h5_attr_put_str(d, "format", "yaml") < 0)
-            st = h5_fail(w, "attributes of /config");
+        if (stdbp_h5_attr_put_str(d, "format", "yaml", w->e) != STDBP_OK)
+            st = h5_prefix(w);
         H5Dclose(d);
     }
     H5Tclose(t);
@@ -536,9 +550,8 @@ stdbp_status stdbp_ckpt_write(MPI_Comm comm, const char *run_dir, const stdbp_ne
             mine = h5_fail(&w, "creating the file");
     }
     if (mine == STDBP_OK) {
-        w.dxpl = stdbp_h5_dxpl_collective();
-        if (w.dxpl < 0)
-            mine = h5_fail(&w, "the transfer list");
+        if (stdbp_h5_dxpl_collective(&w.dxpl, e) != STDBP_OK)
+            mine = h5_prefix(&w);
     }
     created = w.file >= 0;
     AGREE(mine);
@@ -558,8 +571,8 @@ stdbp_status stdbp_ckpt_write(MPI_Comm comm, const char *run_dir, const stdbp_ne
         AGREE(write_train(&w));
     AGREE(write_config(&w));
     /* Last: the digest. A file without it was not finished. */
-    AGREE(stdbp_h5_attr_put_str(w.file, "digest", w.hdr.digest) < 0 ? h5_fail(&w, "the digest")
-                                                                    : STDBP_OK);
+    AGREE(stdbp_h5_attr_put_str(w.file, "digest", w.hdr.digest, e) != STDBP_OK ? h5_prefix(&w)
+                                                                               : STDBP_OK);
     AGREE(H5Fflush(w.file, H5F_SCOPE_GLOBAL) < 0 ? h5_fail(&w, "H5Fflush") : STDBP_OK);
     H5Pclose(w.dxpl);
     w.dxpl = H5I_INVALID_HID;

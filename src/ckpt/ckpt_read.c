@@ -81,6 +81,23 @@ static stdbp_status bad_h5(stdbp_err *e, const char *fmt, ...)
     return stdbp_err_set(e, STDBP_EFORMAT, "%s", msg);
 }
 
+/* An h5util call failed and left its message in e: name the file. */
+static stdbp_status h5util_bad(stdbp_err *e, const char *path)
+{
+    return stdbp_err_prefix(e, "checkpoint %s: ", path);
+}
+
+/* STDBP_OK if name exists under loc; otherwise "checkpoint PATH: <missing>"
+ * or, when HDF5 failed, its message. */
+static stdbp_status need(hid_t loc, const char *name, const char *path, const char *missing,
+                         stdbp_err *e)
+{
+    int ex;
+    if (stdbp_h5_exists(loc, name, &ex, e) != STDBP_OK)
+        return h5util_bad(e, path);
+    return ex ? STDBP_OK : BAD("checkpoint %s: %s", path, missing);
+}
+
 /* Open for reading, with a clear message for a missing, empty, non-HDF5 or
  * truncated file. Not collective (the default, serial driver). */
 static stdbp_status open_file(const char *path, hid_t *out, stdbp_err *e)
@@ -110,7 +127,7 @@ static stdbp_status open_file(const char *path, hid_t *out, stdbp_err *e)
         H5Fclose(f);
         return st;
     }
-    if (is == 0 || stdbp_h5_attr_get_str(f, "format", format, sizeof format) < 0 ||
+    if (is == 0 || stdbp_h5_attr_get_str(f, "format", format, sizeof format, e) != STDBP_OK ||
         strcmp(format, CKPT_FORMAT_NAME) != 0) {
         H5Fclose(f);
         H5Eclear2(H5E_DEFAULT);
@@ -118,11 +135,10 @@ static stdbp_status open_file(const char *path, hid_t *out, stdbp_err *e)
                    "format = \"%s\")",
                    path, CKPT_FORMAT_NAME);
     }
-    if (stdbp_h5_attr_get_u64(f, "format_version", &version) < 0) {
-        stdbp_status st = bad_h5(e, "checkpoint %s: no format_version attribute", path);
+    if (stdbp_h5_attr_get_u64(f, "format_version", &version, e) != STDBP_OK) {
         H5Fclose(f);
         H5Eclear2(H5E_DEFAULT);
-        return st;
+        return h5util_bad(e, path);
     }
     if (version < 1 || version > CKPT_FORMAT_VERSION) {
         H5Fclose(f);
@@ -139,13 +155,17 @@ static stdbp_status load_model(hid_t f, const char *path, ckpt_data *d, stdbp_er
     hid_t g = H5I_INVALID_HID;
     uint64_t n;
     stdbp_status st = STDBP_OK;
-    if (stdbp_h5_exists(f, "/model") != 1)
-        return bad_h5(e, "checkpoint %s: no /model group", path);
+    if ((st = need(f, "/model", path, "no /model group", e)) != STDBP_OK)
+        return st;
     g = H5Gopen2(f, "/model", H5P_DEFAULT);
     if (g < 0)
         return h5_bad(e, path, "opening /model");
-    if (stdbp_h5_attr_get_u64(g, "n_layers", &n) < 0 || n > CKPT_MAX_LAYERS) {
-        st = bad_h5(e, "checkpoint %s: /model has no valid n_layers attribute", path);
+    if (stdbp_h5_attr_get_u64(g, "n_layers", &n, e) != STDBP_OK) {
+        st = h5util_bad(e, path);
+        goto done;
+    }
+    if (n > CKPT_MAX_LAYERS) {
+        st = BAD("checkpoint %s: /model has no valid n_layers attribute", path);
         goto done;
     }
     d->n_layers = (size_t)n;
@@ -157,28 +177,28 @@ static stdbp_status load_model(hid_t f, const char *path, ckpt_data *d, stdbp_er
     }
     for (size_t i = 0; i < n && st == STDBP_OK; i++) {
         ckpt_layer *l = &d->layers[i];
-        char name[32], kind[32];
+        char name[32], kind[32], missing[64];
         hid_t lg;
         uint64_t dims[4];
         snprintf(name, sizeof name, "layer%02zu", i);
-        if (stdbp_h5_exists(g, name) != 1) {
-            st = bad_h5(e, "checkpoint %s: /model/%s is missing", path, name);
+        snprintf(missing, sizeof missing, "/model/%s is missing", name);
+        if ((st = need(g, name, path, missing, e)) != STDBP_OK)
             break;
-        }
         lg = H5Gopen2(g, name, H5P_DEFAULT);
         if (lg < 0) {
             st = h5_bad(e, path, "opening a layer group under /model");
             break;
         }
-        if (stdbp_h5_attr_get_str(lg, "kind", kind, sizeof kind) < 0 ||
-            (l->kind = stdbp_ckpt_kind_parse(kind)) < 0 ||
-            stdbp_h5_attr_get_i32v(lg, "in", l->in, 3) < 0 ||
-            stdbp_h5_attr_get_i32v(lg, "out", l->out, 3) < 0 ||
-            stdbp_h5_attr_get_i32(lg, "kernel", &l->kernel) < 0 ||
-            stdbp_h5_attr_get_i32(lg, "stride", &l->stride) < 0 ||
-            stdbp_h5_attr_get_i32(lg, "padding", &l->padding) < 0 ||
-            stdbp_h5_attr_get_u64(lg, "param_count", &l->param_count) < 0)
-            st = bad_h5(e, "checkpoint %s: /model/%s: missing or malformed attributes", path, name);
+        if (stdbp_h5_attr_get_str(lg, "kind", kind, sizeof kind, e) != STDBP_OK ||
+            stdbp_h5_attr_get_i32v(lg, "in", l->in, 3, e) != STDBP_OK ||
+            stdbp_h5_attr_get_i32v(lg, "out", l->out, 3, e) != STDBP_OK ||
+            stdbp_h5_attr_get_i32(lg, "kernel", &l->kernel, e) != STDBP_OK ||
+            stdbp_h5_attr_get_i32(lg, "stride", &l->stride, e) != STDBP_OK ||
+            stdbp_h5_attr_get_i32(lg, "padding", &l->padding, e) != STDBP_OK ||
+            stdbp_h5_attr_get_u64(lg, "param_count", &l->param_count, e) != STDBP_OK)
+            st = h5util_bad(e, path);
+        else if ((l->kind = stdbp_ckpt_kind_parse(kind)) < 0)
+            st = BAD("checkpoint %s: /model/%s: unknown layer kind \"%s\"", path, name, kind);
         H5Gclose(lg);
         if (st != STDBP_OK)
             break;
@@ -211,10 +231,11 @@ static stdbp_status read_dataset(hid_t f, const char *path, const char *name, H5
     hid_t d = H5I_INVALID_HID, t = H5I_INVALID_HID, s = H5I_INVALID_HID;
     hsize_t got[H5S_MAX_RANK];
     stdbp_status st = STDBP_OK;
-    int r, ex = stdbp_h5_exists(f, name);
+    int r;
     char what[160];
-    if (ex != 1)
-        return bad_h5(e, "checkpoint %s: dataset %s is missing", path, name);
+    snprintf(what, sizeof what, "dataset %s is missing", name);
+    if ((st = need(f, name, path, what, e)) != STDBP_OK)
+        return st;
     snprintf(what, sizeof what, "opening %s", name);
     d = H5Dopen2(f, name, H5P_DEFAULT);
     if (d < 0)
@@ -302,23 +323,23 @@ static stdbp_status load_optimizer(hid_t f, const char *path, ckpt_data *d, stdb
     hid_t g;
     long long n;
     uint64_t dims[1];
-    int bad;
-    if (stdbp_h5_exists(f, "/optimizer") != 1)
+    int bad, ex;
+    if (stdbp_h5_exists(f, "/optimizer", &ex, e) != STDBP_OK)
+        return h5util_bad(e, path);
+    if (!ex)
         return STDBP_OK; /* weights only */
     d->has_optim = 1;
     g = H5Gopen2(f, "/optimizer", H5P_DEFAULT);
     if (g < 0)
         return h5_bad(e, path, "opening /optimizer");
-    bad = stdbp_h5_attr_get_str(g, "kind", d->optim_kind, sizeof d->optim_kind) < 0 ||
-          stdbp_h5_attr_get_u64(g, "steps", &d->optim_steps) < 0;
-    if (bad) {
-        stdbp_status st =
-            bad_h5(e, "checkpoint %s: /optimizer: missing kind or steps attribute", path);
-        H5Gclose(g);
-        return st;
-    }
+    bad = stdbp_h5_attr_get_str(g, "kind", d->optim_kind, sizeof d->optim_kind, e) != STDBP_OK ||
+          stdbp_h5_attr_get_u64(g, "steps", &d->optim_steps, e) != STDBP_OK;
     H5Gclose(g);
-    n = stdbp_h5_exists(f, "/optimizer/state") == 1 ? dataset_len(f, "/optimizer/state") : -1;
+    if (bad)
+        return h5util_bad(e, path);
+    if (stdbp_h5_exists(f, "/optimizer/state", &ex, e) != STDBP_OK)
+        return h5util_bad(e, path);
+    n = ex ? dataset_len(f, "/optimizer/state") : -1;
     H5Eclear2(H5E_DEFAULT);
     if (n < 0 || (unsigned long long)n > ((unsigned long long)1 << 41))
         return bad_h5(e, "checkpoint %s: /optimizer/state is missing or not one-dimensional", path);
@@ -355,14 +376,11 @@ static stdbp_status load_progress(hid_t g, const char *path, ckpt_data *d, stdbp
             return BAD("checkpoint %s: /train has %d of the attributes epoch_loss, "
                        "epoch_correct, epoch_samples, wall_seconds but not %s (all or none)",
                        path, n, progress_attrs[i]);
-    if (stdbp_h5_attr_get_i64(g, "epoch_loss", &t->epoch_loss) < 0 ||
-        stdbp_h5_attr_get_i64(g, "epoch_correct", &t->epoch_correct) < 0 ||
-        stdbp_h5_attr_get_i64(g, "epoch_samples", &t->epoch_samples) < 0 ||
-        stdbp_h5_attr_get_f64(g, "wall_seconds", &t->wall_seconds) < 0)
-        return bad_h5(e,
-                      "checkpoint %s: /train: malformed epoch_loss, epoch_correct, "
-                      "epoch_samples or wall_seconds attribute",
-                      path);
+    if (stdbp_h5_attr_get_i64(g, "epoch_loss", &t->epoch_loss, e) != STDBP_OK ||
+        stdbp_h5_attr_get_i64(g, "epoch_correct", &t->epoch_correct, e) != STDBP_OK ||
+        stdbp_h5_attr_get_i64(g, "epoch_samples", &t->epoch_samples, e) != STDBP_OK ||
+        stdbp_h5_attr_get_f64(g, "wall_seconds", &t->wall_seconds, e) != STDBP_OK)
+        return h5util_bad(e, path);
     d->has_progress = 1;
     return STDBP_OK;
 }
@@ -370,26 +388,27 @@ static stdbp_status load_progress(hid_t g, const char *path, ckpt_data *d, stdbp
 static stdbp_status load_train(hid_t f, const char *path, ckpt_data *d, stdbp_err *e)
 {
     hid_t g;
-    int bad;
+    int bad, ex;
     stdbp_status st;
     stdbp_train_state *t = &d->st;
     uint64_t dims[1] = {4};
-    if (stdbp_h5_exists(f, "/train") != 1)
+    if (stdbp_h5_exists(f, "/train", &ex, e) != STDBP_OK)
+        return h5util_bad(e, path);
+    if (!ex)
         return STDBP_OK;
     d->has_train = 1;
     g = H5Gopen2(f, "/train", H5P_DEFAULT);
     if (g < 0)
         return h5_bad(e, path, "opening /train");
-    bad = stdbp_h5_attr_get_u64(g, "step", &t->step) < 0 ||
-          stdbp_h5_attr_get_u64(g, "epoch", &t->epoch) < 0 ||
-          stdbp_h5_attr_get_u64(g, "batch", &t->batch) < 0 ||
-          stdbp_h5_attr_get_u64(g, "seed", &t->seed) < 0 ||
-          stdbp_h5_attr_get_f64(g, "best_val_acc", &t->best_val_acc) < 0 ||
-          stdbp_h5_attr_get_u64(g, "best_epoch", &t->best_epoch) < 0;
+    bad = stdbp_h5_attr_get_u64(g, "step", &t->step, e) != STDBP_OK ||
+          stdbp_h5_attr_get_u64(g, "epoch", &t->epoch, e) != STDBP_OK ||
+          stdbp_h5_attr_get_u64(g, "batch", &t->batch, e) != STDBP_OK ||
+          stdbp_h5_attr_get_u64(g, "seed", &t->seed, e) != STDBP_OK ||
+          stdbp_h5_attr_get_f64(g, "best_val_acc", &t->best_val_acc, e) != STDBP_OK ||
+          stdbp_h5_attr_get_u64(g, "best_epoch", &t->best_epoch, e) != STDBP_OK;
     if (bad) {
-        st = bad_h5(e, "checkpoint %s: /train: missing or malformed attributes", path);
         H5Gclose(g);
-        return st;
+        return h5util_bad(e, path);
     }
     st = load_progress(g, path, d, e);
     H5Gclose(g);
@@ -410,8 +429,8 @@ static stdbp_status load_config(hid_t f, const char *path, char **out, size_t *l
     stdbp_status st = STDBP_OK;
     *out = NULL;
     *len = 0;
-    if (stdbp_h5_exists(f, "/config") != 1)
-        return bad_h5(e, "checkpoint %s: no /config dataset", path);
+    if ((st = need(f, "/config", path, "no /config dataset", e)) != STDBP_OK)
+        return st;
     d = H5Dopen2(f, "/config", H5P_DEFAULT);
     if (d < 0)
         return h5_bad(e, path, "opening /config");
@@ -463,10 +482,11 @@ static stdbp_status ckpt_load(const char *path, ckpt_data *d, stdbp_err *e)
     st = open_file(path, &f, e);
     if (st != STDBP_OK)
         return st;
-    if (stdbp_h5_attr_get_str(f, "stdbp_version", d->stdbp_version, sizeof d->stdbp_version) < 0)
+    if (stdbp_h5_attr_get_str(f, "stdbp_version", d->stdbp_version, sizeof d->stdbp_version,
+                              NULL) != STDBP_OK)
         snprintf(d->stdbp_version, sizeof d->stdbp_version, "unknown");
-    if (stdbp_h5_attr_get_str(f, "digest", stored, sizeof stored) < 0) {
-        st = bad_h5(e, "checkpoint %s: no digest attribute (the write did not finish)", path);
+    if (stdbp_h5_attr_get_str(f, "digest", stored, sizeof stored, e) != STDBP_OK) {
+        st = stdbp_err_prefix(e, "checkpoint %s: no digest (the write did not finish): ", path);
         goto done;
     }
     if ((st = load_model(f, path, d, e)) != STDBP_OK ||

@@ -45,6 +45,12 @@ static stdbp_status h5_fail(stdbp_err *e, const char *path, const char *what)
     return stdbp_err_set(e, STDBP_EIO, "spike log %s: %s failed: %s", path, what, detail);
 }
 
+/* An h5util call failed and left its message in e: name the file. */
+static stdbp_status h5_prefix(stdbp_err *e, const char *path)
+{
+    return stdbp_err_prefix(e, "spike log %s: ", path);
+}
+
 static void log_free(stdbp_spikelog *log)
 {
     if (!log)
@@ -103,15 +109,15 @@ static stdbp_status write_root(stdbp_spikelog *log, stdbp_err *e)
         kinds[i] = log->kinds[i];
         memcpy(shapes + 3 * i, log->shapes[i], 3 * sizeof *shapes);
     }
-    if (stdbp_h5_attr_put_str(log->file, "format", SPIKES_FORMAT_NAME) < 0 ||
-        stdbp_h5_attr_put_u64(log->file, "format_version", SPIKES_FORMAT_VERSION) < 0 ||
-        stdbp_h5_attr_put_str(log->file, "stdbp_version", STDBP_VERSION) < 0 ||
-        stdbp_h5_attr_put_u64(log->file, "n_layers", log->n_rec) < 0 ||
-        stdbp_h5_attr_put_strv(log->file, "layer_names", names, log->n_rec) < 0 ||
-        stdbp_h5_attr_put_strv(log->file, "layer_kinds", kinds, log->n_rec) < 0 ||
-        stdbp_h5_attr_put_u64v(log->file, "layer_sizes", log->sizes, log->n_rec) < 0 ||
-        stdbp_h5_attr_put_i32m(log->file, "layer_shapes", shapes, log->n_rec, 3) < 0)
-        st = h5_fail(e, log->path, "writing the file attributes");
+    if (stdbp_h5_attr_put_str(log->file, "format", SPIKES_FORMAT_NAME, e) != STDBP_OK ||
+        stdbp_h5_attr_put_u64(log->file, "format_version", SPIKES_FORMAT_VERSION, e) != STDBP_OK ||
+        stdbp_h5_attr_put_str(log->file, "stdbp_version", STDBP_VERSION, e) != STDBP_OK ||
+        stdbp_h5_attr_put_u64(log->file, "n_layers", log->n_rec, e) != STDBP_OK ||
+        stdbp_h5_attr_put_strv(log->file, "layer_names", names, log->n_rec, e) != STDBP_OK ||
+        stdbp_h5_attr_put_strv(log->file, "layer_kinds", kinds, log->n_rec, e) != STDBP_OK ||
+        stdbp_h5_attr_put_u64v(log->file, "layer_sizes", log->sizes, log->n_rec, e) != STDBP_OK ||
+        stdbp_h5_attr_put_i32m(log->file, "layer_shapes", shapes, log->n_rec, 3, e) != STDBP_OK)
+        st = h5_prefix(e, log->path);
 done:
     free(names);
     free(kinds);
@@ -139,19 +145,20 @@ static stdbp_status check_root(stdbp_spikelog *log, stdbp_err *e)
     uint64_t n = 0;
     uint64_t *sizes = NULL;
     stdbp_status st = STDBP_OK;
-    if (stdbp_h5_attr_get_str(log->file, "format", format, sizeof format) < 0 ||
+    if (stdbp_h5_attr_get_str(log->file, "format", format, sizeof format, e) != STDBP_OK ||
         strcmp(format, SPIKES_FORMAT_NAME) != 0 ||
-        stdbp_h5_attr_get_u64(log->file, "n_layers", &n) < 0)
+        stdbp_h5_attr_get_u64(log->file, "n_layers", &n, e) != STDBP_OK)
         return stdbp_err_set(e, STDBP_EFORMAT,
                              "spike log %s exists but is not a stdbp spike log; move it away",
                              log->path);
     sizes = malloc((n ? n : 1) * sizeof *sizes);
     if (!sizes)
         return stdbp_err_set(e, STDBP_ENOMEM, "spike log: out of memory");
-    if (n != log->n_rec || stdbp_h5_attr_get_u64v(log->file, "layer_sizes", sizes, n) < 0 ||
+    if (n != log->n_rec ||
+        stdbp_h5_attr_get_u64v(log->file, "layer_sizes", sizes, n, e) != STDBP_OK ||
         memcmp(sizes, log->sizes, n * sizeof *sizes) != 0) {
         char theirs[256], ours[256];
-        if (n > 0 && stdbp_h5_attr_get_u64v(log->file, "layer_sizes", sizes, n) == 0)
+        if (n > 0 && stdbp_h5_attr_get_u64v(log->file, "layer_sizes", sizes, n, e) == STDBP_OK)
             format_sizes(sizes, (size_t)n, theirs, sizeof theirs);
         else
             snprintf(theirs, sizeof theirs, "(unreadable)");
@@ -337,7 +344,8 @@ static stdbp_status write_rows(stdbp_spikelog *log, hid_t g, const char *name, h
     hsize_t dims[2] = {n_total, width}, start[2] = {first, 0}, cnt[2] = {count, width};
     hsize_t mdims[2] = {count ? count : 1, width};
     int rank = width ? 2 : 1;
-    hid_t dcpl, fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID, dset = H5I_INVALID_HID;
+    hid_t dcpl = H5I_INVALID_HID, fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID,
+          dset = H5I_INVALID_HID;
     hid_t dxpl = H5I_INVALID_HID;
     stdbp_status st = STDBP_OK;
     static const double dummy[1];
@@ -347,12 +355,15 @@ static stdbp_status write_rows(stdbp_spikelog *log, hid_t g, const char *name, h
         dims[1] = cnt[1] = mdims[1] = 1;
         rank = 1;
     }
-    dcpl = stdbp_h5_dcpl(rank, dims, H5Tget_size(ftype), SPIKES_CHUNK_BYTES, 0, SPIKES_DEFLATE);
+    if (stdbp_h5_dcpl(rank, dims, H5Tget_size(ftype), SPIKES_CHUNK_BYTES, 0, SPIKES_DEFLATE, &dcpl,
+                      e) != STDBP_OK ||
+        stdbp_h5_dxpl_collective(&dxpl, e) != STDBP_OK) {
+        st = stdbp_err_prefix(e, "spike log %s: %s: ", log->path, what);
+        goto done;
+    }
     fspace = H5Screate_simple(rank, dims, NULL);
     mspace = H5Screate_simple(rank, mdims, NULL);
-    dxpl = stdbp_h5_dxpl_collective();
-    if (dcpl < 0 || fspace < 0 || mspace < 0 || dxpl < 0 ||
-        H5Pset_fill_value(dcpl, mtype, fill) < 0) {
+    if (fspace < 0 || mspace < 0 || H5Pset_fill_value(dcpl, mtype, fill) < 0) {
         st = h5_fail(e, log->path, what);
         goto done;
     }
@@ -423,17 +434,16 @@ stdbp_status stdbp_spikelog_write(stdbp_spikelog *log, const char *moment, size_
                    : STDBP_OK);
     g = H5Gcreate2(log->file, moment, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     AGREE(g < 0 ? h5_fail(e, log->path, "creating the moment group") : STDBP_OK);
-    AGREE(stdbp_h5_attr_put_u64(g, "n_samples", n_total) < 0
-              ? h5_fail(e, log->path, "writing the moment's attributes")
-              : STDBP_OK);
+    AGREE(stdbp_h5_attr_put_u64(g, "n_samples", n_total, e) != STDBP_OK ? h5_prefix(e, log->path)
+                                                                        : STDBP_OK);
     for (size_t l = 0; l < log->n_rec; l++) {
         mine =
             write_rows(log, g, log->names[l], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &nan_fill, n_total,
                        (size_t)log->sizes[l], first, count, count ? times[l] : NULL, &d, e);
         if (mine == STDBP_OK) {
-            if (stdbp_h5_attr_put_str(d, "kind", log->kinds[l]) < 0 ||
-                stdbp_h5_attr_put_i32v(d, "shape", log->shapes[l], 3) < 0)
-                mine = h5_fail(e, log->path, "writing a layer's attributes");
+            if (stdbp_h5_attr_put_str(d, "kind", log->kinds[l], e) != STDBP_OK ||
+                stdbp_h5_attr_put_i32v(d, "shape", log->shapes[l], 3, e) != STDBP_OK)
+                mine = h5_prefix(e, log->path);
             H5Dclose(d);
             d = H5I_INVALID_HID;
         }

@@ -54,11 +54,11 @@ static stdbp_status ckpt_info(const char *path, stdbp_shape *shape, char *digest
     if (file < 0)
         st = stdbp_err_set(err, STDBP_EIO, "checkpoint %s: cannot open", path);
     else if ((model = H5Gopen2(file, "model", H5P_DEFAULT)) < 0 ||
-             stdbp_h5_attr_get_i32v(model, "input", in, 3) < 0 || in[0] <= 0 || in[1] <= 0 ||
-             in[2] <= 0)
+             stdbp_h5_attr_get_i32v(model, "input", in, 3, NULL) != STDBP_OK || in[0] <= 0 ||
+             in[1] <= 0 || in[2] <= 0)
         st = stdbp_err_set(err, STDBP_EFORMAT,
                            "checkpoint %s: no valid /model attribute input = [c, h, w]", path);
-    if (st == STDBP_OK && stdbp_h5_attr_get_str(file, "digest", digest, len) < 0)
+    if (st == STDBP_OK && stdbp_h5_attr_get_str(file, "digest", digest, len, NULL) != STDBP_OK)
         digest[0] = '\0';
     if (model >= 0)
         H5Gclose(model);

@@ -1,6 +1,7 @@
 /* Small HDF5 helpers; see h5util.h. */
 #include "util/h5util.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,41 +50,73 @@ const char *stdbp_h5_error(char *buf, size_t len)
     return buf;
 }
 
-/* Create (or replace) an attribute of type ftype and shape space, write
- * mtype data. */
-static int attr_put(hid_t obj, const char *name, hid_t ftype, hid_t mtype, hid_t space,
-                    const void *data)
+stdbp_status stdbp_h5_fail(stdbp_err *err, stdbp_status code, const char *fmt, ...)
 {
-    hid_t a = H5I_INVALID_HID;
-    int rc = -1;
-    htri_t ex = H5Aexists(obj, name);
-    if (ex < 0)
-        return -1;
-    if (ex > 0 && H5Adelete(obj, name) < 0)
-        return -1;
-    a = H5Acreate2(obj, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
-    if (a < 0)
-        goto done;
-    if (H5Awrite(a, mtype, data) < 0)
-        goto done;
-    rc = 0;
-done:
-    if (a >= 0)
-        H5Aclose(a);
-    return rc;
+    char what[STDBP_ERR_MSG_MAX / 2], detail[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    stdbp_h5_error(detail, sizeof detail);
+    return stdbp_err_set(err, code, "%s: %s", what, detail);
 }
 
-static int attr_put_simple(hid_t obj, const char *name, hid_t ftype, hid_t mtype, size_t n,
-                           int scalar, const void *data)
+const char *stdbp_h5_name(hid_t obj, char *buf, size_t len)
+{
+    ssize_t n;
+    if (len == 0)
+        return buf;
+    if (H5Iget_type(obj) == H5I_FILE) {
+        snprintf(buf, len, "/");
+        return buf;
+    }
+    n = H5Iget_name(obj, buf, len);
+    if (n <= 0) {
+        snprintf(buf, len, "(unnamed object)");
+        H5Eclear2(H5E_DEFAULT);
+    }
+    return buf;
+}
+
+/* "<what> attribute NAME of /path: <HDF5's message>". */
+static stdbp_status attr_fail(stdbp_err *err, stdbp_status code, const char *what, hid_t obj,
+                              const char *name)
+{
+    char detail[512], where[256];
+    stdbp_h5_error(detail, sizeof detail);
+    stdbp_h5_name(obj, where, sizeof where);
+    return stdbp_err_set(err, code, "cannot %s attribute %s of %s: %s", what, name, where, detail);
+}
+
+/* Create (or replace) an attribute of type ftype and shape space, write
+ * mtype data. */
+static stdbp_status attr_put(hid_t obj, const char *name, hid_t ftype, hid_t mtype, hid_t space,
+                             const void *data, stdbp_err *err)
+{
+    hid_t a = H5I_INVALID_HID;
+    stdbp_status st = STDBP_OK;
+    htri_t ex = H5Aexists(obj, name);
+    if (ex < 0 || (ex > 0 && H5Adelete(obj, name) < 0))
+        return attr_fail(err, STDBP_EIO, "replace", obj, name);
+    a = H5Acreate2(obj, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0 || H5Awrite(a, mtype, data) < 0)
+        st = attr_fail(err, STDBP_EIO, "write", obj, name);
+    if (a >= 0)
+        H5Aclose(a);
+    return st;
+}
+
+static stdbp_status attr_put_simple(hid_t obj, const char *name, hid_t ftype, hid_t mtype, size_t n,
+                                    int scalar, const void *data, stdbp_err *err)
 {
     hsize_t dim = n;
     hid_t space = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dim, NULL);
-    int rc;
+    stdbp_status st;
     if (space < 0)
-        return -1;
-    rc = attr_put(obj, name, ftype, mtype, space, data);
+        return attr_fail(err, STDBP_EIO, "write", obj, name);
+    st = attr_put(obj, name, ftype, mtype, space, data, err);
     H5Sclose(space);
-    return rc;
+    return st;
 }
 
 static hid_t str_type(size_t len)
@@ -98,95 +131,111 @@ static hid_t str_type(size_t len)
     return t;
 }
 
-int stdbp_h5_attr_put_str(hid_t obj, const char *name, const char *value)
+stdbp_status stdbp_h5_attr_put_str(hid_t obj, const char *name, const char *value, stdbp_err *err)
 {
     size_t len = strlen(value);
     hid_t t = str_type(len);
-    int rc;
+    stdbp_status st;
     if (t < 0)
-        return -1;
-    rc = attr_put_simple(obj, name, t, t, 1, 1, len ? value : "");
+        return attr_fail(err, STDBP_EIO, "write", obj, name);
+    st = attr_put_simple(obj, name, t, t, 1, 1, len ? value : "", err);
     H5Tclose(t);
-    return rc;
+    return st;
 }
 
-int stdbp_h5_attr_put_strv(hid_t obj, const char *name, const char *const *values, size_t n)
+stdbp_status stdbp_h5_attr_put_strv(hid_t obj, const char *name, const char *const *values,
+                                    size_t n, stdbp_err *err)
 {
     size_t w = 1;
     char *buf;
     hid_t t;
-    int rc = -1;
+    stdbp_status st;
     for (size_t i = 0; i < n; i++)
         if (strlen(values[i]) > w)
             w = strlen(values[i]);
     buf = calloc(n ? n : 1, w);
     if (!buf)
-        return -1;
+        return stdbp_err_set(err, STDBP_ENOMEM, "attribute %s: out of memory", name);
     for (size_t i = 0; i < n; i++)
         memcpy(buf + i * w, values[i], strlen(values[i]));
     t = str_type(w);
-    if (t >= 0) {
-        rc = attr_put_simple(obj, name, t, t, n, 0, buf);
+    if (t < 0) {
+        st = attr_fail(err, STDBP_EIO, "write", obj, name);
+    } else {
+        st = attr_put_simple(obj, name, t, t, n, 0, buf, err);
         H5Tclose(t);
     }
     free(buf);
-    return rc;
+    return st;
 }
 
-int stdbp_h5_attr_put_u64(hid_t obj, const char *name, uint64_t value)
+stdbp_status stdbp_h5_attr_put_u64(hid_t obj, const char *name, uint64_t value, stdbp_err *err)
 {
-    return attr_put_simple(obj, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, 1, &value);
+    return attr_put_simple(obj, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, 1, &value, err);
 }
 
-int stdbp_h5_attr_put_i64(hid_t obj, const char *name, int64_t value)
+stdbp_status stdbp_h5_attr_put_i64(hid_t obj, const char *name, int64_t value, stdbp_err *err)
 {
-    return attr_put_simple(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, 1, 1, &value);
+    return attr_put_simple(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, 1, 1, &value, err);
 }
 
-int stdbp_h5_attr_put_f64(hid_t obj, const char *name, double value)
+stdbp_status stdbp_h5_attr_put_f64(hid_t obj, const char *name, double value, stdbp_err *err)
 {
-    return attr_put_simple(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, 1, &value);
+    return attr_put_simple(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, 1, &value, err);
 }
 
-int stdbp_h5_attr_put_i32(hid_t obj, const char *name, int32_t value)
+stdbp_status stdbp_h5_attr_put_i32(hid_t obj, const char *name, int32_t value, stdbp_err *err)
 {
-    return attr_put_simple(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT32, 1, 1, &value);
+    return attr_put_simple(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT32, 1, 1, &value, err);
 }
 
-int stdbp_h5_attr_put_i32v(hid_t obj, const char *name, const int32_t *values, size_t n)
+stdbp_status stdbp_h5_attr_put_i32v(hid_t obj, const char *name, const int32_t *values, size_t n,
+                                    stdbp_err *err)
 {
-    return attr_put_simple(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT32, n, 0, values);
+    return attr_put_simple(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT32, n, 0, values, err);
 }
 
-int stdbp_h5_attr_put_i32m(hid_t obj, const char *name, const int32_t *values, size_t rows,
-                           size_t cols)
+stdbp_status stdbp_h5_attr_put_i32m(hid_t obj, const char *name, const int32_t *values, size_t rows,
+                                    size_t cols, stdbp_err *err)
 {
     hsize_t dims[2] = {rows, cols};
     hid_t space = H5Screate_simple(2, dims, NULL);
-    int rc;
+    stdbp_status st;
     if (space < 0)
-        return -1;
-    rc = attr_put(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT32, space, values);
+        return attr_fail(err, STDBP_EIO, "write", obj, name);
+    st = attr_put(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT32, space, values, err);
     H5Sclose(space);
-    return rc;
+    return st;
 }
 
-int stdbp_h5_attr_put_u64v(hid_t obj, const char *name, const uint64_t *values, size_t n)
+stdbp_status stdbp_h5_attr_put_u64v(hid_t obj, const char *name, const uint64_t *values, size_t n,
+                                    stdbp_err *err)
 {
-    return attr_put_simple(obj, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, n, 0, values);
+    return attr_put_simple(obj, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, n, 0, values, err);
+}
+
+static const char *class_name(H5T_class_t cls)
+{
+    return cls == H5T_INTEGER ? "integer" : cls == H5T_FLOAT ? "float" : "string";
 }
 
 /* Open an attribute of the given class holding exactly n elements. */
-static hid_t attr_open(hid_t obj, const char *name, H5T_class_t cls, hssize_t n)
+static stdbp_status attr_open(hid_t obj, const char *name, H5T_class_t cls, hssize_t n, hid_t *out,
+                              stdbp_err *err)
 {
     hid_t a, t, s;
     int good;
+    char where[256];
     htri_t ex = H5Aexists(obj, name);
-    if (ex <= 0)
-        return H5I_INVALID_HID;
+    *out = H5I_INVALID_HID;
+    if (ex < 0)
+        return attr_fail(err, STDBP_EFORMAT, "look up", obj, name);
+    if (ex == 0)
+        return stdbp_err_set(err, STDBP_EFORMAT, "attribute %s of %s is missing", name,
+                             stdbp_h5_name(obj, where, sizeof where));
     a = H5Aopen(obj, name, H5P_DEFAULT);
     if (a < 0)
-        return a;
+        return attr_fail(err, STDBP_EFORMAT, "open", obj, name);
     t = H5Aget_type(a);
     s = H5Aget_space(a);
     good = t >= 0 && s >= 0 && H5Tget_class(t) == cls && H5Sget_simple_extent_npoints(s) == n;
@@ -196,97 +245,99 @@ static hid_t attr_open(hid_t obj, const char *name, H5T_class_t cls, hssize_t n)
         H5Sclose(s);
     if (!good) {
         H5Aclose(a);
-        return H5I_INVALID_HID;
+        H5Eclear2(H5E_DEFAULT);
+        return stdbp_err_set(err, STDBP_EFORMAT, "attribute %s of %s is not %lld %s value%s", name,
+                             stdbp_h5_name(obj, where, sizeof where), (long long)n, class_name(cls),
+                             n == 1 ? "" : "s");
     }
-    return a;
+    *out = a;
+    return STDBP_OK;
 }
 
-static int attr_get(hid_t obj, const char *name, H5T_class_t cls, hid_t mtype, size_t n, void *out)
+static stdbp_status attr_get(hid_t obj, const char *name, H5T_class_t cls, hid_t mtype, size_t n,
+                             void *out, stdbp_err *err)
 {
-    hid_t a = attr_open(obj, name, cls, (hssize_t)n);
-    int rc;
-    if (a < 0)
-        return -1;
-    rc = H5Aread(a, mtype, out) < 0 ? -1 : 0;
+    hid_t a;
+    stdbp_status st = attr_open(obj, name, cls, (hssize_t)n, &a, err);
+    if (st != STDBP_OK)
+        return st;
+    if (H5Aread(a, mtype, out) < 0)
+        st = attr_fail(err, STDBP_EFORMAT, "read", obj, name);
     H5Aclose(a);
-    return rc;
+    return st;
 }
 
-int stdbp_h5_attr_get_str(hid_t obj, const char *name, char *buf, size_t len)
+stdbp_status stdbp_h5_attr_get_str(hid_t obj, const char *name, char *buf, size_t len,
+                                   stdbp_err *err)
 {
-    hid_t a = attr_open(obj, name, H5T_STRING, 1), ft = H5I_INVALID_HID, mt = H5I_INVALID_HID;
-    int rc = -1;
+    hid_t a, ft = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+    stdbp_status st = attr_open(obj, name, H5T_STRING, 1, &a, err);
     size_t size;
-    if (a < 0)
-        return -1;
+    char where[256];
+    if (st != STDBP_OK)
+        return st;
     ft = H5Aget_type(a);
-    if (ft < 0 || H5Tis_variable_str(ft) != 0)
+    if (ft < 0 || H5Tis_variable_str(ft) != 0 || (size = H5Tget_size(ft)) == 0 || size >= len) {
+        H5Eclear2(H5E_DEFAULT);
+        st = stdbp_err_set(err, STDBP_EFORMAT,
+                           "attribute %s of %s is not a fixed-length string of at most %zu bytes",
+                           name, stdbp_h5_name(obj, where, sizeof where), len ? len - 1 : 0);
         goto done;
-    size = H5Tget_size(ft);
-    if (size == 0 || size >= len)
-        goto done;
+    }
     mt = str_type(size);
-    if (mt < 0)
-        goto done;
     memset(buf, 0, size + 1);
-    if (H5Aread(a, mt, buf) < 0)
+    if (mt < 0 || H5Aread(a, mt, buf) < 0) {
+        st = attr_fail(err, STDBP_EFORMAT, "read", obj, name);
         goto done;
+    }
     buf[size] = '\0';
-    rc = 0;
 done:
     if (mt >= 0)
         H5Tclose(mt);
     if (ft >= 0)
         H5Tclose(ft);
     H5Aclose(a);
-    return rc;
+    return st;
 }
 
-int stdbp_h5_attr_get_u64(hid_t obj, const char *name, uint64_t *value)
+stdbp_status stdbp_h5_attr_get_u64(hid_t obj, const char *name, uint64_t *value, stdbp_err *err)
 {
-    return attr_get(obj, name, H5T_INTEGER, H5T_NATIVE_UINT64, 1, value);
+    return attr_get(obj, name, H5T_INTEGER, H5T_NATIVE_UINT64, 1, value, err);
 }
 
-int stdbp_h5_attr_get_i64(hid_t obj, const char *name, int64_t *value)
+stdbp_status stdbp_h5_attr_get_i64(hid_t obj, const char *name, int64_t *value, stdbp_err *err)
 {
-    return attr_get(obj, name, H5T_INTEGER, H5T_NATIVE_INT64, 1, value);
+    return attr_get(obj, name, H5T_INTEGER, H5T_NATIVE_INT64, 1, value, err);
 }
 
-int stdbp_h5_attr_get_f64(hid_t obj, const char *name, double *value)
+stdbp_status stdbp_h5_attr_get_f64(hid_t obj, const char *name, double *value, stdbp_err *err)
 {
-    return attr_get(obj, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, value);
+    return attr_get(obj, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, value, err);
 }
 
-int stdbp_h5_attr_get_i32(hid_t obj, const char *name, int32_t *value)
+stdbp_status stdbp_h5_attr_get_i32(hid_t obj, const char *name, int32_t *value, stdbp_err *err)
 {
-    return attr_get(obj, name, H5T_INTEGER, H5T_NATIVE_INT32, 1, value);
+    return attr_get(obj, name, H5T_INTEGER, H5T_NATIVE_INT32, 1, value, err);
 }
 
-int stdbp_h5_attr_get_i32v(hid_t obj, const char *name, int32_t *values, size_t n)
+stdbp_status stdbp_h5_attr_get_i32v(hid_t obj, const char *name, int32_t *values, size_t n,
+                                    stdbp_err *err)
 {
-    return attr_get(obj, name, H5T_INTEGER, H5T_NATIVE_INT32, n, values);
+    return attr_get(obj, name, H5T_INTEGER, H5T_NATIVE_INT32, n, values, err);
 }
 
-int stdbp_h5_attr_get_u64v(hid_t obj, const char *name, uint64_t *values, size_t n)
+stdbp_status stdbp_h5_attr_get_u64v(hid_t obj, const char *name, uint64_t *values, size_t n,
+                                    stdbp_err *err)
 {
-    return attr_get(obj, name, H5T_INTEGER, H5T_NATIVE_UINT64, n, values);
+    return attr_get(obj, name, H5T_INTEGER, H5T_NATIVE_UINT64, n, values, err);
 }
 
-hid_t stdbp_h5_dcpl(int rank, const hsize_t *dims, size_t elem_size, size_t target_bytes,
-                    int fletcher32, int deflate)
+/* Chunk dimensions: keep trailing dimensions whole while they fit; split
+ * the first one that does not, and make the leading ones 1. */
+static void chunk_dims(int rank, const hsize_t *dims, size_t elem_size, size_t target_bytes,
+                       hsize_t *chunk)
 {
-    hsize_t chunk[H5S_MAX_RANK];
-    hid_t p = H5Pcreate(H5P_DATASET_CREATE);
     size_t inner = elem_size; /* bytes of one index of dimension i */
-    if (p < 0)
-        return p;
-    if (rank < 1 || rank > H5S_MAX_RANK)
-        goto fail;
-    for (int i = 0; i < rank; i++)
-        if (dims[i] == 0)
-            return p; /* contiguous, no filters */
-    /* Keep trailing dimensions whole while they fit; split the first one
-     * that does not, and make the leading ones 1. */
     for (int i = rank - 1; i >= 0; i--) {
         hsize_t fit = inner >= target_bytes ? 1 : (hsize_t)(target_bytes / inner);
         if (fit >= dims[i]) {
@@ -304,50 +355,69 @@ hid_t stdbp_h5_dcpl(int rank, const hsize_t *dims, size_t elem_size, size_t targ
             break;
         }
     }
-    if (H5Pset_chunk(p, rank, chunk) < 0)
-        goto fail;
-    if (fletcher32 && H5Pset_fletcher32(p) < 0)
-        goto fail;
-    if (deflate > 0 && (H5Pset_shuffle(p) < 0 || H5Pset_deflate(p, (unsigned)deflate) < 0))
-        goto fail;
-    return p;
-fail:
-    H5Pclose(p);
-    return H5I_INVALID_HID;
 }
 
-hid_t stdbp_h5_dxpl_collective(void)
+stdbp_status stdbp_h5_dcpl(int rank, const hsize_t *dims, size_t elem_size, size_t target_bytes,
+                           int fletcher32, int deflate, hid_t *out, stdbp_err *err)
+{
+    hsize_t chunk[H5S_MAX_RANK];
+    hid_t p;
+    *out = H5I_INVALID_HID;
+    if (rank < 1 || rank > H5S_MAX_RANK)
+        return stdbp_err_set(err, STDBP_EINVAL, "dataset creation list: bad rank %d", rank);
+    p = H5Pcreate(H5P_DATASET_CREATE);
+    if (p < 0)
+        return stdbp_h5_fail(err, STDBP_EIO, "cannot create a dataset creation list");
+    for (int i = 0; i < rank; i++)
+        if (dims[i] == 0) {
+            *out = p; /* contiguous, no filters */
+            return STDBP_OK;
+        }
+    chunk_dims(rank, dims, elem_size, target_bytes, chunk);
+    if (H5Pset_chunk(p, rank, chunk) < 0 || (fletcher32 && H5Pset_fletcher32(p) < 0) ||
+        (deflate > 0 && (H5Pset_shuffle(p) < 0 || H5Pset_deflate(p, (unsigned)deflate) < 0))) {
+        H5Pclose(p);
+        return stdbp_h5_fail(err, STDBP_EIO, "cannot set up chunks and filters");
+    }
+    *out = p;
+    return STDBP_OK;
+}
+
+stdbp_status stdbp_h5_dxpl_collective(hid_t *out, stdbp_err *err)
 {
     hid_t p = H5Pcreate(H5P_DATASET_XFER);
-    if (p < 0)
-        return p;
-    if (H5Pset_dxpl_mpio(p, H5FD_MPIO_COLLECTIVE) < 0) {
-        H5Pclose(p);
-        return H5I_INVALID_HID;
+    *out = H5I_INVALID_HID;
+    if (p < 0 || H5Pset_dxpl_mpio(p, H5FD_MPIO_COLLECTIVE) < 0) {
+        if (p >= 0)
+            H5Pclose(p);
+        return stdbp_h5_fail(err, STDBP_EIO, "cannot create a collective transfer list");
     }
-    return p;
+    *out = p;
+    return STDBP_OK;
 }
 
-int stdbp_h5_exists(hid_t file, const char *path)
+stdbp_status stdbp_h5_exists(hid_t loc, const char *path, int *exists, stdbp_err *err)
 {
     char buf[1024];
     size_t n = strlen(path);
+    *exists = 0;
     if (n == 0 || n >= sizeof buf)
-        return -1;
+        return stdbp_err_set(err, STDBP_EINVAL, "HDF5 path \"%s\": empty or too long", path);
     memcpy(buf, path, n + 1);
-    /* Check each prefix "/a", "/a/b", ... in turn. */
+    /* Check each prefix "/a", "/a/b", ... (or "a", "a/b") in turn. */
     for (size_t i = 1; i <= n; i++) {
         if (buf[i] == '/' || buf[i] == '\0') {
             char c = buf[i];
             htri_t ex;
             buf[i] = '\0';
-            ex = H5Lexists(file, buf, H5P_DEFAULT);
+            ex = H5Lexists(loc, buf, H5P_DEFAULT);
             buf[i] = c;
             if (ex < 0)
-                return -1;
+                return stdbp_h5_fail(err, STDBP_EFORMAT, "cannot look up %s", path);
             if (ex == 0)
-                return 0;
+                return STDBP_OK;
         }
     }
-    return 1;
+    *exists = 1;
+    return STDBP_OK;
 }

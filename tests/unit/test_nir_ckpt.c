@@ -53,8 +53,8 @@ int main(int argc, char **argv)
         bail("%s: %s", ckpt, err.msg);
     hid_t f = H5Fopen(ckpt, H5F_ACC_RDONLY, H5P_DEFAULT);
     hid_t m = f >= 0 ? H5Gopen2(f, "model", H5P_DEFAULT) : H5I_INVALID_HID;
-    if (m < 0 || stdbp_h5_attr_get_i32v(m, "input", in, 3) < 0 ||
-        stdbp_h5_attr_get_str(f, "digest", digest, sizeof digest) < 0)
+    if (m < 0 || stdbp_h5_attr_get_i32v(m, "input", in, 3, NULL) != STDBP_OK ||
+        stdbp_h5_attr_get_str(f, "digest", digest, sizeof digest, NULL) != STDBP_OK)
         bail("%s: no /model input or digest", ckpt);
     H5Gclose(m);
     H5Fclose(f);
