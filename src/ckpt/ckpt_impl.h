@@ -4,6 +4,7 @@
 #ifndef STDBP_CKPT_IMPL_H
 #define STDBP_CKPT_IMPL_H
 
+#include <hdf5.h>
 #include <mpi.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,6 +67,39 @@ typedef struct ckpt_payload {
 /* "sha256:" and 64 hex digits. */
 #define CKPT_DIGEST_LEN 72
 void stdbp_ckpt_digest(const ckpt_payload *p, char out[CKPT_DIGEST_LEN]);
+
+/* A checkpoint in memory, as read and verified by stdbp_ckpt_load. */
+typedef struct ckpt_data {
+    char stdbp_version[64];
+    uint64_t format_version;
+    size_t n_layers;
+    ckpt_layer *layers;
+    double **weights; /* per layer; NULL when the layer has none */
+    int has_optim;
+    char optim_kind[32];
+    uint64_t optim_steps;
+    size_t state_size;
+    double *state;
+    int has_train;
+    int has_progress; /* /train has epoch_loss, ..., wall_seconds */
+    stdbp_train_state st;
+    char *config; /* NUL-terminated */
+    size_t config_len;
+} ckpt_data;
+
+/* Reading one file (ckpt_load.c). Not collective. */
+/* Frees what d holds and zeroes it. */
+void stdbp_ckpt_data_free(ckpt_data *d);
+/* Read and verify everything in path into d (zeroed first; freed on
+ * error). STDBP_EIO, STDBP_EFORMAT (the message names the file), ENOMEM. */
+stdbp_status stdbp_ckpt_load(const char *path, ckpt_data *d, stdbp_err *e);
+/* Open path read-only, checking that it is a stdbp checkpoint of a
+ * version this stdbp reads; a clear message for a missing, empty,
+ * non-HDF5 or truncated file. */
+stdbp_status stdbp_ckpt_open_file(const char *path, hid_t *out, stdbp_err *e);
+/* The YAML text of /config of the open file f, malloc'd, NUL-terminated. */
+stdbp_status stdbp_ckpt_load_config(hid_t f, const char *path, char **out, size_t *len,
+                                    stdbp_err *e);
 
 /* Agreement across ranks and broadcasts: stdbp_dist_agree and
  * stdbp_dist_bcast_* (stdbp/dist.h). */
