@@ -5,6 +5,7 @@
 check_LTLIBRARIES += libtap.la
 libtap_la_SOURCES = tests/tap/basic.c tests/tap/basic.h \
 	tests/tap/tap_mpi.c tests/tap/tap_mpi.h
+libtap_la_SOURCES += tests/tap/ckpt_fixture.c tests/tap/ckpt_fixture.h
 
 TEST_EXTENSIONS = .sh
 LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh

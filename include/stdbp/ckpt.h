@@ -12,14 +12,12 @@
  * renamed), STDBP_EFORMAT (a damaged, truncated or foreign file),
  * STDBP_ECONFIG (a checkpoint that does not fit the net or optimiser being
  * loaded), STDBP_EINVAL (bad arguments, or ranks that disagree). Every
- * message names the file. The collective functions agree on the outcome,
- * so every rank returns the same status and message (prefixed "(rank N)"
- * when rank N > 0 failed first) and none is left waiting in a collective.
- * HDF5's automatic error printing is off during each call (and restored).
- *
- * Test hook (never in real runs): STDBP_TEST_CKPT_DELAY_MS=N makes every
- * rank sleep N ms after each dataset it writes, so a test can kill a rank
- * in the middle of a write. */
+ * message names the file. The collective functions agree on the outcome
+ * (stdbp_dist_agree), so every rank returns the same status and message
+ * (prefixed "rank N: " naming the first rank that failed, when that was
+ * not every rank) and none is left waiting in a collective. Warnings go
+ * to the log handler (stdbp_set_log_handler), never to stderr. HDF5's
+ * automatic error printing is off during each call (and restored). */
 #ifndef STDBP_CKPT_H
 #define STDBP_CKPT_H
 
@@ -87,7 +85,8 @@ STDBP_API stdbp_status stdbp_ckpt_read(MPI_Comm comm, const char *path, stdbp_ne
 
 /* Collective on comm: the newest checkpoint under run_dir/checkpoints that
  * reads and verifies completely (rank 0 reads each candidate, newest step
- * first), skipping damaged ones with a warning on stderr (rank 0). Names
+ * first), skipping damaged ones with a warning to the log handler (rank
+ * 0). Names
  * other than ckpt-<digits>.h5 (temporary files) are ignored. STDBP_OK with
  * path[0] == '\0' when there is none (or no such directory). */
 STDBP_API stdbp_status stdbp_ckpt_find_latest(MPI_Comm comm, const char *run_dir, char *path,

@@ -5,7 +5,16 @@
  * Knows nothing of layers: it sums one flat int64 buffer. The buffer holds
  * the fixed-point gradient (see STDBP_GRAD_FRAC_BITS in net.h) followed by
  * a few step statistics; integer sums are associative, so the result is
- * bitwise the same for any number of ranks. */
+ * bitwise the same for any number of ranks.
+ *
+ * MPI errors: stdbp sets no error handler, so every communicator keeps
+ * MPI_ERRORS_ARE_FATAL: a failed MPI call aborts the whole job, which ends
+ * every rank promptly (a rank that returned an error instead would leave
+ * the others waiting in the next collective). So no function here reports
+ * an MPI failure, and STDBP_EMPI means only "another rank failed" (for a
+ * caller that reports that; stdbp_dist_agree passes on the failing rank's
+ * own status). The collectives below that return a status keep it for
+ * their callers' uniformity; it is STDBP_OK unless documented otherwise. */
 #ifndef STDBP_DIST_H
 #define STDBP_DIST_H
 
@@ -70,15 +79,28 @@ STDBP_API stdbp_status stdbp_dist_gather_f64(MPI_Comm comm, double *buf, const s
 
 /* Collective on comm: every rank passes its own status and err; when any
  * rank failed, every rank returns the lowest failing rank's status, and
- * err holds that rank's message prefixed with "rank R: ". Returns STDBP_OK
- * on every rank otherwise. Call it after every fallible phase (config,
- * data, allocation) before the next collective, so that no rank waits in
- * a collective that a failed rank will never reach. */
+ * err holds that rank's message prefixed with "rank R: " (on more than
+ * one rank). When every rank failed with the same message (an outcome
+ * agreed before, or one failure everywhere), the message is left as it
+ * is: never "rank 0: rank 0: ...". Returns STDBP_OK on every rank
+ * otherwise. Call it after every fallible phase (config, data,
+ * allocation) before the next collective, so that no rank waits in a
+ * collective that a failed rank will never reach. */
 STDBP_API stdbp_status stdbp_dist_agree(MPI_Comm comm, stdbp_status mine, stdbp_err *err) STDBP_WUR;
 
-/* Collective on comm: rank root's config reaches every rank (MPI_Bcast of
- * the struct's bytes: the struct holds no pointers; every rank must run
- * the same build). Returns STDBP_EMPI if MPI fails. */
+/* Broadcasts from rank root to every rank of comm. */
+
+/* Collective on comm: n bytes of buf (any n: sent in pieces of 1 GiB, as
+ * MPI counts are int). n must be the same on every rank. Cannot fail. */
+STDBP_API void stdbp_dist_bcast_bytes(MPI_Comm comm, void *buf, size_t n, int root);
+/* Collective on comm: root's malloc'd string *s (NULL travels as "")
+ * replaces *s (freed first) on the other ranks. STDBP_ENOMEM on every rank
+ * when any rank cannot allocate it (root's *s is then kept). */
+STDBP_API stdbp_status stdbp_dist_bcast_string(MPI_Comm comm, int root, char **s,
+                                               stdbp_err *err) STDBP_WUR;
+/* Collective on comm: rank root's config reaches every rank (the struct's
+ * bytes: it holds no pointers; every rank must run the same build).
+ * Returns STDBP_OK. */
 STDBP_API stdbp_status stdbp_config_bcast(stdbp_config *cfg, int root, MPI_Comm comm,
                                           stdbp_err *err) STDBP_WUR;
 

@@ -19,7 +19,7 @@ typedef enum stdbp_status {
     STDBP_EFORMAT,  /* a file's contents are malformed or corrupt */
     STDBP_ERANGE,   /* a value outside its allowed range */
     STDBP_ENUMERIC, /* NaN or Inf appeared */
-    STDBP_EMPI,     /* an MPI call failed, or another rank failed */
+    STDBP_EMPI,     /* another rank failed (an MPI failure aborts the job: dist.h) */
     STDBP_ECONFIG,  /* a configuration error (see the message) */
     STDBP_EFIT      /* a model does not fit the accelerator profile */
 } stdbp_status;

@@ -38,7 +38,10 @@ typedef struct stdbp_trainer_opts {
 } stdbp_trainer_opts;
 
 /* Collective on comm: load data, build and initialise the network (the
- * same weights on every rank), create the optimiser, resume if asked. */
+ * same weights on every rank), create the optimiser, resume if asked.
+ * Progress lines go to stdout on rank 0 only when opts asks for them
+ * (opts != NULL and !opts->quiet); warnings (e.g. a resume with another
+ * config) go to the log handler (stdbp_set_log_handler). */
 STDBP_API stdbp_status stdbp_trainer_create(MPI_Comm comm, const stdbp_config *cfg,
                                             const stdbp_trainer_opts *opts, stdbp_trainer **out,
                                             stdbp_err *err) STDBP_WUR;

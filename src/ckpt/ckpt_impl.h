@@ -4,11 +4,13 @@
 #ifndef STDBP_CKPT_IMPL_H
 #define STDBP_CKPT_IMPL_H
 
+#include <hdf5.h>
 #include <mpi.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "stdbp/ckpt.h"
+#include "stdbp/dist.h"
 
 #define CKPT_FORMAT_NAME "stdbp-checkpoint"
 #define CKPT_FORMAT_VERSION 1
@@ -66,23 +68,53 @@ typedef struct ckpt_payload {
 #define CKPT_DIGEST_LEN 72
 void stdbp_ckpt_digest(const ckpt_payload *p, char out[CKPT_DIGEST_LEN]);
 
-/* Collective on comm: combine a status across ranks. If any rank failed,
- * every rank returns the code and message of the lowest failing rank. */
-stdbp_status stdbp_ckpt_agree(MPI_Comm comm, stdbp_status st, stdbp_err *err);
-/* Collective on comm: broadcast n bytes from root (any n). */
-int stdbp_ckpt_bcast_bytes(MPI_Comm comm, void *buf, size_t n, int root);
+/* A checkpoint in memory, as read and verified by stdbp_ckpt_load. */
+typedef struct ckpt_data {
+    char stdbp_version[64];
+    uint64_t format_version;
+    size_t n_layers;
+    ckpt_layer *layers;
+    double **weights; /* per layer; NULL when the layer has none */
+    int has_optim;
+    char optim_kind[32];
+    uint64_t optim_steps;
+    size_t state_size;
+    double *state;
+    int has_train;
+    int has_progress; /* /train has epoch_loss, ..., wall_seconds */
+    stdbp_train_state st;
+    char *config; /* NUL-terminated */
+    size_t config_len;
+} ckpt_data;
 
+/* Reading one file (ckpt_load.c). Not collective. */
+/* Frees what d holds and zeroes it. */
+void stdbp_ckpt_data_free(ckpt_data *d);
+/* Read and verify everything in path into d (zeroed first; freed on
+ * error). STDBP_EIO, STDBP_EFORMAT (the message names the file), ENOMEM. */
+stdbp_status stdbp_ckpt_load(const char *path, ckpt_data *d, stdbp_err *e);
+/* Open path read-only, checking that it is a stdbp checkpoint of a
+ * version this stdbp reads; a clear message for a missing, empty,
+ * non-HDF5 or truncated file. */
+stdbp_status stdbp_ckpt_open_file(const char *path, hid_t *out, stdbp_err *e);
+/* The YAML text of /config of the open file f, malloc'd, NUL-terminated. */
+stdbp_status stdbp_ckpt_load_config(hid_t f, const char *path, char **out, size_t *len,
+                                    stdbp_err *e);
 
-/* fsync a file or directory by path; 0 or -1 with errno. */
-int stdbp_ckpt_fsync_path(const char *path, int is_dir);
+/* Agreement across ranks and broadcasts: stdbp_dist_agree and
+ * stdbp_dist_bcast_* (stdbp/dist.h). */
 
-/* Checkpoints in dir, newest (largest step) first: names "ckpt-N.h5".
- * *out (malloc'd, free with ckpt_list_free) gets *n paths. A missing
- * directory is an empty list. 0 or -1 with errno. */
-int stdbp_ckpt_list(const char *dir, char ***out, size_t *n);
+/* Not collective: fsync a file or directory by path (a directory whose
+ * file system cannot sync one is fine). STDBP_EIO: "cannot sync PATH: ...". */
+stdbp_status stdbp_ckpt_fsync_path(const char *path, int is_dir, stdbp_err *err);
+
+/* Not collective: checkpoints in dir, newest (largest step) first: names
+ * "ckpt-N.h5". *out (malloc'd, free with stdbp_ckpt_list_free) gets *n
+ * paths. A missing directory is an empty list. STDBP_EIO, STDBP_ENOMEM. */
+stdbp_status stdbp_ckpt_list(const char *dir, char ***out, size_t *n, stdbp_err *err);
 void stdbp_ckpt_list_free(char **list, size_t n);
 
-/* Test hook: sleep STDBP_TEST_CKPT_DELAY_MS milliseconds if set. */
+/* Test hook (util/test_hooks.h): sleep ckpt_delay_ms when set. */
 void stdbp_ckpt_test_delay(void);
 
 #endif

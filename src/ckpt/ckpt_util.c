@@ -1,5 +1,5 @@
-/* Checkpoint internals: layer descriptions, the digest, agreement across
- * ranks, directories and listing; see ckpt_impl.h. */
+/* Checkpoint internals: layer descriptions, the digest, directories and
+ * listing; see ckpt_impl.h. */
 #include "ckpt/ckpt_impl.h"
 
 #include <dirent.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "util/sha256.h"
+#include "util/test_hooks.h"
 
 const char *stdbp_ckpt_kind_name(int kind)
 {
@@ -152,57 +153,17 @@ void stdbp_ckpt_digest(const ckpt_payload *p, char out[CKPT_DIGEST_LEN])
     snprintf(out, CKPT_DIGEST_LEN, "sha256:%s", stdbp_sha256_hex(d, hex));
 }
 
-stdbp_status stdbp_ckpt_agree(MPI_Comm comm, stdbp_status st, stdbp_err *err)
-{
-    int rank, size, mine, first = 0, code;
-    char msg[STDBP_ERR_MSG_MAX];
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
-    mine = st != STDBP_OK ? rank : size;
-    if (MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
-        return stdbp_err_set(err, STDBP_EMPI, "MPI_Allreduce failed while combining a status");
-    if (first == size)
-        return STDBP_OK;
-    code = (int)st;
-    msg[0] = '\0';
-    if (rank == first)
-        snprintf(msg, sizeof msg, "%s", err && err->msg[0] ? err->msg : stdbp_status_name(st));
-    MPI_Bcast(&code, 1, MPI_INT, first, comm);
-    MPI_Bcast(msg, (int)sizeof msg, MPI_CHAR, first, comm);
-    msg[sizeof msg - 1] = '\0';
-    if (first != 0)
-        return stdbp_err_set(err, (stdbp_status)code, "(rank %d) %s", first, msg);
-    return stdbp_err_set(err, (stdbp_status)code, "%s", msg);
-}
-
-int stdbp_ckpt_bcast_bytes(MPI_Comm comm, void *buf, size_t n, int root)
-{
-    char *p = buf;
-    const size_t step = (size_t)1 << 30;
-    while (n) {
-        size_t m = n < step ? n : step;
-        if (MPI_Bcast(p, (int)m, MPI_BYTE, root, comm) != MPI_SUCCESS)
-            return -1;
-        p += m, n -= m;
-    }
-    return 0;
-}
-
-
-int stdbp_ckpt_fsync_path(const char *path, int is_dir)
+stdbp_status stdbp_ckpt_fsync_path(const char *path, int is_dir, stdbp_err *err)
 {
     int fd = open(path, O_RDONLY | (is_dir ? O_DIRECTORY : 0));
-    int rc, saved;
     if (fd < 0)
-        return -1;
-    rc = fsync(fd);
-    saved = errno;
+        return stdbp_err_set(err, STDBP_EIO, "cannot sync %s: %s", path, strerror(errno));
+    int rc = fsync(fd), saved = errno;
     close(fd);
     /* Some file systems cannot sync a directory; that is not an error. */
-    if (rc != 0 && is_dir && (saved == EINVAL || saved == ENOTSUP))
-        rc = 0;
-    errno = saved;
-    return rc;
+    if (rc != 0 && !(is_dir && (saved == EINVAL || saved == ENOTSUP)))
+        return stdbp_err_set(err, STDBP_EIO, "cannot sync %s: %s", path, strerror(saved));
+    return STDBP_OK;
 }
 
 /* "ckpt-<digits>.h5": the step, or -1. */
@@ -234,7 +195,7 @@ static int entry_newest_first(const void *a, const void *b)
     return x->step < y->step ? 1 : x->step > y->step ? -1 : 0;
 }
 
-int stdbp_ckpt_list(const char *dir, char ***out, size_t *n)
+stdbp_status stdbp_ckpt_list(const char *dir, char ***out, size_t *n, stdbp_err *err)
 {
     DIR *d;
     struct dirent *de;
@@ -244,8 +205,11 @@ int stdbp_ckpt_list(const char *dir, char ***out, size_t *n)
     *out = NULL;
     *n = 0;
     d = opendir(dir);
+    if (!d && errno == ENOENT)
+        return STDBP_OK;
     if (!d)
-        return errno == ENOENT ? 0 : -1;
+        return stdbp_err_set(err, STDBP_EIO, "cannot list checkpoints in %s: %s", dir,
+                             strerror(errno));
     while ((de = readdir(d)) != NULL) {
         unsigned long long step;
         size_t len;
@@ -277,15 +241,14 @@ int stdbp_ckpt_list(const char *dir, char ***out, size_t *n)
     free(e);
     *out = paths;
     *n = cnt;
-    return 0;
+    return STDBP_OK;
 nomem:
     if (d)
         closedir(d);
     for (size_t i = 0; i < cnt; i++)
         free(e[i].path);
     free(e);
-    errno = ENOMEM;
-    return -1;
+    return stdbp_err_set(err, STDBP_ENOMEM, "cannot list checkpoints in %s: out of memory", dir);
 }
 
 void stdbp_ckpt_list_free(char **list, size_t n)
@@ -299,12 +262,8 @@ void stdbp_ckpt_list_free(char **list, size_t n)
 
 void stdbp_ckpt_test_delay(void)
 {
-    const char *s = getenv("STDBP_TEST_CKPT_DELAY_MS");
-    long ms;
+    long ms = stdbp_test_hooks_get()->ckpt_delay_ms;
     struct timespec ts;
-    if (!s || !*s)
-        return;
-    ms = strtol(s, NULL, 10);
     if (ms <= 0)
         return;
     ts.tv_sec = ms / 1000;

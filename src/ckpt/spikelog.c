@@ -7,7 +7,6 @@
  * are chunked, shuffled and deflated (parallel HDF5 >= 1.10.2 compresses
  * in collective writes). Every metadata call is made by every rank with
  * the same values. Layout: docs/FORMAT.md. */
-#include <errno.h>
 #include <hdf5.h>
 #include <inttypes.h>
 #include <math.h>
@@ -207,7 +206,7 @@ stdbp_status stdbp_spikelog_open(MPI_Comm comm, const char *run_dir, const stdbp
             stdbp_err_set(e, STDBP_EINVAL, "spike log: run directory path too long: %s", run_dir);
     if (mine == STDBP_OK)
         mine = describe_layers(log, net, e);
-    st = stdbp_ckpt_agree(comm, mine, e);
+    st = stdbp_dist_agree(comm, mine, e);
     if (st != STDBP_OK)
         goto fail;
     MPI_Comm_dup(comm, &log->comm);
@@ -217,12 +216,11 @@ stdbp_status stdbp_spikelog_open(MPI_Comm comm, const char *run_dir, const stdbp
     mine = STDBP_OK;
     if (log->rank == 0) {
         struct stat sb;
-        if (stdbp_mkdir_p(run_dir) != 0)
-            mine = stdbp_err_set(e, STDBP_EIO, "spike log: cannot create %s: %s", run_dir,
-                                 strerror(errno));
+        if (stdbp_mkdir_p(run_dir, e) != STDBP_OK)
+            mine = stdbp_err_prefix(e, "spike log: ");
         exists = stat(log->path, &sb) == 0;
     }
-    st = stdbp_ckpt_agree(log->comm, mine, e);
+    st = stdbp_dist_agree(log->comm, mine, e);
     if (st != STDBP_OK)
         goto fail;
     MPI_Bcast(&exists, 1, MPI_INT, 0, log->comm);
@@ -239,10 +237,10 @@ stdbp_status stdbp_spikelog_open(MPI_Comm comm, const char *run_dir, const stdbp
         if (log->file < 0)
             mine = h5_fail(e, log->path, exists ? "opening it" : "creating it");
     }
-    st = stdbp_ckpt_agree(log->comm, mine, e);
+    st = stdbp_dist_agree(log->comm, mine, e);
     if (st != STDBP_OK)
         goto fail;
-    st = stdbp_ckpt_agree(log->comm, exists ? check_root(log, e) : write_root(log, e), e);
+    st = stdbp_dist_agree(log->comm, exists ? check_root(log, e) : write_root(log, e), e);
     if (st != STDBP_OK)
         goto fail;
     H5Pclose(fapl);
@@ -297,7 +295,7 @@ static stdbp_status check_args(stdbp_spikelog *log, const char *moment, size_t n
         if (!times[l])
             mine = stdbp_err_set(e, STDBP_EINVAL, "spike log %s: no spike times for %s", log->path,
                                  log->names[l]);
-    st = stdbp_ckpt_agree(log->comm, mine, e);
+    st = stdbp_dist_agree(log->comm, mine, e);
     if (st != STDBP_OK)
         return st;
     for (const char *c = moment; *c; c++)
@@ -313,7 +311,7 @@ static stdbp_status check_args(stdbp_spikelog *log, const char *moment, size_t n
     MPI_Comm_size(log->comm, &size);
     all = malloc((size_t)size * sizeof range);
     mine = all ? STDBP_OK : stdbp_err_set(e, STDBP_ENOMEM, "spike log: out of memory");
-    st = stdbp_ckpt_agree(log->comm, mine, e);
+    st = stdbp_dist_agree(log->comm, mine, e);
     if (st != STDBP_OK) {
         free(all);
         return st;
@@ -403,7 +401,7 @@ done:
 
 #define AGREE(expr)                                                                                \
     do {                                                                                           \
-        st = stdbp_ckpt_agree(log->comm, (expr), e);                                               \
+        st = stdbp_dist_agree(log->comm, (expr), e);                                               \
         if (st != STDBP_OK)                                                                        \
             goto done;                                                                             \
     } while (0)
@@ -490,7 +488,7 @@ stdbp_status stdbp_spikelog_has(stdbp_spikelog *log, const char *moment, int *ha
     /* Collective: every rank reads the same file, but a failure on one
      * must not leave the others to go on alone. */
     stdbp_status mine = ex < 0 ? h5_fail(e, log->path, "looking up a moment") : STDBP_OK;
-    stdbp_status st = stdbp_ckpt_agree(log->comm, mine, e);
+    stdbp_status st = stdbp_dist_agree(log->comm, mine, e);
     *has = st == STDBP_OK && ex > 0;
     return st;
 }
@@ -511,7 +509,7 @@ stdbp_status stdbp_spikelog_close(stdbp_spikelog **plog, stdbp_err *err)
     stdbp_h5_quiet_begin(&quiet);
     if (H5Fclose(log->file) < 0)
         mine = h5_fail(e, log->path, "closing");
-    st = stdbp_ckpt_agree(log->comm, mine, e);
+    st = stdbp_dist_agree(log->comm, mine, e);
     log_free(log);
     stdbp_h5_quiet_end(&quiet);
     return st;

@@ -20,33 +20,32 @@ int stdbp_cli_progress_mode(const char *mode)
     return -2;
 }
 
-void stdbp_cli_init(int *argc, char ***argv)
+/* The program's name and this process's rank in MPI_COMM_WORLD, for the
+ * log handler. */
+static const char *log_prog = "stdbp";
+static int log_rank;
+
+/* Warnings the library reports: on rank 0, "PROG: warning: MSG" on stderr
+ * (the other ranks would repeat the same message). */
+static void log_to_stderr(stdbp_log_level level, const char *msg, void *user)
+{
+    (void)user;
+    if (log_rank != 0)
+        return;
+    if (level == STDBP_LOG_WARNING)
+        fprintf(stderr, "%s: warning: %s\n", log_prog, msg);
+    else
+        fprintf(stderr, "%s: %s\n", log_prog, msg);
+    fflush(stderr);
+}
+
+void stdbp_cli_init(int *argc, char ***argv, const char *prog)
 {
     MPI_Init(argc, argv);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
-stdbp_status stdbp_cli_bcast_string(MPI_Comm comm, int root, char **s, stdbp_err *err)
-{
-    int rank;
-    unsigned long long len = 0;
-    MPI_Comm_rank(comm, &rank);
-    if (rank == root && !*s)
-        *s = calloc(1, 1); /* NULL travels as "" */
-    if (rank == root)
-        len = *s ? strlen(*s) : 0;
-    MPI_Bcast(&len, 1, MPI_UNSIGNED_LONG_LONG, root, comm); /* collective */
-    if (rank != root) {
-        free(*s);
-        *s = malloc(len + 1);
-    }
-    int ok = *s != NULL, all;
-    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_LAND, comm); /* collective */
-    if (!all)
-        return stdbp_err_set(err, STDBP_ENOMEM, "out of memory for a %llu-byte string", len);
-    MPI_Bcast(*s, (int)len, MPI_CHAR, root, comm); /* collective */
-    (*s)[len] = '\0';
-    return STDBP_OK;
+    MPI_Comm_rank(MPI_COMM_WORLD, &log_rank);
+    log_prog = prog;
+    stdbp_set_log_handler(log_to_stderr, NULL);
 }
 
 stdbp_status stdbp_cli_load_config(MPI_Comm comm, const char *path, const char *yaml_text,
@@ -77,7 +76,7 @@ stdbp_status stdbp_cli_load_config(MPI_Comm comm, const char *path, const char *
     }
     if ((st = stdbp_config_bcast(cfg, 0, comm, err)) != STDBP_OK) /* collective */
         return st;
-    if ((st = stdbp_cli_bcast_string(comm, 0, &yaml, err)) != STDBP_OK) /* collective */
+    if ((st = stdbp_dist_bcast_string(comm, 0, &yaml, err)) != STDBP_OK) /* collective */
         return st;
     *yaml_out = yaml;
     return STDBP_OK;

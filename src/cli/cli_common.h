@@ -14,8 +14,8 @@
  * (malloc'd), the effective config text. A failure on rank 0 is returned
  * on every rank. */
 stdbp_status stdbp_cli_load_config(MPI_Comm comm, const char *path, const char *yaml_text,
-                                   char **sets, int n_sets, stdbp_config *cfg,
-                                   char **yaml_out, stdbp_err *err);
+                                   char **sets, int n_sets, stdbp_config *cfg, char **yaml_out,
+                                   stdbp_err *err);
 
 /* Collective on comm: rebuild a checkpoint's network from the config
  * stored in it (plus the n_sets overrides), open its test set (data.test,
@@ -32,14 +32,13 @@ int stdbp_cli_fail(MPI_Comm comm, const char *prog, const stdbp_err *err);
 /* Not collective: MPI_Init, then HDF5's own error printing off for the
  * whole program (stdbp reports HDF5 failures in its own messages; left
  * on, HDF5 1.10 also prints "infinite loop closing library" at exit after
- * reading a damaged file). */
-void stdbp_cli_init(int *argc, char ***argv);
+ * reading a damaged file), then the log handler: the library's warnings
+ * appear on rank 0 as "PROG: warning: MSG" on stderr. prog must outlive
+ * the program (a string literal). */
+void stdbp_cli_init(int *argc, char ***argv, const char *prog);
 
 /* --progress MODE: "bar" 1, "log" 0, "auto" -1; -2 for anything else.
  * Not collective; cannot fail. */
 int stdbp_cli_progress_mode(const char *mode);
-
-/* Collective: broadcast a malloc'd string from root (NULL arrives as ""). */
-stdbp_status stdbp_cli_bcast_string(MPI_Comm comm, int root, char **s, stdbp_err *err);
 
 #endif

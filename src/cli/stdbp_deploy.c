@@ -57,7 +57,7 @@ int main(int argc, char **argv)
     stdbp_dataset test;
     stdbp_net *net = NULL;
 
-    stdbp_cli_init(&argc, &argv);
+    stdbp_cli_init(&argc, &argv, "stdbp_deploy");
     MPI_Comm_rank(comm, &rank);
     stdbp_err_clear(&err);
     memset(&test, 0, sizeof test);

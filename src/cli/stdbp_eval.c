@@ -41,7 +41,7 @@ int main(int argc, char **argv)
     double *times = NULL;
     stdbp_eval_result res;
 
-    stdbp_cli_init(&argc, &argv);
+    stdbp_cli_init(&argc, &argv, "stdbp_eval");
     MPI_Comm_rank(comm, &rank);
     stdbp_err_clear(&err);
     memset(&test, 0, sizeof test);

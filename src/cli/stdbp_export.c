@@ -105,7 +105,7 @@ int main(int argc, char **argv)
     stdbp_train_state state;
     stdbp_shape shape = {0, 0, 0};
 
-    stdbp_cli_init(&argc, &argv);
+    stdbp_cli_init(&argc, &argv, "stdbp_export");
     MPI_Comm_rank(comm, &rank);
     stdbp_err_clear(&err);
     opterr = rank == 0;

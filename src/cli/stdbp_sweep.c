@@ -253,7 +253,7 @@ int main(int argc, char **argv)
     char *yaml = NULL;
     int rank, preempted = 0;
 
-    stdbp_cli_init(&argc, &argv);
+    stdbp_cli_init(&argc, &argv, "stdbp_sweep");
     MPI_Comm_rank(comm, &rank);
     stdbp_err_clear(&err);
     memset(&pt, 0, sizeof pt);

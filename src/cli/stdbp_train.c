@@ -11,6 +11,9 @@
 #include "cli/deploy_phase.h"
 #include "stdbp/stdbp.h"
 #include "stdbp/train.h"
+#ifdef STDBP_TEST_HOOKS
+#include "tools/train_hooks.h" /* tests/tools/stdbp_train_hooked only */
+#endif
 
 static const char usage[] =
     "Usage: mpirun -np P stdbp_train CONFIG.yaml [OPTION]...\n"
@@ -127,7 +130,10 @@ int main(int argc, char **argv)
     stdbp_trainer *tr = NULL;
     int rank, preempted = 0;
 
-    stdbp_cli_init(&argc, &argv);
+    stdbp_cli_init(&argc, &argv, "stdbp_train");
+#ifdef STDBP_TEST_HOOKS
+    stdbp_train_hooks_from_env();
+#endif
     MPI_Comm_rank(comm, &rank);
     stdbp_err_clear(&err);
     int rc = parse_args(argc, argv, &args, rank);

@@ -12,10 +12,7 @@
 
 stdbp_status stdbp_sweep_mkdirs(const char *dir, stdbp_err *err)
 {
-    if (stdbp_mkdir_p(dir) != 0)
-        return stdbp_err_set(err, STDBP_EIO, "cannot create directory %s: %s", dir,
-                             strerror(errno));
-    return STDBP_OK;
+    return stdbp_mkdir_p(dir, err);
 }
 
 static void put_quoted(FILE *f, const char *s)

@@ -4,3 +4,6 @@ libstdbp_la_SOURCES += %reldir%/trainer.c %reldir%/trainer_impl.h %reldir%/evalu
 	%reldir%/signals.c %reldir%/spikes.c %reldir%/metrics.c %reldir%/metrics.h \
 	%reldir%/progress.c %reldir%/progress.h
 stdbpinclude_HEADERS += include/stdbp/train.h
+libstdbp_la_SOURCES += %reldir%/trainer_setup.c
+libstdbp_la_SOURCES += %reldir%/trainer_step.c
+libstdbp_la_SOURCES += %reldir%/trainer_run.c

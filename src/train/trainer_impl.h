@@ -14,35 +14,54 @@ struct stdbp_trainer {
     char *config_yaml;  /* effective config, stored in every checkpoint */
     char *resumed_from; /* checkpoint path, or NULL */
 
-    stdbp_dataset train, test; /* held once per rank */
+    stdbp_dataset train, test;  /* held once per rank */
     size_t *train_idx, n_train; /* training indices (after the split) */
     size_t *val_idx, n_val;     /* held-out validation indices */
     size_t n_test;
-    size_t *order;              /* this epoch's order of train_idx */
+    size_t *order; /* this epoch's order of train_idx */
 
     stdbp_net *net;
     stdbp_ws *ws;
     stdbp_optim *opt;
     size_t n_params;
-    int sharded;    /* the update is sharded (train.shard_update, P > 1) */
-    stdbp_dist_slices slices; /* this rank's slice of the parameters */
+    int sharded;               /* the update is sharded (train.shard_update, P > 1) */
+    stdbp_dist_slices slices;  /* this rank's slice of the parameters */
     stdbp_dist_slices neurons; /* ... of the weight-sum penalty's neurons */
-    size_t n_neurons; /* neurons of the weight-sum penalty */
-    double *slope;  /* the penalty's slope of every neuron */
-    int64_t *acc;   /* fixed-point gradient, then the step statistics */
-    double *grad;   /* mean gradient of the step */
-    double *times;  /* one encoded input */
-    double *scratch; /* as large as times: augmentation's workspace */
-    double *dl_dt;  /* dL/dt of the outputs */
+    size_t n_neurons;          /* neurons of the weight-sum penalty */
+    double *slope;             /* the penalty's slope of every neuron */
+    int64_t *acc;              /* fixed-point gradient, then the step statistics */
+    double *grad;              /* mean gradient of the step */
+    double *times;             /* one encoded input */
+    double *scratch;           /* as large as times: augmentation's workspace */
+    double *dl_dt;             /* dL/dt of the outputs */
 
     stdbp_train_state state;
     double lr;
-    int stop;       /* a rank saw SIGTERM/SIGUSR1 in the last step */
+    int stop; /* a rank saw SIGTERM/SIGUSR1 in the last step */
     double t_start, t_compute, t_reduce;
-    double t_update; /* gradient conversion, remedies, optimiser step */
+    double t_update;  /* gradient conversion, remedies, optimiser step */
     double wall_base; /* wall time of earlier sessions of a resumed run */
     stdbp_progress progress;
 };
+
+/* The reduced buffer of a step: the gradient, the step statistics
+ * (dist.h), then one more slot: the ranks that saw a stop signal. */
+#define STDBP_TRAINER_STAT_STOP STDBP_STAT_COUNT
+#define STDBP_TRAINER_STAT_SLOTS (STDBP_STAT_COUNT + 1)
+
+/* Setting up (trainer_setup.c); local, stdbp_trainer_create agrees on the
+ * outcome. The training and test sets, the split and their checks: */
+stdbp_status stdbp_trainer_load_datasets(stdbp_trainer *tr, stdbp_err *err);
+/* The net, its workspace, the optimiser, the slices and the buffers: */
+stdbp_status stdbp_trainer_build_model(stdbp_trainer *tr, stdbp_err *err);
+/* Rank 0: the run directory (a fresh run refuses one that holds
+ * checkpoints) and config.yaml in it: */
+stdbp_status stdbp_trainer_prepare_run_dir(stdbp_trainer *tr, stdbp_err *err);
+
+/* Collective (trainer_step.c): one optimiser step on global batch b of
+ * length len, of n_batches in the epoch. */
+stdbp_status stdbp_trainer_step(stdbp_trainer *tr, size_t b, size_t len, size_t n_batches,
+                                stdbp_err *err);
 
 /* Collective: record spikes of the first spikes.samples test images as
  * moment (e.g. "epoch-0003", "end") in run_dir/spikes.h5. */

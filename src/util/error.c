@@ -51,7 +51,7 @@ const char *stdbp_status_name(stdbp_status code)
     case STDBP_EFORMAT: return "malformed or corrupt file";
     case STDBP_ERANGE: return "value out of range";
     case STDBP_ENUMERIC: return "NaN or Inf";
-    case STDBP_EMPI: return "MPI error";
+    case STDBP_EMPI: return "another MPI rank failed";
     case STDBP_ECONFIG: return "configuration error";
     case STDBP_EFIT: return "model does not fit the hardware";
     }

@@ -4,3 +4,4 @@ libstdbp_la_SOURCES += %reldir%/error.c %reldir%/log.c %reldir%/log.h %reldir%/f
 	%reldir%/sha256.c %reldir%/sha256.h %reldir%/h5util.c %reldir%/h5util.h \
 	%reldir%/yaml_doc.c %reldir%/yaml_doc.h
 stdbpinclude_HEADERS += include/stdbp/error.h
+libstdbp_la_SOURCES += %reldir%/test_hooks.c %reldir%/test_hooks.h

@@ -4,7 +4,8 @@
 #  1. N steps straight == N/2 steps, stop, resume for N/2 (P = 2 -> 2 and
 #     P = 2 -> 3): weights and optimiser state bitwise equal (h5diff).
 #  2. kill -9 of one rank while a checkpoint is being written (slowed by
-#     the test hook STDBP_TEST_CKPT_DELAY_MS) leaves the previous
+#     the test hook STDBP_TEST_CKPT_DELAY_MS of tests/tools/
+#     stdbp_train_hooked, the test build of stdbp_train) leaves the previous
 #     checkpoint valid, and --resume auto continues from it.
 #  3. SIGTERM to every rank of a running 2-rank job: a checkpoint, exit
 #     status 75, and the resumed run ends with the uninterrupted weights.
@@ -13,10 +14,11 @@ command -v h5diff >/dev/null || skip_all "h5diff (hdf5-tools) not installed"
 plan 16
 tap_tmpdir; tmp=$tap_tmp
 bin=$top_builddir/src/cli/stdbp_train
+hooked=$top_builddir/tests/tools/stdbp_train_hooked
 run() { np=$1; shift; "$top_srcdir/tests/mpirun.sh" "$np" "$bin" "$tmp/cfg.yaml" --progress log --no-deploy "$@"; }
 # The rank processes (libtool runs the binary from .libs/), not the
 # launcher or the time-limit wrapper whose command lines name it too.
-ranks() { pgrep -f "\.libs/(lt-)?stdbp_train $tmp/cfg.yaml"; }
+ranks() { pgrep -f "\.libs/(lt-)?stdbp_train(_hooked)? $tmp/cfg.yaml"; }
 last() { ls "$1"/checkpoints/ckpt-*.h5 2>/dev/null | tail -n 1; }
 same() { h5diff -q "$1" "$2" /weights /weights >/dev/null 2>&1 && h5diff -q "$1" "$2" /optimizer /optimizer >/dev/null 2>&1; }
 
@@ -59,7 +61,7 @@ cmp -s "$tmp/m1" "$tmp/m2"; ok $? "resumed run's metrics.csv equals the uninterr
 
 # 2. kill -9 one rank during a slowed checkpoint write.
 rm -rf "$tmp/kill"
-STDBP_TEST_CKPT_DELAY_MS=400 "$top_srcdir/tests/mpirun.sh" 2 "$bin" "$tmp/cfg.yaml" --no-deploy \
+STDBP_TEST_CKPT_DELAY_MS=400 "$top_srcdir/tests/mpirun.sh" 2 "$hooked" "$tmp/cfg.yaml" --no-deploy \
   --progress log --set run.dir="$tmp/kill" --set checkpoint.every_steps=5 > "$tmp/kill.out" 2>&1 &
 launcher=$!
 killed=1
@@ -85,7 +87,7 @@ same "$ref" "$(last "$tmp/kill")"; ok $? "... and ends bitwise equal to the unin
 
 # 3. SIGTERM to every rank (what SLURM does on preemption).
 rm -rf "$tmp/term"
-STDBP_TEST_CKPT_DELAY_MS=0 "$top_srcdir/tests/mpirun.sh" 2 "$bin" "$tmp/cfg.yaml" --no-deploy \
+"$top_srcdir/tests/mpirun.sh" 2 "$bin" "$tmp/cfg.yaml" --no-deploy \
   --progress log --set train.epochs=400 --set run.dir="$tmp/term" > "$tmp/term.out" 2>&1 &
 launcher=$!
 for i in $(seq 1 300); do  # wait for the first checkpoint (end of epoch 1)

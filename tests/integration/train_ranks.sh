@@ -7,7 +7,7 @@
 # every rank promptly with one clear message.
 . "$top_srcdir/tests/tap/tap.sh"
 command -v h5diff >/dev/null || skip_all "h5diff (hdf5-tools) not installed"
-plan 20
+plan 21
 tap_tmpdir; tmp=$tap_tmp
 bin=$top_builddir/src/cli/stdbp_train
 synthetic_data "$tmp"
@@ -93,10 +93,12 @@ ok $? "a fresh run over old checkpoints is refused with advice ($status)"
 [ "$(cksum "$ref")" = "$before" ] && [ "$(last "$tmp/p1")" = "$ref" ]
 ok $? "... and the old checkpoints are untouched"
 
-# One rank fails (test hook: rank 2 cannot read its data). Every rank must
-# end within seconds with one clear message naming the rank.
+# One rank fails (test hook of the test build of stdbp_train: rank 2 cannot
+# read its data). Every rank must end within seconds with one clear message
+# naming the rank.
+hooked=$top_builddir/tests/tools/stdbp_train_hooked
 start=$(date +%s)
-STDBP_TEST_FAIL_DATA_RANK=2 "$top_srcdir/tests/mpirun.sh" 4 "$bin" "$tmp/cfg.yaml" --quiet \
+STDBP_TEST_FAIL_DATA_RANK=2 "$top_srcdir/tests/mpirun.sh" 4 "$hooked" "$tmp/cfg.yaml" --quiet \
   --set run.dir="$tmp/fail" > "$tmp/fail.out" 2>&1
 status=$?
 elapsed=$(( $(date +%s) - start ))
@@ -106,7 +108,7 @@ ok $? "exactly one message, naming rank 2"
 [ $elapsed -lt 30 ]; ok $? "all ranks ended promptly (${elapsed}s)"
 # NaN in the weights at step 20 (test hook): the run stops with a message
 # naming the step and the layer; the checkpoint of epoch 1 stays valid.
-STDBP_TEST_NAN_STEP=20 "$top_srcdir/tests/mpirun.sh" 2 "$bin" "$tmp/cfg.yaml" --quiet --no-deploy \
+STDBP_TEST_NAN_STEP=20 "$top_srcdir/tests/mpirun.sh" 2 "$hooked" "$tmp/cfg.yaml" --quiet --no-deploy \
   --set run.dir="$tmp/nan" > "$tmp/nan.out" 2>&1
 status=$?
 [ $status -ne 0 ]; ok $? "NaN at step 20: non-zero exit ($status)"
@@ -115,4 +117,12 @@ ok $? "the message names the step and the layer"
 "$top_srcdir/tests/mpirun.sh" 1 "$top_builddir/src/cli/stdbp_eval" \
   "$tmp/nan/checkpoints/ckpt-0000000012.h5" > "$tmp/nan-eval.out" 2>&1
 ok $? "the last good checkpoint still loads and evaluates"
+# The test hooks are set only by the test build: the real program (libtool
+# keeps it under .libs/) and the library never read their variables.
+real=$top_builddir/src/cli/.libs/stdbp_train
+[ -f "$real" ] || real=$top_builddir/src/cli/stdbp_train
+lib=$(ls "$top_builddir"/.libs/libstdbp.so "$top_builddir"/.libs/libstdbp.a 2>/dev/null | head -n 1)
+[ -n "$lib" ] && ! grep -a -q 'STDBP_TEST_' "$real" "$lib" && grep -a -q STDBP_TEST_NAN_STEP \
+  "$(ls "$top_builddir"/tests/tools/.libs/stdbp_train_hooked "$hooked" 2>/dev/null | head -n 1)"
+ok $? "stdbp_train and $(basename "${lib:-libstdbp}") hold no test hook variable; the test build does"
 tap_done

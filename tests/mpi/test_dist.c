@@ -14,7 +14,10 @@
 #define N 1000
 
 /* A value for every (n, k) that no two slices share by accident. */
-static double slice_value(size_t k) { return 0.5 + (double)k * 1.25; }
+static double slice_value(size_t k)
+{
+    return 0.5 + (double)k * 1.25;
+}
 
 /* Slices of n on this communicator: a partition of [0, n) in rank order,
  * starts on multiples of 8, lengths within 8 of each other. */
@@ -70,8 +73,8 @@ static void test_slices(int rank, int size)
     int good_rs = stdbp_dist_reduce_scatter_i64(MPI_COMM_WORLD, ibuf, &s, &err) == STDBP_OK;
     const int64_t ranks_sum = (int64_t)size * (size + 1) / 2;
     for (size_t k = s.lo; good_rs && k < s.hi; k++)
-        good_rs &= ibuf[k - s.lo] ==
-                   ranks_sum * (int64_t)k - (k % 3 == 0 ? (int64_t)size << 40 : 0);
+        good_rs &=
+            ibuf[k - s.lo] == ranks_sum * (int64_t)k - (k % 3 == 0 ? (int64_t)size << 40 : 0);
     ok_all(MPI_COMM_WORLD, good_rs, "reduce-scatter: each rank holds the sum of its slice");
 
     /* All-gather: each rank writes only its slice; all end with every value. */
@@ -102,7 +105,7 @@ int main(int argc, char **argv)
     tap_mpi_init(MPI_COMM_WORLD);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    plan(12);
+    plan(14);
 
     /* 12 "samples" with awkward values; sample s is handled by rank
      * s % size. Summed in fixed point the result must not depend on size
@@ -152,5 +155,20 @@ int main(int argc, char **argv)
     all = stdbp_dist_agree(MPI_COMM_WORLD, mine, &err);
     ok_all(MPI_COMM_WORLD, all == (size >= 2 ? STDBP_ERANGE : STDBP_EIO),
            "the lowest failing rank decides");
+
+    /* An outcome agreed once and agreed again keeps its one prefix. */
+    stdbp_err_clear(&err);
+    mine = rank == size - 1 ? stdbp_err_set(&err, STDBP_EIO, "cannot open data/bad.idx") : STDBP_OK;
+    all = stdbp_dist_agree(MPI_COMM_WORLD, mine, &err);
+    all = stdbp_dist_agree(MPI_COMM_WORLD, all, &err);
+    ok_all(MPI_COMM_WORLD, all == STDBP_EIO && strcmp(err.msg, want) == 0,
+           "agreeing twice names the rank once (%s)", err.msg);
+
+    /* The same failure on every rank names no rank. */
+    stdbp_err_clear(&err);
+    mine = stdbp_err_set(&err, STDBP_ECONFIG, "train.batch is too small");
+    all = stdbp_dist_agree(MPI_COMM_WORLD, mine, &err);
+    ok_all(MPI_COMM_WORLD, all == STDBP_ECONFIG && strcmp(err.msg, "train.batch is too small") == 0,
+           "the same failure everywhere keeps its message (%s)", err.msg);
     return tap_mpi_finish(MPI_COMM_WORLD);
 }

@@ -14,14 +14,8 @@
 
 #include "stdbp/ckpt.h"
 #include "stdbp/stdbp.h"
+#include "tap/ckpt_fixture.h"
 #include "tap/tap_mpi.h"
-
-/* snprintf into an array, bailing out if the path does not fit. */
-#define PATHF(buf, ...)                                                                            \
-    do {                                                                                           \
-        if ((size_t)snprintf(buf, sizeof buf, __VA_ARGS__) >= sizeof buf)                          \
-            bail("path too long: %s", #buf);                                                       \
-    } while (0)
 
 #define N_REC 6 /* input + 5 layers */
 
@@ -32,13 +26,7 @@ static stdbp_net *make_net(int dense_out)
         {STDBP_LAYER_FLATTEN, 0, 0, 0, 0},       {STDBP_LAYER_DENSE, 8, 0, 0, 0},
         {STDBP_LAYER_DENSE, dense_out, 0, 0, 0},
     };
-    stdbp_shape in = {1, 6, 6};
-    stdbp_neuron_params np = stdbp_neuron_defaults();
-    stdbp_net *net = NULL;
-    stdbp_err err;
-    if (stdbp_net_create(in, specs, 5, &np, &net, &err) != STDBP_OK)
-        bail("stdbp_net_create: %s", err.msg);
-    return net;
+    return fixture_net((stdbp_shape){1, 6, 6}, specs, 5);
 }
 
 static size_t rec_size(const stdbp_net *net, size_t l)
@@ -189,11 +177,9 @@ int main(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     plan(21);
-    if (rank == 0) {
-        PATHF(dir, "%s/par", keep ? argv[1] : test_tmpdir());
+    fixture_run_dir(MPI_COMM_WORLD, keep ? argv[1] : NULL, "par", dir, sizeof dir);
+    if (rank == 0)
         PATHF(refdir, "%s/ref", test_tmpdir());
-    }
-    MPI_Bcast(dir, sizeof dir, MPI_CHAR, 0, MPI_COMM_WORLD);
     PATHF(file, "%s/spikes.h5", dir);
     net = make_net(10);
 

@@ -7,7 +7,7 @@ SLURM_TESTS = %reldir%/slurm_jobs.sh
 EXTRA_DIST += $(SLURM_TESTS)
 
 check-slurm: src/cli/stdbp_train$(EXEEXT) src/cli/stdbp_sweep$(EXEEXT) \
-		tests/tools/gen_dataset$(EXEEXT)
+		tests/tools/gen_dataset$(EXEEXT) tests/tools/stdbp_train_hooked$(EXEEXT)
 	@fail=0; for t in $(SLURM_TESTS); do \
 	  echo "== $$t"; \
 	  top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \

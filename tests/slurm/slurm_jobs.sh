@@ -103,12 +103,14 @@ ok $? "(a) metrics.csv has the 4 epochs"
 [ $tap_failed -eq 0 ] || show "$tmp/a-$jid_a.out"
 
 # ------------------------------------------------------------------ (b)
-# The checkpoint hook slows every checkpoint write (the weights do not
-# change), so that the warning surely lands in the middle of the run.
+# The checkpoint hook (of the test build of stdbp_train) slows every
+# checkpoint write (the weights do not change), so that the warning surely
+# lands in the middle of the run.
 phase "(b) two jobs, warned at their first checkpoint"
 declare -A jid
 for l in srun mpirun; do
-  jid[$l]=$(STDBP_TEST_CKPT_DELAY_MS=50 LAUNCHER=$l sbatch --parsable --chdir="$tmp" \
+  jid[$l]=$(STDBP_TRAIN=$top_builddir/tests/tools/stdbp_train_hooked \
+            STDBP_TEST_CKPT_DELAY_MS=50 LAUNCHER=$l sbatch --parsable --chdir="$tmp" \
             --job-name="b-$l" --output="$tmp/b-$l.out" \
             "$jobs/train.sbatch" "$tmp/cfg.yaml" --set run.dir="$tmp/run-b-$l")
 done

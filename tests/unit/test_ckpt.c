@@ -4,6 +4,9 @@
  * them reading as 0); every kind of damaged file gives a clear error
  * naming the file (never a crash); keep-K pruning; find_latest skipping a
  * corrupt newest checkpoint; the test-only write delay. */
+/* The test hooks' setter (util/test_hooks.h) is for test code only. */
+#define STDBP_TEST_HOOKS
+
 #include <errno.h>
 #include <fcntl.h>
 #include <float.h>
@@ -17,16 +20,11 @@
 #include <unistd.h>
 
 #include "util/sha256.h"
+#include "util/test_hooks.h"
 #include "stdbp/ckpt.h"
 #include "stdbp/stdbp.h"
 #include "tap/basic.h"
-
-/* snprintf into an array, bailing out if the path does not fit. */
-#define PATHF(buf, ...)                                                                            \
-    do {                                                                                           \
-        if ((size_t)snprintf(buf, sizeof buf, __VA_ARGS__) >= sizeof buf)                          \
-            bail("path too long: %s", #buf);                                                       \
-    } while (0)
+#include "tap/ckpt_fixture.h"
 
 static const char *config_text = "run:\n  name: t\u00e9st  # UTF-8\n  seed: 42\n"
                                  "network:\n  layers: [conv2d(4,k3,p1), pool(2), flatten, "
@@ -41,37 +39,14 @@ static stdbp_net *make_net(int conv_out, int dense_out)
         {STDBP_LAYER_FLATTEN, 0, 0, 0, 0},
         {STDBP_LAYER_DENSE, dense_out, 0, 0, 0},
     };
-    stdbp_shape in = {1, 8, 8};
-    stdbp_neuron_params np = stdbp_neuron_defaults();
-    stdbp_net *net = NULL;
-    stdbp_err err;
-    if (stdbp_net_create(in, specs, 4, &np, &net, &err) != STDBP_OK)
-        bail("stdbp_net_create: %s", err.msg);
-    return net;
+    return fixture_net((stdbp_shape){1, 8, 8}, specs, 4);
 }
 
 static stdbp_net *make_mlp(int hidden)
 {
     stdbp_layer_spec specs[2] = {{STDBP_LAYER_DENSE, hidden, 0, 0, 0},
                                  {STDBP_LAYER_DENSE, 10, 0, 0, 0}};
-    stdbp_shape in = {1, 28, 28};
-    stdbp_neuron_params np = stdbp_neuron_defaults();
-    stdbp_net *net = NULL;
-    stdbp_err err;
-    if (stdbp_net_create(in, specs, 2, &np, &net, &err) != STDBP_OK)
-        bail("stdbp_net_create: %s", err.msg);
-    return net;
-}
-
-static stdbp_optim *make_optim(stdbp_optim_kind kind, size_t n)
-{
-    stdbp_optim_params p = stdbp_optim_defaults();
-    stdbp_optim *opt = NULL;
-    stdbp_err err;
-    p.kind = kind;
-    if (stdbp_optim_create(&p, n, &opt, &err) != STDBP_OK)
-        bail("stdbp_optim_create: %s", err.msg);
-    return opt;
+    return fixture_net((stdbp_shape){1, 28, 28}, specs, 2);
 }
 
 /* Values with awkward bit patterns: -0, subnormals, huge, inf, NaN with a
@@ -119,12 +94,6 @@ static stdbp_train_state make_state(void)
     st.epoch_samples = (INT64_C(1) << 53) + 1;
     st.wall_seconds = nextafter(3723.25, 4000.0); /* the lowest mantissa bit set */
     return st;
-}
-
-static int exists(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0;
 }
 
 static long file_size(const char *path)
@@ -342,7 +311,7 @@ static int count_checkpoints(const char *dir)
     int n = 0;
     for (unsigned s = 0; s < 20; s++) {
         PATHF(path, "%s/checkpoints/ckpt-%010u.h5", dir, s);
-        n += exists(path);
+        n += fixture_exists(path);
     }
     return n;
 }
@@ -360,7 +329,7 @@ static stdbp_status try_read(const char *path, stdbp_net *net, stdbp_optim *opt,
 static void check_bad(const char *path, stdbp_status want, const char *needle, const char *what)
 {
     stdbp_net *net = make_net(4, 10);
-    stdbp_optim *opt = make_optim(STDBP_OPTIM_ADAM, stdbp_net_num_params(net));
+    stdbp_optim *opt = fixture_optim(STDBP_OPTIM_ADAM, stdbp_net_num_params(net));
     double *before = malloc(stdbp_net_num_params(net) * sizeof *before);
     stdbp_err err;
     stdbp_status s;
@@ -396,13 +365,13 @@ int main(int argc, char **argv)
      * after which it prints "infinite loop closing library" at exit when
      * its error printing is on (docs/FORMAT.md, "Known limitation"). */
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    plan(107);
-    PATHF(dir, "%s/run", test_tmpdir());
+    plan(109);
+    fixture_run_dir(MPI_COMM_WORLD, NULL, "run", dir, sizeof dir);
 
     /* --- Round trip ---------------------------------------------------- */
     net = make_net(4, 10);
     np = stdbp_net_num_params(net);
-    opt = make_optim(STDBP_OPTIM_ADAM, np);
+    opt = fixture_optim(STDBP_OPTIM_ADAM, np);
     fill(stdbp_net_params(net), np, 1);
     fill(stdbp_optim_state(opt), stdbp_optim_state_size(opt), 2);
     stdbp_optim_set_steps(opt, 1234);
@@ -412,12 +381,12 @@ int main(int argc, char **argv)
     is_int(STDBP_OK, s, "write a checkpoint (%s)", s ? err.msg : "ok");
     PATHF(want, "%s/checkpoints/ckpt-0000001234.h5", dir);
     is_string(want, path, "it is named after the step, 10 digits");
-    ok(exists(path), "the file exists");
+    ok(fixture_exists(path), "the file exists");
     PATHF(bad, "%s/checkpoints/.ckpt-0000001234.h5.tmp", dir);
-    ok(!exists(bad), "no temporary file is left");
+    ok(!fixture_exists(bad), "no temporary file is left");
 
     net2 = make_net(4, 10);
-    opt2 = make_optim(STDBP_OPTIM_ADAM, np);
+    opt2 = fixture_optim(STDBP_OPTIM_ADAM, np);
     memset(&st2, 0, sizeof st2);
     s = stdbp_ckpt_read(MPI_COMM_WORLD, path, net2, opt2, &st2, &cfg, &err);
     is_int(STDBP_OK, s, "read it back (%s)", s ? err.msg : "ok");
@@ -479,7 +448,7 @@ int main(int argc, char **argv)
         set_digest(old, expect);
         {
             stdbp_net *on = make_net(4, 10);
-            stdbp_optim *oo = make_optim(STDBP_OPTIM_ADAM, np);
+            stdbp_optim *oo = fixture_optim(STDBP_OPTIM_ADAM, np);
             stdbp_train_state ost;
             memset(&ost, 0xAB, sizeof ost); /* every field must be written */
             s = stdbp_ckpt_read(MPI_COMM_WORLD, old, on, oo, &ost, NULL, &err);
@@ -592,7 +561,7 @@ int main(int argc, char **argv)
     /* Wrong shapes: another net. */
     {
         stdbp_net *other = make_net(6, 10);
-        stdbp_optim *oopt = make_optim(STDBP_OPTIM_ADAM, stdbp_net_num_params(other));
+        stdbp_optim *oopt = fixture_optim(STDBP_OPTIM_ADAM, stdbp_net_num_params(other));
         s = try_read(path, other, oopt, &err);
         is_int(STDBP_ECONFIG, s, "a net with other conv channels is refused");
         contains(err.msg,
@@ -623,7 +592,7 @@ int main(int argc, char **argv)
         stdbp_net_destroy(&a);
     }
     {
-        stdbp_optim *sgd = make_optim(STDBP_OPTIM_SGD, np);
+        stdbp_optim *sgd = fixture_optim(STDBP_OPTIM_SGD, np);
         s = try_read(path, net2, sgd, &err);
         is_int(STDBP_ECONFIG, s, "an SGD optimiser cannot take Adam state");
         contains(err.msg, "(adam) but the configured optimiser has", "... and the message says so");
@@ -638,7 +607,7 @@ int main(int argc, char **argv)
         PATHF(bad, "%s/fuzz.h5", test_tmpdir());
         for (long off = 0; off < size; off += size / 97 + 1) {
             stdbp_net *fn = make_net(4, 10);
-            stdbp_optim *fo = make_optim(STDBP_OPTIM_ADAM, np);
+            stdbp_optim *fo = fixture_optim(STDBP_OPTIM_ADAM, np);
             copy_file(path, bad);
             flip_byte(bad, off);
             s = try_read(bad, fn, fo, &err);
@@ -677,9 +646,9 @@ int main(int argc, char **argv)
         ok(all_ok, "five checkpoints written with keep = 2");
         is_int(2, count_checkpoints(pdir), "two are left");
         PATHF(want, "%s/checkpoints/ckpt-0000000005.h5", pdir);
-        ok(exists(want), "the newest (5) is kept");
+        ok(fixture_exists(want), "the newest (5) is kept");
         PATHF(want, "%s/checkpoints/ckpt-0000000004.h5", pdir);
-        ok(exists(want), "and the one before (4)");
+        ok(fixture_exists(want), "and the one before (4)");
         /* A stale temporary from a killed write is cleared by the next. */
         PATHF(stale, "%s/checkpoints/.ckpt-0000000006.h5.tmp", pdir);
         write_file(stale, "partial", 7);
@@ -687,9 +656,9 @@ int main(int argc, char **argv)
         s = stdbp_ckpt_write(MPI_COMM_WORLD, pdir, net, opt, &st, config_text, 2, path, sizeof path,
                              &err);
         is_int(STDBP_OK, s, "write step 3 after 5");
-        ok(exists(path), "the checkpoint just written is never pruned");
+        ok(fixture_exists(path), "the checkpoint just written is never pruned");
         is_int(3, count_checkpoints(pdir), "4 and 5 are kept too");
-        ok(!exists(stale), "a stale temporary file is removed");
+        ok(!fixture_exists(stale), "a stale temporary file is removed");
         for (unsigned k = 6; k <= 8; k++) {
             st.step = k;
             all_ok &= stdbp_ckpt_write(MPI_COMM_WORLD, pdir, net, opt, &st, config_text, 0, NULL, 0,
@@ -739,16 +708,30 @@ int main(int argc, char **argv)
     {
         struct timespec t0, t1;
         double secs;
-        setenv("STDBP_TEST_CKPT_DELAY_MS", "100", 1);
+        stdbp_test_hooks hooks = *stdbp_test_hooks_get(), off = hooks;
+        /* The environment no longer reaches the library (only
+         * tests/tools/stdbp_train_hooked reads it). */
+        setenv("STDBP_TEST_CKPT_DELAY_MS", "20000", 1); /* 100 s if it were read */
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        st.step = 50;
+        st.step = 49;
         s = stdbp_ckpt_write(MPI_COMM_WORLD, dir, net, opt, &st, config_text, 0, NULL, 0, &err);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         unsetenv("STDBP_TEST_CKPT_DELAY_MS");
         secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        is_int(STDBP_OK, s, "a write with STDBP_TEST_CKPT_DELAY_MS set succeeds");
+        ok(secs < 10, "... and the library ignores the variable (%.2f s)", secs);
+
+        hooks.ckpt_delay_ms = 100;
+        stdbp_test_hooks_set(&hooks);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        st.step = 50;
+        s = stdbp_ckpt_write(MPI_COMM_WORLD, dir, net, opt, &st, config_text, 0, NULL, 0, &err);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        stdbp_test_hooks_set(&off);
+        secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
         is_int(STDBP_OK, s, "a delayed write succeeds");
         /* 2 weight datasets, optimizer state, rng, config: 5 x 100 ms. */
-        ok(secs >= 0.5, "STDBP_TEST_CKPT_DELAY_MS slows the write (%.2f s)", secs);
+        ok(secs >= 0.5, "the ckpt_delay_ms test hook slows the write (%.2f s)", secs);
     }
 
     stdbp_optim_destroy(&opt);

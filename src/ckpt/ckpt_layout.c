@@ -1,0 +1,306 @@
+/* The contents of a checkpoint file as docs/FORMAT.md lays them out: the
+ * root attributes, /model, /weights, /optimizer, /train, /config and the
+ * digest, written collectively (rank 0 writes the data, the other ranks
+ * take part with empty selections); see ckpt_write.h. */
+#include "ckpt/ckpt_write.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "stdbp/stdbp.h"
+#include "util/h5util.h"
+
+stdbp_status stdbp_ckpt_writer_fail(ckpt_writer *w, const char *what)
+{
+    char detail[512];
+    stdbp_h5_error(detail, sizeof detail);
+    return stdbp_err_set(w->e, STDBP_EIO, "writing checkpoint %s: %s failed: %s", w->tmp, what,
+                         detail);
+}
+
+stdbp_status stdbp_ckpt_writer_prefix(ckpt_writer *w)
+{
+    return stdbp_err_prefix(w->e, "writing checkpoint %s: ", w->tmp);
+}
+
+/* Create a chunked, Fletcher32-checked dataset and write it collectively:
+ * rank 0 writes all of it, the other ranks take part with empty
+ * selections. Leaves the dataset open in *out for attributes. */
+static stdbp_status write_dataset(ckpt_writer *w, hid_t loc, const char *name, hid_t ftype,
+                                  hid_t mtype, int rank, const uint64_t *dims64, const void *buf,
+                                  hid_t *out)
+{
+    hsize_t dims[4];
+    size_t elem = H5Tget_size(ftype), n = 1;
+    hid_t dcpl = H5I_INVALID_HID, fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
+    hid_t dset = H5I_INVALID_HID;
+    stdbp_status st = STDBP_OK;
+    char what[256];
+    static const char dummy[16];
+
+    snprintf(what, sizeof what, "dataset %s", name);
+    for (int i = 0; i < rank; i++) {
+        dims[i] = (hsize_t)dims64[i];
+        n *= (size_t)dims64[i];
+    }
+    if (stdbp_h5_dcpl(rank, dims, elem, CKPT_CHUNK_BYTES, 1, 0, &dcpl, w->e) != STDBP_OK) {
+        st = stdbp_err_prefix(w->e, "writing checkpoint %s: %s: ", w->tmp, what);
+        goto done;
+    }
+    fspace = H5Screate_simple(rank, dims, NULL);
+    mspace = H5Screate_simple(rank, dims, NULL);
+    if (fspace < 0 || mspace < 0) {
+        st = stdbp_ckpt_writer_fail(w, what);
+        goto done;
+    }
+    /* We write every element: no fill values first. */
+    if (H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0) {
+        st = stdbp_ckpt_writer_fail(w, what);
+        goto done;
+    }
+    dset = H5Dcreate2(loc, name, ftype, fspace, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (dset < 0) {
+        st = stdbp_ckpt_writer_fail(w, what);
+        goto done;
+    }
+    if (n > 0) {
+        if (w->rank != 0 && (H5Sselect_none(fspace) < 0 || H5Sselect_none(mspace) < 0)) {
+            st = stdbp_ckpt_writer_fail(w, what);
+            goto done;
+        }
+        if (H5Dwrite(dset, mtype, mspace, fspace, w->dxpl, w->rank == 0 && buf ? buf : dummy) < 0) {
+            st = stdbp_ckpt_writer_fail(w, what);
+            goto done;
+        }
+    }
+    *out = dset;
+    dset = H5I_INVALID_HID;
+done:
+    if (dset >= 0)
+        H5Dclose(dset);
+    if (mspace >= 0)
+        H5Sclose(mspace);
+    if (fspace >= 0)
+        H5Sclose(fspace);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    stdbp_ckpt_test_delay();
+    return st;
+}
+
+static stdbp_status write_root_attrs(ckpt_writer *w)
+{
+    int size;
+    MPI_Comm_size(w->comm, &size);
+    if (stdbp_h5_attr_put_str(w->file, "format", CKPT_FORMAT_NAME, w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_u64(w->file, "format_version", CKPT_FORMAT_VERSION, w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_str(w->file, "stdbp_version", STDBP_VERSION, w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_str(w->file, "created", w->hdr.created, w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_u64(w->file, "writer_ranks", (uint64_t)size, w->e) != STDBP_OK)
+        return stdbp_ckpt_writer_prefix(w);
+    return STDBP_OK;
+}
+
+static stdbp_status write_model(ckpt_writer *w)
+{
+    hid_t g = H5Gcreate2(w->file, "model", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    stdbp_status st = STDBP_OK;
+    uint64_t n_weights = 0;
+    int32_t input[3] = {0, 0, 0};
+    if (g < 0)
+        return stdbp_ckpt_writer_fail(w, "group /model");
+    if (w->n_layers)
+        memcpy(input, w->layers[0].in, sizeof input);
+    for (size_t i = 0; i < w->n_layers; i++)
+        n_weights += w->layers[i].param_count;
+    if (stdbp_h5_attr_put_u64(g, "n_layers", w->n_layers, w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_i32v(g, "input", input, 3, w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_u64(g, "n_weights", n_weights, w->e) != STDBP_OK) {
+        st = stdbp_ckpt_writer_prefix(w);
+        goto done;
+    }
+    for (size_t i = 0; i < w->n_layers && st == STDBP_OK; i++) {
+        const ckpt_layer *l = &w->layers[i];
+        char name[32], desc[128], wname[64], wpath[96];
+        hid_t lg;
+        snprintf(name, sizeof name, "layer%02zu", i);
+        stdbp_ckpt_weight_name(i, l, wname, sizeof wname);
+        snprintf(wpath, sizeof wpath, "/weights/%s", wname);
+        lg = H5Gcreate2(g, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        if (lg < 0) {
+            st = stdbp_ckpt_writer_fail(w, "a layer group under /model");
+            break;
+        }
+        if (stdbp_h5_attr_put_str(lg, "kind", stdbp_ckpt_kind_name(l->kind), w->e) != STDBP_OK ||
+            stdbp_h5_attr_put_i32v(lg, "in", l->in, 3, w->e) != STDBP_OK ||
+            stdbp_h5_attr_put_i32v(lg, "out", l->out, 3, w->e) != STDBP_OK ||
+            stdbp_h5_attr_put_i32(lg, "kernel", l->kernel, w->e) != STDBP_OK ||
+            stdbp_h5_attr_put_i32(lg, "stride", l->stride, w->e) != STDBP_OK ||
+            stdbp_h5_attr_put_i32(lg, "padding", l->padding, w->e) != STDBP_OK ||
+            stdbp_h5_attr_put_u64(lg, "param_count", l->param_count, w->e) != STDBP_OK ||
+            stdbp_h5_attr_put_str(lg, "describe", stdbp_ckpt_layer_describe(l, desc, sizeof desc),
+                                  w->e) != STDBP_OK ||
+            stdbp_h5_attr_put_str(lg, "weights", l->param_count ? wpath : "", w->e) != STDBP_OK)
+            st = stdbp_ckpt_writer_prefix(w);
+        H5Gclose(lg);
+    }
+done:
+    H5Gclose(g);
+    return st;
+}
+
+static const char *weight_layout(int kind)
+{
+    if (kind == STDBP_LAYER_DENSE)
+        return "W[in][out], in = c*h*w of the layer input (c-major), out = neurons";
+    if (kind == STDBP_LAYER_CONV2D)
+        return "W[c_in][k_y][k_x][c_out]";
+    return "flat";
+}
+
+/* One weight dataset; agreement happens in the caller after each. */
+static stdbp_status write_layer_weights(ckpt_writer *w, hid_t g, size_t i)
+{
+    const ckpt_layer *l = &w->layers[i];
+    stdbp_layer_info info = stdbp_net_layer(w->net, i);
+    uint64_t dims[4];
+    int rank = stdbp_ckpt_weight_dims(l, dims);
+    char name[64];
+    hid_t d = H5I_INVALID_HID;
+    stdbp_status st;
+    stdbp_ckpt_weight_name(i, l, name, sizeof name);
+    st = write_dataset(w, g, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, rank, dims,
+                       w->params + info.param_offset, &d);
+    if (st != STDBP_OK)
+        return st;
+    if (stdbp_h5_attr_put_u64(d, "layer", i, w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_str(d, "kind", stdbp_ckpt_kind_name(l->kind), w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_str(d, "layout", weight_layout(l->kind), w->e) != STDBP_OK)
+        st = stdbp_ckpt_writer_prefix(w);
+    H5Dclose(d);
+    return st;
+}
+
+static stdbp_status write_optimizer(ckpt_writer *w)
+{
+    hid_t g = H5Gcreate2(w->file, "optimizer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t d = H5I_INVALID_HID;
+    uint64_t dims[1] = {w->state_size};
+    stdbp_status st;
+    const char *kind = stdbp_ckpt_optim_kind(w->state_size, stdbp_net_num_params(w->net));
+    if (g < 0)
+        return stdbp_ckpt_writer_fail(w, "group /optimizer");
+    if (stdbp_h5_attr_put_str(g, "kind", kind, w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_u64(g, "steps", w->hdr.optim_steps, w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_u64(g, "n_params", stdbp_net_num_params(w->net), w->e) != STDBP_OK) {
+        H5Gclose(g);
+        return stdbp_ckpt_writer_prefix(w);
+    }
+    st = write_dataset(w, g, "state", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, dims, w->state, &d);
+    if (st == STDBP_OK) {
+        const char *layout = strcmp(kind, "adam") == 0  ? "m[n_params] then v[n_params]"
+                             : strcmp(kind, "sgd") == 0 ? "velocity[n_params]"
+                                                        : "flat";
+        if (stdbp_h5_attr_put_str(d, "layout", layout, w->e) != STDBP_OK)
+            st = stdbp_ckpt_writer_prefix(w);
+        H5Dclose(d);
+    }
+    H5Gclose(g);
+    return st;
+}
+
+static stdbp_status write_train(ckpt_writer *w)
+{
+    const uint64_t *t = w->hdr.train;
+    hid_t g = H5Gcreate2(w->file, "train", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t d = H5I_INVALID_HID;
+    uint64_t dims[1] = {4};
+    double best, wall;
+    int64_t q[3];
+    stdbp_status st;
+    if (g < 0)
+        return stdbp_ckpt_writer_fail(w, "group /train");
+    memcpy(&best, &t[9], sizeof best);
+    memcpy(q, &t[10], sizeof q);
+    memcpy(&wall, &t[13], sizeof wall);
+    if (stdbp_h5_attr_put_u64(g, "step", t[0], w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_u64(g, "epoch", t[1], w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_u64(g, "batch", t[2], w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_u64(g, "seed", t[3], w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_f64(g, "best_val_acc", best, w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_u64(g, "best_epoch", t[8], w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_i64(g, "epoch_loss", q[0], w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_i64(g, "epoch_correct", q[1], w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_i64(g, "epoch_samples", q[2], w->e) != STDBP_OK ||
+        stdbp_h5_attr_put_f64(g, "wall_seconds", wall, w->e) != STDBP_OK) {
+        H5Gclose(g);
+        return stdbp_ckpt_writer_prefix(w);
+    }
+    st = write_dataset(w, g, "rng", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, dims, &t[4], &d);
+    if (st == STDBP_OK) {
+        if (stdbp_h5_attr_put_str(d, "generator", "xoshiro256**", w->e) != STDBP_OK)
+            st = stdbp_ckpt_writer_prefix(w);
+        H5Dclose(d);
+    }
+    H5Gclose(g);
+    return st;
+}
+
+static stdbp_status write_config(ckpt_writer *w)
+{
+    size_t len = (size_t)w->hdr.config_len;
+    uint64_t dims[1] = {1};
+    hid_t t = H5Tcopy(H5T_C_S1), d = H5I_INVALID_HID;
+    stdbp_status st;
+    if (t < 0 || H5Tset_size(t, len ? len : 1) < 0 || H5Tset_strpad(t, H5T_STR_NULLPAD) < 0 ||
+        H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
+        if (t >= 0)
+            H5Tclose(t);
+        return stdbp_ckpt_writer_fail(w, "the config string type");
+    }
+    st = write_dataset(w, w->file, "config", t, t, 1, dims, len ? w->config : "", &d);
+    if (st == STDBP_OK) {
+        if (stdbp_h5_attr_put_str(d, "format", "yaml", w->e) != STDBP_OK)
+            st = stdbp_ckpt_writer_prefix(w);
+        H5Dclose(d);
+    }
+    H5Tclose(t);
+    return st;
+}
+
+#define AGREE(expr)                                                                                \
+    do {                                                                                           \
+        st = stdbp_dist_agree(w->comm, (expr), w->e);                                              \
+        if (st != STDBP_OK)                                                                        \
+            goto done;                                                                             \
+    } while (0)
+
+stdbp_status stdbp_ckpt_write_contents(ckpt_writer *w)
+{
+    stdbp_status st;
+    hid_t g = H5I_INVALID_HID;
+    AGREE(write_root_attrs(w));
+    AGREE(write_model(w));
+    g = H5Gcreate2(w->file, "weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    AGREE(g < 0 ? stdbp_ckpt_writer_fail(w, "group /weights") : STDBP_OK);
+    for (size_t i = 0; i < w->n_layers; i++)
+        if (w->layers[i].param_count)
+            AGREE(write_layer_weights(w, g, i));
+    H5Gclose(g);
+    g = H5I_INVALID_HID;
+    if (w->hdr.has_optim)
+        AGREE(write_optimizer(w));
+    if (w->hdr.has_train)
+        AGREE(write_train(w));
+    AGREE(write_config(w));
+    /* Last: the digest. A file without it was not finished. */
+    AGREE(stdbp_h5_attr_put_str(w->file, "digest", w->hdr.digest, w->e) != STDBP_OK
+              ? stdbp_ckpt_writer_prefix(w)
+              : STDBP_OK);
+    AGREE(H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0 ? stdbp_ckpt_writer_fail(w, "H5Fflush")
+                                                  : STDBP_OK);
+done:
+    if (g >= 0)
+        H5Gclose(g);
+    return st;
+}

@@ -1,0 +1,159 @@
+/* Setting a trainer up: the data, the model and the run directory; see
+ * trainer_impl.h. Each step is local; stdbp_trainer_create agrees on its
+ * outcome across the ranks. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stdbp/dist.h"
+#include "stdbp/optim.h"
+#include "train/trainer_impl.h"
+#include "util/fsutil.h"
+#include "util/test_hooks.h"
+
+stdbp_status stdbp_trainer_load_datasets(stdbp_trainer *tr, stdbp_err *err)
+{
+    const stdbp_config *cfg = &tr->cfg;
+    const char *test_name = cfg->data.test[0] ? cfg->data.test : cfg->data.train;
+    /* Test hook: one rank fails to load, to check that all ranks stop. */
+    if (stdbp_test_hooks_get()->fail_data_rank == tr->rank)
+        return stdbp_err_set(err, STDBP_EIO,
+                             "%s: cannot open the training data (injected by a test hook)",
+                             cfg->data.train);
+    stdbp_status st = stdbp_dataset_open(cfg->data.train, cfg->data.dir, "train", &tr->train, err);
+    if (st != STDBP_OK)
+        return st;
+    st = stdbp_dataset_open(test_name, cfg->data.dir, "test", &tr->test, err);
+    if (st != STDBP_OK)
+        return st;
+
+    size_t n = tr->train.n;
+    if (cfg->data.n_train > 0 && (size_t)cfg->data.n_train < n)
+        n = (size_t)cfg->data.n_train;
+    size_t n_val = cfg->data.n_val > 0 ? (size_t)cfg->data.n_val : 0;
+    if (n_val >= n)
+        return stdbp_err_set(err, STDBP_ECONFIG,
+                             "data.val_samples = %zu leaves no training samples out of %zu in %s",
+                             n_val, n, tr->train.source);
+    st = stdbp_split(n, n_val, cfg->run.seed, &tr->train_idx, &tr->val_idx, err);
+    if (st != STDBP_OK)
+        return st;
+    tr->n_train = n - n_val;
+    tr->n_val = n_val;
+    tr->n_test = tr->test.n;
+    if (cfg->data.n_test > 0 && (size_t)cfg->data.n_test < tr->n_test)
+        tr->n_test = (size_t)cfg->data.n_test;
+    if (tr->train.dim != tr->test.dim)
+        return stdbp_err_set(err, STDBP_EFORMAT, "%s has %zu values per sample but %s has %zu",
+                             tr->train.source, tr->train.dim, tr->test.source, tr->test.dim);
+    if (cfg->augment.shift > 0 && (tr->train.shape.h < 2 || tr->train.shape.w < 2))
+        return stdbp_err_set(err, STDBP_ECONFIG,
+                             "augment.shift = %d needs images, but %s holds [%d, %d, %d] "
+                             "samples (set augment.shift: 0)",
+                             cfg->augment.shift, tr->train.source, tr->train.shape.c,
+                             tr->train.shape.h, tr->train.shape.w);
+    if ((size_t)cfg->train.batch < (size_t)tr->size)
+        return stdbp_err_set(err, STDBP_ECONFIG,
+                             "train.batch = %ld is smaller than the number of ranks (%d): "
+                             "every rank needs at least one sample per batch",
+                             cfg->train.batch, tr->size);
+    return STDBP_OK;
+}
+
+stdbp_status stdbp_trainer_build_model(stdbp_trainer *tr, stdbp_err *err)
+{
+    const stdbp_config *cfg = &tr->cfg;
+    stdbp_shape in = tr->train.shape;
+    if (cfg->network.input.c > 0 && (cfg->network.input.c != in.c || cfg->network.input.h != in.h ||
+                                     cfg->network.input.w != in.w))
+        return stdbp_err_set(err, STDBP_ECONFIG,
+                             "network.input is [%d, %d, %d] but %s holds [%d, %d, %d] samples",
+                             cfg->network.input.c, cfg->network.input.h, cfg->network.input.w,
+                             tr->train.source, in.c, in.h, in.w);
+    stdbp_status st = stdbp_net_create(in, cfg->network.layers, cfg->network.n_layers,
+                                       &cfg->network.neuron, &tr->net, err);
+    if (st != STDBP_OK)
+        return st;
+    if (stdbp_net_output_size(tr->net) < (size_t)tr->train.n_classes)
+        return stdbp_err_set(err, STDBP_ECONFIG,
+                             "the last layer has %zu outputs but %s has %d classes",
+                             stdbp_net_output_size(tr->net), tr->train.source, tr->train.n_classes);
+    /* Same seed on every rank: identical initial weights without a bcast. */
+    stdbp_net_init(tr->net, &cfg->network.init, cfg->run.seed);
+    if ((st = stdbp_ws_create(tr->net, &tr->ws, err)) != STDBP_OK)
+        return st;
+    tr->n_params = stdbp_net_num_params(tr->net);
+    if ((st = stdbp_optim_create(&cfg->optim, tr->n_params, &tr->opt, err)) != STDBP_OK)
+        return st;
+    /* Sharding needs slices that MPI's int counts can describe: of the
+     * parameters, and of the weight-sum penalty's neurons. */
+    tr->sharded = cfg->train.shard_update && tr->size > 1 && tr->n_params <= (size_t)INT_MAX;
+    tr->n_neurons = stdbp_penalty_columns(tr->net);
+    if (tr->sharded &&
+        ((st = stdbp_dist_slices_init(tr->comm, tr->n_params, &tr->slices, err)) != STDBP_OK ||
+         (st = stdbp_dist_slices_init(tr->comm, tr->n_neurons, &tr->neurons, err)) != STDBP_OK))
+        return st;
+    tr->slope = calloc(tr->n_neurons ? tr->n_neurons : 1, sizeof *tr->slope);
+    tr->acc = calloc(tr->n_params + STDBP_TRAINER_STAT_SLOTS, sizeof *tr->acc);
+    tr->grad = calloc(tr->n_params ? tr->n_params : 1, sizeof *tr->grad);
+    tr->times = calloc(stdbp_net_input_size(tr->net), sizeof *tr->times);
+    tr->scratch = calloc(stdbp_net_input_size(tr->net), sizeof *tr->scratch);
+    tr->dl_dt = calloc(stdbp_net_output_size(tr->net), sizeof *tr->dl_dt);
+    tr->order = calloc(tr->n_train ? tr->n_train : 1, sizeof *tr->order);
+    if (!tr->slope || !tr->acc || !tr->grad || !tr->times || !tr->scratch || !tr->dl_dt ||
+        !tr->order)
+        return stdbp_err_set(err, STDBP_ENOMEM, "out of memory for %zu parameters", tr->n_params);
+    return STDBP_OK;
+}
+
+/* Rank 0: a fresh run (no --resume) must not overwrite or prune the
+ * checkpoints and metrics of an earlier run in the same directory. */
+static stdbp_status refuse_old_checkpoints(const stdbp_trainer *tr, stdbp_err *err)
+{
+    char dir[4200];
+    struct dirent *de;
+    const char *found = NULL;
+    snprintf(dir, sizeof dir, "%s/checkpoints", tr->cfg.run.out_dir);
+    DIR *d = opendir(dir);
+    if (!d)
+        return STDBP_OK;
+    while (!found && (de = readdir(d)))
+        if (strncmp(de->d_name, "ckpt-", 5) == 0)
+            found = de->d_name;
+    stdbp_status st = STDBP_OK;
+    if (found)
+        st = stdbp_err_set(err, STDBP_ECONFIG,
+                           "%s already holds checkpoints (e.g. %s) of an earlier run: pass "
+                           "--resume auto to continue it, or set run.dir (or run.name) to "
+                           "start a new one",
+                           dir, found);
+    closedir(d);
+    return st;
+}
+
+/* Rank 0: the run directory and the effective config in it. */
+stdbp_status stdbp_trainer_prepare_run_dir(stdbp_trainer *tr, stdbp_err *err)
+{
+    char path[4200];
+    stdbp_status st;
+    if (!(tr->opts.resume && tr->opts.resume[0]) &&
+        (st = refuse_old_checkpoints(tr, err)) != STDBP_OK)
+        return st;
+    if ((st = stdbp_mkdir_p(tr->cfg.run.out_dir, err)) != STDBP_OK) {
+        stdbp_err_prefix(err, "the run directory: ");
+        return st;
+    }
+    if (!tr->config_yaml)
+        return STDBP_OK;
+    snprintf(path, sizeof path, "%s/config.yaml", tr->cfg.run.out_dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return stdbp_err_set(err, STDBP_EIO, "cannot write %s: %s", path, strerror(errno));
+    fputs(tr->config_yaml, f);
+    if (fclose(f) != 0)
+        return stdbp_err_set(err, STDBP_EIO, "cannot write %s: %s", path, strerror(errno));
+    return STDBP_OK;
+}

@@ -1,0 +1,135 @@
+/* One optimiser step of the data-parallel loop; see trainer.c for the
+ * scheme and trainer_impl.h. */
+#include <math.h>
+#include <string.h>
+
+#include "stdbp/dist.h"
+#include "stdbp/loss.h"
+#include "stdbp/optim.h"
+#include "train/trainer_impl.h"
+#include "util/test_hooks.h"
+
+/* This rank's share of global batch b: forward, loss, backward. Local;
+ * the caller records a failure in the statistics rather than returning
+ * early from the step, so that every rank still reaches the reduction. */
+static stdbp_status run_local_batch(stdbp_trainer *tr, size_t b, size_t len, stdbp_err *err)
+{
+    const stdbp_config *cfg = &tr->cfg;
+    int64_t *stats = tr->acc + tr->n_params;
+    size_t begin, end, n_out = stdbp_net_output_size(tr->net);
+    stdbp_shard(len, tr->rank, tr->size, &begin, &end);
+    for (size_t k = begin; k < end; k++) {
+        size_t i = tr->order[b * (size_t)cfg->train.batch + k];
+        int label = tr->train.labels[i];
+        stdbp_encode(&cfg->encoding, &tr->train, i, tr->times);
+        stdbp_augment_apply(&cfg->augment, cfg->run.seed, tr->state.epoch, i, tr->train.shape,
+                            tr->times, tr->scratch);
+        const double *t_out = stdbp_net_forward(tr->net, tr->ws, tr->times);
+        double l = stdbp_loss_softmax_ce(&cfg->loss, t_out, n_out, label, tr->dl_dt);
+        if (!isfinite(l))
+            return stdbp_err_set(err, STDBP_ENUMERIC, "loss is %g on training sample %zu", l, i);
+        stdbp_status st = stdbp_net_backward(tr->net, tr->ws, tr->dl_dt, tr->acc, NULL, err);
+        if (st != STDBP_OK) {
+            stdbp_err_prefix(err, "training sample %zu: ", i);
+            return st;
+        }
+        stats[STDBP_STAT_LOSS] += stdbp_grad_to_fixed(l);
+        stats[STDBP_STAT_CORRECT] += stdbp_classify(t_out, n_out) == label;
+        stats[STDBP_STAT_SAMPLES]++;
+    }
+    return STDBP_OK;
+}
+
+/* Collective: one optimiser step on global batch b of length len. */
+stdbp_status stdbp_trainer_step(stdbp_trainer *tr, size_t b, size_t len, size_t n_batches,
+                                stdbp_err *err)
+{
+    const stdbp_config *cfg = &tr->cfg;
+    int64_t *stats = tr->acc + tr->n_params;
+    double t0 = stdbp_now();
+
+    /* Test hook: poison the last layer's weights at one step, to check that
+     * a NaN stops the run with a clear message and the checkpoints intact. */
+    if (stdbp_test_hooks_get()->nan_step == tr->state.step + 1) {
+        stdbp_layer_info last = stdbp_net_layer(tr->net, stdbp_net_num_layers(tr->net) - 1);
+        double *w = stdbp_net_params(tr->net) + last.param_offset;
+        for (size_t k = 0; k < last.param_count; k++)
+            w[k] = NAN;
+    }
+    /* The gradient part of acc was zeroed when it was last converted. */
+    memset(stats, 0, STDBP_TRAINER_STAT_SLOTS * sizeof *stats);
+    stdbp_status failed = run_local_batch(tr, b, len, err);
+    stats[STDBP_STAT_FAILED] = failed != STDBP_OK;
+    stats[STDBP_TRAINER_STAT_STOP] = stdbp_signal_pending();
+    double t1 = stdbp_now();
+    tr->t_compute += t1 - t0;
+    /* Collective: the statistics, with the gradient unless sharded. */
+    stdbp_status st =
+        tr->sharded
+            ? stdbp_dist_sum_i64(tr->comm, stats, STDBP_TRAINER_STAT_SLOTS, err)
+            : stdbp_dist_sum_i64(tr->comm, tr->acc, tr->n_params + STDBP_TRAINER_STAT_SLOTS, err);
+    if (st != STDBP_OK)
+        return st;
+    if (stats[STDBP_STAT_FAILED]) { /* every rank knows: agree is reached by all */
+        tr->t_reduce += stdbp_now() - t1;
+        return stdbp_dist_agree(tr->comm, failed, err);
+    }
+    /* Collective: this rank's slice of the summed gradient, at acc[0]. */
+    if (tr->sharded &&
+        (st = stdbp_dist_reduce_scatter_i64(tr->comm, tr->acc, &tr->slices, err)) != STDBP_OK)
+        return st;
+    double t2 = stdbp_now();
+    tr->t_reduce += t2 - t1;
+
+    /* Mean gradient over the batch, then the remedies, then the step:
+     * the same arithmetic on the same integers, parameter by parameter,
+     * on whichever rank owns the parameter. */
+    const size_t lo = tr->sharded ? tr->slices.lo : 0;
+    const size_t hi = tr->sharded ? tr->slices.hi : tr->n_params;
+    stdbp_grad_fixed_mean(tr->acc, tr->grad + lo, hi - lo, len); /* zeroes acc[0, hi - lo) */
+    if (tr->sharded) /* the rest held this rank's own terms */
+        memset(tr->acc + (hi - lo), 0, (tr->n_params - (hi - lo)) * sizeof *tr->acc);
+    double *params = stdbp_net_params(tr->net);
+    if (cfg->train.ws_lambda > 0) {
+        /* Each rank sums the weights of its own neurons (all of them when
+         * not sharded); collective when sharded: the slopes reach every
+         * rank, which adds them to its slice of the gradient. */
+        stdbp_penalty_slopes(tr->net, params, cfg->train.ws_lambda, cfg->train.ws_margin,
+                             tr->sharded ? tr->neurons.lo : 0,
+                             tr->sharded ? tr->neurons.hi : tr->n_neurons, tr->slope);
+        if (tr->sharded &&
+            (st = stdbp_dist_allgather_f64(tr->comm, tr->slope, &tr->neurons, err)) != STDBP_OK)
+            return st;
+        stdbp_penalty_add_slopes(tr->net, tr->slope, tr->grad, lo, hi);
+    }
+    if (isfinite(cfg->train.clip_norm)) { /* off (inf): save a pass over grad */
+        /* Collective: the norm needs the whole gradient, summed in one
+         * order whatever the number of ranks. */
+        if (tr->sharded &&
+            (st = stdbp_dist_allgather_f64(tr->comm, tr->grad, &tr->slices, err)) != STDBP_OK)
+            return st;
+        double norm = stdbp_grad_clip_norm(tr->grad, tr->n_params, cfg->train.clip_norm);
+        if (!isfinite(norm))
+            return stdbp_err_set(err, STDBP_ENUMERIC, "gradient norm is %g", norm);
+    }
+    double epoch_pos = (double)tr->state.epoch + (double)b / (double)n_batches;
+    tr->lr = stdbp_schedule_lr(&cfg->schedule, cfg->optim.lr, epoch_pos);
+    stdbp_optim_step_slice(tr->opt, params, tr->grad, tr->lr, lo, hi);
+    double t3 = stdbp_now();
+    tr->t_update += t3 - t2; /* with the clip's all-gather, if any */
+    /* Collective: every rank's new slice to every rank. */
+    if (tr->sharded) {
+        st = stdbp_dist_allgather_f64(tr->comm, params, &tr->slices, err);
+        tr->t_reduce += stdbp_now() - t3;
+        if (st != STDBP_OK)
+            return st;
+    }
+
+    tr->state.epoch_loss += stats[STDBP_STAT_LOSS];
+    tr->state.epoch_correct += stats[STDBP_STAT_CORRECT];
+    tr->state.epoch_samples += stats[STDBP_STAT_SAMPLES];
+    tr->stop = stats[STDBP_TRAINER_STAT_STOP] > 0;
+    tr->state.step++;
+    tr->state.batch = b + 1;
+    return STDBP_OK;
+}

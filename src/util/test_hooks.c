@@ -1,0 +1,15 @@
+/* Test hooks; see test_hooks.h. */
+#define STDBP_TEST_HOOKS /* the definition of the setter */
+#include "util/test_hooks.h"
+
+static stdbp_test_hooks hooks = {.ckpt_delay_ms = 0, .fail_data_rank = -1, .nan_step = 0};
+
+const stdbp_test_hooks *stdbp_test_hooks_get(void)
+{
+    return &hooks;
+}
+
+void stdbp_test_hooks_set(const stdbp_test_hooks *h)
+{
+    hooks = *h;
+}

@@ -1,0 +1,28 @@
+/* Test hooks (private): faults that the tests inject into a real run, to
+ * check that every rank stops cleanly. The library only reads them, and
+ * they are all off unless a test program built with -DSTDBP_TEST_HOOKS
+ * sets them (tests/tools/stdbp_train_hooked, tests/unit/test_ckpt): the
+ * setter is declared for such code only, and nothing here is exported or
+ * read from the environment. Not collective; set them before starting. */
+#ifndef STDBP_UTIL_TEST_HOOKS_H
+#define STDBP_UTIL_TEST_HOOKS_H
+
+#include <stdint.h>
+
+typedef struct stdbp_test_hooks {
+    long ckpt_delay_ms; /* every rank sleeps this long after each checkpoint
+                           dataset it writes (a kill lands mid-write); 0: off */
+    int fail_data_rank; /* this rank fails to load the training data; -1: off */
+    uint64_t nan_step;  /* the last layer's weights turn NaN before this step
+                           (1-based); 0: off */
+} stdbp_test_hooks;
+
+/* The hooks in force (all off by default). Cannot fail. */
+const stdbp_test_hooks *stdbp_test_hooks_get(void);
+
+#ifdef STDBP_TEST_HOOKS
+/* Replace the hooks in force. */
+void stdbp_test_hooks_set(const stdbp_test_hooks *hooks);
+#endif
+
+#endif

@@ -1,0 +1,19 @@
+/* The test hooks from the environment; see train_hooks.h. */
+#include "tools/train_hooks.h"
+
+#include <stdlib.h>
+
+#include "util/test_hooks.h"
+
+void stdbp_train_hooks_from_env(void)
+{
+    stdbp_test_hooks h = *stdbp_test_hooks_get();
+    const char *s;
+    if ((s = getenv("STDBP_TEST_CKPT_DELAY_MS")) && *s)
+        h.ckpt_delay_ms = strtol(s, NULL, 10);
+    if ((s = getenv("STDBP_TEST_FAIL_DATA_RANK")) && *s)
+        h.fail_data_rank = atoi(s);
+    if ((s = getenv("STDBP_TEST_NAN_STEP")) && *s)
+        h.nan_step = strtoull(s, NULL, 10);
+    stdbp_test_hooks_set(&h);
+}
