@@ -10,6 +10,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "util/strbuf.h"
+
 struct stdbp_yaml_node {
     stdbp_yaml_kind kind;
     int line, col;           /* 1-based */
@@ -470,46 +472,34 @@ stdbp_status stdbp_yaml_load_value(const char *text, size_t len, const char *con
 stdbp_status stdbp_yaml_load_file(const char *path, stdbp_yaml_doc **out, stdbp_err *err)
 {
     FILE *f;
-    char *text = NULL;
-    size_t len = 0, cap = 0, got;
-    stdbp_status st;
+    stdbp_strbuf text;
+    size_t got;
+    stdbp_status st = STDBP_OK;
     *out = NULL;
     f = fopen(path, "rb");
     if (!f)
         return stdbp_err_set(err, STDBP_EIO, "%s: cannot open: %s", path, strerror(errno));
-    for (;;) {
-        if (len == cap) {
-            char *t;
-            if (cap > STDBP_YAML_MAX_BYTES) {
-                fclose(f);
-                free(text);
-                return stdbp_err_set(err, STDBP_ECONFIG,
-                                     "%s: larger than %u bytes: not a YAML settings file?", path,
-                                     STDBP_YAML_MAX_BYTES);
-            }
-            cap = cap ? 2 * cap : 8192;
-            t = realloc(text, cap);
-            if (!t) {
-                fclose(f);
-                free(text);
-                return stdbp_err_set(err, STDBP_ENOMEM, "%s: out of memory", path);
-            }
-            text = t;
-        }
-        got = fread(text + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
+    stdbp_strbuf_init(&text);
+    do {
+        if (text.len > STDBP_YAML_MAX_BYTES) {
+            st = stdbp_err_set(err, STDBP_ECONFIG,
+                               "%s: larger than %u bytes: not a YAML settings file?", path,
+                               STDBP_YAML_MAX_BYTES);
             break;
-    }
-    if (ferror(f)) {
-        int e = errno;
-        fclose(f);
-        free(text);
-        return stdbp_err_set(err, STDBP_EIO, "%s: cannot read: %s", path, strerror(e));
-    }
+        }
+        if (stdbp_strbuf_reserve(&text, 8192, NULL)) {
+            st = stdbp_err_set(err, STDBP_ENOMEM, "%s: out of memory", path);
+            break;
+        }
+        got = fread(text.s + text.len, 1, text.cap - text.len - 1, f);
+        text.len += got;
+    } while (got > 0);
+    if (st == STDBP_OK && ferror(f))
+        st = stdbp_err_set(err, STDBP_EIO, "%s: cannot read: %s", path, strerror(errno));
     fclose(f);
-    st = stdbp_yaml_load_string(text, len, path, out, err);
-    free(text);
+    if (st == STDBP_OK)
+        st = stdbp_yaml_load_string(text.s, text.len, path, out, err);
+    stdbp_strbuf_free(&text);
     return st;
 }
 
