@@ -26,7 +26,8 @@ FUZZ_IDX_SRCS = $(top_srcdir)/%reldir%/fuzz_idx.c $(top_srcdir)/src/data/idx.c \
 FUZZ_CONFIG_SRCS = $(top_srcdir)/%reldir%/fuzz_config.c $(top_srcdir)/src/util/yaml_doc.c \
 	$(top_srcdir)/src/config/config_schema.c $(top_srcdir)/src/config/config.c \
 	$(top_srcdir)/src/config/config_validate.c $(top_srcdir)/src/config/config_emit.c \
-	$(top_srcdir)/src/config/config_equal.c
+	$(top_srcdir)/src/config/config_equal.c $(top_srcdir)/src/config/config_check.c \
+	$(top_srcdir)/src/config/config_format.c $(top_srcdir)/src/util/strbuf.c
 
 if HAVE_CLANG
 %reldir%/fuzz_idx: $(FUZZ_IDX_SRCS) $(top_srcdir)/src/data/idx_impl.h \
