@@ -11,7 +11,6 @@
 #include "cli/cli_common.h"
 #include "cli/deploy_phase.h"
 #include "stdbp/sweep.h"
-#include "sweep/sweep_summary.h"
 #include "stdbp/dist.h"
 #include "stdbp/stdbp.h"
 #include "stdbp/train.h"
