@@ -50,8 +50,8 @@ stdbp_status stdbp_cli_bcast_string(MPI_Comm comm, int root, char **s, stdbp_err
 }
 
 stdbp_status stdbp_cli_load_config(MPI_Comm comm, const char *path, const char *yaml_text,
-                                   char **sets, int n_sets, stdbp_config *cfg,
-                                   char **yaml_out, stdbp_err *err)
+                                   char **sets, int n_sets, stdbp_config *cfg, char **yaml_out,
+                                   stdbp_err *err)
 {
     int rank;
     stdbp_status st = STDBP_OK;
@@ -62,8 +62,8 @@ stdbp_status stdbp_cli_load_config(MPI_Comm comm, const char *path, const char *
         if (path)
             st = stdbp_config_load(path, cfg, err);
         else
-            st = stdbp_config_load_string(yaml_text, strlen(yaml_text), "(checkpoint config)",
-                                          cfg, err);
+            st = stdbp_config_load_string(yaml_text, strlen(yaml_text), "(checkpoint config)", cfg,
+                                          err);
         for (int k = 0; k < n_sets && st == STDBP_OK; k++)
             st = stdbp_config_set(cfg, sets[k], err);
         if (st == STDBP_OK)

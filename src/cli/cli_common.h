@@ -14,8 +14,8 @@
  * (malloc'd), the effective config text. A failure on rank 0 is returned
  * on every rank. */
 stdbp_status stdbp_cli_load_config(MPI_Comm comm, const char *path, const char *yaml_text,
-                                   char **sets, int n_sets, stdbp_config *cfg,
-                                   char **yaml_out, stdbp_err *err);
+                                   char **sets, int n_sets, stdbp_config *cfg, char **yaml_out,
+                                   stdbp_err *err);
 
 /* Collective on comm: rebuild a checkpoint's network from the config
  * stored in it (plus the n_sets overrides), open its test set (data.test,
