@@ -141,6 +141,42 @@ int stdbp_cfg_count_names(const char *const *names)
     return n;
 }
 
+/* network.layers: the count, then each layer's kind and the numbers it
+ * takes. */
+static stdbp_status check_layers(const stdbp_config *cfg, const char *path,
+                                 const stdbp_yaml_node *node, stdbp_err *err)
+{
+    size_t i;
+    if (cfg->network.n_layers < 1 || cfg->network.n_layers > STDBP_CFG_MAX_LAYERS)
+        return fail(cfg, path, node, err, "needs 1 to %d layers, got %zu", STDBP_CFG_MAX_LAYERS,
+                    cfg->network.n_layers);
+    for (i = 0; i < cfg->network.n_layers; i++) {
+        const stdbp_layer_spec *l = &cfg->network.layers[i];
+        char lp[64];
+        size_t j;
+        if ((int)l->kind < 0 || (int)l->kind > STDBP_LAYER_FLATTEN) {
+            snprintf(lp, sizeof lp, "%s[%zu].type", path, i);
+            return fail(cfg, lp, NULL, err, "invalid layer type %d", (int)l->kind);
+        }
+        for (j = 1; j < stdbp_cfg_layer_keys_len; j++) {
+            const stdbp_cfg_key *lk = &stdbp_cfg_layer_keys[j];
+            const char *name = strrchr(lk->path, '.') + 1;
+            int v;
+            stdbp_status st;
+            if (!stdbp_cfg_layer_takes(l->kind, name))
+                continue;
+            memcpy(&v, (const char *)l + lk->offset, sizeof v);
+            if (strcmp(name, "stride") == 0 && v == 0)
+                continue; /* 0: the default (stdbp_layer_spec) */
+            snprintf(lp, sizeof lp, "%s[%zu].%s", path, i, name);
+            st = check_number(cfg, lk, v, lp, NULL, err);
+            if (st)
+                return st;
+        }
+    }
+    return STDBP_OK;
+}
+
 stdbp_status stdbp_cfg_check_value(const stdbp_config *cfg, const stdbp_cfg_key *k,
                                    const void *field, const char *path, const stdbp_yaml_node *node,
                                    stdbp_err *err)
@@ -206,34 +242,7 @@ stdbp_status stdbp_cfg_check_value(const stdbp_config *cfg, const stdbp_cfg_key 
                             k->max, cfg->deploy.bits[i]);
         return STDBP_OK;
     case STDBP_CFG_T_LAYERS:
-        if (cfg->network.n_layers < 1 || cfg->network.n_layers > STDBP_CFG_MAX_LAYERS)
-            return fail(cfg, path, node, err, "needs 1 to %d layers, got %zu", STDBP_CFG_MAX_LAYERS,
-                        cfg->network.n_layers);
-        for (i = 0; i < cfg->network.n_layers; i++) {
-            const stdbp_layer_spec *l = &cfg->network.layers[i];
-            char lp[64];
-            size_t j;
-            if ((int)l->kind < 0 || (int)l->kind > STDBP_LAYER_FLATTEN) {
-                snprintf(lp, sizeof lp, "%s[%zu].type", path, i);
-                return fail(cfg, lp, NULL, err, "invalid layer type %d", (int)l->kind);
-            }
-            for (j = 1; j < stdbp_cfg_layer_keys_len; j++) {
-                const stdbp_cfg_key *lk = &stdbp_cfg_layer_keys[j];
-                const char *name = strrchr(lk->path, '.') + 1;
-                int v;
-                stdbp_status st;
-                if (!stdbp_cfg_layer_takes(l->kind, name))
-                    continue;
-                memcpy(&v, (const char *)l + lk->offset, sizeof v);
-                if (strcmp(name, "stride") == 0 && v == 0)
-                    continue; /* 0: the default (stdbp_layer_spec) */
-                snprintf(lp, sizeof lp, "%s[%zu].%s", path, i, name);
-                st = check_number(cfg, lk, v, lp, NULL, err);
-                if (st)
-                    return st;
-            }
-        }
-        return STDBP_OK;
+        return check_layers(cfg, path, node, err);
     }
     return STDBP_OK;
 }
