@@ -197,20 +197,30 @@ stdbp_status stdbp_yaml_get_double(const stdbp_yaml_node *n, int allow_inf, doub
     return STDBP_OK;
 }
 
-stdbp_status stdbp_yaml_get_long(const stdbp_yaml_node *n, long *out, stdbp_err *err)
+/* A plain decimal integer (its range aside); got receives the value as
+ * messages show it. */
+static stdbp_status need_integer(const stdbp_yaml_node *n, char *got, size_t size, stdbp_err *err)
 {
-    char got[64];
-    long v;
     stdbp_status st = need_scalar(n, "an integer", err);
     if (st)
         return st;
-    stdbp_yaml_describe(n, got, sizeof got);
+    stdbp_yaml_describe(n, got, size);
     if (!n->plain)
         return stdbp_yaml_error(n, err, STDBP_ECONFIG,
                                 "expected an integer, got the quoted text %s (drop the quotes)",
                                 got);
     if (!is_decimal_integer(n->text))
         return stdbp_yaml_error(n, err, STDBP_ECONFIG, "expected an integer, got %s", got);
+    return STDBP_OK;
+}
+
+stdbp_status stdbp_yaml_get_long(const stdbp_yaml_node *n, long *out, stdbp_err *err)
+{
+    char got[64];
+    long v;
+    stdbp_status st = need_integer(n, got, sizeof got, err);
+    if (st)
+        return st;
     errno = 0;
     v = strtol(n->text, NULL, 10);
     if (errno == ERANGE)
@@ -223,16 +233,9 @@ stdbp_status stdbp_yaml_get_u64(const stdbp_yaml_node *n, uint64_t *out, stdbp_e
 {
     char got[64];
     unsigned long long v;
-    stdbp_status st = need_scalar(n, "an integer", err);
+    stdbp_status st = need_integer(n, got, sizeof got, err);
     if (st)
         return st;
-    stdbp_yaml_describe(n, got, sizeof got);
-    if (!n->plain)
-        return stdbp_yaml_error(n, err, STDBP_ECONFIG,
-                                "expected an integer, got the quoted text %s (drop the quotes)",
-                                got);
-    if (!is_decimal_integer(n->text))
-        return stdbp_yaml_error(n, err, STDBP_ECONFIG, "expected an integer, got %s", got);
     if (n->text[0] == '-')
         return stdbp_yaml_error(n, err, STDBP_ECONFIG, "must be >= 0, got %s", n->text);
     errno = 0;
