@@ -21,9 +21,9 @@
  * sample s for key P come from the stream (seed, s, hash(P)): point K has
  * the same values whatever `samples` is and whatever other keys exist.
  *
- * Errors point into the sweep file, "FILE:LINE:COL: key.path: what"
- * (src/util/yaml_doc.h), also for overrides that the config refuses
- * (unknown keys, values out of range).
+ * Errors point into the sweep file, "FILE:LINE:COL: key.path: what",
+ * also for overrides that the config refuses (unknown keys, values out of
+ * range).
  *
  * Nothing here is collective or keeps global state. */
 #ifndef STDBP_SWEEP_H
@@ -31,8 +31,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
-#include "util/yaml_doc.h"
 #include "stdbp/api.h"
 #include "stdbp/config.h"
 #include "stdbp/error.h"
@@ -44,6 +44,9 @@
 #define STDBP_SWEEP_DIGITS 6
 
 typedef struct stdbp_sweep stdbp_sweep;
+/* Where in the sweep file each override of a point came from (private to
+ * the library: it places the messages of stdbp_sweep_point_config). */
+typedef struct stdbp_sweep_where stdbp_sweep_where;
 
 /* One point: its overrides, in the order they are applied. */
 typedef struct stdbp_sweep_point {
@@ -55,13 +58,10 @@ typedef struct stdbp_sweep_point {
     size_t n_params;
     char **params;
     /* Everything applied to the base config, in order: run.name, the
-     * file's set:, the parameters, the caller's extra overrides, run.dir.
-     * origin[i] is the sweep-file node that gave sets[i] (NULL for the
-     * caller's and the generated ones), key[i] its key node. */
+     * file's set:, the parameters, the caller's extra overrides, run.dir. */
     size_t n_sets;
     char **sets;
-    const stdbp_yaml_node **origin;
-    const stdbp_yaml_node **key;
+    stdbp_sweep_where *where; /* n_sets entries; opaque */
 } stdbp_sweep_point;
 
 /* Load and check the sweep file path (structure, distributions, names;
@@ -109,13 +109,35 @@ STDBP_API stdbp_status stdbp_sweep_point_config(const stdbp_sweep *sw, const std
 STDBP_API stdbp_status stdbp_sweep_check(const stdbp_sweep *sw, char *const *extra, size_t n_extra,
                                          stdbp_err *err) STDBP_WUR;
 
-/* ---- helpers, exposed for the summary and the tests ------------------ */
+/* ---- results ------------------------------------------------------------
+ * RUN_DIR/sweep_point.yaml, written by rank 0 of a point's run:
+ *     sweep: NAME
+ *     source: SWEEP.yaml
+ *     index: 3
+ *     status: running | done | preempted | failed
+ *     message: "..."            (why it failed, else "")
+ *     params: ["optimizer.lr=0.001", ...]
+ * and DIR/NAME/summary.csv, the table over all points. */
 
-/* A node as one-line YAML flow text ("0.5", "[1, 2]", "{type: dense,
- * out: 4}", quoted text stays quoted), malloc'd; NULL if out of memory. */
-STDBP_API char *stdbp_sweep_flow(const stdbp_yaml_node *n);
-/* s as a YAML double-quoted scalar, appended to buf (size bytes,
- * truncated). Cannot fail. */
-STDBP_API void stdbp_sweep_quote(const char *s, size_t len, char *buf, size_t size);
+#define STDBP_SWEEP_STATUS_FILE "sweep_point.yaml"
+#define STDBP_SWEEP_SUMMARY_FILE "summary.csv"
+
+/* Write pt's run_dir/sweep_point.yaml (via a temporary file and rename;
+ * creates run_dir). status: running | done | preempted | failed;
+ * message may be NULL. */
+STDBP_API stdbp_status stdbp_sweep_write_status(const stdbp_sweep *sw, const stdbp_sweep_point *pt,
+                                                const char *status, const char *message,
+                                                stdbp_err *err) STDBP_WUR;
+
+/* Collect every point's final metrics (last row of RUN_DIR/metrics.csv,
+ * best val_acc over its rows) and status into a table, best first (best
+ * validation accuracy, then the final test accuracy; points without
+ * metrics last), write it as CSV to stdbp_sweep_dir(sw)/summary.csv
+ * (creating the directory) and print it on out (may be NULL). extra: the
+ * overrides given to every point (they can change train.epochs).
+ * *n_done (optional) receives the number of finished points. */
+STDBP_API stdbp_status stdbp_sweep_summary(const stdbp_sweep *sw, char *const *extra,
+                                           size_t n_extra, FILE *out, size_t *n_done,
+                                           stdbp_err *err) STDBP_WUR;
 
 #endif

@@ -49,8 +49,8 @@ void stdbp_cli_init(int *argc, char ***argv, const char *prog)
 }
 
 stdbp_status stdbp_cli_load_config(MPI_Comm comm, const char *path, const char *yaml_text,
-                                   char **sets, int n_sets, stdbp_config *cfg,
-                                   char **yaml_out, stdbp_err *err)
+                                   char **sets, int n_sets, stdbp_config *cfg, char **yaml_out,
+                                   stdbp_err *err)
 {
     int rank;
     stdbp_status st = STDBP_OK;
@@ -61,8 +61,8 @@ stdbp_status stdbp_cli_load_config(MPI_Comm comm, const char *path, const char *
         if (path)
             st = stdbp_config_load(path, cfg, err);
         else
-            st = stdbp_config_load_string(yaml_text, strlen(yaml_text), "(checkpoint config)",
-                                          cfg, err);
+            st = stdbp_config_load_string(yaml_text, strlen(yaml_text), "(checkpoint config)", cfg,
+                                          err);
         for (int k = 0; k < n_sets && st == STDBP_OK; k++)
             st = stdbp_config_set(cfg, sets[k], err);
         if (st == STDBP_OK)

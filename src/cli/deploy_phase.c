@@ -20,8 +20,8 @@ stdbp_status stdbp_deploy_phase(MPI_Comm comm, const stdbp_config *cfg, const st
                cfg->deploy.hw[0] ? cfg->deploy.hw : "the built-in default profile");
         fflush(stdout);
         st = stdbp_hw_deploy(net, test, &cfg->encoding, cfg->deploy.bits,
-                             (size_t)cfg->deploy.n_bits, cfg->deploy.time_steps, cfg->deploy.hw,
-                             n, cfg->run.out_dir, stdout, NULL, err);
+                             (size_t)cfg->deploy.n_bits, cfg->deploy.time_steps, cfg->deploy.hw, n,
+                             cfg->run.out_dir, stdout, NULL, err);
         if (st != STDBP_OK)
             stdbp_err_prefix(err, "deploy: ");
         fflush(stdout);

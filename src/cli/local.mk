@@ -3,6 +3,7 @@
 noinst_LTLIBRARIES += libcli.la
 libcli_la_SOURCES = %reldir%/cli_common.c %reldir%/cli_common.h \
 	%reldir%/deploy_phase.c %reldir%/deploy_phase.h
+libcli_la_SOURCES += %reldir%/cli_options.c %reldir%/cli_options.h
 libcli_la_LIBADD = $(HDF5_LIBS)
 
 CLI_PROGS = %reldir%/stdbp_train %reldir%/stdbp_eval %reldir%/stdbp_deploy \

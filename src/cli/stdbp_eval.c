@@ -2,37 +2,42 @@
  *   mpirun -np P stdbp_eval CHECKPOINT.h5 [--set key.path=value]...
  * The network and data settings come from the config stored in the
  * checkpoint; --set can point at another test set (data.test=...). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli_common.h"
+#include "cli/cli_options.h"
 #include "stdbp/ckpt.h"
 #include "stdbp/dist.h"
 #include "stdbp/stdbp.h"
 #include "stdbp/train.h"
 
-static const char usage[] =
+static const char usage_head[] =
     "Usage: mpirun -np P stdbp_eval CHECKPOINT.h5 [OPTION]...\n"
     "Evaluate a checkpoint on its test set (data.test of the config stored in\n"
     "the checkpoint), split across the MPI ranks. Prints accuracy and loss.\n"
     "\n"
-    "Options:\n"
-    "  --set KEY.PATH=VALUE  override a key of the stored config (repeatable),\n"
-    "                        e.g. --set data.dir=/scratch/data\n"
-    "  -h, --help            print this help and exit\n"
-    "  --version             print the version and exit\n";
+    "Options:\n";
+
+/* Same argv on every rank, so every rank reaches the same verdict. */
+static int parse_args(int argc, char **argv, stdbp_cli_list *sets, const char **path, int rank)
+{
+    const stdbp_cli_option options[] = {
+        STDBP_CLI_OPT_SET(sets, "override a key of the stored config (repeatable),\n"
+                                "e.g. --set data.dir=/scratch/data"),
+        STDBP_CLI_OPT_HELP, STDBP_CLI_OPT_VERSION, STDBP_CLI_OPT_END};
+    const stdbp_cli_spec spec = {"stdbp_eval",    usage_head,         "",       options,
+                                 "CHECKPOINT.h5", STDBP_CLI_GIVE_ONE, rank == 0};
+    return stdbp_cli_parse(&spec, argc, argv, path);
+}
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"set", required_argument, NULL, 's'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {"version", no_argument, NULL, 'V'},
-                                             {NULL, 0, NULL, 0}};
     MPI_Comm comm = MPI_COMM_WORLD;
-    int rank, c, n_sets = 0;
-    char **sets;
+    int rank;
+    stdbp_cli_list sets = {NULL, 0};
+    const char *path = NULL;
     stdbp_err err;
     stdbp_config cfg;
     stdbp_dataset test;
@@ -45,35 +50,15 @@ int main(int argc, char **argv)
     MPI_Comm_rank(comm, &rank);
     stdbp_err_clear(&err);
     memset(&test, 0, sizeof test);
-    sets = calloc((size_t)argc, sizeof *sets);
-    opterr = rank == 0;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (c == 's') {
-            sets[n_sets++] = optarg;
-        } else if (c == 'h' || c == 'V') {
-            if (rank == 0)
-                fputs(c == 'h' ? usage : "stdbp_eval " STDBP_VERSION "\n", stdout);
-            free(sets);
-            MPI_Finalize();
-            return 0;
-        } else {
-            if (rank == 0)
-                fprintf(stderr, "Try 'stdbp_eval --help'.\n");
-            free(sets);
-            MPI_Finalize();
-            return 2;
-        }
-    }
-    if (optind != argc - 1) {
-        if (rank == 0)
-            fprintf(stderr, "stdbp_eval: give exactly one CHECKPOINT.h5\nTry 'stdbp_eval --help'.\n");
-        free(sets);
+    int rc = parse_args(argc, argv, &sets, &path, rank);
+    if (rc != 0) {
+        free(sets.items);
         MPI_Finalize();
-        return 2;
+        return rc < 0 ? 0 : rc;
     }
-    const char *path = argv[optind];
 
-    stdbp_status st = stdbp_cli_load_checkpoint(comm, path, sets, n_sets, &cfg, &test, &net, &err);
+    stdbp_status st =
+        stdbp_cli_load_checkpoint(comm, path, sets.items, sets.n, &cfg, &test, &net, &err);
     if (st == STDBP_OK)
         st = stdbp_ws_create(net, &ws, &err);
     if (st == STDBP_OK && !(times = calloc(test.dim, sizeof *times)))
@@ -93,7 +78,7 @@ int main(int argc, char **argv)
     stdbp_ws_destroy(&ws);
     stdbp_net_destroy(&net);
     stdbp_dataset_free(&test);
-    free(sets);
+    free(sets.items);
     if (st != STDBP_OK)
         return stdbp_cli_fail(comm, "stdbp_eval", &err);
     MPI_Finalize();

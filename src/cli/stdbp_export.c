@@ -4,7 +4,6 @@
  * stdbp_eval does) and its weights are loaded and verified by
  * stdbp_ckpt_read; no data set is needed. MPI program: one rank is enough
  * (run it directly or with mpirun -np 1); with more, rank 0 writes. */
-#include <getopt.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +11,18 @@
 #include <sys/stat.h>
 
 #include "cli/cli_common.h"
+#include "cli/cli_options.h"
+/* TODO(integration): ckpt_info below reads the checkpoint's /model
+ * attribute input and its digest with the private HDF5 helpers; it belongs
+ * in src/ckpt as a public stdbp_ckpt_read_info (include/stdbp/ckpt.h),
+ * after which this include, <hdf5.h> and ckpt_info go. */
 #include "util/h5util.h"
 #include "stdbp/nir.h"
 #include "stdbp/ckpt.h"
 #include "stdbp/dist.h"
 #include "stdbp/stdbp.h"
 
-static const char usage[] =
+static const char usage_head[] =
     "Usage: stdbp_export CHECKPOINT.h5|RUN_DIR --nir OUT.nir [OPTION]...\n"
     "Export a trained network to NIR, the Neuromorphic Intermediate Representation\n"
     "(an HDF5 file that Python's nir.read() loads, for other simulators and hardware).\n"
@@ -30,15 +34,47 @@ static const char usage[] =
     "cannot say (fire at most once, theta, t_max, the latency input code) is in the\n"
     "graph's metadata. Mapping and caveats: docs/NIR.md.\n"
     "\n"
-    "Options:\n"
-    "  --nir OUT.nir   write the NIR graph to OUT.nir (replaced if it exists)\n"
-    "  -q, --quiet     print nothing on success\n"
-    "  -h, --help      print this help and exit\n"
-    "  --version       print the version and exit\n"
+    "Options:\n";
+static const char usage_tail[] =
     "\n"
     "Example:\n"
     "  stdbp_export runs/mnist --nir mnist.nir\n"
     "  python3 -c 'import nir; g = nir.read(\"mnist.nir\"); print(g.nodes.keys())'\n";
+
+typedef struct export_args {
+    const char *source, *out;
+    int quiet;
+} export_args;
+
+/* Same argv on every rank, so every rank reaches the same verdict. */
+static int parse_args(int argc, char **argv, export_args *a, int rank)
+{
+    const stdbp_cli_option options[] = {
+        {.kind = STDBP_CLI_STRING,
+         .name = "nir",
+         .metavar = "OUT.nir",
+         .help = "write the NIR graph to OUT.nir (replaced if it exists)",
+         .target = &a->out},
+        {.kind = STDBP_CLI_FLAG,
+         .name = "quiet",
+         .short_name = 'q',
+         .help = "print nothing on success",
+         .target = &a->quiet,
+         .value = 1},
+        STDBP_CLI_OPT_HELP,
+        STDBP_CLI_OPT_VERSION,
+        STDBP_CLI_OPT_END};
+    const stdbp_cli_spec spec = {
+        "stdbp_export",     usage_head, usage_tail, options, "CHECKPOINT.h5 or RUN_DIR",
+        STDBP_CLI_GIVE_ONE, rank == 0};
+    int rc;
+    memset(a, 0, sizeof *a);
+    if ((rc = stdbp_cli_parse(&spec, argc, argv, &a->source)) != 0)
+        return rc;
+    if (!a->out || !a->out[0])
+        return stdbp_cli_bad_usage(&spec, 1, "say what to write: --nir OUT.nir");
+    return 0;
+}
 
 /* Rank 0: the input shape (/model attribute input) and the digest of a
  * checkpoint, for a config whose network.input is unset. */
@@ -90,14 +126,9 @@ static stdbp_status resolve(MPI_Comm comm, const char *arg, char *path, size_t l
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"nir", required_argument, NULL, 'n'},
-                                             {"quiet", no_argument, NULL, 'q'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {"version", no_argument, NULL, 'V'},
-                                             {NULL, 0, NULL, 0}};
     MPI_Comm comm = MPI_COMM_WORLD;
-    int rank, c, quiet = 0;
-    const char *out = NULL;
+    int rank;
+    export_args args;
     char *stored = NULL, *yaml = NULL, path[4096], digest[128] = "";
     stdbp_err err;
     stdbp_config cfg;
@@ -108,34 +139,14 @@ int main(int argc, char **argv)
     stdbp_cli_init(&argc, &argv, "stdbp_export");
     MPI_Comm_rank(comm, &rank);
     stdbp_err_clear(&err);
-    opterr = rank == 0;
-    while ((c = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
-        if (c == 'n') {
-            out = optarg;
-        } else if (c == 'q') {
-            quiet = 1;
-        } else if (c == 'h' || c == 'V') {
-            if (rank == 0)
-                fputs(c == 'h' ? usage : "stdbp_export " STDBP_VERSION "\n", stdout);
-            MPI_Finalize();
-            return 0;
-        } else {
-            if (rank == 0)
-                fprintf(stderr, "Try 'stdbp_export --help'.\n");
-            MPI_Finalize();
-            return 2;
-        }
-    }
-    if (optind != argc - 1 || !out || !out[0]) {
-        if (rank == 0)
-            fprintf(stderr, "stdbp_export: %s\nTry 'stdbp_export --help'.\n",
-                    optind != argc - 1 ? "give exactly one CHECKPOINT.h5 or RUN_DIR"
-                                       : "say what to write: --nir OUT.nir");
+    int rc = parse_args(argc, argv, &args, rank);
+    if (rc != 0) {
         MPI_Finalize();
-        return 2;
+        return rc < 0 ? 0 : rc;
     }
+    const char *out = args.out;
 
-    stdbp_status st = resolve(comm, argv[optind], path, sizeof path, &err);
+    stdbp_status st = resolve(comm, args.source, path, sizeof path, &err);
     /* Rank 0 reads the stored config; every rank gets the parsed result. */
     if (st == STDBP_OK) {
         st = rank == 0 ? stdbp_ckpt_read_config(path, &stored, &err) : STDBP_OK;
@@ -175,7 +186,7 @@ int main(int argc, char **argv)
         }
         st = stdbp_dist_agree(comm, st, &err);
     }
-    if (st == STDBP_OK && rank == 0 && !quiet) {
+    if (st == STDBP_OK && rank == 0 && !args.quiet) {
         char buf[128];
         printf("stdbp_export: wrote %s (NIR graph, %zu layers:", out, stdbp_net_num_layers(net));
         for (size_t l = 0; l < stdbp_net_num_layers(net); l++) {

@@ -3,20 +3,19 @@
  *   mpirun -np P stdbp_sweep SWEEP.yaml --index K [--set k=v]... [--resume auto]
  * Every rank runs this same program; rank 0 reads the sweep file. See
  * --help, include/stdbp/sweep.h and docs/SLURM.md. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli_common.h"
+#include "cli/cli_options.h"
 #include "cli/deploy_phase.h"
 #include "stdbp/sweep.h"
-#include "sweep/sweep_summary.h"
 #include "stdbp/dist.h"
 #include "stdbp/stdbp.h"
 #include "stdbp/train.h"
 
-static const char usage[] =
+static const char usage_head[] =
     "Usage: stdbp_sweep SWEEP.yaml --list | --count | --summary [--set KEY=VALUE]...\n"
     "       mpirun -np P stdbp_sweep SWEEP.yaml [--index K] [OPTION]...\n"
     "Expand a hyperparameter sweep over a base config and train one point of it.\n"
@@ -30,26 +29,8 @@ static const char usage[] =
     "slowest. Point K trains in DIR/NAME/point-KKKK (`dir:` default runs, `name:`\n"
     "default the file name), with its values applied like --set.\n"
     "\n"
-    "Modes:\n"
-    "  --list              print every point: index, run directory, values\n"
-    "  --count             print the number of points (for sbatch --array=0-$((N-1)))\n"
-    "  --summary           collect each point's final metrics into\n"
-    "                      DIR/NAME/summary.csv and print it, best validation\n"
-    "                      accuracy first; unfinished points are listed as such\n"
-    "  --index K           train point K on all the ranks of this MPI job; without\n"
-    "                      --index, $SLURM_ARRAY_TASK_ID is used (SLURM job arrays)\n"
-    "Every mode first checks the sweep: each value against the config schema and\n"
-    "each point's whole config, so a typo fails before any training starts.\n"
-    "\n"
-    "Options:\n"
-    "  --set KEY.PATH=VALUE  override a config key in every point (repeatable)\n"
-    "  --resume auto|PATH    as stdbp_train: continue from the newest checkpoint\n"
-    "                        of the point's run directory (auto: fresh if none)\n"
-    "  --progress MODE       bar | log | auto (as stdbp_train)\n"
-    "  --no-deploy           skip the quantisation and accelerator report\n"
-    "  --quiet               no progress output\n"
-    "  --version             print the version and exit\n"
-    "  -h, --help            print this help and exit\n"
+    "Modes:\n";
+static const char usage_tail[] =
     "\n"
     "Each point's run directory also gets sweep_point.yaml (status: running, done,\n"
     "preempted or failed). Signals as stdbp_train: SIGTERM or SIGUSR1 checkpoint\n"
@@ -62,121 +43,82 @@ enum { MODE_RUN, MODE_LIST, MODE_COUNT, MODE_SUMMARY };
 
 typedef struct sweep_args {
     const char *sweep;
-    char **sets;
-    int n_sets;
+    stdbp_cli_list sets;
     const char *resume;
     long index; /* -1: from SLURM_ARRAY_TASK_ID */
     int mode, progress, quiet, deploy;
+    int list, count, summary; /* how often each mode was given */
 } sweep_args;
 
-static int parse_index(const char *s, long *out)
+/* The point to train without --index: SLURM's array task. */
+static int index_from_slurm(const stdbp_cli_spec *spec, sweep_args *a)
 {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < 0)
-        return -1;
-    *out = v;
+    const char *task = getenv("SLURM_ARRAY_TASK_ID");
+    if (!task)
+        return stdbp_cli_bad_usage(spec, 0,
+                                   "which point? Give --index K, or run it as a SLURM array task "
+                                   "(--list shows the points)");
+    if (stdbp_cli_parse_index(task, &a->index))
+        return stdbp_cli_bad_usage(spec, 0, "SLURM_ARRAY_TASK_ID='%s' is not a point number", task);
     return 0;
 }
 
 /* Same argv on every rank, so every rank reaches the same verdict. */
 static int parse_args(int argc, char **argv, sweep_args *a, int rank)
 {
-    static const struct option longopts[] = {
-        {"set", required_argument, NULL, 's'},      {"resume", required_argument, NULL, 'r'},
-        {"index", required_argument, NULL, 'i'},    {"list", no_argument, NULL, 'l'},
-        {"count", no_argument, NULL, 'c'},          {"summary", no_argument, NULL, 'S'},
-        {"progress", required_argument, NULL, 'p'}, {"no-deploy", no_argument, NULL, 'n'},
-        {"quiet", no_argument, NULL, 'q'},          {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
-    int c, modes = 0;
+    const stdbp_cli_option options[] = {
+        {.kind = STDBP_CLI_COUNT,
+         .name = "list",
+         .help = "print every point: index, run directory, values",
+         .target = &a->list},
+        {.kind = STDBP_CLI_COUNT,
+         .name = "count",
+         .help = "print the number of points (for sbatch --array=0-$((N-1)))",
+         .target = &a->count},
+        {.kind = STDBP_CLI_COUNT,
+         .name = "summary",
+         .help = "collect each point's final metrics into\n"
+                 "DIR/NAME/summary.csv and print it, best validation\n"
+                 "accuracy first; unfinished points are listed as such",
+         .target = &a->summary},
+        {.kind = STDBP_CLI_PARSE,
+         .name = "index",
+         .metavar = "K",
+         .help = "train point K on all the ranks of this MPI job; without\n"
+                 "--index, $SLURM_ARRAY_TASK_ID is used (SLURM job arrays)",
+         .target = &a->index,
+         .parse = stdbp_cli_parse_index,
+         .bad = "--index needs a point number >= 0, got '%s'"},
+        {.kind = STDBP_CLI_TEXT,
+         .help = "Every mode first checks the sweep: each value against the config schema and\n"
+                 "each point's whole config, so a typo fails before any training starts.\n"
+                 "\n"
+                 "Options:\n"},
+        STDBP_CLI_OPT_SET(&a->sets, "override a config key in every point (repeatable)"),
+        STDBP_CLI_OPT_RESUME(&a->resume, "as stdbp_train: continue from the newest checkpoint\n"
+                                         "of the point's run directory (auto: fresh if none)"),
+        STDBP_CLI_OPT_PROGRESS(&a->progress, "bar | log | auto (as stdbp_train)"),
+        STDBP_CLI_OPT_NO_DEPLOY(&a->deploy),
+        STDBP_CLI_OPT_QUIET(&a->quiet, "no progress output"),
+        STDBP_CLI_OPT_VERSION,
+        STDBP_CLI_OPT_HELP,
+        STDBP_CLI_OPT_END};
+    const stdbp_cli_spec spec = {"stdbp_sweep", usage_head,   usage_tail,
+                                 options,       "SWEEP.yaml", STDBP_CLI_MISSING_MORE,
+                                 rank == 0};
+    int rc, modes;
     memset(a, 0, sizeof *a);
     a->progress = -1;
     a->deploy = 1;
     a->index = -1;
-    a->sets = calloc((size_t)argc + 1, sizeof *a->sets);
-    opterr = rank == 0;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            a->sets[a->n_sets++] = optarg;
-            break;
-        case 'r':
-            a->resume = optarg;
-            break;
-        case 'i':
-            if (parse_index(optarg, &a->index)) {
-                if (rank == 0)
-                    fprintf(stderr, "stdbp_sweep: --index needs a point number >= 0, got '%s'\n",
-                            optarg);
-                return 2;
-            }
-            break;
-        case 'l':
-            a->mode = MODE_LIST;
-            modes++;
-            break;
-        case 'c':
-            a->mode = MODE_COUNT;
-            modes++;
-            break;
-        case 'S':
-            a->mode = MODE_SUMMARY;
-            modes++;
-            break;
-        case 'p':
-            a->progress = stdbp_cli_progress_mode(optarg);
-            if (a->progress == -2) {
-                if (rank == 0)
-                    fprintf(stderr, "stdbp_sweep: --progress takes bar, log or auto, not '%s'\n",
-                            optarg);
-                return 2;
-            }
-            break;
-        case 'n':
-            a->deploy = 0;
-            break;
-        case 'q':
-            a->quiet = 1;
-            break;
-        case 'V':
-            if (rank == 0)
-                printf("stdbp_sweep %s\n", STDBP_VERSION);
-            return -1;
-        case 'h':
-            if (rank == 0)
-                fputs(usage, stdout);
-            return -1;
-        default:
-            if (rank == 0)
-                fprintf(stderr, "Try 'stdbp_sweep --help'.\n");
-            return 2;
-        }
-    }
-    if (optind != argc - 1) {
-        if (rank == 0)
-            fprintf(stderr, "stdbp_sweep: %s\nTry 'stdbp_sweep --help'.\n",
-                    optind >= argc ? "missing SWEEP.yaml" : "more than one SWEEP.yaml given");
-        return 2;
-    }
-    if (modes > 1 || (modes && a->index >= 0)) {
-        if (rank == 0)
-            fprintf(stderr, "stdbp_sweep: give one of --list, --count, --summary, --index\n");
-        return 2;
-    }
-    a->sweep = argv[optind];
-    if (a->mode == MODE_RUN && a->index < 0) {
-        const char *task = getenv("SLURM_ARRAY_TASK_ID");
-        if (!task || parse_index(task, &a->index)) {
-            if (rank == 0 && task)
-                fprintf(stderr, "stdbp_sweep: SLURM_ARRAY_TASK_ID='%s' is not a point number\n",
-                        task);
-            else if (rank == 0)
-                fprintf(stderr, "stdbp_sweep: which point? Give --index K, or run it as a SLURM "
-                                "array task (--list shows the points)\n");
-            return 2;
-        }
-    }
+    if ((rc = stdbp_cli_parse(&spec, argc, argv, &a->sweep)) != 0)
+        return rc;
+    modes = a->list + a->count + a->summary;
+    if (modes > 1 || (modes && a->index >= 0))
+        return stdbp_cli_bad_usage(&spec, 0, "give one of --list, --count, --summary, --index");
+    a->mode = a->list ? MODE_LIST : a->count ? MODE_COUNT : a->summary ? MODE_SUMMARY : MODE_RUN;
+    if (a->mode == MODE_RUN && a->index < 0)
+        return index_from_slurm(&spec, a);
     return 0;
 }
 
@@ -203,8 +145,8 @@ static void print_list(const stdbp_sweep *sw, char *const *extra, size_t n_extra
 static stdbp_status prepare(const sweep_args *a, stdbp_sweep **sw, stdbp_sweep_point *pt,
                             stdbp_err *err)
 {
-    char *const *extra = a->sets;
-    size_t n_extra = (size_t)a->n_sets;
+    char *const *extra = a->sets.items;
+    size_t n_extra = (size_t)a->sets.n;
     stdbp_status st = stdbp_sweep_load(a->sweep, sw, err);
     if (st == STDBP_OK)
         st = stdbp_sweep_check(*sw, extra, n_extra, err);
@@ -259,7 +201,7 @@ int main(int argc, char **argv)
     memset(&pt, 0, sizeof pt);
     int rc = parse_args(argc, argv, &args, rank);
     if (rc != 0) {
-        free(args.sets);
+        free(args.sets.items);
         MPI_Finalize();
         return rc < 0 ? 0 : rc;
     }
@@ -271,7 +213,7 @@ int main(int argc, char **argv)
     if (st != STDBP_OK || args.mode != MODE_RUN) {
         stdbp_sweep_point_clear(&pt);
         stdbp_sweep_free(&sw);
-        free(args.sets);
+        free(args.sets.items);
         if (st != STDBP_OK)
             return stdbp_cli_fail(comm, "stdbp_sweep", &err);
         MPI_Finalize();
@@ -308,7 +250,7 @@ int main(int argc, char **argv)
     }
     stdbp_sweep_point_clear(&pt);
     stdbp_sweep_free(&sw);
-    free(args.sets);
+    free(args.sets.items);
     if (st != STDBP_OK)
         return stdbp_cli_fail(comm, "stdbp_sweep", &err);
     MPI_Finalize();

@@ -6,33 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct md {
-    char *p;
-    size_t len, cap;
-    int failed;
-} md;
-
-static void add(md *m, const char *s)
-{
-    size_t n = strlen(s);
-    if (m->failed)
-        return;
-    if (m->len + n + 1 > m->cap) {
-        size_t cap = m->cap ? m->cap : 8192;
-        char *p;
-        while (cap < m->len + n + 1)
-            cap *= 2;
-        p = realloc(m->p, cap);
-        if (!p) {
-            m->failed = 1;
-            return;
-        }
-        m->p = p;
-        m->cap = cap;
-    }
-    memcpy(m->p + m->len, s, n + 1);
-    m->len += n;
-}
+#include "util/strbuf.h"
 
 /* "number", "integer", "one of: adam, sgd", ... */
 static void type_text(const stdbp_cfg_key *k, char *buf, size_t size)
@@ -74,29 +48,27 @@ static void type_text(const stdbp_cfg_key *k, char *buf, size_t size)
     buf[0] = '\0';
 }
 
-static void row(md *m, const stdbp_cfg_key *k, const char *def)
+static stdbp_status row(stdbp_strbuf *m, const stdbp_cfg_key *k, const char *def)
 {
-    char type[128], range[64], line[1024];
+    char type[128], range[64];
     type_text(k, type, sizeof type);
     stdbp_cfg_range_text(k, range, sizeof range);
     if (k->type == STDBP_CFG_T_SHAPE || k->type == STDBP_CFG_T_BITS)
         snprintf(range, sizeof range, "each in [%g, %g]", k->min, k->max);
     if (k->type == STDBP_CFG_T_U64)
         snprintf(range, sizeof range, "[0, 2^64)");
-    snprintf(line, sizeof line, "| `%s` | %s | `%s` | %s | %s |\n", k->path, type, def, range,
-             k->doc);
-    add(m, line);
+    return stdbp_strbuf_appendf(m, NULL, "| `%s` | %s | `%s` | %s | %s |\n", k->path, type, def,
+                                range, k->doc);
 }
 
-stdbp_status stdbp_config_doc_markdown(char **text, stdbp_err *err)
+/* Rows of the schema, a table per section. */
+static stdbp_status schema_rows(stdbp_strbuf *m, stdbp_err *err)
 {
     stdbp_config d;
-    md m = {NULL, 0, 0, 0};
-    char section[64] = "", head[256];
-    size_t i;
-    *text = NULL;
+    char section[64] = "";
+    stdbp_status st = STDBP_OK;
     stdbp_config_defaults(&d);
-    for (i = 0; i < stdbp_cfg_schema_len; i++) {
+    for (size_t i = 0; i < stdbp_cfg_schema_len && !st; i++) {
         const stdbp_cfg_key *k = &stdbp_cfg_schema[i];
         const char *dot = strchr(k->path, '.');
         size_t n = (size_t)(dot - k->path);
@@ -104,32 +76,47 @@ stdbp_status stdbp_config_doc_markdown(char **text, stdbp_err *err)
         if (strlen(section) != n || strncmp(section, k->path, n) != 0) {
             memcpy(section, k->path, n);
             section[n] = '\0';
-            snprintf(head, sizeof head,
-                     "%s### %s\n\n| Key | Type | Default | Range | Meaning |\n"
-                     "|---|---|---|---|---|\n",
-                     i ? "\n" : "", section);
-            add(&m, head);
+            if ((st =
+                     stdbp_strbuf_appendf(m, NULL,
+                                          "%s### %s\n\n| Key | Type | Default | Range | Meaning |\n"
+                                          "|---|---|---|---|---|\n",
+                                          i ? "\n" : "", section)))
+                break;
         }
         if (k->flags & STDBP_CFG_DOCDEF) {
-            row(&m, k, k->def);
+            st = row(m, k, k->def);
         } else {
-            stdbp_status st = stdbp_cfg_format(k, (const char *)&d + k->offset, &value, err);
-            if (st) {
-                free(m.p);
+            if ((st = stdbp_cfg_format(k, (const char *)&d + k->offset, &value, err)))
                 return st;
-            }
-            row(&m, k, value);
+            st = row(m, k, value);
             free(value);
         }
     }
-    add(&m, "\n### network.layers entries\n\n| Key | Type | Default | Range | Meaning |\n"
-            "|---|---|---|---|---|\n");
-    for (i = 0; i < stdbp_cfg_layer_keys_len; i++)
-        row(&m, &stdbp_cfg_layer_keys[i], stdbp_cfg_layer_keys[i].def);
-    if (m.failed || !m.p) {
-        free(m.p);
-        return stdbp_err_set(err, STDBP_ENOMEM, "out of memory writing the key reference");
+    if (st)
+        return stdbp_err_set(err, st, "out of memory writing the key reference");
+    return STDBP_OK;
+}
+
+stdbp_status stdbp_config_doc_markdown(char **text, stdbp_err *err)
+{
+    stdbp_strbuf m;
+    stdbp_status st;
+    *text = NULL;
+    stdbp_strbuf_init(&m);
+    if ((st = schema_rows(&m, err))) {
+        stdbp_strbuf_free(&m);
+        return st;
     }
-    *text = m.p;
+    st = stdbp_strbuf_puts(&m,
+                           "\n### network.layers entries\n\n| Key | Type | Default | Range | "
+                           "Meaning |\n|---|---|---|---|---|\n",
+                           NULL);
+    for (size_t i = 0; i < stdbp_cfg_layer_keys_len && !st; i++)
+        st = row(&m, &stdbp_cfg_layer_keys[i], stdbp_cfg_layer_keys[i].def);
+    if (st) {
+        stdbp_strbuf_free(&m);
+        return stdbp_err_set(err, st, "out of memory writing the key reference");
+    }
+    *text = stdbp_strbuf_detach(&m);
     return STDBP_OK;
 }

@@ -6,42 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct out {
-    char *p;
-    size_t len, cap;
-} out;
+#include "util/strbuf.h"
 
-static int out_put(out *o, const char *s, size_t n)
+static stdbp_status out_indent(stdbp_strbuf *o, size_t depth)
 {
-    if (o->len + n + 1 > o->cap) {
-        size_t cap = o->cap ? o->cap : 4096;
-        char *p;
-        while (cap < o->len + n + 1)
-            cap *= 2;
-        p = realloc(o->p, cap);
-        if (!p)
-            return -1;
-        o->p = p;
-        o->cap = cap;
-    }
-    memcpy(o->p + o->len, s, n);
-    o->len += n;
-    o->p[o->len] = '\0';
-    return 0;
-}
-
-static int out_str(out *o, const char *s)
-{
-    return out_put(o, s, strlen(s));
-}
-
-static int out_indent(out *o, size_t depth)
-{
-    size_t i;
-    for (i = 0; i < depth; i++)
-        if (out_str(o, "  "))
-            return -1;
-    return 0;
+    stdbp_status st = STDBP_OK;
+    for (size_t i = 0; i < depth && st == STDBP_OK; i++)
+        st = stdbp_strbuf_puts(o, "  ", NULL);
+    return st;
 }
 
 /* Number of leading path parts ("a.b.c" vs "a.b.d" -> 2) shared by the
@@ -67,79 +39,80 @@ static size_t depth_of(const char *path)
     return n;
 }
 
+/* The "- {...}" lines of network.layers, one flow map per layer. */
+static stdbp_status emit_layers(stdbp_strbuf *o, const stdbp_config *cfg, const stdbp_cfg_key *k,
+                                size_t depth, stdbp_err *err)
+{
+    stdbp_status st = STDBP_OK;
+    for (size_t j = 0; j < cfg->network.n_layers && j < STDBP_CFG_MAX_LAYERS && !st; j++) {
+        stdbp_config single;
+        char *text;
+        memset(&single, 0, sizeof single);
+        single.network.n_layers = 1;
+        single.network.layers[0] = cfg->network.layers[j];
+        if ((st = stdbp_cfg_format(k, (const char *)&single + k->offset, &text, err)))
+            return st;
+        /* "[{...}]" -> "{...}" */
+        text[strlen(text) - 1] = '\0';
+        if ((st = stdbp_strbuf_puts(o, "\n", NULL)) || (st = out_indent(o, depth + 1)) ||
+            (st = stdbp_strbuf_puts(o, "- ", NULL)) || (st = stdbp_strbuf_puts(o, text + 1, NULL)))
+            st = stdbp_err_set(err, st, "out of memory writing the configuration");
+        free(text);
+    }
+    if (!st && stdbp_strbuf_puts(o, "\n", NULL))
+        st = stdbp_err_set(err, STDBP_ENOMEM, "out of memory writing the configuration");
+    return st;
+}
+
+/* One key: the sections it opens that prev was not in, then "key: value". */
+static stdbp_status emit_key(stdbp_strbuf *o, const stdbp_config *cfg, const stdbp_cfg_key *k,
+                             const char *prev, stdbp_err *err)
+{
+    size_t keep = prev ? shared_sections(prev, k->path) : 0, depth = depth_of(k->path);
+    const char *part = k->path;
+    char *value = NULL;
+    stdbp_status st = STDBP_OK;
+    for (size_t j = 0; j < depth && !st; j++) {
+        const char *dot = strchr(part, '.');
+        if (j >= keep && ((st = out_indent(o, j)) ||
+                          (st = stdbp_strbuf_append(o, part, (size_t)(dot - part), NULL)) ||
+                          (st = stdbp_strbuf_puts(o, ":\n", NULL))))
+            break;
+        part = dot + 1;
+    }
+    if (st || (st = out_indent(o, depth)) || (st = stdbp_strbuf_puts(o, part, NULL)) ||
+        (st = stdbp_strbuf_puts(o, ":", NULL)))
+        return stdbp_err_set(err, st, "out of memory writing the configuration");
+    if (k->type == STDBP_CFG_T_LAYERS)
+        return emit_layers(o, cfg, k, depth, err);
+    if ((st = stdbp_cfg_format(k, (const char *)cfg + k->offset, &value, err)))
+        return st;
+    if ((st = stdbp_strbuf_appendf(o, NULL, " %s\n", value)))
+        st = stdbp_err_set(err, st, "out of memory writing the configuration");
+    free(value);
+    return st;
+}
+
 stdbp_status stdbp_config_emit(const stdbp_config *cfg, char **yaml, size_t *len, stdbp_err *err)
 {
-    out o = {NULL, 0, 0};
-    const char *prev = "";
-    size_t i, j;
+    stdbp_strbuf o;
+    stdbp_status st;
     *yaml = NULL;
     if (len)
         *len = 0;
-    if (out_str(&o, "# stdbp: the effective configuration (docs/CONFIG.md lists every key)\n"))
-        goto nomem;
-    for (i = 0; i < stdbp_cfg_schema_len; i++) {
-        const stdbp_cfg_key *k = &stdbp_cfg_schema[i];
-        const char *field = (const char *)cfg + k->offset;
-        size_t keep = i ? shared_sections(prev, k->path) : 0, depth = depth_of(k->path);
-        const char *part = k->path;
-        char *value = NULL;
-        stdbp_status st;
-        /* Open the sections this key is in that the previous key was not. */
-        for (j = 0; j < depth; j++) {
-            const char *dot = strchr(part, '.');
-            if (j >= keep) {
-                if (out_indent(&o, j) || out_put(&o, part, (size_t)(dot - part)) ||
-                    out_str(&o, ":\n"))
-                    goto nomem;
-            }
-            part = dot + 1;
-        }
-        if (out_indent(&o, depth) || out_str(&o, part) || out_str(&o, ":"))
-            goto nomem;
-        if (k->type == STDBP_CFG_T_LAYERS) {
-            /* A block list, one flow map per layer. */
-            const stdbp_cfg_key one = *k;
-            for (j = 0; j < cfg->network.n_layers && j < STDBP_CFG_MAX_LAYERS; j++) {
-                stdbp_config single;
-                char *text;
-                memset(&single, 0, sizeof single);
-                single.network.n_layers = 1;
-                single.network.layers[0] = cfg->network.layers[j];
-                st = stdbp_cfg_format(&one, (const char *)&single + k->offset, &text, err);
-                if (st) {
-                    free(o.p);
-                    return st;
-                }
-                /* "[{...}]" -> "{...}" */
-                text[strlen(text) - 1] = '\0';
-                if (out_str(&o, "\n") || out_indent(&o, depth + 1) || out_str(&o, "- ") ||
-                    out_str(&o, text + 1)) {
-                    free(text);
-                    goto nomem;
-                }
-                free(text);
-            }
-            if (out_str(&o, "\n"))
-                goto nomem;
-        } else {
-            st = stdbp_cfg_format(k, field, &value, err);
-            if (st) {
-                free(o.p);
-                return st;
-            }
-            if (out_str(&o, " ") || out_str(&o, value) || out_str(&o, "\n")) {
-                free(value);
-                goto nomem;
-            }
-            free(value);
-        }
-        prev = k->path;
+    stdbp_strbuf_init(&o);
+    st = stdbp_strbuf_puts(
+        &o, "# stdbp: the effective configuration (docs/CONFIG.md lists every key)\n", NULL);
+    if (st)
+        st = stdbp_err_set(err, st, "out of memory writing the configuration");
+    for (size_t i = 0; i < stdbp_cfg_schema_len && !st; i++)
+        st = emit_key(&o, cfg, &stdbp_cfg_schema[i], i ? stdbp_cfg_schema[i - 1].path : NULL, err);
+    if (st) {
+        stdbp_strbuf_free(&o);
+        return st;
     }
-    *yaml = o.p;
     if (len)
         *len = o.len;
+    *yaml = stdbp_strbuf_detach(&o);
     return STDBP_OK;
-nomem:
-    free(o.p);
-    return stdbp_err_set(err, STDBP_ENOMEM, "out of memory writing the configuration");
 }

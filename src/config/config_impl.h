@@ -64,6 +64,8 @@ extern const char *const stdbp_cfg_layer_kinds[]; /* dense conv2d pool flatten *
 
 /* The row for path, or NULL. */
 const stdbp_cfg_key *stdbp_cfg_find(const char *path);
+/* Number of names in a NULL-terminated list. */
+int stdbp_cfg_count_names(const char *const *names);
 /* Does layer kind k take key (a layer key's name)? */
 int stdbp_cfg_layer_takes(stdbp_layer_kind k, const char *key);
 

@@ -4,7 +4,6 @@
 #include "config/config_impl.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +15,16 @@ _Static_assert(sizeof(stdbp_layer_kind) == sizeof(int), "enum size");
 
 #define FIELD(f) offsetof(stdbp_config, f), sizeof(((stdbp_config *)0)->f)
 #define LFIELD(f) offsetof(stdbp_layer_spec, f), sizeof(((stdbp_layer_spec *)0)->f)
+/* The common rows: a count the config owns (with its default), and a
+ * number whose default comes from its module's _defaults(). */
+#define LONG_KEY(path, f, lo, hi, def, doc)                                                        \
+    {                                                                                              \
+        path, STDBP_CFG_T_LONG, FIELD(f), lo, hi, 0, 0, NULL, def, doc                             \
+    }
+#define MODULE_DOUBLE(path, f, lo, hi, flags, doc)                                                 \
+    {                                                                                              \
+        path, STDBP_CFG_T_DOUBLE, FIELD(f), lo, hi, (flags) | STDBP_CFG_MODULE, 0, NULL, NULL, doc \
+    }
 #define NONE -INFINITY, INFINITY
 #define POS 0, INFINITY /* > 0 with STDBP_CFG_MIN_OPEN, else >= 0 */
 #define MIN_OPEN STDBP_CFG_MIN_OPEN
@@ -52,15 +61,15 @@ const stdbp_cfg_key stdbp_cfg_schema[] = {
      "test set, same forms (mnist and fashion-mnist use their t10k files)"},
     {"data.dir", STDBP_CFG_T_STR, FIELD(data.dir), NONE, NONEMPTY | DOCDEF, 0, NULL,
      "$STDBP_DATA, else data", "directory holding mnist/ and fashion-mnist/"},
-    {"data.train_samples", STDBP_CFG_T_LONG, FIELD(data.n_train), 0, 1e12, 0, 0, NULL, "0",
-     "use the first N training images (0 = all)"},
-    {"data.val_samples", STDBP_CFG_T_LONG, FIELD(data.n_val), 0, 1e12, 0, 0, NULL, "5000",
-     "images held out of the training images for validation (seeded)"},
-    {"data.test_samples", STDBP_CFG_T_LONG, FIELD(data.n_test), 0, 1e12, 0, 0, NULL, "0",
-     "use the first N test images (0 = all)"},
+    LONG_KEY("data.train_samples", data.n_train, 0, 1e12, "0",
+             "use the first N training images (0 = all)"),
+    LONG_KEY("data.val_samples", data.n_val, 0, 1e12, "5000",
+             "images held out of the training images for validation (seeded)"),
+    LONG_KEY("data.test_samples", data.n_test, 0, 1e12, "0",
+             "use the first N test images (0 = all)"),
     /* encoding */
-    {"encoding.t_max", STDBP_CFG_T_DOUBLE, FIELD(encoding.t_max), POS, MIN_OPEN | MODULE, 0, NULL,
-     NULL, "latency code: intensity x fires at t_max * (1 - x)"},
+    MODULE_DOUBLE("encoding.t_max", encoding.t_max, 0, INFINITY, MIN_OPEN,
+                  "latency code: intensity x fires at t_max * (1 - x)"),
     {"encoding.zero_silent", STDBP_CFG_T_BOOL, FIELD(encoding.zero_silent), NONE, MODULE, 0, NULL,
      NULL, "pixels of intensity 0 stay silent (else fire at t_max)"},
     {"encoding.normalise", STDBP_CFG_T_BOOL, FIELD(encoding.normalise), NONE, MODULE, 0, NULL, NULL,
@@ -68,74 +77,68 @@ const stdbp_cfg_key stdbp_cfg_schema[] = {
     /* augment */
     {"augment.shift", STDBP_CFG_T_INT, FIELD(augment.shift), 0, 64, MODULE, 0, NULL, NULL,
      "training images: random translation by up to +-N pixels per axis (0 = off)"},
-    {"augment.jitter", STDBP_CFG_T_DOUBLE, FIELD(augment.jitter), POS, MODULE, 0, NULL, NULL,
-     "training images: Gaussian noise of this s.d. on input spike times (0 = off)"},
+    MODULE_DOUBLE("augment.jitter", augment.jitter, 0, INFINITY, 0,
+                  "training images: Gaussian noise of this s.d. on input spike times (0 = off)"),
     /* network */
     {"network.input", STDBP_CFG_T_SHAPE, FIELD(network.input), 1, 65536, DOCDEF, 0, NULL, "null",
      "input shape [C, H, W]; null = from the data set"},
-    {"network.theta", STDBP_CFG_T_DOUBLE, FIELD(network.neuron.theta), POS, MIN_OPEN | MODULE, 0,
-     NULL, NULL, "firing threshold of every neuron"},
-    {"network.t_max", STDBP_CFG_T_DOUBLE, FIELD(network.neuron.t_max), POS,
-     MIN_OPEN | INF_OK | MODULE, 0, NULL, NULL,
-     "a neuron that would fire after t_max stays silent (inf = no window)"},
-    {"network.grad_clip", STDBP_CFG_T_DOUBLE, FIELD(network.neuron.grad_clip), POS,
-     MIN_OPEN | INF_OK | MODULE, 0, NULL, NULL,
-     "per-neuron clip of dL/dt_j / S_j in absolute value, against exploding "
-     "gradients (inf = off)"},
-    {"network.silent_time", STDBP_CFG_T_DOUBLE, FIELD(network.neuron.silent_time), POS,
-     MIN_OPEN | MODULE, 0, NULL, NULL,
-     "a silent output that the loss asks to fire is treated as firing then"},
+    MODULE_DOUBLE("network.theta", network.neuron.theta, 0, INFINITY, MIN_OPEN,
+                  "firing threshold of every neuron"),
+    MODULE_DOUBLE("network.t_max", network.neuron.t_max, 0, INFINITY, MIN_OPEN | INF_OK,
+                  "a neuron that would fire after t_max stays silent (inf = no window)"),
+    MODULE_DOUBLE("network.grad_clip", network.neuron.grad_clip, 0, INFINITY, MIN_OPEN | INF_OK,
+                  "per-neuron clip of dL/dt_j / S_j in absolute value, against exploding "
+                  "gradients (inf = off)"),
+    MODULE_DOUBLE("network.silent_time", network.neuron.silent_time, 0, INFINITY, MIN_OPEN,
+                  "a silent output that the loss asks to fire is treated as firing then"),
     {"network.init.kind", STDBP_CFG_T_ENUM, FIELD(network.init.kind), NONE, MODULE, 0, init_kinds,
      NULL, "weight initialisation: fire (most neurons fire at first) or kaiming"},
-    {"network.init.gain", STDBP_CFG_T_DOUBLE, FIELD(network.init.gain), POS, MIN_OPEN | MODULE, 0,
-     NULL, NULL, "scales the standard deviation of the initial weights"},
-    {"network.init.active_fraction", STDBP_CFG_T_DOUBLE, FIELD(network.init.active_fraction), 0, 1,
-     MIN_OPEN | MODULE, 0, NULL, NULL,
-     "fire init: expected fraction of a layer's inputs that fire"},
+    MODULE_DOUBLE("network.init.gain", network.init.gain, 0, INFINITY, MIN_OPEN,
+                  "scales the standard deviation of the initial weights"),
+    MODULE_DOUBLE("network.init.active_fraction", network.init.active_fraction, 0, 1, MIN_OPEN,
+                  "fire init: expected fraction of a layer's inputs that fire"),
     {"network.layers", STDBP_CFG_T_LAYERS, FIELD(network.layers), NONE, DOCDEF, 0, NULL,
      "[{type: dense, out: 800}, {type: dense, out: 10}]",
      "the layers, input to output (see network.layers entries below)"},
     /* loss */
-    {"loss.beta", STDBP_CFG_T_DOUBLE, FIELD(loss.beta), POS, MIN_OPEN | MODULE, 0, NULL, NULL,
-     "softmax temperature on the output times: p_k ~ exp(-beta t_k)"},
-    {"loss.silent_time", STDBP_CFG_T_DOUBLE, FIELD(loss.silent_time), POS, MIN_OPEN | MODULE, 0,
-     NULL, NULL, "time given to silent outputs in the loss (later than any real spike)"},
+    MODULE_DOUBLE("loss.beta", loss.beta, 0, INFINITY, MIN_OPEN,
+                  "softmax temperature on the output times: p_k ~ exp(-beta t_k)"),
+    MODULE_DOUBLE("loss.silent_time", loss.silent_time, 0, INFINITY, MIN_OPEN,
+                  "time given to silent outputs in the loss (later than any real spike)"),
     /* optimizer */
     {"optimizer.kind", STDBP_CFG_T_ENUM, FIELD(optim.kind), NONE, MODULE, 0, optim_kinds, NULL,
      "adam (AdamW-style decay) or sgd"},
-    {"optimizer.lr", STDBP_CFG_T_DOUBLE, FIELD(optim.lr), POS, MIN_OPEN | MODULE, 0, NULL, NULL,
-     "base learning rate (the schedule scales it)"},
-    {"optimizer.beta1", STDBP_CFG_T_DOUBLE, FIELD(optim.beta1), 0, 1, MAX_OPEN | MODULE, 0, NULL,
-     NULL, "Adam: decay of the first moment"},
-    {"optimizer.beta2", STDBP_CFG_T_DOUBLE, FIELD(optim.beta2), 0, 1, MAX_OPEN | MODULE, 0, NULL,
-     NULL, "Adam: decay of the second moment"},
-    {"optimizer.eps", STDBP_CFG_T_DOUBLE, FIELD(optim.eps), POS, MIN_OPEN | MODULE, 0, NULL, NULL,
-     "Adam: added to the root of the second moment"},
-    {"optimizer.weight_decay", STDBP_CFG_T_DOUBLE, FIELD(optim.weight_decay), POS, MODULE, 0, NULL,
-     NULL, "decoupled weight decay (Adam and SGD)"},
-    {"optimizer.momentum", STDBP_CFG_T_DOUBLE, FIELD(optim.momentum), 0, 1, MAX_OPEN | MODULE, 0,
-     NULL, NULL, "SGD: momentum"},
+    MODULE_DOUBLE("optimizer.lr", optim.lr, 0, INFINITY, MIN_OPEN,
+                  "base learning rate (the schedule scales it)"),
+    MODULE_DOUBLE("optimizer.beta1", optim.beta1, 0, 1, MAX_OPEN,
+                  "Adam: decay of the first moment"),
+    MODULE_DOUBLE("optimizer.beta2", optim.beta2, 0, 1, MAX_OPEN,
+                  "Adam: decay of the second moment"),
+    MODULE_DOUBLE("optimizer.eps", optim.eps, 0, INFINITY, MIN_OPEN,
+                  "Adam: added to the root of the second moment"),
+    MODULE_DOUBLE("optimizer.weight_decay", optim.weight_decay, 0, INFINITY, 0,
+                  "decoupled weight decay (Adam and SGD)"),
+    MODULE_DOUBLE("optimizer.momentum", optim.momentum, 0, 1, MAX_OPEN, "SGD: momentum"),
     {"optimizer.nesterov", STDBP_CFG_T_BOOL, FIELD(optim.nesterov), NONE, MODULE, 0, NULL, NULL,
      "SGD: Nesterov momentum (needs momentum > 0)"},
     /* schedule */
     {"schedule.kind", STDBP_CFG_T_ENUM, FIELD(schedule.kind), NONE, MODULE, 0, sched_kinds, NULL,
      "learning-rate schedule: constant, step or cosine"},
-    {"schedule.warmup_epochs", STDBP_CFG_T_DOUBLE, FIELD(schedule.warmup_epochs), POS, MODULE, 0,
-     NULL, NULL, "linear ramp of the rate from 0 over these (fractional) epochs"},
-    {"schedule.step_epochs", STDBP_CFG_T_DOUBLE, FIELD(schedule.step_epochs), POS,
-     MIN_OPEN | MODULE, 0, NULL, NULL, "step: epochs between decays"},
-    {"schedule.gamma", STDBP_CFG_T_DOUBLE, FIELD(schedule.gamma), 0, 1, MIN_OPEN | MODULE, 0, NULL,
-     NULL, "step: factor applied at each decay"},
-    {"schedule.min_lr", STDBP_CFG_T_DOUBLE, FIELD(schedule.min_lr), POS, MODULE, 0, NULL, NULL,
-     "cosine: the rate at the end"},
+    MODULE_DOUBLE("schedule.warmup_epochs", schedule.warmup_epochs, 0, INFINITY, 0,
+                  "linear ramp of the rate from 0 over these (fractional) epochs"),
+    MODULE_DOUBLE("schedule.step_epochs", schedule.step_epochs, 0, INFINITY, MIN_OPEN,
+                  "step: epochs between decays"),
+    MODULE_DOUBLE("schedule.gamma", schedule.gamma, 0, 1, MIN_OPEN,
+                  "step: factor applied at each decay"),
+    MODULE_DOUBLE("schedule.min_lr", schedule.min_lr, 0, INFINITY, 0,
+                  "cosine: the rate at the end"),
     {"schedule.total_epochs", STDBP_CFG_T_DOUBLE, FIELD(schedule.total_epochs), POS,
      MIN_OPEN | DOCDEF, STDBP_CFG_FOLLOW_TOTAL_EPOCHS, NULL, "train.epochs",
      "cosine: epochs from lr to min_lr"},
     /* train */
-    {"train.epochs", STDBP_CFG_T_LONG, FIELD(train.epochs), 1, 1e9, 0, 0, NULL, "10",
-     "passes over the training images"},
-    {"train.batch", STDBP_CFG_T_LONG, FIELD(train.batch), 1, 1e9, 0, 0, NULL, "32",
-     "global batch: samples per step over all ranks (result independent of ranks)"},
+    LONG_KEY("train.epochs", train.epochs, 1, 1e9, "10", "passes over the training images"),
+    LONG_KEY("train.batch", train.batch, 1, 1e9, "32",
+             "global batch: samples per step over all ranks (result independent of ranks)"),
     {"train.clip_norm", STDBP_CFG_T_DOUBLE, FIELD(train.clip_norm), POS, MIN_OPEN | INF_OK, 0, NULL,
      ".inf", "clip the global gradient's L2 norm to this (inf = off)"},
     {"train.weight_sum_penalty", STDBP_CFG_T_DOUBLE, FIELD(train.ws_lambda), POS, 0, 0, NULL,
@@ -144,18 +147,18 @@ const stdbp_cfg_key stdbp_cfg_schema[] = {
      "margin of that penalty, in units of theta"},
     {"train.shard_update", STDBP_CFG_T_BOOL, FIELD(train.shard_update), NONE, 0, 0, NULL, "true",
      "on several ranks, each converts and steps its own slice of the parameters (same result)"},
-    {"train.log_every", STDBP_CFG_T_LONG, FIELD(train.log_every), 0, 1e12, 0, 0, NULL, "100",
-     "print progress every N steps (0 = never)"},
-    {"train.eval_every", STDBP_CFG_T_LONG, FIELD(train.eval_every), 0, 1e12, 0, 0, NULL, "1",
-     "evaluate validation and test sets every N epochs (0 = at the end only)"},
+    LONG_KEY("train.log_every", train.log_every, 0, 1e12, "100",
+             "print progress every N steps (0 = never)"),
+    LONG_KEY("train.eval_every", train.eval_every, 0, 1e12, "1",
+             "evaluate validation and test sets every N epochs (0 = at the end only)"),
     /* checkpoint */
-    {"checkpoint.every_steps", STDBP_CFG_T_LONG, FIELD(checkpoint.every_steps), 0, 1e12, 0, 0, NULL,
-     "0", "write a checkpoint every N steps (0 = at the end of each epoch)"},
-    {"checkpoint.keep", STDBP_CFG_T_LONG, FIELD(checkpoint.keep), 0, 1e6, 0, 0, NULL, "3",
-     "keep the newest K checkpoints (0 = all)"},
+    LONG_KEY("checkpoint.every_steps", checkpoint.every_steps, 0, 1e12, "0",
+             "write a checkpoint every N steps (0 = at the end of each epoch)"),
+    LONG_KEY("checkpoint.keep", checkpoint.keep, 0, 1e6, "3",
+             "keep the newest K checkpoints (0 = all)"),
     /* spikes */
-    {"spikes.samples", STDBP_CFG_T_LONG, FIELD(spikes.samples), 0, 1e9, 0, 0, NULL, "16",
-     "log every layer's spike times for the first N test images (0 = off)"},
+    LONG_KEY("spikes.samples", spikes.samples, 0, 1e9, "16",
+             "log every layer's spike times for the first N test images (0 = off)"),
     {"spikes.when", STDBP_CFG_T_WORD, FIELD(spikes.when), NONE, 0, 0, spike_whens, "end",
      "log spikes after every epoch or at the end only"},
     /* deploy */
@@ -163,12 +166,12 @@ const stdbp_cfg_key stdbp_cfg_schema[] = {
      "after training, rank 0 quantises, maps and simulates the model on the accelerator"},
     {"deploy.bits", STDBP_CFG_T_BITS, FIELD(deploy.bits), 2, 16, DOCDEF, 0, NULL, "[8]",
      "weight precisions to evaluate, e.g. [4, 8] (one report each)"},
-    {"deploy.time_steps", STDBP_CFG_T_LONG, FIELD(deploy.time_steps), 1, 16777216, 0, 0, NULL,
-     "256", "time steps that quantise the spike times on the accelerator"},
+    LONG_KEY("deploy.time_steps", deploy.time_steps, 1, 16777216, "256",
+             "time steps that quantise the spike times on the accelerator"),
     {"deploy.hw", STDBP_CFG_T_STR, FIELD(deploy.hw), NONE, 0, 0, NULL, "",
      "accelerator profile (configs/hw/*.yaml); empty = the built-in default"},
-    {"deploy.samples", STDBP_CFG_T_LONG, FIELD(deploy.samples), 0, 1e9, 0, 0, NULL, "0",
-     "test images simulated on the accelerator (0 = all)"},
+    LONG_KEY("deploy.samples", deploy.samples, 0, 1e9, "0",
+             "test images simulated on the accelerator (0 = all)"),
 };
 const size_t stdbp_cfg_schema_len = sizeof stdbp_cfg_schema / sizeof stdbp_cfg_schema[0];
 
@@ -294,444 +297,5 @@ stdbp_status stdbp_cfg_resolve(stdbp_config *cfg, stdbp_err *err)
         memcpy(cfg->data.test, cfg->data.train, sizeof cfg->data.test);
     if (cfg->derived & STDBP_CFG_FOLLOW_TOTAL_EPOCHS)
         cfg->schedule.total_epochs = (double)cfg->train.epochs;
-    return STDBP_OK;
-}
-
-/* ---- per-key rules ---------------------------------------------------- */
-
-/* A maximum this large is a sanity limit, not part of a key's meaning:
- * the docs leave it out, and messages name it only when it is broken. */
-#define SANITY_LIMIT 1e6
-
-static const char *range_text(const stdbp_cfg_key *k, int show_limit, char *buf, size_t size)
-{
-    int lo = isfinite(k->min), hi = isfinite(k->max) && (show_limit || k->max < SANITY_LIMIT);
-    const char *lop = k->flags & STDBP_CFG_MIN_OPEN ? ">" : ">=";
-    const char *hip = k->flags & STDBP_CFG_MAX_OPEN ? "<" : "<=";
-    if (lo && hi)
-        snprintf(buf, size, "%s%.10g, %.10g%s", k->flags & STDBP_CFG_MIN_OPEN ? "(" : "[", k->min,
-                 k->max, k->flags & STDBP_CFG_MAX_OPEN ? ")" : "]");
-    else if (lo)
-        snprintf(buf, size, "%s %.10g", lop, k->min);
-    else if (hi)
-        snprintf(buf, size, "%s %.10g", hip, k->max);
-    else if (size)
-        buf[0] = '\0';
-    return buf;
-}
-
-const char *stdbp_cfg_range_text(const stdbp_cfg_key *k, char *buf, size_t size)
-{
-    return range_text(k, 0, buf, size);
-}
-
-static int in_range(const stdbp_cfg_key *k, double v)
-{
-    if (isnan(v))
-        return 0;
-    if (k->flags & STDBP_CFG_MIN_OPEN ? !(v > k->min) : !(v >= k->min))
-        return 0;
-    if (isinf(v) && v > 0 && (k->flags & STDBP_CFG_INF_OK))
-        return 1;
-    return k->flags & STDBP_CFG_MAX_OPEN ? v < k->max : v <= k->max;
-}
-
-/* "must be > 0" or "must be in [0, 1)", into buf, for the value v: of a
- * sanity limit, only the side that v breaks. */
-static const char *must_be(const stdbp_cfg_key *k, double v, char *buf, size_t size)
-{
-    char r[64];
-    stdbp_cfg_key one_side = *k;
-    if (isfinite(k->min) && k->max >= SANITY_LIMIT) {
-        if (v > k->max)
-            one_side.min = -INFINITY;
-        else
-            one_side.max = INFINITY;
-    }
-    range_text(&one_side, 1, r, sizeof r);
-    snprintf(buf, size, "must be %s%s", r[0] == '[' || r[0] == '(' ? "in " : "", r);
-    return buf;
-}
-
-static stdbp_status fail(const stdbp_config *cfg, const char *path, const stdbp_yaml_node *node,
-                         stdbp_err *err, const char *fmt, ...) STDBP_PRINTF(5, 6);
-static stdbp_status fail(const stdbp_config *cfg, const char *path, const stdbp_yaml_node *node,
-                         stdbp_err *err, const char *fmt, ...)
-{
-    char what[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    if (node)
-        return stdbp_yaml_error(node, err, STDBP_ECONFIG, "%s", what);
-    return stdbp_err_set(err, STDBP_ECONFIG, "%s: %s: %s", cfg->source, path, what);
-}
-
-/* The value as the user wrote it (a scalar node) or as stored. */
-static const char *shown(const stdbp_yaml_node *node, double v, char *buf, size_t size)
-{
-    if (node && stdbp_yaml_kind_of(node) == STDBP_YAML_SCALAR)
-        return stdbp_yaml_describe(node, buf, size);
-    snprintf(buf, size, "%.17g", v);
-    return buf;
-}
-
-static stdbp_status check_number(const stdbp_config *cfg, const stdbp_cfg_key *k, double v,
-                                 const char *path, const stdbp_yaml_node *node, stdbp_err *err)
-{
-    char m[96], got[64];
-    int inf_bad = isinf(v) && !(k->flags & STDBP_CFG_INF_OK) && k->type == STDBP_CFG_T_DOUBLE;
-    if (!inf_bad && in_range(k, v))
-        return STDBP_OK;
-    shown(node, v, got, sizeof got);
-    if (got[0] == '\'') { /* a number: without the quotes */
-        memmove(got, got + 1, strlen(got));
-        got[strlen(got) - 1] = '\0';
-    }
-    if (inf_bad)
-        return fail(cfg, path, node, err, "must be finite, got %s", got);
-    return fail(cfg, path, node, err, "%s, got %s", must_be(k, v, m, sizeof m), got);
-}
-
-static int known_dataset(const char *s)
-{
-    return strcmp(s, "mnist") == 0 || strcmp(s, "fashion-mnist") == 0;
-}
-
-static stdbp_status check_text(const stdbp_config *cfg, const stdbp_cfg_key *k, const char *s,
-                               const char *path, const stdbp_yaml_node *node, stdbp_err *err)
-{
-    static const char *const sets[] = {"mnist", "fashion-mnist", NULL};
-    if (!memchr(s, '\0', k->size))
-        return fail(cfg, path, node, err, "text is not terminated");
-    if ((k->flags & STDBP_CFG_NONEMPTY) && !s[0])
-        return fail(cfg, path, node, err, "must not be empty");
-    if ((k->flags & STDBP_CFG_NAME) &&
-        (strchr(s, '/') || strcmp(s, ".") == 0 || strcmp(s, "..") == 0 || strlen(s) > 200))
-        return fail(cfg, path, node, err,
-                    "'%.40s' cannot name a directory: use at most 200 characters, no '/'", s);
-    if ((k->flags & STDBP_CFG_DATASET) && !known_dataset(s)) {
-        const char *hint;
-        if (strncmp(s, "hdf5:", 5) == 0 && s[5])
-            return STDBP_OK;
-        if (strncmp(s, "hdf5:", 5) == 0)
-            return fail(cfg, path, node, err, "hdf5: needs a file name, e.g. hdf5:data/x.h5");
-        hint = stdbp_yaml_suggest(s, sets);
-        return fail(cfg, path, node, err,
-                    "expected mnist, fashion-mnist or hdf5:PATH, got '%.40s'%s%s%s", s,
-                    hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
-    }
-    return STDBP_OK;
-}
-
-static int count_names(const char *const *names)
-{
-    int n = 0;
-    while (names[n])
-        n++;
-    return n;
-}
-
-stdbp_status stdbp_cfg_check_value(const stdbp_config *cfg, const stdbp_cfg_key *k,
-                                   const void *field, const char *path, const stdbp_yaml_node *node,
-                                   stdbp_err *err)
-{
-    const char *f = field;
-    int iv;
-    long lv;
-    double dv;
-    size_t i, n;
-    switch (k->type) {
-    case STDBP_CFG_T_STR:
-        return check_text(cfg, k, f, path, node, err);
-    case STDBP_CFG_T_WORD:
-        if (!memchr(f, '\0', k->size))
-            return fail(cfg, path, node, err, "text is not terminated");
-        for (i = 0; k->names[i]; i++)
-            if (strcmp(f, k->names[i]) == 0)
-                return STDBP_OK;
-        return fail(cfg, path, node, err, "'%.40s' is not one of the choices", f);
-    case STDBP_CFG_T_ENUM:
-        memcpy(&iv, f, sizeof iv);
-        if (iv < 0 || iv >= count_names(k->names))
-            return fail(cfg, path, node, err, "invalid choice %d", iv);
-        return STDBP_OK;
-    case STDBP_CFG_T_BOOL:
-        memcpy(&iv, f, sizeof iv);
-        if (iv != 0 && iv != 1)
-            return fail(cfg, path, node, err, "must be true or false, got %d", iv);
-        return STDBP_OK;
-    case STDBP_CFG_T_INT:
-        memcpy(&iv, f, sizeof iv);
-        return check_number(cfg, k, iv, path, node, err);
-    case STDBP_CFG_T_LONG:
-        memcpy(&lv, f, sizeof lv);
-        return check_number(cfg, k, (double)lv, path, node, err);
-    case STDBP_CFG_T_U64:
-        return STDBP_OK;
-    case STDBP_CFG_T_DOUBLE:
-        memcpy(&dv, f, sizeof dv);
-        if (isnan(dv))
-            return fail(cfg, path, node, err, "NaN is not allowed");
-        return check_number(cfg, k, dv, path, node, err);
-    case STDBP_CFG_T_SHAPE: {
-        stdbp_shape s;
-        memcpy(&s, f, sizeof s);
-        if (s.c == 0 && s.h == 0 && s.w == 0)
-            return STDBP_OK;
-        if (!in_range(k, s.c) || !in_range(k, s.h) || !in_range(k, s.w))
-            return fail(cfg, path, node, err,
-                        "each of C, H, W must be in [%g, %g] (or null: from the data), got "
-                        "[%d, %d, %d]",
-                        k->min, k->max, s.c, s.h, s.w);
-        return STDBP_OK;
-    }
-    case STDBP_CFG_T_BITS:
-        n = (size_t)cfg->deploy.n_bits;
-        if (cfg->deploy.n_bits < 1 || n > STDBP_CFG_MAX_BITS)
-            return fail(cfg, path, node, err, "needs 1 to %d precisions, got %d",
-                        STDBP_CFG_MAX_BITS, cfg->deploy.n_bits);
-        for (i = 0; i < n; i++)
-            if (!in_range(k, cfg->deploy.bits[i]))
-                return fail(cfg, path, node, err, "bits must be in [%g, %g], got %d", k->min,
-                            k->max, cfg->deploy.bits[i]);
-        return STDBP_OK;
-    case STDBP_CFG_T_LAYERS:
-        if (cfg->network.n_layers < 1 || cfg->network.n_layers > STDBP_CFG_MAX_LAYERS)
-            return fail(cfg, path, node, err, "needs 1 to %d layers, got %zu", STDBP_CFG_MAX_LAYERS,
-                        cfg->network.n_layers);
-        for (i = 0; i < cfg->network.n_layers; i++) {
-            const stdbp_layer_spec *l = &cfg->network.layers[i];
-            char lp[64];
-            size_t j;
-            if ((int)l->kind < 0 || (int)l->kind > STDBP_LAYER_FLATTEN) {
-                snprintf(lp, sizeof lp, "%s[%zu].type", path, i);
-                return fail(cfg, lp, NULL, err, "invalid layer type %d", (int)l->kind);
-            }
-            for (j = 1; j < stdbp_cfg_layer_keys_len; j++) {
-                const stdbp_cfg_key *lk = &stdbp_cfg_layer_keys[j];
-                const char *name = strrchr(lk->path, '.') + 1;
-                int v;
-                stdbp_status st;
-                if (!stdbp_cfg_layer_takes(l->kind, name))
-                    continue;
-                memcpy(&v, (const char *)l + lk->offset, sizeof v);
-                if (strcmp(name, "stride") == 0 && v == 0)
-                    continue; /* 0: the default (stdbp_layer_spec) */
-                snprintf(lp, sizeof lp, "%s[%zu].%s", path, i, name);
-                st = check_number(cfg, lk, v, lp, NULL, err);
-                if (st)
-                    return st;
-            }
-        }
-        return STDBP_OK;
-    }
-    return STDBP_OK;
-}
-
-/* ---- formatting ------------------------------------------------------- */
-
-typedef struct buf {
-    char *p;
-    size_t len, cap;
-    int failed;
-} buf;
-
-static void put(buf *b, const char *fmt, ...) STDBP_PRINTF(2, 3);
-static void put(buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-    if (b->failed)
-        return;
-    for (;;) {
-        va_start(ap, fmt);
-        n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->failed = 1;
-            return;
-        }
-        if (b->p && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap <= b->len + (size_t)n)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->failed = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-}
-
-/* The shortest %g form that reads back as exactly v. */
-static void put_double(buf *b, double v)
-{
-    char s[40];
-    int prec;
-    if (isinf(v)) {
-        put(b, "%s", v > 0 ? ".inf" : "-.inf");
-        return;
-    }
-    if (isnan(v)) {
-        put(b, ".nan");
-        return;
-    }
-    for (prec = 1; prec <= 17; prec++) {
-        snprintf(s, sizeof s, "%.*g", prec, v);
-        if (strtod(s, NULL) == v)
-            break;
-    }
-    /* 10 rather than 1e+01: whole numbers below 1e16 keep their digits. */
-    if (strchr(s, 'e') && fabs(v) >= 1 && fabs(v) < 1e16) {
-        char whole[40];
-        int digits = (int)floor(log10(fabs(v))) + 1;
-        if (digits > prec && digits <= 17) {
-            snprintf(whole, sizeof whole, "%.*g", digits, v);
-            if (strtod(whole, NULL) == v)
-                memcpy(s, whole, sizeof s);
-        }
-    }
-    put(b, "%s", s);
-}
-
-static void put_quoted(buf *b, const char *s)
-{
-    put(b, "\"");
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            put(b, "\\%c", c);
-        else if (c == '\n')
-            put(b, "\\n");
-        else if (c == '\t')
-            put(b, "\\t");
-        else if (c < 0x20 || c == 0x7f)
-            put(b, "\\x%02x", c);
-        else
-            put(b, "%c", c);
-    }
-    put(b, "\"");
-}
-
-/* A layer as a YAML flow map; stride 0 is written as its effect. */
-static void put_layer(buf *b, const stdbp_layer_spec *l)
-{
-    int kind = (int)l->kind;
-    if (kind < 0 || kind > STDBP_LAYER_FLATTEN) {
-        put(b, "{type: %d}", kind); /* invalid: reads back as an error */
-        return;
-    }
-    put(b, "{type: %s", stdbp_cfg_layer_kinds[kind]);
-    switch (l->kind) {
-    case STDBP_LAYER_DENSE:
-        put(b, ", out: %d", l->out);
-        break;
-    case STDBP_LAYER_CONV2D:
-        put(b, ", out: %d, kernel: %d, stride: %d, padding: %d", l->out, l->kernel,
-            l->stride ? l->stride : 1, l->padding);
-        break;
-    case STDBP_LAYER_POOL:
-        put(b, ", kernel: %d, stride: %d", l->kernel, l->stride ? l->stride : l->kernel);
-        break;
-    case STDBP_LAYER_FLATTEN:
-        break;
-    }
-    put(b, "}");
-}
-
-stdbp_status stdbp_cfg_format(const stdbp_cfg_key *k, const void *field, char **text,
-                              stdbp_err *err)
-{
-    buf b = {NULL, 0, 0, 0};
-    const char *f = field;
-    int iv;
-    long lv;
-    uint64_t uv;
-    double dv;
-    size_t i;
-    *text = NULL;
-    switch (k->type) {
-    case STDBP_CFG_T_STR: {
-        char s[STDBP_CFG_STR];
-        memcpy(s, f, k->size < sizeof s ? k->size : sizeof s);
-        s[sizeof s - 1] = '\0';
-        if (k->size < sizeof s)
-            s[k->size - 1] = '\0';
-        put_quoted(&b, s);
-        break;
-    }
-    case STDBP_CFG_T_WORD:
-        put(&b, "%.*s", (int)k->size, f);
-        break;
-    case STDBP_CFG_T_ENUM:
-        memcpy(&iv, f, sizeof iv);
-        if (iv >= 0 && iv < count_names(k->names))
-            put(&b, "%s", k->names[iv]);
-        else
-            put(&b, "%d", iv);
-        break;
-    case STDBP_CFG_T_BOOL:
-        memcpy(&iv, f, sizeof iv);
-        put(&b, "%s", iv ? "true" : "false");
-        break;
-    case STDBP_CFG_T_INT:
-        memcpy(&iv, f, sizeof iv);
-        put(&b, "%d", iv);
-        break;
-    case STDBP_CFG_T_LONG:
-        memcpy(&lv, f, sizeof lv);
-        put(&b, "%ld", lv);
-        break;
-    case STDBP_CFG_T_U64:
-        memcpy(&uv, f, sizeof uv);
-        put(&b, "%llu", (unsigned long long)uv);
-        break;
-    case STDBP_CFG_T_DOUBLE:
-        memcpy(&dv, f, sizeof dv);
-        put_double(&b, dv);
-        break;
-    case STDBP_CFG_T_SHAPE: {
-        stdbp_shape s;
-        memcpy(&s, f, sizeof s);
-        if (s.c == 0 && s.h == 0 && s.w == 0)
-            put(&b, "null");
-        else
-            put(&b, "[%d, %d, %d]", s.c, s.h, s.w);
-        break;
-    }
-    case STDBP_CFG_T_BITS: {
-        const stdbp_config *cfg =
-            (const stdbp_config *)(const void *)(f - offsetof(stdbp_config, deploy.bits));
-        put(&b, "[");
-        for (i = 0; i < (size_t)cfg->deploy.n_bits && i < STDBP_CFG_MAX_BITS; i++)
-            put(&b, "%s%d", i ? ", " : "", cfg->deploy.bits[i]);
-        put(&b, "]");
-        break;
-    }
-    case STDBP_CFG_T_LAYERS: {
-        const stdbp_config *cfg =
-            (const stdbp_config *)(const void *)(f - offsetof(stdbp_config, network.layers));
-        put(&b, "[");
-        for (i = 0; i < cfg->network.n_layers && i < STDBP_CFG_MAX_LAYERS; i++) {
-            if (i)
-                put(&b, ", ");
-            put_layer(&b, &cfg->network.layers[i]);
-        }
-        put(&b, "]");
-        break;
-    }
-    }
-    if (b.failed || !b.p) {
-        free(b.p);
-        return stdbp_err_set(err, STDBP_ENOMEM, "out of memory formatting %s", k->path);
-    }
-    *text = b.p;
     return STDBP_OK;
 }

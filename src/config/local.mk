@@ -3,6 +3,8 @@
 libstdbp_la_SOURCES += %reldir%/config_impl.h %reldir%/config_schema.c %reldir%/config.c \
 	%reldir%/config_validate.c %reldir%/config_emit.c %reldir%/config_equal.c \
 	%reldir%/config_doc.c
+libstdbp_la_SOURCES += %reldir%/config_check.c
+libstdbp_la_SOURCES += %reldir%/config_format.c
 stdbpinclude_HEADERS += include/stdbp/config.h
 
 # Prints the key reference of docs/CONFIG.md from the schema.

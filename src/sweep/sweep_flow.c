@@ -5,39 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stdbp/sweep.h"
-
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->s, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s)
-{
-    sb_add(b, s, strlen(s));
-}
+#include "sweep/sweep_impl.h"
+#include "util/strbuf.h"
 
 void stdbp_sweep_quote(const char *s, size_t len, char *buf, size_t size)
 {
@@ -87,68 +56,56 @@ static int flow_safe(const char *s, size_t len)
     return 1;
 }
 
-static void flow_scalar(sbuf *b, const stdbp_yaml_node *n)
+static stdbp_status flow_scalar(stdbp_strbuf *b, const stdbp_yaml_node *n)
 {
     size_t len;
     const char *t = stdbp_yaml_text(n, &len);
-    if (stdbp_yaml_is_plain(n) && len == 0) {
-        sb_str(b, "~");
-    } else if (stdbp_yaml_is_plain(n) && flow_safe(t, len)) {
-        sb_add(b, t, len);
-    } else {
-        /* Quoted in the file, or text with YAML indicators: double quotes.
-         * Each byte takes at most 4 characters, plus the quotes. */
-        size_t size = 4 * len + 3;
-        char *q = malloc(size);
-        if (!q) {
-            b->oom = 1;
-            return;
-        }
-        q[0] = '\0';
-        stdbp_sweep_quote(t, len, q, size);
-        sb_str(b, q);
-        free(q);
-    }
+    stdbp_status st;
+    if (stdbp_yaml_is_plain(n) && len == 0)
+        return stdbp_strbuf_puts(b, "~", NULL);
+    if (stdbp_yaml_is_plain(n) && flow_safe(t, len))
+        return stdbp_strbuf_append(b, t, len, NULL);
+    /* Quoted in the file, or text with YAML indicators: double quotes.
+     * Each byte takes at most 4 characters, plus the quotes. */
+    if ((st = stdbp_strbuf_reserve(b, 4 * len + 2, NULL)))
+        return st;
+    stdbp_sweep_quote(t, len, b->s + b->len, 4 * len + 3);
+    b->len += strlen(b->s + b->len);
+    return STDBP_OK;
 }
 
-static void flow_node(sbuf *b, const stdbp_yaml_node *n)
+static stdbp_status flow_node(stdbp_strbuf *b, const stdbp_yaml_node *n)
 {
     size_t i, len = stdbp_yaml_len(n);
+    stdbp_status st = STDBP_OK;
     switch (stdbp_yaml_kind_of(n)) {
     case STDBP_YAML_SCALAR:
-        flow_scalar(b, n);
-        break;
+        return flow_scalar(b, n);
     case STDBP_YAML_SEQ:
-        sb_str(b, "[");
-        for (i = 0; i < len; i++) {
-            if (i)
-                sb_str(b, ", ");
-            flow_node(b, stdbp_yaml_item(n, i));
-        }
-        sb_str(b, "]");
-        break;
+        st = stdbp_strbuf_puts(b, "[", NULL);
+        for (i = 0; i < len && !st; i++)
+            if (!(st = stdbp_strbuf_puts(b, i ? ", " : "", NULL)))
+                st = flow_node(b, stdbp_yaml_item(n, i));
+        return st ? st : stdbp_strbuf_puts(b, "]", NULL);
     case STDBP_YAML_MAP:
-        sb_str(b, "{");
-        for (i = 0; i < len; i++) {
-            if (i)
-                sb_str(b, ", ");
-            flow_scalar(b, stdbp_yaml_key_node(n, i));
-            sb_str(b, ": ");
-            flow_node(b, stdbp_yaml_item(n, i));
-        }
-        sb_str(b, "}");
-        break;
+        st = stdbp_strbuf_puts(b, "{", NULL);
+        for (i = 0; i < len && !st; i++)
+            if (!(st = stdbp_strbuf_puts(b, i ? ", " : "", NULL)) &&
+                !(st = flow_scalar(b, stdbp_yaml_key_node(n, i))) &&
+                !(st = stdbp_strbuf_puts(b, ": ", NULL)))
+                st = flow_node(b, stdbp_yaml_item(n, i));
+        return st ? st : stdbp_strbuf_puts(b, "}", NULL);
     }
+    return st;
 }
 
 char *stdbp_sweep_flow(const stdbp_yaml_node *n)
 {
-    sbuf b = {NULL, 0, 0, 0};
-    flow_node(&b, n);
-    sb_str(&b, "");
-    if (b.oom) {
-        free(b.s);
+    stdbp_strbuf b;
+    stdbp_strbuf_init(&b);
+    if (flow_node(&b, n) || stdbp_strbuf_append(&b, "", 0, NULL)) {
+        stdbp_strbuf_free(&b);
         return NULL;
     }
-    return b.s;
+    return stdbp_strbuf_detach(&b);
 }

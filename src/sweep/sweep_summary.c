@@ -1,5 +1,6 @@
-/* Per-point status files and the sweep summary; see sweep_summary.h. */
-#include "sweep/sweep_summary.h"
+/* Per-point status files and the sweep summary; see "results" in
+ * sweep.h. */
+#include "sweep/sweep_impl.h"
 
 #include <errno.h>
 #include <math.h>
@@ -8,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "util/fsutil.h"
-#include "util/yaml_doc.h"
+#include "stdbp/train.h"
 
 stdbp_status stdbp_sweep_mkdirs(const char *dir, stdbp_err *err)
 {
@@ -60,30 +61,21 @@ stdbp_status stdbp_sweep_write_status(const stdbp_sweep *sw, const stdbp_sweep_p
 
 /* ---- reading a point's results ------------------------------------------ */
 
-enum {
-    C_EPOCH,
-    C_STEP,
-    C_TRAIN_LOSS,
-    C_TRAIN_ACC,
-    C_VAL_LOSS,
-    C_VAL_ACC,
-    C_TEST_LOSS,
-    C_TEST_ACC,
-    C_WALL,
-    C_N
-};
-static const char *const col_names[C_N] = {"epoch",     "step",     "train_loss",
-                                           "train_acc", "val_loss", "val_acc",
-                                           "test_loss", "test_acc", "wall_seconds"};
+/* The metrics.csv columns that the summary reports after epochs and step,
+ * in its column order. */
+static const int summary_metrics[] = {
+    STDBP_METRIC_TRAIN_LOSS, STDBP_METRIC_TRAIN_ACC, STDBP_METRIC_VAL_LOSS,    STDBP_METRIC_VAL_ACC,
+    STDBP_METRIC_TEST_LOSS,  STDBP_METRIC_TEST_ACC,  STDBP_METRIC_WALL_SECONDS};
+#define N_SUMMARY_METRICS (sizeof summary_metrics / sizeof summary_metrics[0])
 
 typedef struct row {
     size_t index;
     int group; /* 0 done, 1 metrics but not done, 2 no metrics */
     char status[16];
     char message[STDBP_ERR_MSG_MAX];
-    int have;         /* metrics read */
-    double last[C_N]; /* the last metrics row */
-    double best_val;  /* NaN if never evaluated */
+    int have;                        /* metrics read */
+    double last[STDBP_METRIC_COUNT]; /* the last metrics row, by STDBP_METRIC_* */
+    double best_val;                 /* NaN if never evaluated */
     double best_epoch;
     long epochs; /* train.epochs of the point's config */
     char run_dir[STDBP_CFG_STR];
@@ -94,7 +86,7 @@ typedef struct row {
 static void read_metrics(row *r)
 {
     char path[STDBP_CFG_STR + 32], line[8192];
-    int col[C_N];
+    int col[STDBP_METRIC_COUNT];
     snprintf(path, sizeof path, "%s/metrics.csv", r->run_dir);
     FILE *f = fopen(path, "r");
     r->have = 0;
@@ -102,13 +94,13 @@ static void read_metrics(row *r)
     r->best_epoch = NAN;
     if (!f)
         return;
-    for (int k = 0; k < C_N; k++)
+    for (int k = 0; k < STDBP_METRIC_COUNT; k++)
         col[k] = -1;
     if (fgets(line, sizeof line, f)) {
         int c = 0;
         for (char *tok = strtok(line, ",\r\n"); tok; tok = strtok(NULL, ",\r\n"), c++)
-            for (int k = 0; k < C_N; k++)
-                if (strcmp(tok, col_names[k]) == 0)
+            for (int k = 0; k < STDBP_METRIC_COUNT; k++)
+                if (strcmp(tok, stdbp_metric_name(k)) == 0)
                     col[k] = c;
     }
     while (fgets(line, sizeof line, f)) {
@@ -127,13 +119,13 @@ static void read_metrics(row *r)
         }
         if (n < 2)
             continue;
-        for (int k = 0; k < C_N; k++)
+        for (int k = 0; k < STDBP_METRIC_COUNT; k++)
             r->last[k] = col[k] >= 0 && col[k] < n ? v[col[k]] : NAN;
         r->have = 1;
-        double va = r->last[C_VAL_ACC];
+        double va = r->last[STDBP_METRIC_VAL_ACC];
         if (!isnan(va) && (isnan(r->best_val) || va > r->best_val)) {
             r->best_val = va;
-            r->best_epoch = r->last[C_EPOCH];
+            r->best_epoch = r->last[STDBP_METRIC_EPOCH];
         }
     }
     fclose(f);
@@ -166,7 +158,7 @@ static void read_status(row *r)
 
 static void classify(row *r)
 {
-    int complete = r->have && r->last[C_EPOCH] + 1 >= (double)r->epochs;
+    int complete = r->have && r->last[STDBP_METRIC_EPOCH] + 1 >= (double)r->epochs;
     if (strcmp(r->status, "failed") == 0)
         ; /* keep: the run said so */
     else if (complete)
@@ -191,7 +183,7 @@ static int row_cmp(const void *pa, const void *pb)
     if (a->group != b->group)
         return a->group - b->group;
     if ((c = cmp_desc(a->best_val, b->best_val)) ||
-        (c = cmp_desc(a->last[C_TEST_ACC], b->last[C_TEST_ACC])))
+        (c = cmp_desc(a->last[STDBP_METRIC_TEST_ACC], b->last[STDBP_METRIC_TEST_ACC])))
         return c;
     return a->index < b->index ? -1 : a->index > b->index;
 }
@@ -230,9 +222,11 @@ static stdbp_status write_csv(const char *path, const row *rows, size_t n, stdbp
     FILE *f = fopen(tmp, "w");
     if (!f)
         return stdbp_err_set(err, STDBP_EIO, "cannot write %s: %s", tmp, strerror(errno));
-    fprintf(f, "rank,point,status,best_val_acc,best_epoch,epochs_done,epochs,step,train_loss,"
-               "train_acc,val_loss,val_acc,test_loss,test_acc,wall_seconds,run_dir,params,"
-               "message\n");
+    fprintf(f, "rank,point,status,best_val_acc,best_epoch,epochs_done,epochs,%s",
+            stdbp_metric_name(STDBP_METRIC_STEP));
+    for (size_t k = 0; k < N_SUMMARY_METRICS; k++)
+        fprintf(f, ",%s", stdbp_metric_name(summary_metrics[k]));
+    fprintf(f, ",run_dir,params,message\n");
     for (size_t i = 0; i < n; i++) {
         const row *r = &rows[i];
         if (r->group < 2)
@@ -240,11 +234,11 @@ static stdbp_status write_csv(const char *path, const row *rows, size_t n, stdbp
         fprintf(f, ",%zu,%s", r->index, r->status);
         csv_num(f, r->best_val, r->have);
         csv_num(f, r->best_epoch, r->have);
-        csv_num(f, r->last[C_EPOCH] + 1, r->have);
+        csv_num(f, r->last[STDBP_METRIC_EPOCH] + 1, r->have);
         fprintf(f, ",%ld", r->epochs);
-        csv_num(f, r->last[C_STEP], r->have);
-        for (int k = C_TRAIN_LOSS; k < C_N; k++)
-            csv_num(f, r->last[k], r->have);
+        csv_num(f, r->last[STDBP_METRIC_STEP], r->have);
+        for (size_t k = 0; k < N_SUMMARY_METRICS; k++)
+            csv_num(f, r->last[summary_metrics[k]], r->have);
         csv_text(f, r->run_dir);
         csv_text(f, r->params ? r->params : "");
         csv_text(f, r->message);
@@ -267,10 +261,10 @@ static void print_table(FILE *out, const stdbp_sweep *sw, const char *csv, const
         char rank[16], bv[32], ta[32], tl[32], ep[32];
         snprintf(rank, sizeof rank, r->group < 2 ? "%zu" : "-", i + 1);
         fmt_num(bv, sizeof bv, r->best_val, r->have, "%.4f");
-        fmt_num(ta, sizeof ta, r->last[C_TEST_ACC], r->have, "%.4f");
-        fmt_num(tl, sizeof tl, r->last[C_TRAIN_LOSS], r->have, "%.4g");
+        fmt_num(ta, sizeof ta, r->last[STDBP_METRIC_TEST_ACC], r->have, "%.4f");
+        fmt_num(tl, sizeof tl, r->last[STDBP_METRIC_TRAIN_LOSS], r->have, "%.4g");
         if (r->have)
-            snprintf(ep, sizeof ep, "%.0f/%ld", r->last[C_EPOCH] + 1, r->epochs);
+            snprintf(ep, sizeof ep, "%.0f/%ld", r->last[STDBP_METRIC_EPOCH] + 1, r->epochs);
         else
             snprintf(ep, sizeof ep, "-/%ld", r->epochs);
         fprintf(out, "%4s %6zu %-9s %12s %8s %10s %7s  %s\n", rank, r->index, r->status, bv, ta, tl,

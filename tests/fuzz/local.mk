@@ -26,7 +26,9 @@ FUZZ_IDX_SRCS = $(top_srcdir)/%reldir%/fuzz_idx.c $(top_srcdir)/src/data/idx.c \
 FUZZ_CONFIG_SRCS = $(top_srcdir)/%reldir%/fuzz_config.c $(top_srcdir)/src/util/yaml_doc.c \
 	$(top_srcdir)/src/config/config_schema.c $(top_srcdir)/src/config/config.c \
 	$(top_srcdir)/src/config/config_validate.c $(top_srcdir)/src/config/config_emit.c \
-	$(top_srcdir)/src/config/config_equal.c
+	$(top_srcdir)/src/config/config_equal.c $(top_srcdir)/src/config/config_check.c \
+	$(top_srcdir)/src/config/config_format.c $(top_srcdir)/src/util/strbuf.c \
+	$(top_srcdir)/src/util/yaml_get.c $(top_srcdir)/src/util/yaml_msg.c
 
 if HAVE_CLANG
 %reldir%/fuzz_idx: $(FUZZ_IDX_SRCS) $(top_srcdir)/src/data/idx_impl.h \
@@ -40,6 +42,7 @@ fuzz-idx: %reldir%/fuzz_idx
 		%reldir%/corpus-idx $(top_srcdir)/%reldir%/seeds
 if !SANITIZERS
 %reldir%/fuzz_config: $(FUZZ_CONFIG_SRCS) $(top_srcdir)/src/util/yaml_doc.h \
+		$(top_srcdir)/src/util/yaml_impl.h $(top_srcdir)/src/util/strbuf.h \
 		$(top_srcdir)/src/config/config_impl.h $(top_srcdir)/include/stdbp/config.h \
 		libstdbp.la
 	@$(MKDIR_P) %reldir%

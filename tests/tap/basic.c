@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* nftw, mkdtemp */
 #include "tap/basic.h"
 
+#include <errno.h>
 #include <ftw.h>
 #include <math.h>
 #include <stdarg.h>
@@ -111,8 +112,7 @@ int is_int(long long want, long long got, const char *fmt, ...)
 int is_string(const char *want, const char *got, const char *fmt, ...)
 {
     va_list ap;
-    int success = (want == NULL && got == NULL) ||
-                  (want && got && strcmp(want, got) == 0);
+    int success = (want == NULL && got == NULL) || (want && got && strcmp(want, got) == 0);
     va_start(ap, fmt);
     tap_vresult(success, fmt, ap);
     va_end(ap);
@@ -192,9 +192,68 @@ void bail(const char *fmt, ...)
     _exit(255);
 }
 
-unsigned long tap_failures(void) { return tap_failed; }
+void sysbail(const char *fmt, ...)
+{
+    va_list ap;
+    int e = errno;
+    fflush(stdout);
+    printf("Bail out! ");
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf(": %s\n", strerror(e));
+    fflush(stdout);
+    _exit(255);
+}
 
-void tap_set_quiet(int quiet) { tap_quiet = quiet; }
+void *bmalloc(size_t size)
+{
+    void *p = malloc(size ? size : 1); /* malloc(0) may be NULL */
+    if (!p)
+        sysbail("failed to malloc %zu bytes", size);
+    return p;
+}
+
+void *bcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        sysbail("failed to calloc %zu x %zu bytes", n, size);
+    return p;
+}
+
+void *brealloc(void *p, size_t size)
+{
+    void *q = realloc(p, size ? size : 1);
+    if (!q)
+        sysbail("failed to realloc %zu bytes", size);
+    return q;
+}
+
+char *bstrdup(const char *s)
+{
+    return bstrndup(s, strlen(s));
+}
+
+char *bstrndup(const char *s, size_t n)
+{
+    const char *end = memchr(s, '\0', n);
+    size_t len = end ? (size_t)(end - s) : n;
+    char *p = bmalloc(len + 1);
+    memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
+unsigned long tap_failures(void)
+{
+    return tap_failed;
+}
+
+void tap_set_quiet(int quiet)
+{
+    tap_quiet = quiet;
+}
 
 const char *test_data_path(const char *name)
 {

@@ -11,9 +11,13 @@
 #if defined(__GNUC__)
 #define TAP_PRINTF(f, a) __attribute__((__format__(printf, f, a)))
 #define TAP_NORETURN __attribute__((__noreturn__))
+#define TAP_MALLOC __attribute__((__malloc__))
+#define TAP_WUR __attribute__((__warn_unused_result__))
 #else
 #define TAP_PRINTF(f, a)
 #define TAP_NORETURN
+#define TAP_MALLOC
+#define TAP_WUR
 #endif
 
 /* Announce the number of checks; "1..n". */
@@ -37,6 +41,18 @@ void skip(const char *fmt, ...) TAP_PRINTF(1, 2);
 void diag(const char *fmt, ...) TAP_PRINTF(1, 2);
 /* "Bail out! ..." and exit 255: the rest cannot run. */
 void bail(const char *fmt, ...) TAP_PRINTF(1, 2) TAP_NORETURN;
+/* bail() with ": " and strerror(errno) appended, for a failed system call. */
+void sysbail(const char *fmt, ...) TAP_PRINTF(1, 2) TAP_NORETURN;
+
+/* Checked allocation for test code: on failure the test ends with a
+ * "Bail out!" that says how much it wanted, never with a NULL to
+ * dereference. Free the results with free(). */
+void *bmalloc(size_t size) TAP_MALLOC TAP_WUR;
+void *bcalloc(size_t n, size_t size) TAP_MALLOC TAP_WUR;
+void *brealloc(void *p, size_t size) TAP_WUR;
+char *bstrdup(const char *s) TAP_MALLOC TAP_WUR;
+/* The first n bytes of s (fewer if s ends sooner), NUL-terminated. */
+char *bstrndup(const char *s, size_t n) TAP_MALLOC TAP_WUR;
 
 /* Number of failed checks so far. */
 unsigned long tap_failures(void);

@@ -14,7 +14,8 @@ UNIT_TESTS = \
 	%reldir%/test_hw_quant %reldir%/test_hw_profile %reldir%/test_hw_sim \
 	%reldir%/test_hw_equiv %reldir%/test_hw_deploy \
 	%reldir%/test_nir \
-	%reldir%/test_sweep
+	%reldir%/test_sweep \
+	%reldir%/test_strbuf
 # test_nir_ckpt checks a NIR file written from a trained checkpoint; the
 # export integration test runs it on the files it makes.
 check_PROGRAMS += $(UNIT_TESTS) %reldir%/test_nir_ckpt
@@ -64,3 +65,4 @@ EXTRA_DIST += %reldir%/test_dataset_fetch.sh %reldir%/test_net_util.h
 	%reldir%/test_nir_util.h
 %canon_reldir%_test_nir_ckpt_LDADD = $(TEST_LIBS) $(HDF5_LIBS)
 %canon_reldir%_test_sweep_LDADD = $(TEST_LIBS)
+%canon_reldir%_test_strbuf_LDADD = $(TEST_LIBS)

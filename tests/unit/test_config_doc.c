@@ -16,8 +16,8 @@ static char *slurp(const char *path)
     long n;
     if (!f)
         return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (text = malloc((size_t)n + 1)) != NULL) {
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+        text = bmalloc((size_t)n + 1);
         if (fread(text, 1, (size_t)n, f) != (size_t)n) {
             free(text);
             text = NULL;

@@ -238,7 +238,7 @@ static void test_random(void)
     stdbp_sweep_free(&sw2);
 
     /* Another seed: other values. */
-    char *other = strdup(text);
+    char *other = bstrdup(text);
     memcpy(strstr(other, "seed: 42"), "seed: 43", 8);
     sw2 = load("r.yaml", other, &err);
     free(other);
