@@ -9,7 +9,7 @@
 
 #include "hw/hw_report.h"
 
-void hw_bits_run_free(hw_bits_run *r)
+void stdbp_hw_bits_run_free(stdbp_hw_bits_run *r)
 {
     free(r->latency);
     free(r->energy);
@@ -48,7 +48,7 @@ static void add_counts(stdbp_hw_counts *a, const stdbp_hw_counts *b)
  * this width) is returned to the caller, which records it and goes on. */
 static stdbp_status run_bits(const stdbp_net *net, const stdbp_dataset *test,
                              const stdbp_encoding *enc, int64_t T, const stdbp_hw_profile *prof,
-                             size_t n, FILE *log, hw_bits_run *r, stdbp_err *err)
+                             size_t n, FILE *log, stdbp_hw_bits_run *r, stdbp_err *err)
 {
     stdbp_quant_params qp = stdbp_quant_defaults();
     stdbp_qnet *q = NULL;
@@ -139,7 +139,7 @@ static stdbp_status run_bits(const stdbp_net *net, const stdbp_dataset *test,
     }
     r->port = stdbp_hw_sim_port_stats(sim);
     for (size_t l = 0; l < q->n_layers; l++) {
-        hw_layer_row *row = &r->layers[l];
+        stdbp_hw_layer_row *row = &r->layers[l];
         row->info = q->layers[l].info;
         row->first_core = m->layer_first_core[l];
         row->n_cores = m->layer_n_cores[l];
@@ -197,7 +197,7 @@ stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset *test,
     stdbp_hw_profile prof;
     stdbp_encoding enc = enc_in ? *enc_in : stdbp_encoding_defaults();
     stdbp_quant_acc *acc = NULL;
-    hw_bits_run *runs = NULL;
+    stdbp_hw_bits_run *runs = NULL;
     stdbp_status st;
     int64_t T = time_steps > 0 ? time_steps : 256;
     char path[4096];
@@ -251,7 +251,7 @@ stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset *test,
         st = run_bits(net, test, &enc, T, &prof, n, log, &runs[b], &e2);
         if (st == STDBP_EFIT) {
             snprintf(runs[b].note, sizeof runs[b].note, "%s", e2.msg);
-            hw_bits_run_free(&runs[b]);
+            stdbp_hw_bits_run_free(&runs[b]);
             runs[b].simulated = 0;
             runs[b].n = 0;
             if (log)
@@ -273,7 +273,7 @@ stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset *test,
         goto done;
     }
 
-    hw_report rep;
+    stdbp_hw_report rep;
     rep.profile = &prof;
     rep.time_steps = T;
     rep.t_max = enc.t_max;
@@ -282,12 +282,12 @@ stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset *test,
     rep.n_runs = n_bits;
     rep.runs = runs;
     if (log)
-        hw_report_print(&rep, log);
+        stdbp_hw_report_print(&rep, log);
     snprintf(path, sizeof path, "%s/report.json", out_dir);
-    if ((st = hw_report_json(&rep, path, err)))
+    if ((st = stdbp_hw_report_json(&rep, path, err)))
         goto done;
     snprintf(path, sizeof path, "%s/report.h5", out_dir);
-    if ((st = hw_report_h5(&rep, path, err)))
+    if ((st = stdbp_hw_report_h5(&rep, path, err)))
         goto done;
     if (log) {
         fprintf(log, "hw: report written to %s/report.json and %s/report.h5\n", out_dir, out_dir);
@@ -295,7 +295,7 @@ stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset *test,
     }
     if (summary)
         for (size_t b = 0; b < n_bits; b++) {
-            const hw_bits_run *r = &runs[b];
+            const stdbp_hw_bits_run *r = &runs[b];
             stdbp_hw_summary *s = &summary[b];
             memset(s, 0, sizeof *s);
             s->bits = r->bits;
@@ -317,7 +317,7 @@ stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset *test,
 done:
     if (runs)
         for (size_t b = 0; b < n_bits; b++)
-            hw_bits_run_free(&runs[b]);
+            stdbp_hw_bits_run_free(&runs[b]);
     free(runs);
     free(acc);
     return st;

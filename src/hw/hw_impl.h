@@ -13,21 +13,21 @@
  * neuron order, with their integer weights in w (pool: w unused, 0).
  * Sorted targets make the targets of one source on one core (which holds
  * a contiguous neuron range) a contiguous slice. */
-typedef struct hw_qlayer {
+typedef struct stdbp_hw_qlayer {
     stdbp_qlayer_info info;
     size_t *start; /* n_in + 1 */
     int32_t *tgt;  /* n_synapses (pool: its connections) */
     int32_t *w;
     size_t n_conn;   /* entries of tgt/w */
     int32_t *fan_in; /* n_out: inputs of each neuron */
-} hw_qlayer;
+} stdbp_hw_qlayer;
 
 struct stdbp_qnet {
     stdbp_quant_params params; /* resolved */
     double dt;
     size_t n_in;
     size_t n_layers;
-    hw_qlayer *layers;
+    stdbp_hw_qlayer *layers;
     size_t max_width; /* largest n_in or n_out */
 };
 
@@ -44,10 +44,10 @@ struct stdbp_qws {
 
 /* configs/hw/default.yaml, compiled in (src/hw/profile_default.c is
  * generated from it). */
-extern const char hw_default_profile_yaml[];
+extern const char stdbp_hw_default_profile_yaml[];
 
 /* Ceil of a / b for b > 0, any sign of a. */
-static inline int64_t hw_ceil_div(int64_t a, int64_t b)
+static inline int64_t stdbp_hw_ceil_div(int64_t a, int64_t b)
 {
     int64_t q = a / b, r = a % b;
     return (r > 0) ? q + 1 : q;

@@ -7,11 +7,11 @@ stdbpinclude_HEADERS += include/stdbp/hw.h
 # from the shipped file so that the two cannot drift apart.
 nodist_libstdbp_la_SOURCES = %reldir%/profile_default.c
 CLEANFILES += %reldir%/profile_default.c
-%reldir%/profile_default.c: $(top_srcdir)/configs/hw/default.yaml
+%reldir%/profile_default.c: $(top_srcdir)/configs/hw/default.yaml $(top_srcdir)/%reldir%/local.mk
 	$(AM_V_GEN)$(MKDIR_P) %reldir% && { \
 	  echo '/* Generated from configs/hw/default.yaml by src/hw/local.mk. */'; \
 	  echo '#include "hw/hw_impl.h"'; \
-	  echo 'const char hw_default_profile_yaml[] ='; \
+	  echo 'const char stdbp_hw_default_profile_yaml[] ='; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' \
 	    $(top_srcdir)/configs/hw/default.yaml; \
 	  echo '    ;'; } > $@-t && mv $@-t $@

@@ -38,7 +38,7 @@ typedef struct fanin {
     int32_t *src;
 } fanin;
 
-static int fanin_build(const hw_qlayer *l, fanin *f)
+static int fanin_build(const stdbp_hw_qlayer *l, fanin *f)
 {
     size_t n_out = l->info.n_out, n_in = l->info.n_in;
     size_t *fill = NULL;
@@ -65,7 +65,7 @@ static int fanin_build(const hw_qlayer *l, fanin *f)
  * spreads the layer evenly over k_bal cores (sizes differ by at most one
  * when only the neuron count binds). Writes the first neuron of each core
  * into firsts (if not NULL); returns the number of cores. */
-static size_t pack(const hw_qlayer *l, size_t limit, size_t k_bal, long cap, int axon_cap,
+static size_t pack(const stdbp_hw_qlayer *l, size_t limit, size_t k_bal, long cap, int axon_cap,
                    const fanin *f, uint32_t *stamp, uint32_t *stamp_gen, size_t *firsts)
 {
     size_t n = l->info.n_out, cores = 0, cur_n = 0, cur_ax = 0, cur_lim = limit;
@@ -150,7 +150,7 @@ stdbp_status stdbp_hw_map_create(const stdbp_qnet *q, const stdbp_hw_profile *p,
     /* pass 1: cores per layer, and the neurons-per-core limit to use */
     size_t total = 0;
     for (size_t l = 0; l < q->n_layers; l++) {
-        const hw_qlayer *L = &q->layers[l];
+        const stdbp_hw_qlayer *L = &q->layers[l];
         if (L->info.kind != STDBP_LAYER_POOL && L->info.fan_in_max > cap) {
             st = stdbp_err_set(err, STDBP_EFIT,
                                "layer %zu (%s): a neuron has %d synapses, but a core of profile "
@@ -201,7 +201,7 @@ stdbp_status stdbp_hw_map_create(const stdbp_qnet *q, const stdbp_hw_profile *p,
         goto nomem;
     int base = 0;
     for (size_t l = 0; l < q->n_layers; l++) {
-        const hw_qlayer *L = &q->layers[l];
+        const stdbp_hw_qlayer *L = &q->layers[l];
         size_t n = L->info.n_out;
         size_t k = pack(L, (size_t)p->neurons_per_core, lim_layer[l], cap, p->axons_per_core,
                         &fi[l], stamp, &gen, firsts);

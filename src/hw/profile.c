@@ -366,7 +366,8 @@ stdbp_status stdbp_hw_profile_load(const char *path, stdbp_hw_profile *p, stdbp_
 
 stdbp_status stdbp_hw_profile_load_default(stdbp_hw_profile *p, stdbp_err *err)
 {
-    return stdbp_hw_profile_load_string(hw_default_profile_yaml, strlen(hw_default_profile_yaml),
+    return stdbp_hw_profile_load_string(stdbp_hw_default_profile_yaml,
+                                        strlen(stdbp_hw_default_profile_yaml),
                                         "default.yaml (built in)", p, err);
 }
 

@@ -17,7 +17,7 @@ stdbp_quant_params stdbp_quant_defaults(void)
     return p;
 }
 
-static void qlayer_free(hw_qlayer *l)
+static void qlayer_free(stdbp_hw_qlayer *l)
 {
     free(l->start);
     free(l->tgt);
@@ -111,7 +111,7 @@ static void emit_pool(void *vctx, int oy, int ox, int ky, int kx)
 
 /* Build the fan-out lists of a layer; wq holds its integer weights in the
  * float net's layout (NULL for pool). */
-static stdbp_status build_fanout(hw_qlayer *l, const stdbp_layer_info *li, const int32_t *wq,
+static stdbp_status build_fanout(stdbp_hw_qlayer *l, const stdbp_layer_info *li, const int32_t *wq,
                                  stdbp_err *err)
 {
     size_t n_in = l->info.n_in, n_out = l->info.n_out;
@@ -271,7 +271,7 @@ stdbp_status stdbp_qnet_create(const stdbp_net *net, const stdbp_quant_params *p
                                (int)li.kind);
             goto fail;
         }
-        hw_qlayer *l = &q->layers[q->n_layers++];
+        stdbp_hw_qlayer *l = &q->layers[q->n_layers++];
         l->info.kind = li.kind;
         l->info.net_layer = i;
         l->info.n_in = (size_t)li.in.c * li.in.h * li.in.w;
@@ -507,7 +507,7 @@ static size_t sort_inputs(const int64_t *in, size_t n_in, int64_t window, stdbp_
     return nf;
 }
 
-static void forward_pool(const hw_qlayer *l, const int64_t *in, int64_t window, int64_t *out)
+static void forward_pool(const stdbp_hw_qlayer *l, const int64_t *in, int64_t window, int64_t *out)
 {
     for (size_t j = 0; j < l->info.n_out; j++)
         out[j] = STDBP_QT_SILENT;
@@ -531,8 +531,8 @@ static void forward_pool(const hw_qlayer *l, const int64_t *in, int64_t window, 
  * S * min(next, window) - R >= theta (no division; |S * t| stays below
  * the accumulator bound checked at creation); the division runs once per
  * neuron, when it fires. */
-static void forward_weighted(const hw_qlayer *l, const int64_t *in, int64_t window, stdbp_qws *ws,
-                             int64_t *out)
+static void forward_weighted(const stdbp_hw_qlayer *l, const int64_t *in, int64_t window,
+                             stdbp_qws *ws, int64_t *out)
 {
     size_t n_out = l->info.n_out, nf = sort_inputs(in, l->info.n_in, window, ws);
     int64_t theta = l->info.theta;
@@ -573,7 +573,7 @@ static void forward_weighted(const hw_qlayer *l, const int64_t *in, int64_t wind
             if (S[j] <= 0) {
                 in_live[j] = 0;
             } else if (S[j] * lim - R[j] >= theta) {
-                out[j] = hw_ceil_div(theta + R[j], S[j]);
+                out[j] = stdbp_hw_ceil_div(theta + R[j], S[j]);
                 in_live[j] = 0;
             } else {
                 live[keep++] = j;
@@ -589,7 +589,7 @@ const int64_t *stdbp_qnet_forward(const stdbp_qnet *q, stdbp_qws *ws, const int6
     const int64_t *in = in_steps;
     int64_t window = q->params.window;
     for (size_t i = 0; i < q->n_layers; i++) {
-        const hw_qlayer *l = &q->layers[i];
+        const stdbp_hw_qlayer *l = &q->layers[i];
         if (l->info.kind == STDBP_LAYER_POOL)
             forward_pool(l, in, window, ws->steps[i]);
         else

@@ -13,7 +13,7 @@ static const char *mode_name(stdbp_hw_mode m)
     return m == STDBP_HW_EVENT ? "event" : "stepped";
 }
 
-const char *hw_report_assumptions(const stdbp_hw_profile *p, char *buf, size_t len)
+const char *stdbp_hw_report_assumptions(const stdbp_hw_profile *p, char *buf, size_t len)
 {
     char step[64];
     if (p->time_step > 0)
@@ -36,15 +36,16 @@ static double per_image(double total, size_t n)
     return n ? total / (double)n : 0.0;
 }
 
-static double power_mw(const hw_bits_run *r)
+static double power_mw(const stdbp_hw_bits_run *r)
 {
     return r->sum_busy > 0 ? 1e3 * r->sum_energy / r->sum_busy : 0.0;
 }
 
-const char *hw_report_comparison(const hw_report *rep, const hw_bits_run *r, char *buf, size_t len)
+const char *stdbp_hw_report_comparison(const stdbp_hw_report *rep, const stdbp_hw_bits_run *r,
+                                       char *buf, size_t len)
 {
     char as[512];
-    hw_report_assumptions(rep->profile, as, sizeof as);
+    stdbp_hw_report_assumptions(rep->profile, as, sizeof as);
     snprintf(buf, len,
              "paper (Zhang et al. 2022, accelerator details not public): %.3f mW, %.2f ms per "
              "MNIST image; this model (profile %s, %d-bit weights, T = %lld steps): %.4g mW, "
@@ -62,7 +63,7 @@ static double pct(size_t k, size_t n)
     return n ? 100.0 * (double)k / (double)n : 0.0;
 }
 
-void hw_report_print(const hw_report *rep, FILE *out)
+void stdbp_hw_report_print(const stdbp_hw_report *rep, FILE *out)
 {
     const stdbp_hw_profile *p = rep->profile;
     char buf[2048];
@@ -74,7 +75,7 @@ void hw_report_print(const hw_report *rep, FILE *out)
     fprintf(out, "  bits  float%%  quant%%    hw%%  mismatch  undecided  cores   power_mW  "
                  "latency_ms  energy_uJ   images/s\n");
     for (size_t b = 0; b < rep->n_runs; b++) {
-        const hw_bits_run *r = &rep->runs[b];
+        const stdbp_hw_bits_run *r = &rep->runs[b];
         fprintf(out, "  %4d  %6.2f  %6.2f", r->bits, pct(r->acc.float_correct, r->acc.n),
                 pct(r->acc.quant_correct, r->acc.n));
         if (!r->simulated) {
@@ -87,7 +88,7 @@ void hw_report_print(const hw_report *rep, FILE *out)
                 r->sum_busy > 0 ? (double)r->n / r->sum_busy : 0.0);
     }
     for (size_t b = 0; b < rep->n_runs; b++) {
-        const hw_bits_run *r = &rep->runs[b];
+        const stdbp_hw_bits_run *r = &rep->runs[b];
         if (!r->simulated)
             continue;
         size_t n = r->n;
@@ -113,7 +114,7 @@ void hw_report_print(const hw_report *rep, FILE *out)
                 per_image((double)r->port.counts.input_spikes, n), "-", "-",
                 per_image((double)r->port.counts.send, n), 1e6 * per_image(r->port.energy, n));
         for (size_t l = 0; l < r->n_layers; l++) {
-            const hw_layer_row *row = &r->layers[l];
+            const stdbp_hw_layer_row *row = &r->layers[l];
             fprintf(out, "  %-22s %8zu %6d %10zu %8lld %11.1f %10.1f %9.1f %9.1f %9.4g\n",
                     row->info.desc, row->info.n_out, row->n_cores, row->info.n_synapses,
                     (long long)row->info.theta, per_image((double)row->counts.fire, n),
@@ -147,7 +148,7 @@ void hw_report_print(const hw_report *rep, FILE *out)
                     "  WARNING: %zu images whose hardware spikes differ from the software "
                     "model: a simulator bug; please report it\n",
                     r->mismatches);
-        fprintf(out, "  %s\n", hw_report_comparison(rep, r, buf, sizeof buf));
+        fprintf(out, "  %s\n", stdbp_hw_report_comparison(rep, r, buf, sizeof buf));
     }
     fprintf(out, "\n");
     fflush(out);
@@ -251,7 +252,7 @@ static void json_profile(FILE *f, const stdbp_hw_profile *p)
     jkv_num(f, &fi, "static_mw_per_core", p->static_power * 1e3);
     jkey(f, &fi, "stop_at_decision");
     fputs(p->stop_at_decision ? "true" : "false", f);
-    jkv_str(f, &fi, "assumptions", hw_report_assumptions(p, as, sizeof as));
+    jkv_str(f, &fi, "assumptions", stdbp_hw_report_assumptions(p, as, sizeof as));
     fputc('}', f);
 }
 
@@ -271,7 +272,7 @@ static void json_counts(FILE *f, int *first, const char *k, const stdbp_hw_count
     fputc('}', f);
 }
 
-static void json_run(FILE *f, const hw_report *rep, const hw_bits_run *r)
+static void json_run(FILE *f, const stdbp_hw_report *rep, const stdbp_hw_bits_run *r)
 {
     int fi = 1;
     size_t n = r->n;
@@ -350,7 +351,7 @@ static void json_run(FILE *f, const hw_report *rep, const hw_bits_run *r)
     jkey(f, &fi, "layers");
     fputs("[\n", f);
     for (size_t l = 0; l < r->n_layers; l++) {
-        const hw_layer_row *row = &r->layers[l];
+        const stdbp_hw_layer_row *row = &r->layers[l];
         int a = 1;
         fputs("      {", f);
         jkv_str(f, &a, "layer", row->info.desc);
@@ -390,11 +391,11 @@ static void json_run(FILE *f, const hw_report *rep, const hw_bits_run *r)
         fputs(c + 1 < r->cores_used ? "},\n" : "}\n", f);
     }
     fputs("    ]", f);
-    jkv_str(f, &fi, "comparison", hw_report_comparison(rep, r, buf, sizeof buf));
+    jkv_str(f, &fi, "comparison", stdbp_hw_report_comparison(rep, r, buf, sizeof buf));
     fputs("}", f);
 }
 
-stdbp_status hw_report_json(const hw_report *rep, const char *path, stdbp_err *err)
+stdbp_status stdbp_hw_report_json(const stdbp_hw_report *rep, const char *path, stdbp_err *err)
 {
     FILE *f = fopen(path, "w");
     int fi = 1;

@@ -100,7 +100,7 @@ static hid_t group(h5w *w, hid_t parent, const char *name)
     return g;
 }
 
-static void write_run(h5w *w, hid_t file, const hw_report *rep, const hw_bits_run *r)
+static void write_run(h5w *w, hid_t file, const stdbp_hw_report *rep, const stdbp_hw_bits_run *r)
 {
     char name[32], buf[2048];
     size_t n = r->n;
@@ -134,7 +134,7 @@ static void write_run(h5w *w, hid_t file, const hw_report *rep, const hw_bits_ru
         attr_f64(w, g, "throughput_images_per_s", r->sum_busy > 0 ? n / r->sum_busy : 0.0);
         attr_f64(w, g, "packets_per_image", (double)r->counts.send / n);
         attr_f64(w, g, "hops_per_image", (double)r->counts.hops / n);
-        attr_str(w, g, "comparison", hw_report_comparison(rep, r, buf, sizeof buf));
+        attr_str(w, g, "comparison", stdbp_hw_report_comparison(rep, r, buf, sizeof buf));
 
         gi = group(w, g, "images");
         dset(w, gi, "latency_s", H5T_NATIVE_DOUBLE, n, r->latency);
@@ -147,7 +147,7 @@ static void write_run(h5w *w, hid_t file, const hw_report *rep, const hw_bits_ru
 #define LCOL_I(nm, expr)                                                                           \
     do {                                                                                           \
         for (size_t l = 0; l < nl; l++) {                                                          \
-            const hw_layer_row *row = &r->layers[l];                                               \
+            const stdbp_hw_layer_row *row = &r->layers[l];                                         \
             ic[l] = (int64_t)(expr);                                                               \
         }                                                                                          \
         dset(w, gl, nm, H5T_NATIVE_INT64, nl, ic);                                                 \
@@ -155,7 +155,7 @@ static void write_run(h5w *w, hid_t file, const hw_report *rep, const hw_bits_ru
 #define LCOL_D(nm, expr)                                                                           \
     do {                                                                                           \
         for (size_t l = 0; l < nl; l++) {                                                          \
-            const hw_layer_row *row = &r->layers[l];                                               \
+            const stdbp_hw_layer_row *row = &r->layers[l];                                         \
             dc[l] = (double)(expr);                                                                \
         }                                                                                          \
         dset(w, gl, nm, H5T_NATIVE_DOUBLE, nl, dc);                                                \
@@ -248,7 +248,7 @@ static void write_run(h5w *w, hid_t file, const hw_report *rep, const hw_bits_ru
     free(dc);
 }
 
-stdbp_status hw_report_h5(const hw_report *rep, const char *path, stdbp_err *err)
+stdbp_status stdbp_hw_report_h5(const stdbp_hw_report *rep, const char *path, stdbp_err *err)
 {
     h5w w = {0};
     H5E_auto2_t old_func;

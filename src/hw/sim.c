@@ -275,7 +275,7 @@ stdbp_status stdbp_hw_sim_create(const stdbp_qnet *q, const stdbp_hw_map *m,
     /* routes: for each source of layer l, one per destination core */
     size_t total_routes = 0;
     for (size_t l = 0; l < q->n_layers; l++) {
-        const hw_qlayer *L = &q->layers[l];
+        const stdbp_hw_qlayer *L = &q->layers[l];
         size_t n_src = L->info.n_in, nr = 0;
         s->r_start[l] = calloc(n_src + 1, sizeof **s->r_start);
         if (!s->r_start[l])
@@ -388,7 +388,7 @@ static void fire(stdbp_hw_sim *sim, run *r, int32_t g)
 static void deliver(stdbp_hw_sim *sim, run *r, const packet *x)
 {
     const stdbp_hw_profile *p = sim->p;
-    const hw_qlayer *L = &sim->q->layers[x->layer];
+    const stdbp_hw_qlayer *L = &sim->q->layers[x->layer];
     int c = x->core;
     size_t base = sim->lbase[x->layer];
     int64_t *S = sim->S, *R = sim->R, *fired = sim->fired, s = r->s;
@@ -587,7 +587,7 @@ void stdbp_hw_sim_run(stdbp_hw_sim *sim, const int64_t *in_steps, stdbp_hw_resul
                     if (sim->cand[g] != STDBP_QT_SILENT)
                         cal_remove(sim, g);
                     if (sim->S[g] > 0) {
-                        int64_t cnd = hw_ceil_div(theta + sim->R[g], sim->S[g]);
+                        int64_t cnd = stdbp_hw_ceil_div(theta + sim->R[g], sim->S[g]);
                         if (cnd <= window)
                             cal_insert(sim, g, cnd);
                     }
