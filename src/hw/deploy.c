@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "hw/hw_report.h"
+#include "util/log.h"
 
 void stdbp_hw_bits_run_free(stdbp_hw_bits_run *r)
 {
@@ -48,7 +49,7 @@ static void add_counts(stdbp_hw_counts *a, const stdbp_hw_counts *b)
  * this width) is returned to the caller, which records it and goes on. */
 static stdbp_status run_bits(const stdbp_net *net, const stdbp_dataset *test,
                              const stdbp_encoding *enc, int64_t T, const stdbp_hw_profile *prof,
-                             size_t n, FILE *log, stdbp_hw_bits_run *r, stdbp_err *err)
+                             size_t n, stdbp_hw_bits_run *r, stdbp_err *err)
 {
     stdbp_quant_params qp = stdbp_quant_defaults();
     stdbp_qnet *q = NULL;
@@ -119,17 +120,16 @@ static stdbp_status run_bits(const stdbp_net *net, const stdbp_dataset *test,
             r->max_latency = res.latency;
         add_counts(&r->counts, &res.counts);
         r->n++;
-        if (log && now() - last_note > 10.0) {
+        if (stdbp_log_enabled() && now() - last_note > 10.0) {
             last_note = now();
-            fprintf(log, "hw: %d-bit: %zu/%zu images simulated (%.0f images/s)\n", r->bits, i + 1,
-                    n, (double)(i + 1) / (last_note - t0));
-            fflush(log);
+            stdbp_log(STDBP_LOG_INFO, "hw: %d-bit: %zu/%zu images simulated (%.0f images/s)",
+                      r->bits, i + 1, n, (double)(i + 1) / (last_note - t0));
         }
     }
-    if (log) {
+    {
         double el = now() - t0;
-        fprintf(log, "hw: %d-bit: %zu images simulated in %.1f s (%.0f images/s)\n", r->bits, n, el,
-                el > 0 ? (double)n / el : 0.0);
+        stdbp_log(STDBP_LOG_INFO, "hw: %d-bit: %zu images simulated in %.1f s (%.0f images/s)",
+                  r->bits, n, el, el > 0 ? (double)n / el : 0.0);
     }
 
     /* per core, per layer, per kind of operation */
@@ -191,7 +191,7 @@ static stdbp_status make_dir(const char *dir, stdbp_err *err)
 stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset *test,
                              const stdbp_encoding *enc_in, const int *bits, size_t n_bits,
                              int64_t time_steps, const char *profile_path, size_t n_samples,
-                             const char *out_dir, FILE *log, stdbp_hw_summary *summary,
+                             const char *out_dir, FILE *table, stdbp_hw_summary *summary,
                              stdbp_err *err)
 {
     stdbp_hw_profile prof;
@@ -234,11 +234,9 @@ stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset *test,
         st = stdbp_err_set(err, STDBP_ENOMEM, "deploy: out of memory");
         goto done;
     }
-    if (log) {
-        fprintf(log, "hw: float vs quantised accuracy on %zu images of %s (T = %lld steps)\n", n,
-                test->source, (long long)T);
-        fflush(log);
-    }
+    stdbp_log(STDBP_LOG_INFO,
+              "hw: float vs quantised accuracy on %zu images of %s (T = %lld steps)", n,
+              test->source, (long long)T);
     if ((st = stdbp_quant_accuracy(net, test, &enc, bits, n_bits, T, n, acc, err)))
         goto done;
 
@@ -248,14 +246,13 @@ stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset *test,
         stdbp_err_clear(&e2);
         runs[b].bits = bits[b];
         runs[b].acc = acc[b];
-        st = run_bits(net, test, &enc, T, &prof, n, log, &runs[b], &e2);
+        st = run_bits(net, test, &enc, T, &prof, n, &runs[b], &e2);
         if (st == STDBP_EFIT) {
             snprintf(runs[b].note, sizeof runs[b].note, "%s", e2.msg);
             stdbp_hw_bits_run_free(&runs[b]);
             runs[b].simulated = 0;
             runs[b].n = 0;
-            if (log)
-                fprintf(log, "hw: %d-bit: not simulated: %s\n", bits[b], e2.msg);
+            stdbp_log(STDBP_LOG_INFO, "hw: %d-bit: not simulated: %s", bits[b], e2.msg);
             continue;
         }
         if (st) {
@@ -281,18 +278,16 @@ stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset *test,
     rep.dataset = test->source;
     rep.n_runs = n_bits;
     rep.runs = runs;
-    if (log)
-        stdbp_hw_report_print(&rep, log);
+    if (table)
+        stdbp_hw_report_print(&rep, table);
     snprintf(path, sizeof path, "%s/report.json", out_dir);
     if ((st = stdbp_hw_report_json(&rep, path, err)))
         goto done;
     snprintf(path, sizeof path, "%s/report.h5", out_dir);
     if ((st = stdbp_hw_report_h5(&rep, path, err)))
         goto done;
-    if (log) {
-        fprintf(log, "hw: report written to %s/report.json and %s/report.h5\n", out_dir, out_dir);
-        fflush(log);
-    }
+    stdbp_log(STDBP_LOG_INFO, "hw: report written to %s/report.json and %s/report.h5", out_dir,
+              out_dir);
     if (summary)
         for (size_t b = 0; b < n_bits; b++) {
             const stdbp_hw_bits_run *r = &runs[b];
