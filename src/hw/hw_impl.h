@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "stdbp/hw.h"
 
@@ -41,6 +42,52 @@ struct stdbp_qws {
     size_t *bucket;   /* window + 2 counters */
     size_t n_bucket;
 };
+
+/* Free rows[0 .. n) and then rows, an array of per-layer arrays (rows
+ * may be NULL). A macro: the rows are of several types. */
+#define STDBP_HW_FREE_ROWS(rows, n)                                                                \
+    do {                                                                                           \
+        if (rows)                                                                                  \
+            for (size_t row_ = 0; row_ < (n); row_++)                                              \
+                free((rows)[row_]);                                                                \
+        free(rows);                                                                                \
+    } while (0)
+
+/* Step of an input as the solver and the simulator see it: silent or
+ * beyond the window is -1 (ignored: an input after the window cannot make
+ * anything fire in it), negative counts as 0. */
+static inline int64_t stdbp_hw_in_step(int64_t t, int64_t window)
+{
+    if (t == STDBP_QT_SILENT || t > window)
+        return -1;
+    return t < 0 ? 0 : t;
+}
+
+/* The inputs in[0 .. n_in) that count (stdbp_hw_in_step >= 0) into order,
+ * sorted by step, then index (counting sort; bucket holds window + 2
+ * counters). Returns how many. */
+size_t stdbp_hw_sort_inputs(const int64_t *in, size_t n_in, int64_t window, size_t *bucket,
+                            int32_t *order);
+
+/* A quantised net with what it takes to classify samples of a data set:
+ * its workspace and the buffers of one encoded sample. */
+typedef struct stdbp_hw_qrun {
+    stdbp_qnet *q;
+    stdbp_qws *ws;
+    double *times;  /* dim values */
+    int64_t *steps; /* dim steps */
+} stdbp_hw_qrun;
+
+/* Quantise net with p, for samples of dim values. On failure r holds
+ * nothing to free. */
+stdbp_status stdbp_hw_qrun_create(const stdbp_net *net, const stdbp_quant_params *p, size_t dim,
+                                  stdbp_hw_qrun *r, stdbp_err *err) STDBP_WUR;
+/* Encode sample i of ds into r->times, quantise it into r->steps and run
+ * the quantised net; returns its output steps (owned by r->ws). */
+const int64_t *stdbp_hw_qrun_sample(stdbp_hw_qrun *r, const stdbp_encoding *enc,
+                                    const stdbp_dataset *ds, size_t i);
+/* Free what r holds; accepts a zeroed r. */
+void stdbp_hw_qrun_free(stdbp_hw_qrun *r);
 
 /* configs/hw/default.yaml, compiled in (src/hw/profile_default.c is
  * generated from it). */
