@@ -3,6 +3,7 @@ libstdbp_la_SOURCES += %reldir%/hw_impl.h %reldir%/hw_report.h \
 	%reldir%/quant.c %reldir%/profile.c %reldir%/map.c %reldir%/sim.c \
 	%reldir%/report.c %reldir%/report_h5.c %reldir%/deploy.c
 libstdbp_la_SOURCES += %reldir%/qforward.c
+libstdbp_la_SOURCES += %reldir%/hw_sim.h %reldir%/sim_run.c
 stdbpinclude_HEADERS += include/stdbp/hw.h
 # The default profile is compiled in (deploy.hw empty means it), generated
 # from the shipped file so that the two cannot drift apart.
