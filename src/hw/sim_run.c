@@ -396,6 +396,18 @@ static int next_step(const stdbp_hw_sim *sim, const run *r, int64_t *next)
     return *next != STDBP_QT_SILENT;
 }
 
+/* k's operations other than firing into c (fire and input spikes depend
+ * on whether k is a core or the input port). */
+static void add_ops(stdbp_hw_counts *c, const stdbp_hw_ccount *k)
+{
+    c->synapse += k->syn;
+    c->mem_read += k->syn;
+    c->neuron += k->neuron;
+    c->send += k->send;
+    c->receive += k->recv;
+    c->hops += k->hx + k->hy;
+}
+
 /* The image's result into res, and its counts added to the totals. */
 static void finish_image(stdbp_hw_sim *sim, const run *r, stdbp_hw_result *res)
 {
@@ -428,21 +440,11 @@ static void finish_image(stdbp_hw_sim *sim, const run *r, stdbp_hw_result *res)
         }
         e += (double)k->send * p->send.energy + (double)k->hx * sim->e_hx +
              (double)k->hy * sim->e_hy;
-        t->counts.synapse += k->syn;
-        t->counts.mem_read += k->syn;
-        t->counts.neuron += k->neuron;
-        t->counts.send += k->send;
-        t->counts.receive += k->recv;
-        t->counts.hops += k->hx + k->hy;
+        add_ops(&t->counts, k);
+        add_ops(&res->counts, k);
         t->energy += e;
         t->busy += busy;
         t->queue_wait += k->wait;
-        res->counts.synapse += k->syn;
-        res->counts.mem_read += k->syn;
-        res->counts.neuron += k->neuron;
-        res->counts.send += k->send;
-        res->counts.receive += k->recv;
-        res->counts.hops += k->hx + k->hy;
         dyn += e;
     }
     res->energy_dynamic = dyn;
