@@ -338,10 +338,13 @@ typedef struct stdbp_hw_summary {
 /* Quantise net at each width in bits[n_bits], check float against
  * quantised accuracy on the first n_samples of test (0: all), load the
  * profile, map and simulate those images, and write report.json and
- * report.h5 into out_dir (created if missing) and a table to log (may be
- * NULL). profile_path NULL or "" means the built-in default profile
- * (stdbp_hw_profile_load_default). time_steps is T (0: 256); enc->t_max
- * is what T maps to. out_dir's parent must exist.
+ * report.h5 into out_dir (created if missing) and print the report as a
+ * table to `table` (may be NULL). Progress notes ("hw: 8-bit: 100 images
+ * simulated ...", a width not simulated, where the report went) go to the
+ * log handler (stdbp_set_log_handler) as STDBP_LOG_INFO, one line each
+ * without the newline. profile_path NULL or "" means the built-in
+ * default profile (stdbp_hw_profile_load_default). time_steps is T (0:
+ * 256); enc->t_max is what T maps to. out_dir's parent must exist.
  * summary (may be NULL) receives n_bits entries. A width the profile
  * cannot hold (max_weight_bits, capacity) is reported and skipped; if no
  * width can be simulated the call fails with that reason (STDBP_EFIT).
@@ -349,7 +352,7 @@ typedef struct stdbp_hw_summary {
 STDBP_API stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset *test,
                                        const stdbp_encoding *enc, const int *bits, size_t n_bits,
                                        int64_t time_steps, const char *profile_path,
-                                       size_t n_samples, const char *out_dir, FILE *log,
+                                       size_t n_samples, const char *out_dir, FILE *table,
                                        stdbp_hw_summary *summary, stdbp_err *err) STDBP_WUR;
 
 /* The paper's figures, printed beside ours (Zhang et al. 2022, abstract:

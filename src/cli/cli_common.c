@@ -25,18 +25,22 @@ int stdbp_cli_progress_mode(const char *mode)
 static const char *log_prog = "stdbp";
 static int log_rank;
 
-/* Warnings the library reports: on rank 0, "PROG: warning: MSG" on stderr
- * (the other ranks would repeat the same message). */
-static void log_to_stderr(stdbp_log_level level, const char *msg, void *user)
+/* What the library reports, on rank 0 only (the other ranks would repeat
+ * it): warnings as "PROG: warning: MSG" on stderr; notes (the deploy
+ * phase's progress) unchanged on stdout, between the program's own lines
+ * around them. */
+static void log_to_console(stdbp_log_level level, const char *msg, void *user)
 {
     (void)user;
     if (log_rank != 0)
         return;
-    if (level == STDBP_LOG_WARNING)
+    if (level == STDBP_LOG_WARNING) {
         fprintf(stderr, "%s: warning: %s\n", log_prog, msg);
-    else
-        fprintf(stderr, "%s: %s\n", log_prog, msg);
-    fflush(stderr);
+        fflush(stderr);
+    } else {
+        printf("%s\n", msg);
+        fflush(stdout);
+    }
 }
 
 void stdbp_cli_init(int *argc, char ***argv, const char *prog)
@@ -45,7 +49,7 @@ void stdbp_cli_init(int *argc, char ***argv, const char *prog)
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     MPI_Comm_rank(MPI_COMM_WORLD, &log_rank);
     log_prog = prog;
-    stdbp_set_log_handler(log_to_stderr, NULL);
+    stdbp_set_log_handler(log_to_console, NULL);
 }
 
 stdbp_status stdbp_cli_load_config(MPI_Comm comm, const char *path, const char *yaml_text,

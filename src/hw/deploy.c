@@ -8,8 +8,9 @@
 #include <time.h>
 
 #include "hw/hw_report.h"
+#include "util/log.h"
 
-void hw_bits_run_free(hw_bits_run *r)
+void stdbp_hw_bits_run_free(stdbp_hw_bits_run *r)
 {
     free(r->latency);
     free(r->energy);
@@ -44,32 +45,10 @@ static void add_counts(stdbp_hw_counts *a, const stdbp_hw_counts *b)
     a->input_spikes += b->input_spikes;
 }
 
-/* Simulate n images at one bit width into r. EFIT (the model does not fit
- * this width) is returned to the caller, which records it and goes on. */
-static stdbp_status run_bits(const stdbp_net *net, const stdbp_dataset *test,
-                             const stdbp_encoding *enc, int64_t T, const stdbp_hw_profile *prof,
-                             size_t n, FILE *log, hw_bits_run *r, stdbp_err *err)
+/* The per-image and per-core arrays of r, for n images on m's cores. */
+static stdbp_status alloc_run(stdbp_hw_bits_run *r, size_t n, const stdbp_qnet *q,
+                              const stdbp_hw_map *m, stdbp_err *err)
 {
-    stdbp_quant_params qp = stdbp_quant_defaults();
-    stdbp_qnet *q = NULL;
-    stdbp_qws *qws = NULL;
-    stdbp_hw_map *m = NULL;
-    stdbp_hw_sim *sim = NULL;
-    double *times = NULL;
-    int64_t *steps = NULL;
-    stdbp_status st;
-
-    qp.bits = r->bits;
-    qp.time_steps = T;
-    qp.t_max = enc->t_max;
-    if ((st = stdbp_qnet_create(net, &qp, &q, err)))
-        goto done;
-    r->window = q->params.window;
-    r->dt = q->dt;
-    if ((st = stdbp_hw_map_create(q, prof, &m, err)))
-        goto done;
-    if ((st = stdbp_hw_sim_create(q, m, prof, &sim, err)) || (st = stdbp_qws_create(q, &qws, err)))
-        goto done;
     r->cores_used = m->n_cores;
     r->n_layers = q->n_layers;
     r->layers = calloc(q->n_layers, sizeof *r->layers);
@@ -79,67 +58,77 @@ static stdbp_status run_bits(const stdbp_net *net, const stdbp_dataset *test,
     r->energy = malloc((n ? n : 1) * sizeof *r->energy);
     r->decision = malloc((n ? n : 1) * sizeof *r->decision);
     r->label = malloc((n ? n : 1) * sizeof *r->label);
-    times = malloc((test->dim ? test->dim : 1) * sizeof *times);
-    steps = malloc((test->dim ? test->dim : 1) * sizeof *steps);
     if (!r->layers || !r->core_info || !r->core || !r->latency || !r->energy || !r->decision ||
-        !r->label || !times || !steps) {
-        st = stdbp_err_set(err, STDBP_ENOMEM, "deploy: out of memory");
-        goto done;
-    }
+        !r->label)
+        return stdbp_err_set(err, STDBP_ENOMEM, "deploy: out of memory");
+    return STDBP_OK;
+}
 
+/* Image i's result into r; *mismatch: its hardware spikes differ from the
+ * software model's in some layer. */
+static void record_image(stdbp_hw_bits_run *r, size_t i, int label, const stdbp_hw_result *res,
+                         int mismatch)
+{
+    r->mismatches += (size_t)mismatch;
+    r->hw_correct += res->decision == label;
+    r->undecided += res->decision < 0;
+    r->latency[i] = res->latency;
+    r->energy[i] = res->energy;
+    r->decision[i] = res->decision;
+    r->label[i] = label;
+    r->sum_latency += res->latency;
+    r->sum_busy += res->busy;
+    r->sum_energy += res->energy;
+    r->sum_dynamic += res->energy_dynamic;
+    r->sum_static += res->energy_static;
+    if (res->latency < r->min_latency)
+        r->min_latency = res->latency;
+    if (res->latency > r->max_latency)
+        r->max_latency = res->latency;
+    add_counts(&r->counts, &res->counts);
+    r->n++;
+}
+
+/* Feed the first n images of test through the software model and the
+ * simulator, with a progress note every 10 s and one at the end. */
+static void simulate_images(stdbp_hw_qrun *qr, stdbp_hw_sim *sim, const stdbp_dataset *test,
+                            const stdbp_encoding *enc, size_t n, stdbp_hw_bits_run *r)
+{
+    const stdbp_qnet *q = qr->q;
     double t0 = now(), last_note = t0;
     r->min_latency = INFINITY;
     r->max_latency = 0.0;
     for (size_t i = 0; i < n; i++) {
         stdbp_hw_result res;
-        stdbp_encode(enc, test, i, times);
-        stdbp_qnet_quantise_input(q, times, steps);
-        stdbp_qnet_forward(q, qws, steps);
-        stdbp_hw_sim_run(sim, steps, &res);
+        stdbp_hw_qrun_sample(qr, enc, test, i);
+        stdbp_hw_sim_run(sim, qr->steps, &res);
         int mismatch = 0;
         for (size_t l = 0; l < q->n_layers && !mismatch; l++)
-            mismatch = memcmp(stdbp_qws_layer_steps(qws, l), stdbp_hw_sim_layer_steps(sim, l),
+            mismatch = memcmp(stdbp_qws_layer_steps(qr->ws, l), stdbp_hw_sim_layer_steps(sim, l),
                               q->layers[l].info.n_out * sizeof(int64_t)) != 0;
-        r->mismatches += (size_t)mismatch;
-        int label = test->labels ? test->labels[i] : -2;
-        r->hw_correct += res.decision == label;
-        r->undecided += res.decision < 0;
-        r->latency[i] = res.latency;
-        r->energy[i] = res.energy;
-        r->decision[i] = res.decision;
-        r->label[i] = label;
-        r->sum_latency += res.latency;
-        r->sum_busy += res.busy;
-        r->sum_energy += res.energy;
-        r->sum_dynamic += res.energy_dynamic;
-        r->sum_static += res.energy_static;
-        if (res.latency < r->min_latency)
-            r->min_latency = res.latency;
-        if (res.latency > r->max_latency)
-            r->max_latency = res.latency;
-        add_counts(&r->counts, &res.counts);
-        r->n++;
-        if (log && now() - last_note > 10.0) {
+        record_image(r, i, test->labels ? test->labels[i] : -2, &res, mismatch);
+        if (stdbp_log_enabled() && now() - last_note > 10.0) {
             last_note = now();
-            fprintf(log, "hw: %d-bit: %zu/%zu images simulated (%.0f images/s)\n", r->bits, i + 1,
-                    n, (double)(i + 1) / (last_note - t0));
-            fflush(log);
+            stdbp_log(STDBP_LOG_INFO, "hw: %d-bit: %zu/%zu images simulated (%.0f images/s)",
+                      r->bits, i + 1, n, (double)(i + 1) / (last_note - t0));
         }
     }
-    if (log) {
-        double el = now() - t0;
-        fprintf(log, "hw: %d-bit: %zu images simulated in %.1f s (%.0f images/s)\n", r->bits, n, el,
-                el > 0 ? (double)n / el : 0.0);
-    }
+    double el = now() - t0;
+    stdbp_log(STDBP_LOG_INFO, "hw: %d-bit: %zu images simulated in %.1f s (%.0f images/s)", r->bits,
+              n, el, el > 0 ? (double)n / el : 0.0);
+}
 
-    /* per core, per layer, per kind of operation */
+/* The totals per core, per layer and per kind of operation. */
+static void gather_breakdown(const stdbp_qnet *q, const stdbp_hw_map *m, const stdbp_hw_sim *sim,
+                             const stdbp_hw_profile *prof, stdbp_hw_bits_run *r)
+{
     for (int c = 0; c < m->n_cores; c++) {
         r->core_info[c] = m->cores[c];
         r->core[c] = stdbp_hw_sim_core_stats(sim, c);
     }
     r->port = stdbp_hw_sim_port_stats(sim);
     for (size_t l = 0; l < q->n_layers; l++) {
-        hw_layer_row *row = &r->layers[l];
+        stdbp_hw_layer_row *row = &r->layers[l];
         row->info = q->layers[l].info;
         row->first_core = m->layer_first_core[l];
         row->n_cores = m->layer_n_cores[l];
@@ -148,29 +137,50 @@ static stdbp_status run_bits(const stdbp_net *net, const stdbp_dataset *test,
             row->energy += r->core[c].energy;
         }
     }
-    {
-        const stdbp_hw_counts *k = &r->counts;
-        r->e_synapse = (double)k->synapse * prof->synapse.energy;
-        r->e_read = (double)k->mem_read *
-                    (prof->memory_read.energy + prof->memory_read_per_bit * (double)r->bits);
-        r->e_neuron = (double)k->neuron * prof->neuron.energy;
-        r->e_fire = (double)k->fire * prof->fire.energy;
-        r->e_send = (double)k->send * prof->send.energy;
-        r->e_receive = (double)k->receive * prof->receive.energy;
-        r->e_hops = r->sum_dynamic -
-                    (r->e_synapse + r->e_read + r->e_neuron + r->e_fire + r->e_send + r->e_receive);
-        if (fabs(r->e_hops) < 1e-9 * (r->sum_dynamic + 1e-30))
-            r->e_hops = 0.0; /* rounding */
-    }
+    const stdbp_hw_counts *k = &r->counts;
+    r->e_synapse = (double)k->synapse * prof->synapse.energy;
+    r->e_read = (double)k->mem_read *
+                (prof->memory_read.energy + prof->memory_read_per_bit * (double)r->bits);
+    r->e_neuron = (double)k->neuron * prof->neuron.energy;
+    r->e_fire = (double)k->fire * prof->fire.energy;
+    r->e_send = (double)k->send * prof->send.energy;
+    r->e_receive = (double)k->receive * prof->receive.energy;
+    r->e_hops = r->sum_dynamic -
+                (r->e_synapse + r->e_read + r->e_neuron + r->e_fire + r->e_send + r->e_receive);
+    if (fabs(r->e_hops) < 1e-9 * (r->sum_dynamic + 1e-30))
+        r->e_hops = 0.0; /* rounding */
+}
+
+/* Simulate n images at one bit width into r. EFIT (the model does not fit
+ * this width) is returned to the caller, which records it and goes on. */
+static stdbp_status run_bits(const stdbp_net *net, const stdbp_dataset *test,
+                             const stdbp_encoding *enc, int64_t T, const stdbp_hw_profile *prof,
+                             size_t n, stdbp_hw_bits_run *r, stdbp_err *err)
+{
+    stdbp_quant_params qp = stdbp_quant_defaults();
+    stdbp_hw_qrun qr;
+    stdbp_hw_map *m = NULL;
+    stdbp_hw_sim *sim = NULL;
+    stdbp_status st;
+
+    qp.bits = r->bits;
+    qp.time_steps = T;
+    qp.t_max = enc->t_max;
+    if ((st = stdbp_hw_qrun_create(net, &qp, test->dim, &qr, err)))
+        return st;
+    r->window = qr.q->params.window;
+    r->dt = qr.q->dt;
+    if ((st = stdbp_hw_map_create(qr.q, prof, &m, err)) ||
+        (st = stdbp_hw_sim_create(qr.q, m, prof, &sim, err)) ||
+        (st = alloc_run(r, n, qr.q, m, err)))
+        goto done;
+    simulate_images(&qr, sim, test, enc, n, r);
+    gather_breakdown(qr.q, m, sim, prof, r);
     r->simulated = 1;
-    st = STDBP_OK;
 done:
     stdbp_hw_sim_destroy(&sim);
     stdbp_hw_map_destroy(&m);
-    stdbp_qws_destroy(&qws);
-    stdbp_qnet_destroy(&q);
-    free(times);
-    free(steps);
+    stdbp_hw_qrun_free(&qr);
     return st;
 }
 
@@ -188,20 +198,9 @@ static stdbp_status make_dir(const char *dir, stdbp_err *err)
     return STDBP_OK;
 }
 
-stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset *test,
-                             const stdbp_encoding *enc_in, const int *bits, size_t n_bits,
-                             int64_t time_steps, const char *profile_path, size_t n_samples,
-                             const char *out_dir, FILE *log, stdbp_hw_summary *summary,
-                             stdbp_err *err)
+static stdbp_status check_args(const stdbp_net *net, const stdbp_dataset *test, const int *bits,
+                               size_t n_bits, const char *out_dir, stdbp_err *err)
 {
-    stdbp_hw_profile prof;
-    stdbp_encoding enc = enc_in ? *enc_in : stdbp_encoding_defaults();
-    stdbp_quant_acc *acc = NULL;
-    hw_bits_run *runs = NULL;
-    stdbp_status st;
-    int64_t T = time_steps > 0 ? time_steps : 256;
-    char path[4096];
-
     if (!net || !test || !bits || n_bits == 0 || !out_dir)
         return stdbp_err_set(err, STDBP_EINVAL,
                              "deploy: needs a network, a test set, at least one bit width, a "
@@ -220,6 +219,98 @@ stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset *test,
             if (bits[b] == bits[c])
                 return stdbp_err_set(err, STDBP_EINVAL, "deploy: bit width %d is listed twice",
                                      bits[b]);
+    return STDBP_OK;
+}
+
+/* run_bits for each width into runs[n_bits] (bits and acc filled in): a
+ * width that does not fit is noted and skipped; fails (STDBP_EFIT) when
+ * none fits. */
+static stdbp_status run_widths(const stdbp_net *net, const stdbp_dataset *test,
+                               const stdbp_encoding *enc, int64_t T, const stdbp_hw_profile *prof,
+                               size_t n, stdbp_hw_bits_run *runs, size_t n_bits, stdbp_err *err)
+{
+    int any = 0;
+    for (size_t b = 0; b < n_bits; b++) {
+        stdbp_err e2;
+        stdbp_err_clear(&e2);
+        stdbp_status st = run_bits(net, test, enc, T, prof, n, &runs[b], &e2);
+        if (st == STDBP_EFIT) {
+            snprintf(runs[b].note, sizeof runs[b].note, "%s", e2.msg);
+            stdbp_hw_bits_run_free(&runs[b]);
+            runs[b].simulated = 0;
+            runs[b].n = 0;
+            stdbp_log(STDBP_LOG_INFO, "hw: %d-bit: not simulated: %s", runs[b].bits, e2.msg);
+            continue;
+        }
+        if (st) {
+            if (err) {
+                *err = e2;
+                stdbp_err_prefix(err, "deploy (%d-bit): ", runs[b].bits);
+            }
+            return st;
+        }
+        any = 1;
+    }
+    if (!any)
+        return stdbp_err_set(err, STDBP_EFIT, "deploy: no bit width fits profile %s: %s",
+                             prof->name, runs[0].note);
+    return STDBP_OK;
+}
+
+/* Print rep to table (if not NULL) and write report.json and report.h5
+ * into out_dir. */
+static stdbp_status write_report(const stdbp_hw_report *rep, const char *out_dir, FILE *table,
+                                 stdbp_err *err)
+{
+    char path[4096];
+    stdbp_status st;
+    if (table)
+        stdbp_hw_report_print(rep, table);
+    snprintf(path, sizeof path, "%s/report.json", out_dir);
+    if ((st = stdbp_hw_report_json(rep, path, err)))
+        return st;
+    snprintf(path, sizeof path, "%s/report.h5", out_dir);
+    if ((st = stdbp_hw_report_h5(rep, path, err)))
+        return st;
+    stdbp_log(STDBP_LOG_INFO, "hw: report written to %s/report.json and %s/report.h5", out_dir,
+              out_dir);
+    return STDBP_OK;
+}
+
+static void summarise(const stdbp_hw_bits_run *r, stdbp_hw_summary *s)
+{
+    memset(s, 0, sizeof *s);
+    s->bits = r->bits;
+    s->simulated = r->simulated;
+    s->n = r->acc.n;
+    s->float_accuracy = r->acc.n ? (double)r->acc.float_correct / r->acc.n : 0.0;
+    s->quant_accuracy = r->acc.n ? (double)r->acc.quant_correct / r->acc.n : 0.0;
+    if (!r->simulated || r->n == 0)
+        return;
+    s->hw_accuracy = (double)r->hw_correct / r->n;
+    s->spike_mismatches = r->mismatches;
+    s->power_mw = r->sum_busy > 0 ? 1e3 * r->sum_energy / r->sum_busy : 0.0;
+    s->latency_ms = 1e3 * r->sum_latency / r->n;
+    s->energy_uj = 1e6 * r->sum_energy / r->n;
+    s->throughput = r->sum_busy > 0 ? r->n / r->sum_busy : 0.0;
+    s->cores_used = r->cores_used;
+}
+
+stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset *test,
+                             const stdbp_encoding *enc_in, const int *bits, size_t n_bits,
+                             int64_t time_steps, const char *profile_path, size_t n_samples,
+                             const char *out_dir, FILE *table, stdbp_hw_summary *summary,
+                             stdbp_err *err)
+{
+    stdbp_hw_profile prof;
+    stdbp_encoding enc = enc_in ? *enc_in : stdbp_encoding_defaults();
+    stdbp_quant_acc *acc = NULL;
+    stdbp_hw_bits_run *runs = NULL;
+    stdbp_status st;
+    int64_t T = time_steps > 0 ? time_steps : 256;
+
+    if ((st = check_args(net, test, bits, n_bits, out_dir, err)))
+        return st;
     size_t n = (n_samples == 0 || n_samples > test->n) ? test->n : n_samples;
     st = (profile_path && profile_path[0]) ? stdbp_hw_profile_load(profile_path, &prof, err)
                                            : stdbp_hw_profile_load_default(&prof, err);
@@ -234,46 +325,19 @@ stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset *test,
         st = stdbp_err_set(err, STDBP_ENOMEM, "deploy: out of memory");
         goto done;
     }
-    if (log) {
-        fprintf(log, "hw: float vs quantised accuracy on %zu images of %s (T = %lld steps)\n", n,
-                test->source, (long long)T);
-        fflush(log);
-    }
+    stdbp_log(STDBP_LOG_INFO,
+              "hw: float vs quantised accuracy on %zu images of %s (T = %lld steps)", n,
+              test->source, (long long)T);
     if ((st = stdbp_quant_accuracy(net, test, &enc, bits, n_bits, T, n, acc, err)))
         goto done;
-
-    int any = 0;
     for (size_t b = 0; b < n_bits; b++) {
-        stdbp_err e2;
-        stdbp_err_clear(&e2);
         runs[b].bits = bits[b];
         runs[b].acc = acc[b];
-        st = run_bits(net, test, &enc, T, &prof, n, log, &runs[b], &e2);
-        if (st == STDBP_EFIT) {
-            snprintf(runs[b].note, sizeof runs[b].note, "%s", e2.msg);
-            hw_bits_run_free(&runs[b]);
-            runs[b].simulated = 0;
-            runs[b].n = 0;
-            if (log)
-                fprintf(log, "hw: %d-bit: not simulated: %s\n", bits[b], e2.msg);
-            continue;
-        }
-        if (st) {
-            if (err) {
-                *err = e2;
-                stdbp_err_prefix(err, "deploy (%d-bit): ", bits[b]);
-            }
-            goto done;
-        }
-        any = 1;
     }
-    if (!any) {
-        st = stdbp_err_set(err, STDBP_EFIT, "deploy: no bit width fits profile %s: %s", prof.name,
-                           runs[0].note);
+    if ((st = run_widths(net, test, &enc, T, &prof, n, runs, n_bits, err)))
         goto done;
-    }
 
-    hw_report rep;
+    stdbp_hw_report rep;
     rep.profile = &prof;
     rep.time_steps = T;
     rep.t_max = enc.t_max;
@@ -281,43 +345,15 @@ stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset *test,
     rep.dataset = test->source;
     rep.n_runs = n_bits;
     rep.runs = runs;
-    if (log)
-        hw_report_print(&rep, log);
-    snprintf(path, sizeof path, "%s/report.json", out_dir);
-    if ((st = hw_report_json(&rep, path, err)))
+    if ((st = write_report(&rep, out_dir, table, err)))
         goto done;
-    snprintf(path, sizeof path, "%s/report.h5", out_dir);
-    if ((st = hw_report_h5(&rep, path, err)))
-        goto done;
-    if (log) {
-        fprintf(log, "hw: report written to %s/report.json and %s/report.h5\n", out_dir, out_dir);
-        fflush(log);
-    }
     if (summary)
-        for (size_t b = 0; b < n_bits; b++) {
-            const hw_bits_run *r = &runs[b];
-            stdbp_hw_summary *s = &summary[b];
-            memset(s, 0, sizeof *s);
-            s->bits = r->bits;
-            s->simulated = r->simulated;
-            s->n = r->acc.n;
-            s->float_accuracy = r->acc.n ? (double)r->acc.float_correct / r->acc.n : 0.0;
-            s->quant_accuracy = r->acc.n ? (double)r->acc.quant_correct / r->acc.n : 0.0;
-            if (!r->simulated || r->n == 0)
-                continue;
-            s->hw_accuracy = (double)r->hw_correct / r->n;
-            s->spike_mismatches = r->mismatches;
-            s->power_mw = r->sum_busy > 0 ? 1e3 * r->sum_energy / r->sum_busy : 0.0;
-            s->latency_ms = 1e3 * r->sum_latency / r->n;
-            s->energy_uj = 1e6 * r->sum_energy / r->n;
-            s->throughput = r->sum_busy > 0 ? r->n / r->sum_busy : 0.0;
-            s->cores_used = r->cores_used;
-        }
-    st = STDBP_OK;
+        for (size_t b = 0; b < n_bits; b++)
+            summarise(&runs[b], &summary[b]);
 done:
     if (runs)
         for (size_t b = 0; b < n_bits; b++)
-            hw_bits_run_free(&runs[b]);
+            stdbp_hw_bits_run_free(&runs[b]);
     free(runs);
     free(acc);
     return st;

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "stdbp/hw.h"
 
@@ -13,21 +14,21 @@
  * neuron order, with their integer weights in w (pool: w unused, 0).
  * Sorted targets make the targets of one source on one core (which holds
  * a contiguous neuron range) a contiguous slice. */
-typedef struct hw_qlayer {
+typedef struct stdbp_hw_qlayer {
     stdbp_qlayer_info info;
     size_t *start; /* n_in + 1 */
     int32_t *tgt;  /* n_synapses (pool: its connections) */
     int32_t *w;
     size_t n_conn;   /* entries of tgt/w */
     int32_t *fan_in; /* n_out: inputs of each neuron */
-} hw_qlayer;
+} stdbp_hw_qlayer;
 
 struct stdbp_qnet {
     stdbp_quant_params params; /* resolved */
     double dt;
     size_t n_in;
     size_t n_layers;
-    hw_qlayer *layers;
+    stdbp_hw_qlayer *layers;
     size_t max_width; /* largest n_in or n_out */
 };
 
@@ -42,12 +43,58 @@ struct stdbp_qws {
     size_t n_bucket;
 };
 
+/* Free rows[0 .. n) and then rows, an array of per-layer arrays (rows
+ * may be NULL). A macro: the rows are of several types. */
+#define STDBP_HW_FREE_ROWS(rows, n)                                                                \
+    do {                                                                                           \
+        if (rows)                                                                                  \
+            for (size_t row_ = 0; row_ < (n); row_++)                                              \
+                free((rows)[row_]);                                                                \
+        free(rows);                                                                                \
+    } while (0)
+
+/* Step of an input as the solver and the simulator see it: silent or
+ * beyond the window is -1 (ignored: an input after the window cannot make
+ * anything fire in it), negative counts as 0. */
+static inline int64_t stdbp_hw_in_step(int64_t t, int64_t window)
+{
+    if (t == STDBP_QT_SILENT || t > window)
+        return -1;
+    return t < 0 ? 0 : t;
+}
+
+/* The inputs in[0 .. n_in) that count (stdbp_hw_in_step >= 0) into order,
+ * sorted by step, then index (counting sort; bucket holds window + 2
+ * counters). Returns how many. */
+size_t stdbp_hw_sort_inputs(const int64_t *in, size_t n_in, int64_t window, size_t *bucket,
+                            int32_t *order);
+
+/* A quantised net with what it takes to classify samples of a data set:
+ * its workspace and the buffers of one encoded sample. */
+typedef struct stdbp_hw_qrun {
+    stdbp_qnet *q;
+    stdbp_qws *ws;
+    double *times;  /* dim values */
+    int64_t *steps; /* dim steps */
+} stdbp_hw_qrun;
+
+/* Quantise net with p, for samples of dim values. On failure r holds
+ * nothing to free. */
+stdbp_status stdbp_hw_qrun_create(const stdbp_net *net, const stdbp_quant_params *p, size_t dim,
+                                  stdbp_hw_qrun *r, stdbp_err *err) STDBP_WUR;
+/* Encode sample i of ds into r->times, quantise it into r->steps and run
+ * the quantised net; returns its output steps (owned by r->ws). */
+const int64_t *stdbp_hw_qrun_sample(stdbp_hw_qrun *r, const stdbp_encoding *enc,
+                                    const stdbp_dataset *ds, size_t i);
+/* Free what r holds; accepts a zeroed r. */
+void stdbp_hw_qrun_free(stdbp_hw_qrun *r);
+
 /* configs/hw/default.yaml, compiled in (src/hw/profile_default.c is
  * generated from it). */
-extern const char hw_default_profile_yaml[];
+extern const char stdbp_hw_default_profile_yaml[];
 
 /* Ceil of a / b for b > 0, any sign of a. */
-static inline int64_t hw_ceil_div(int64_t a, int64_t b)
+static inline int64_t stdbp_hw_ceil_div(int64_t a, int64_t b)
 {
     int64_t q = a / b, r = a % b;
     return (r > 0) ? q + 1 : q;

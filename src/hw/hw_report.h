@@ -7,14 +7,14 @@
 
 #include "hw/hw_impl.h"
 
-typedef struct hw_layer_row {
+typedef struct stdbp_hw_layer_row {
     stdbp_qlayer_info info;
     int first_core, n_cores;
     stdbp_hw_counts counts; /* summed over its cores */
     double energy;          /* dynamic joules, summed over its cores */
-} hw_layer_row;
+} stdbp_hw_layer_row;
 
-typedef struct hw_bits_run {
+typedef struct stdbp_hw_bits_run {
     int bits;
     int simulated;
     char note[STDBP_ERR_MSG_MAX]; /* why not simulated */
@@ -28,7 +28,7 @@ typedef struct hw_bits_run {
     stdbp_hw_counts counts; /* totals, port included */
     int cores_used;
     size_t n_layers;
-    hw_layer_row *layers;
+    stdbp_hw_layer_row *layers;
     stdbp_hw_core_info *core_info; /* cores_used */
     stdbp_hw_core_stats *core;     /* cores_used */
     stdbp_hw_core_stats port;
@@ -36,27 +36,30 @@ typedef struct hw_bits_run {
     double e_synapse, e_read, e_neuron, e_fire, e_send, e_receive, e_hops;
     int64_t window;
     double dt;
-} hw_bits_run;
+} stdbp_hw_bits_run;
 
-typedef struct hw_report {
+typedef struct stdbp_hw_report {
     const stdbp_hw_profile *profile;
     int64_t time_steps;
     double t_max;
     size_t n_samples;
     const char *dataset;
     size_t n_runs;
-    hw_bits_run *runs;
-} hw_report;
+    stdbp_hw_bits_run *runs;
+} stdbp_hw_report;
 
-void hw_bits_run_free(hw_bits_run *r);
+void stdbp_hw_bits_run_free(stdbp_hw_bits_run *r);
 
 /* The line setting the result beside the paper's, into buf. */
-const char *hw_report_comparison(const hw_report *rep, const hw_bits_run *r, char *buf, size_t len);
+const char *stdbp_hw_report_comparison(const stdbp_hw_report *rep, const stdbp_hw_bits_run *r,
+                                       char *buf, size_t len);
 /* The assumptions that matter most, one line, into buf. */
-const char *hw_report_assumptions(const stdbp_hw_profile *p, char *buf, size_t len);
+const char *stdbp_hw_report_assumptions(const stdbp_hw_profile *p, char *buf, size_t len);
 
-void hw_report_print(const hw_report *rep, FILE *out);
-stdbp_status hw_report_json(const hw_report *rep, const char *path, stdbp_err *err) STDBP_WUR;
-stdbp_status hw_report_h5(const hw_report *rep, const char *path, stdbp_err *err) STDBP_WUR;
+void stdbp_hw_report_print(const stdbp_hw_report *rep, FILE *out);
+stdbp_status stdbp_hw_report_json(const stdbp_hw_report *rep, const char *path,
+                                  stdbp_err *err) STDBP_WUR;
+stdbp_status stdbp_hw_report_h5(const stdbp_hw_report *rep, const char *path,
+                                stdbp_err *err) STDBP_WUR;
 
 #endif

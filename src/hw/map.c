@@ -21,10 +21,7 @@ void stdbp_hw_map_destroy(stdbp_hw_map **m)
     if (!m || !*m)
         return;
     stdbp_hw_map *x = *m;
-    if (x->core_of)
-        for (size_t l = 0; l < x->n_layers; l++)
-            free(x->core_of[l]);
-    free(x->core_of);
+    STDBP_HW_FREE_ROWS(x->core_of, x->n_layers);
     free(x->cores);
     free(x->layer_first_core);
     free(x->layer_n_cores);
@@ -38,7 +35,7 @@ typedef struct fanin {
     int32_t *src;
 } fanin;
 
-static int fanin_build(const hw_qlayer *l, fanin *f)
+static int fanin_build(const stdbp_hw_qlayer *l, fanin *f)
 {
     size_t n_out = l->info.n_out, n_in = l->info.n_in;
     size_t *fill = NULL;
@@ -65,7 +62,7 @@ static int fanin_build(const hw_qlayer *l, fanin *f)
  * spreads the layer evenly over k_bal cores (sizes differ by at most one
  * when only the neuron count binds). Writes the first neuron of each core
  * into firsts (if not NULL); returns the number of cores. */
-static size_t pack(const hw_qlayer *l, size_t limit, size_t k_bal, long cap, int axon_cap,
+static size_t pack(const stdbp_hw_qlayer *l, size_t limit, size_t k_bal, long cap, int axon_cap,
                    const fanin *f, uint32_t *stamp, uint32_t *stamp_gen, size_t *firsts)
 {
     size_t n = l->info.n_out, cores = 0, cur_n = 0, cur_ax = 0, cur_lim = limit;
@@ -105,19 +102,44 @@ static size_t pack(const hw_qlayer *l, size_t limit, size_t k_bal, long cap, int
     return cores;
 }
 
-stdbp_status stdbp_hw_map_create(const stdbp_qnet *q, const stdbp_hw_profile *p, stdbp_hw_map **out,
+/* What the mapper works with: the capacities, the per-layer plan and the
+ * scratch of pack. */
+typedef struct planner {
+    const stdbp_qnet *q;
+    const stdbp_hw_profile *p;
+    long cap;          /* synapses a core holds at this width */
+    char capdesc[160]; /* cap, in words */
+    fanin *fi;         /* per layer (built only with an axon limit) */
+    uint32_t *stamp, gen;
+    size_t *k_layer;   /* cores of each layer */
+    size_t *lim_layer; /* k_bal of each layer (0: no balancing) */
+    size_t *firsts;    /* first neuron of each core of a layer, + 1 */
+} planner;
+
+static void planner_free(planner *pl)
+{
+    if (pl->fi)
+        for (size_t l = 0; l < pl->q->n_layers; l++) {
+            free(pl->fi[l].start);
+            free(pl->fi[l].src);
+        }
+    free(pl->fi);
+    free(pl->stamp);
+    free(pl->firsts);
+    free(pl->k_layer);
+    free(pl->lim_layer);
+}
+
+/* The profile's checks, its weight width limit, and cap / capdesc. */
+static stdbp_status planner_init(planner *pl, const stdbp_qnet *q, const stdbp_hw_profile *p,
                                  stdbp_err *err)
 {
-    stdbp_hw_map *m = NULL;
-    size_t *firsts = NULL, *k_layer = NULL, *lim_layer = NULL;
-    uint32_t *stamp = NULL, gen = 0;
-    fanin *fi = NULL;
-    stdbp_status st;
     int bits = q->params.bits;
-    long cap = stdbp_hw_profile_synapse_capacity(p, bits);
-    char capdesc[160];
-    *out = NULL;
-
+    stdbp_status st;
+    memset(pl, 0, sizeof *pl);
+    pl->q = q;
+    pl->p = p;
+    pl->cap = stdbp_hw_profile_synapse_capacity(p, bits);
     if ((st = stdbp_hw_profile_validate(p, err)))
         return st;
     if (p->max_weight_bits > 0 && bits > p->max_weight_bits)
@@ -126,12 +148,113 @@ stdbp_status stdbp_hw_map_create(const stdbp_qnet *q, const stdbp_hw_profile *p,
                              "quantised to %d bits",
                              p->name, p->max_weight_bits, bits);
     if (p->synapses_per_core > 0)
-        snprintf(capdesc, sizeof capdesc, "%ld synapses", cap);
+        snprintf(pl->capdesc, sizeof pl->capdesc, "%ld synapses", pl->cap);
     else
-        snprintf(capdesc, sizeof capdesc,
-                 "%ld synapses (%ld bytes / (%d-bit weight + %d overhead bits))", cap,
+        snprintf(pl->capdesc, sizeof pl->capdesc,
+                 "%ld synapses (%ld bytes / (%d-bit weight + %d overhead bits))", pl->cap,
                  p->synapse_bytes, bits, p->synapse_overhead_bits);
+    return STDBP_OK;
+}
 
+/* Pass 1 for layer l: the limits one neuron must respect, the number of
+ * cores, and whether spreading the layer evenly keeps that number. */
+static stdbp_status plan_layer(planner *pl, size_t l, stdbp_err *err)
+{
+    const stdbp_hw_qlayer *L = &pl->q->layers[l];
+    const stdbp_hw_profile *p = pl->p;
+    if (L->info.kind != STDBP_LAYER_POOL && L->info.fan_in_max > pl->cap)
+        return stdbp_err_set(err, STDBP_EFIT,
+                             "layer %zu (%s): a neuron has %d synapses, but a core of profile "
+                             "%s holds %s; a neuron's synapses are never split across cores",
+                             L->info.net_layer, L->info.desc, L->info.fan_in_max, p->name,
+                             pl->capdesc);
+    if (p->axons_per_core > 0 && L->info.fan_in_max > p->axons_per_core)
+        return stdbp_err_set(err, STDBP_EFIT,
+                             "layer %zu (%s): a neuron has %d inputs, but a core of profile %s "
+                             "receives at most %d axons",
+                             L->info.net_layer, L->info.desc, L->info.fan_in_max, p->name,
+                             p->axons_per_core);
+    if (p->axons_per_core > 0 && fanin_build(L, &pl->fi[l]))
+        return stdbp_err_set(err, STDBP_ENOMEM, "mapping onto profile %s: out of memory", p->name);
+    size_t limit = (size_t)p->neurons_per_core;
+    size_t k = pack(L, limit, 0, pl->cap, p->axons_per_core, &pl->fi[l], pl->stamp, &pl->gen, NULL);
+    size_t k_bal = 0;
+    if (k > 1 &&
+        pack(L, limit, k, pl->cap, p->axons_per_core, &pl->fi[l], pl->stamp, &pl->gen, NULL) == k)
+        k_bal = k;
+    pl->k_layer[l] = k;
+    pl->lim_layer[l] = k_bal;
+    return STDBP_OK;
+}
+
+/* The model needs total cores, more than the profile has: say how many
+ * each layer takes. */
+static stdbp_status shortfall(const planner *pl, size_t total, stdbp_err *err)
+{
+    const stdbp_hw_profile *p = pl->p;
+    char detail[STDBP_ERR_MSG_MAX / 2];
+    size_t off = 0;
+    detail[0] = '\0';
+    for (size_t l = 0; l < pl->q->n_layers && off + 80 < sizeof detail; l++)
+        off += (size_t)snprintf(detail + off, sizeof detail - off, "%s%s: %zu", l ? ", " : "",
+                                pl->q->layers[l].info.desc, pl->k_layer[l]);
+    return stdbp_err_set(err, STDBP_EFIT,
+                         "the model needs %zu cores, profile %s has %d: %zu short (cores per "
+                         "layer: %s; a core holds %d neurons and %s)",
+                         total, p->name, p->cores, total - (size_t)p->cores, detail,
+                         p->neurons_per_core, pl->capdesc);
+}
+
+/* Pass 2 for layer l: its cores from base on, each neuron's core, and
+ * each core's synapses, place and axons (0: out of memory). */
+static int assign_layer(planner *pl, stdbp_hw_map *m, size_t l, int base)
+{
+    const stdbp_hw_qlayer *L = &pl->q->layers[l];
+    const stdbp_hw_profile *p = pl->p;
+    size_t n = L->info.n_out, *firsts = pl->firsts;
+    size_t k = pack(L, (size_t)p->neurons_per_core, pl->lim_layer[l], pl->cap, p->axons_per_core,
+                    &pl->fi[l], pl->stamp, &pl->gen, firsts);
+    m->core_of[l] = malloc((n ? n : 1) * sizeof **m->core_of);
+    if (!m->core_of[l])
+        return 0;
+    m->layer_first_core[l] = base;
+    m->layer_n_cores[l] = (int)k;
+    firsts[k] = n;
+    for (size_t c = 0; c < k; c++) {
+        stdbp_hw_core_info *ci = &m->cores[base + (int)c];
+        ci->layer = l;
+        ci->first = firsts[c];
+        ci->count = firsts[c + 1] - firsts[c];
+        for (size_t j = ci->first; j < ci->first + ci->count; j++) {
+            m->core_of[l][j] = base + (int)c;
+            ci->synapses += L->info.kind == STDBP_LAYER_POOL ? 0 : (size_t)L->fan_in[j];
+        }
+        stdbp_hw_core_xy(p, base + (int)c, &ci->x, &ci->y);
+    }
+    /* axons: sources with at least one target on the core (targets are
+     * sorted and cores hold ranges: count runs) */
+    for (size_t i = 0; i < L->info.n_in; i++) {
+        int last = -1;
+        for (size_t e = L->start[i]; e < L->start[i + 1]; e++) {
+            int c = m->core_of[l][L->tgt[e]];
+            if (c != last)
+                m->cores[c].axons++;
+            last = c;
+        }
+    }
+    return 1;
+}
+
+stdbp_status stdbp_hw_map_create(const stdbp_qnet *q, const stdbp_hw_profile *p, stdbp_hw_map **out,
+                                 stdbp_err *err)
+{
+    stdbp_hw_map *m = NULL;
+    planner pl;
+    stdbp_status st;
+    *out = NULL;
+
+    if ((st = planner_init(&pl, q, p, err)))
+        return st;
     m = calloc(1, sizeof *m);
     if (!m)
         goto nomem;
@@ -139,101 +262,37 @@ stdbp_status stdbp_hw_map_create(const stdbp_qnet *q, const stdbp_hw_profile *p,
     m->core_of = calloc(q->n_layers, sizeof *m->core_of);
     m->layer_first_core = calloc(q->n_layers, sizeof *m->layer_first_core);
     m->layer_n_cores = calloc(q->n_layers, sizeof *m->layer_n_cores);
-    k_layer = calloc(q->n_layers, sizeof *k_layer);
-    lim_layer = calloc(q->n_layers, sizeof *lim_layer);
-    fi = calloc(q->n_layers, sizeof *fi);
-    stamp = calloc(q->max_width ? q->max_width : 1, sizeof *stamp);
-    if (!m->core_of || !m->layer_first_core || !m->layer_n_cores || !k_layer || !lim_layer || !fi ||
-        !stamp)
+    pl.k_layer = calloc(q->n_layers, sizeof *pl.k_layer);
+    pl.lim_layer = calloc(q->n_layers, sizeof *pl.lim_layer);
+    pl.fi = calloc(q->n_layers, sizeof *pl.fi);
+    pl.stamp = calloc(q->max_width ? q->max_width : 1, sizeof *pl.stamp);
+    if (!m->core_of || !m->layer_first_core || !m->layer_n_cores || !pl.k_layer || !pl.lim_layer ||
+        !pl.fi || !pl.stamp)
         goto nomem;
 
     /* pass 1: cores per layer, and the neurons-per-core limit to use */
     size_t total = 0;
     for (size_t l = 0; l < q->n_layers; l++) {
-        const hw_qlayer *L = &q->layers[l];
-        if (L->info.kind != STDBP_LAYER_POOL && L->info.fan_in_max > cap) {
-            st = stdbp_err_set(err, STDBP_EFIT,
-                               "layer %zu (%s): a neuron has %d synapses, but a core of profile "
-                               "%s holds %s; a neuron's synapses are never split across cores",
-                               L->info.net_layer, L->info.desc, L->info.fan_in_max, p->name,
-                               capdesc);
-            goto fail;
-        }
-        if (p->axons_per_core > 0 && L->info.fan_in_max > p->axons_per_core) {
-            st = stdbp_err_set(err, STDBP_EFIT,
-                               "layer %zu (%s): a neuron has %d inputs, but a core of profile %s "
-                               "receives at most %d axons",
-                               L->info.net_layer, L->info.desc, L->info.fan_in_max, p->name,
-                               p->axons_per_core);
-            goto fail;
-        }
-        if (p->axons_per_core > 0 && fanin_build(L, &fi[l]))
-            goto nomem;
-        size_t limit = (size_t)p->neurons_per_core;
-        size_t k = pack(L, limit, 0, cap, p->axons_per_core, &fi[l], stamp, &gen, NULL);
-        size_t k_bal = 0;
-        if (k > 1 && pack(L, limit, k, cap, p->axons_per_core, &fi[l], stamp, &gen, NULL) == k)
-            k_bal = k;
-        k_layer[l] = k;
-        lim_layer[l] = k_bal;
-        total += k;
+        if ((st = plan_layer(&pl, l, err)))
+            goto done;
+        total += pl.k_layer[l];
     }
     if (total > (size_t)p->cores) {
-        char detail[STDBP_ERR_MSG_MAX / 2];
-        size_t off = 0;
-        detail[0] = '\0';
-        for (size_t l = 0; l < q->n_layers && off + 80 < sizeof detail; l++)
-            off += (size_t)snprintf(detail + off, sizeof detail - off, "%s%s: %zu", l ? ", " : "",
-                                    q->layers[l].info.desc, k_layer[l]);
-        st = stdbp_err_set(err, STDBP_EFIT,
-                           "the model needs %zu cores, profile %s has %d: %zu short (cores per "
-                           "layer: %s; a core holds %d neurons and %s)",
-                           total, p->name, p->cores, total - (size_t)p->cores, detail,
-                           p->neurons_per_core, capdesc);
-        goto fail;
+        st = shortfall(&pl, total, err);
+        goto done;
     }
 
     /* pass 2: assign */
     m->n_cores = (int)total;
     m->cores = calloc(total ? total : 1, sizeof *m->cores);
-    firsts = malloc((q->max_width + 1) * sizeof *firsts);
-    if (!m->cores || !firsts)
+    pl.firsts = malloc((q->max_width + 1) * sizeof *pl.firsts);
+    if (!m->cores || !pl.firsts)
         goto nomem;
     int base = 0;
     for (size_t l = 0; l < q->n_layers; l++) {
-        const hw_qlayer *L = &q->layers[l];
-        size_t n = L->info.n_out;
-        size_t k = pack(L, (size_t)p->neurons_per_core, lim_layer[l], cap, p->axons_per_core,
-                        &fi[l], stamp, &gen, firsts);
-        m->core_of[l] = malloc((n ? n : 1) * sizeof **m->core_of);
-        if (!m->core_of[l])
+        if (!assign_layer(&pl, m, l, base))
             goto nomem;
-        m->layer_first_core[l] = base;
-        m->layer_n_cores[l] = (int)k;
-        firsts[k] = n;
-        for (size_t c = 0; c < k; c++) {
-            stdbp_hw_core_info *ci = &m->cores[base + (int)c];
-            ci->layer = l;
-            ci->first = firsts[c];
-            ci->count = firsts[c + 1] - firsts[c];
-            for (size_t j = ci->first; j < ci->first + ci->count; j++) {
-                m->core_of[l][j] = base + (int)c;
-                ci->synapses += L->info.kind == STDBP_LAYER_POOL ? 0 : (size_t)L->fan_in[j];
-            }
-            stdbp_hw_core_xy(p, base + (int)c, &ci->x, &ci->y);
-        }
-        /* axons: sources with at least one target on the core (targets
-         * are sorted and cores hold ranges: count runs) */
-        for (size_t i = 0; i < L->info.n_in; i++) {
-            int last = -1;
-            for (size_t e = L->start[i]; e < L->start[i + 1]; e++) {
-                int c = m->core_of[l][L->tgt[e]];
-                if (c != last)
-                    m->cores[c].axons++;
-                last = c;
-            }
-        }
-        base += (int)k;
+        base += m->layer_n_cores[l];
     }
     st = STDBP_OK;
     *out = m;
@@ -241,18 +300,8 @@ stdbp_status stdbp_hw_map_create(const stdbp_qnet *q, const stdbp_hw_profile *p,
     goto done;
 nomem:
     st = stdbp_err_set(err, STDBP_ENOMEM, "mapping onto profile %s: out of memory", p->name);
-fail:
 done:
-    if (fi)
-        for (size_t l = 0; l < q->n_layers; l++) {
-            free(fi[l].start);
-            free(fi[l].src);
-        }
-    free(fi);
-    free(stamp);
-    free(firsts);
-    free(k_layer);
-    free(lim_layer);
+    planner_free(&pl);
     stdbp_hw_map_destroy(&m);
     return st;
 }

@@ -195,6 +195,157 @@ static stdbp_status get_op(const stdbp_yaml_node *parent, const char *key, int r
     return STDBP_OK;
 }
 
+/* name, mode and the core counts and limits. */
+static stdbp_status parse_cores(const stdbp_yaml_node *root, stdbp_hw_profile *p, stdbp_err *err)
+{
+    static const char *const modes[] = {"stepped", "event", NULL};
+    const stdbp_yaml_node *n;
+    stdbp_status st;
+    int mode = 0;
+    if ((st = stdbp_yaml_need(root, "name", &n, err)) ||
+        (st = stdbp_yaml_get_string(n, p->name, sizeof p->name, err)))
+        return st;
+    if ((st = stdbp_yaml_need(root, "mode", &n, err)) ||
+        (st = stdbp_yaml_get_enum(n, modes, &mode, err)))
+        return st;
+    p->mode = mode == 0 ? STDBP_HW_STEPPED : STDBP_HW_EVENT;
+    if ((st = get_int(root, "cores", 1, 1, 1L << 24, &p->cores, err)) ||
+        (st = get_int(root, "neurons_per_core", 1, 1, 1L << 30, &p->neurons_per_core, err)) ||
+        (st = get_int(root, "axons_per_core", 0, 0, 1L << 30, &p->axons_per_core, err)) ||
+        (st = get_int(root, "max_weight_bits", 0, 0, 64, &p->max_weight_bits, err)))
+        return st;
+    return STDBP_OK;
+}
+
+/* synapse_memory: {synapses | bytes [, overhead_bits]}. */
+static stdbp_status parse_memory(const stdbp_yaml_node *root, stdbp_hw_profile *p, stdbp_err *err)
+{
+    static const char *const mem_keys[] = {"synapses", "bytes", "overhead_bits", NULL};
+    const stdbp_yaml_node *mem;
+    stdbp_status st;
+    if ((st = stdbp_yaml_need(root, "synapse_memory", &mem, err)) || (st = need_map(mem, err)) ||
+        (st = stdbp_yaml_check_keys(mem, mem_keys, err)))
+        return st;
+    const stdbp_yaml_node *syn = stdbp_yaml_get(mem, "synapses");
+    const stdbp_yaml_node *bytes = stdbp_yaml_get(mem, "bytes");
+    if (syn && bytes)
+        return stdbp_yaml_error(bytes, err, STDBP_ECONFIG,
+                                "give either synapses or bytes, not both");
+    if (!syn && !bytes)
+        return stdbp_yaml_error(mem, err, STDBP_ECONFIG,
+                                "missing required key 'synapses' (a count) or 'bytes'");
+    if (syn && (st = get_long(mem, "synapses", 1, 1, 1L << 40, &p->synapses_per_core, err)))
+        return st;
+    if (bytes && (st = get_long(mem, "bytes", 1, 1, 1L << 40, &p->synapse_bytes, err)))
+        return st;
+    if ((st = get_int(mem, "overhead_bits", 0, 0, 1024, &p->synapse_overhead_bits, err)))
+        return st;
+    if (syn && stdbp_yaml_get(mem, "overhead_bits"))
+        return stdbp_yaml_error(stdbp_yaml_get(mem, "overhead_bits"), err, STDBP_ECONFIG,
+                                "overhead_bits applies to a memory given in bytes");
+    return STDBP_OK;
+}
+
+/* Clock, step period, barrier, static power, stop_at_decision. */
+static stdbp_status parse_timing(const stdbp_yaml_node *root, stdbp_hw_profile *p, stdbp_err *err)
+{
+    const stdbp_yaml_node *n;
+    stdbp_status st;
+    if ((st = get_nonneg(root, "clock_mhz", 0, 1e6, &p->clock_hz, err)) ||
+        (st = get_nonneg(root, "time_step_ns", 0, NS, &p->time_step, err)) ||
+        (st = get_nonneg(root, "barrier_ns", 0, NS, &p->barrier, err)) ||
+        (st = get_nonneg(root, "static_mw_per_core", 1, 1e-3, &p->static_power, err)))
+        return st;
+    if ((n = stdbp_yaml_get(root, "stop_at_decision")) &&
+        (st = stdbp_yaml_get_bool(n, &p->stop_at_decision, err)))
+        return st;
+    return STDBP_OK;
+}
+
+/* mesh.input_port: [x, y], a tile of the mesh. */
+static stdbp_status parse_input_port(const stdbp_yaml_node *n, stdbp_hw_profile *p, stdbp_err *err)
+{
+    long xy[2];
+    char buf[64];
+    stdbp_status st;
+    if (stdbp_yaml_kind_of(n) != STDBP_YAML_SEQ || stdbp_yaml_len(n) != 2)
+        return stdbp_yaml_error(n, err, STDBP_ECONFIG, "expected [x, y] (a tile), got %s",
+                                stdbp_yaml_describe(n, buf, sizeof buf));
+    for (int k = 0; k < 2; k++) {
+        const stdbp_yaml_node *it = stdbp_yaml_item(n, (size_t)k);
+        long hi = k == 0 ? p->mesh_width - 1 : p->mesh_height - 1;
+        if ((st = stdbp_yaml_get_long(it, &xy[k], err)))
+            return st;
+        if (xy[k] < 0 || xy[k] > hi)
+            return stdbp_yaml_error(it, err, STDBP_ECONFIG,
+                                    "%ld lies outside the mesh: must be in [0, %ld]", xy[k], hi);
+    }
+    p->input_x = (int)xy[0];
+    p->input_y = (int)xy[1];
+    return STDBP_OK;
+}
+
+/* mesh: its size, input port and hops (clock: the clock_mhz node, if
+ * any, for times in cycles). */
+static stdbp_status parse_mesh(const stdbp_yaml_node *root, const stdbp_yaml_node *clock,
+                               stdbp_hw_profile *p, stdbp_err *err)
+{
+    static const char *const mesh_keys[] = {"width", "height", "cores_per_tile", "input_port",
+                                            "hop",   "hop_x",  "hop_y",          NULL};
+    const stdbp_yaml_node *mesh, *n;
+    stdbp_status st;
+    if ((st = stdbp_yaml_need(root, "mesh", &mesh, err)) || (st = need_map(mesh, err)) ||
+        (st = stdbp_yaml_check_keys(mesh, mesh_keys, err)))
+        return st;
+    if ((st = get_int(mesh, "width", 1, 1, 1L << 16, &p->mesh_width, err)) ||
+        (st = get_int(mesh, "height", 1, 1, 1L << 16, &p->mesh_height, err)) ||
+        (st = get_int(mesh, "cores_per_tile", 0, 1, 1L << 16, &p->cores_per_tile, err)))
+        return st;
+    if ((n = stdbp_yaml_get(mesh, "input_port")) && (st = parse_input_port(n, p, err)))
+        return st;
+    const stdbp_yaml_node *hop = stdbp_yaml_get(mesh, "hop");
+    const stdbp_yaml_node *hx = stdbp_yaml_get(mesh, "hop_x");
+    const stdbp_yaml_node *hy = stdbp_yaml_get(mesh, "hop_y");
+    if (hop && (hx || hy))
+        return stdbp_yaml_error(hx ? hx : hy, err, STDBP_ECONFIG,
+                                "give either hop or hop_x and hop_y, not both");
+    if (hop) {
+        if ((st = get_op(mesh, "hop", 1, p->clock_hz, clock, &p->hop_x, NULL, err)))
+            return st;
+        p->hop_y = p->hop_x;
+        return STDBP_OK;
+    }
+    if (!hx && !hy)
+        return stdbp_yaml_error(mesh, err, STDBP_ECONFIG,
+                                "missing required key 'hop' (or 'hop_x' and 'hop_y')");
+    if ((st = get_op(mesh, "hop_x", 1, p->clock_hz, clock, &p->hop_x, NULL, err)) ||
+        (st = get_op(mesh, "hop_y", 1, p->clock_hz, clock, &p->hop_y, NULL, err)))
+        return st;
+    return STDBP_OK;
+}
+
+/* ops: the energy and time of each operation. */
+static stdbp_status parse_ops(const stdbp_yaml_node *root, const stdbp_yaml_node *clock,
+                              stdbp_hw_profile *p, stdbp_err *err)
+{
+    static const char *const op_keys[] = {"synapse", "memory_read", "neuron", "fire",
+                                          "send",    "receive",     NULL};
+    const stdbp_yaml_node *ops;
+    stdbp_status st;
+    if ((st = stdbp_yaml_need(root, "ops", &ops, err)) || (st = need_map(ops, err)) ||
+        (st = stdbp_yaml_check_keys(ops, op_keys, err)))
+        return st;
+    if ((st = get_op(ops, "synapse", 1, p->clock_hz, clock, &p->synapse, NULL, err)) ||
+        (st = get_op(ops, "memory_read", 0, p->clock_hz, clock, &p->memory_read,
+                     &p->memory_read_per_bit, err)) ||
+        (st = get_op(ops, "neuron", 1, p->clock_hz, clock, &p->neuron, NULL, err)) ||
+        (st = get_op(ops, "fire", 0, p->clock_hz, clock, &p->fire, NULL, err)) ||
+        (st = get_op(ops, "send", 1, p->clock_hz, clock, &p->send, NULL, err)) ||
+        (st = get_op(ops, "receive", 1, p->clock_hz, clock, &p->receive, NULL, err)))
+        return st;
+    return STDBP_OK;
+}
+
 static stdbp_status parse(const stdbp_yaml_doc *doc, stdbp_hw_profile *p, stdbp_err *err)
 {
     static const char *const top[] = {"name",
@@ -214,121 +365,14 @@ static stdbp_status parse(const stdbp_yaml_doc *doc, stdbp_hw_profile *p, stdbp_
                                       "static_mw_per_core",
                                       "stop_at_decision",
                                       NULL};
-    static const char *const mem_keys[] = {"synapses", "bytes", "overhead_bits", NULL};
-    static const char *const mesh_keys[] = {"width", "height", "cores_per_tile", "input_port",
-                                            "hop",   "hop_x",  "hop_y",          NULL};
-    static const char *const op_keys[] = {"synapse", "memory_read", "neuron", "fire",
-                                          "send",    "receive",     NULL};
-    static const char *const modes[] = {"stepped", "event", NULL};
-    const stdbp_yaml_node *root = stdbp_yaml_root(doc), *n, *mem, *mesh, *ops;
-    stdbp_status st;
-    int mode = 0;
-
-    if ((st = need_map(root, err)) || (st = stdbp_yaml_check_keys(root, top, err)))
-        return st;
-    if ((st = stdbp_yaml_need(root, "name", &n, err)) ||
-        (st = stdbp_yaml_get_string(n, p->name, sizeof p->name, err)))
-        return st;
-    if ((st = stdbp_yaml_need(root, "mode", &n, err)) ||
-        (st = stdbp_yaml_get_enum(n, modes, &mode, err)))
-        return st;
-    p->mode = mode == 0 ? STDBP_HW_STEPPED : STDBP_HW_EVENT;
-    if ((st = get_int(root, "cores", 1, 1, 1L << 24, &p->cores, err)) ||
-        (st = get_int(root, "neurons_per_core", 1, 1, 1L << 30, &p->neurons_per_core, err)) ||
-        (st = get_int(root, "axons_per_core", 0, 0, 1L << 30, &p->axons_per_core, err)) ||
-        (st = get_int(root, "max_weight_bits", 0, 0, 64, &p->max_weight_bits, err)))
-        return st;
-
-    if ((st = stdbp_yaml_need(root, "synapse_memory", &mem, err)) || (st = need_map(mem, err)) ||
-        (st = stdbp_yaml_check_keys(mem, mem_keys, err)))
-        return st;
-    {
-        const stdbp_yaml_node *syn = stdbp_yaml_get(mem, "synapses");
-        const stdbp_yaml_node *bytes = stdbp_yaml_get(mem, "bytes");
-        if (syn && bytes)
-            return stdbp_yaml_error(bytes, err, STDBP_ECONFIG,
-                                    "give either synapses or bytes, not both");
-        if (!syn && !bytes)
-            return stdbp_yaml_error(mem, err, STDBP_ECONFIG,
-                                    "missing required key 'synapses' (a count) or 'bytes'");
-        if (syn && (st = get_long(mem, "synapses", 1, 1, 1L << 40, &p->synapses_per_core, err)))
-            return st;
-        if (bytes && (st = get_long(mem, "bytes", 1, 1, 1L << 40, &p->synapse_bytes, err)))
-            return st;
-        if ((st = get_int(mem, "overhead_bits", 0, 0, 1024, &p->synapse_overhead_bits, err)))
-            return st;
-        if (syn && stdbp_yaml_get(mem, "overhead_bits"))
-            return stdbp_yaml_error(stdbp_yaml_get(mem, "overhead_bits"), err, STDBP_ECONFIG,
-                                    "overhead_bits applies to a memory given in bytes");
-    }
-
+    const stdbp_yaml_node *root = stdbp_yaml_root(doc);
     const stdbp_yaml_node *clock = stdbp_yaml_get(root, "clock_mhz");
-    if ((st = get_nonneg(root, "clock_mhz", 0, 1e6, &p->clock_hz, err)) ||
-        (st = get_nonneg(root, "time_step_ns", 0, NS, &p->time_step, err)) ||
-        (st = get_nonneg(root, "barrier_ns", 0, NS, &p->barrier, err)) ||
-        (st = get_nonneg(root, "static_mw_per_core", 1, 1e-3, &p->static_power, err)))
-        return st;
-    if ((n = stdbp_yaml_get(root, "stop_at_decision")) &&
-        (st = stdbp_yaml_get_bool(n, &p->stop_at_decision, err)))
-        return st;
+    stdbp_status st;
 
-    if ((st = stdbp_yaml_need(root, "mesh", &mesh, err)) || (st = need_map(mesh, err)) ||
-        (st = stdbp_yaml_check_keys(mesh, mesh_keys, err)))
-        return st;
-    if ((st = get_int(mesh, "width", 1, 1, 1L << 16, &p->mesh_width, err)) ||
-        (st = get_int(mesh, "height", 1, 1, 1L << 16, &p->mesh_height, err)) ||
-        (st = get_int(mesh, "cores_per_tile", 0, 1, 1L << 16, &p->cores_per_tile, err)))
-        return st;
-    if ((n = stdbp_yaml_get(mesh, "input_port"))) {
-        long xy[2];
-        char buf[64];
-        if (stdbp_yaml_kind_of(n) != STDBP_YAML_SEQ || stdbp_yaml_len(n) != 2)
-            return stdbp_yaml_error(n, err, STDBP_ECONFIG, "expected [x, y] (a tile), got %s",
-                                    stdbp_yaml_describe(n, buf, sizeof buf));
-        for (int k = 0; k < 2; k++) {
-            const stdbp_yaml_node *it = stdbp_yaml_item(n, (size_t)k);
-            long hi = k == 0 ? p->mesh_width - 1 : p->mesh_height - 1;
-            if ((st = stdbp_yaml_get_long(it, &xy[k], err)))
-                return st;
-            if (xy[k] < 0 || xy[k] > hi)
-                return stdbp_yaml_error(it, err, STDBP_ECONFIG,
-                                        "%ld lies outside the mesh: must be in [0, %ld]", xy[k],
-                                        hi);
-        }
-        p->input_x = (int)xy[0];
-        p->input_y = (int)xy[1];
-    }
-    {
-        const stdbp_yaml_node *hop = stdbp_yaml_get(mesh, "hop");
-        const stdbp_yaml_node *hx = stdbp_yaml_get(mesh, "hop_x");
-        const stdbp_yaml_node *hy = stdbp_yaml_get(mesh, "hop_y");
-        if (hop && (hx || hy))
-            return stdbp_yaml_error(hx ? hx : hy, err, STDBP_ECONFIG,
-                                    "give either hop or hop_x and hop_y, not both");
-        if (hop) {
-            if ((st = get_op(mesh, "hop", 1, p->clock_hz, clock, &p->hop_x, NULL, err)))
-                return st;
-            p->hop_y = p->hop_x;
-        } else {
-            if (!hx && !hy)
-                return stdbp_yaml_error(mesh, err, STDBP_ECONFIG,
-                                        "missing required key 'hop' (or 'hop_x' and 'hop_y')");
-            if ((st = get_op(mesh, "hop_x", 1, p->clock_hz, clock, &p->hop_x, NULL, err)) ||
-                (st = get_op(mesh, "hop_y", 1, p->clock_hz, clock, &p->hop_y, NULL, err)))
-                return st;
-        }
-    }
-
-    if ((st = stdbp_yaml_need(root, "ops", &ops, err)) || (st = need_map(ops, err)) ||
-        (st = stdbp_yaml_check_keys(ops, op_keys, err)))
-        return st;
-    if ((st = get_op(ops, "synapse", 1, p->clock_hz, clock, &p->synapse, NULL, err)) ||
-        (st = get_op(ops, "memory_read", 0, p->clock_hz, clock, &p->memory_read,
-                     &p->memory_read_per_bit, err)) ||
-        (st = get_op(ops, "neuron", 1, p->clock_hz, clock, &p->neuron, NULL, err)) ||
-        (st = get_op(ops, "fire", 0, p->clock_hz, clock, &p->fire, NULL, err)) ||
-        (st = get_op(ops, "send", 1, p->clock_hz, clock, &p->send, NULL, err)) ||
-        (st = get_op(ops, "receive", 1, p->clock_hz, clock, &p->receive, NULL, err)))
+    if ((st = need_map(root, err)) || (st = stdbp_yaml_check_keys(root, top, err)) ||
+        (st = parse_cores(root, p, err)) || (st = parse_memory(root, p, err)) ||
+        (st = parse_timing(root, p, err)) || (st = parse_mesh(root, clock, p, err)) ||
+        (st = parse_ops(root, clock, p, err)))
         return st;
 
     /* cross-field checks, placed at the key that can fix them */
@@ -366,7 +410,8 @@ stdbp_status stdbp_hw_profile_load(const char *path, stdbp_hw_profile *p, stdbp_
 
 stdbp_status stdbp_hw_profile_load_default(stdbp_hw_profile *p, stdbp_err *err)
 {
-    return stdbp_hw_profile_load_string(hw_default_profile_yaml, strlen(hw_default_profile_yaml),
+    return stdbp_hw_profile_load_string(stdbp_hw_default_profile_yaml,
+                                        strlen(stdbp_hw_default_profile_yaml),
                                         "default.yaml (built in)", p, err);
 }
 

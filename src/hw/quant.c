@@ -17,7 +17,7 @@ stdbp_quant_params stdbp_quant_defaults(void)
     return p;
 }
 
-static void qlayer_free(hw_qlayer *l)
+static void qlayer_free(stdbp_hw_qlayer *l)
 {
     free(l->start);
     free(l->tgt);
@@ -47,6 +47,16 @@ static int conn_cmp(const void *a, const void *b)
     return (x->tgt > y->tgt) - (x->tgt < y->tgt);
 }
 
+/* Output row (or column) o with o * s - p + tap = v, or -1 if there is
+ * none within [0, n_out). */
+static int tap_output(int v, int p, int tap, int s, int n_out)
+{
+    int nv = v + p - tap;
+    if (nv < 0 || nv % s || nv / s >= n_out)
+        return -1;
+    return nv / s;
+}
+
 /* Targets of input (c, y, x) in a windowed layer (conv or pool): output
  * rows oy with oy * s - p + ky = y for a tap ky in [0, k). Calls emit for
  * each (oy, ox, ky, kx). Returns the number of (oy, ox) pairs. */
@@ -56,18 +66,12 @@ static size_t window_targets(const stdbp_layer_info *li, int y, int x,
     int k = li->kernel, s = li->stride > 0 ? li->stride : 1, p = li->padding;
     size_t n = 0;
     for (int ky = 0; ky < k; ky++) {
-        int ny = y + p - ky;
-        if (ny < 0 || ny % s)
-            continue;
-        int oy = ny / s;
-        if (oy >= li->out.h)
+        int oy = tap_output(y, p, ky, s, li->out.h);
+        if (oy < 0)
             continue;
         for (int kx = 0; kx < k; kx++) {
-            int nx = x + p - kx;
-            if (nx < 0 || nx % s)
-                continue;
-            int ox = nx / s;
-            if (ox >= li->out.w)
+            int ox = tap_output(x, p, kx, s, li->out.w);
+            if (ox < 0)
                 continue;
             if (emit)
                 emit(ctx, oy, ox, ky, kx);
@@ -111,7 +115,7 @@ static void emit_pool(void *vctx, int oy, int ox, int ky, int kx)
 
 /* Build the fan-out lists of a layer; wq holds its integer weights in the
  * float net's layout (NULL for pool). */
-static stdbp_status build_fanout(hw_qlayer *l, const stdbp_layer_info *li, const int32_t *wq,
+static stdbp_status build_fanout(stdbp_hw_qlayer *l, const stdbp_layer_info *li, const int32_t *wq,
                                  stdbp_err *err)
 {
     size_t n_in = l->info.n_in, n_out = l->info.n_out;
@@ -190,186 +194,206 @@ static int bits_for(double bound)
     return b;
 }
 
-stdbp_status stdbp_qnet_create(const stdbp_net *net, const stdbp_quant_params *params,
-                               stdbp_qnet **out, stdbp_err *err)
+/* Check p and fill in its window (include/stdbp/hw.h); *n_compute
+ * receives the number of computing layers. */
+static stdbp_status resolve_params(const stdbp_net *net, stdbp_quant_params *p, size_t *n_compute,
+                                   stdbp_err *err)
 {
-    stdbp_qnet *q = NULL;
-    int32_t *wq = NULL;
-    stdbp_status st;
-    stdbp_quant_params p = params ? *params : stdbp_quant_defaults();
-    *out = NULL;
-    if (!net)
-        return stdbp_err_set(err, STDBP_EINVAL, "quantise: no network");
-    if (p.bits < STDBP_QBITS_MIN || p.bits > STDBP_QBITS_MAX)
+    if (p->bits < STDBP_QBITS_MIN || p->bits > STDBP_QBITS_MAX)
         return stdbp_err_set(err, STDBP_ERANGE,
-                             "quantise: %d-bit weights: bits must lie in [%d, %d]", p.bits,
+                             "quantise: %d-bit weights: bits must lie in [%d, %d]", p->bits,
                              STDBP_QBITS_MIN, STDBP_QBITS_MAX);
-    if (p.time_steps < 1 || p.time_steps > (INT64_C(1) << 31))
+    if (p->time_steps < 1 || p->time_steps > (INT64_C(1) << 31))
         return stdbp_err_set(err, STDBP_ERANGE, "quantise: time_steps %lld: must lie in [1, 2^31]",
-                             (long long)p.time_steps);
-    if (!(p.t_max > 0.0) || !isfinite(p.t_max))
+                             (long long)p->time_steps);
+    if (!(p->t_max > 0.0) || !isfinite(p->t_max))
         return stdbp_err_set(err, STDBP_ERANGE,
-                             "quantise: encoding t_max %g: must be finite and > 0", p.t_max);
-    if (p.window < 0)
+                             "quantise: encoding t_max %g: must be finite and > 0", p->t_max);
+    if (p->window < 0)
         return stdbp_err_set(err, STDBP_ERANGE, "quantise: window %lld: must be >= 0",
-                             (long long)p.window);
+                             (long long)p->window);
 
     const stdbp_neuron_params *np = stdbp_net_neuron(net);
-    double dt = p.t_max / (double)p.time_steps;
-    size_t nl = stdbp_net_num_layers(net), n_weighted = 0, n_compute = 0;
+    double dt = p->t_max / (double)p->time_steps;
+    size_t nl = stdbp_net_num_layers(net), n_weighted = 0;
+    *n_compute = 0;
     for (size_t i = 0; i < nl; i++) {
         stdbp_layer_info li = stdbp_net_layer(net, i);
         if (li.kind == STDBP_LAYER_DENSE || li.kind == STDBP_LAYER_CONV2D)
             n_weighted++;
         if (li.kind != STDBP_LAYER_FLATTEN)
-            n_compute++;
+            (*n_compute)++;
     }
-    if (n_compute == 0)
+    if (*n_compute == 0)
         return stdbp_err_set(err, STDBP_EINVAL,
                              "quantise: the network has no dense, conv2d or pool layer");
-    if (p.window == 0) {
+    if (p->window == 0) {
         if (isfinite(np->t_max)) {
-            double w = floor(np->t_max * (double)p.time_steps / p.t_max + 1e-9);
+            double w = floor(np->t_max * (double)p->time_steps / p->t_max + 1e-9);
             if (w < 1.0)
                 return stdbp_err_set(err, STDBP_ERANGE,
                                      "quantise: the neuron window t_max = %g is shorter than one "
                                      "step (%g): raise time_steps",
                                      np->t_max, dt);
-            p.window = w > 9e15 ? (int64_t)9e15 : (int64_t)w;
+            p->window = w > 9e15 ? (int64_t)9e15 : (int64_t)w;
         } else {
-            p.window = (int64_t)(n_weighted + 1) * p.time_steps;
+            p->window = (int64_t)(n_weighted + 1) * p->time_steps;
         }
     }
 
-    if (p.window > STDBP_QWINDOW_MAX)
+    if (p->window > STDBP_QWINDOW_MAX)
         return stdbp_err_set(err, STDBP_ERANGE,
                              "quantise: a window of %lld steps is longer than %lld (buffers are "
                              "sized by it): lower time_steps, or give the float net a shorter "
                              "window (network.t_max)",
-                             (long long)p.window, (long long)STDBP_QWINDOW_MAX);
+                             (long long)p->window, (long long)STDBP_QWINDOW_MAX);
+    return STDBP_OK;
+}
+
+/* Integer weights of float layer i (dense or conv, weights w) into *wq
+ * (allocated here), and its scale, w_max, theta_q and w_err_max into
+ * l->info. */
+static stdbp_status quantise_weights(const stdbp_qnet *q, const stdbp_net *net, size_t i,
+                                     const stdbp_layer_info *li, stdbp_hw_qlayer *l, int32_t **wq,
+                                     stdbp_err *err)
+{
+    const double *w = stdbp_net_params_const(net) + li->param_offset;
+    double theta = stdbp_net_neuron(net)->theta, dt = q->dt;
+    int32_t w_max = (int32_t)((1 << (q->params.bits - 1)) - 1);
+    double amax = 0.0;
+    for (size_t k = 0; k < li->param_count; k++)
+        if (fabs(w[k]) > amax)
+            amax = fabs(w[k]);
+    if (!isfinite(amax))
+        return stdbp_err_set(err, STDBP_ENUMERIC,
+                             "quantise: layer %zu (%s): a weight is NaN or Inf", i, l->info.desc);
+    double scale = amax > 0.0 ? amax / w_max : 1.0;
+    *wq = malloc((li->param_count ? li->param_count : 1) * sizeof **wq);
+    if (!*wq)
+        return stdbp_err_set(err, STDBP_ENOMEM, "quantise: out of memory");
+    double emax = 0.0;
+    for (size_t k = 0; k < li->param_count; k++) {
+        long v = lround(w[k] / scale);
+        if (v > w_max)
+            v = w_max;
+        if (v < -w_max)
+            v = -w_max;
+        (*wq)[k] = (int32_t)v;
+        double e = fabs(w[k] - scale * (double)v);
+        if (e > emax)
+            emax = e;
+    }
+    double th = theta / (scale * dt);
+    if (!(th < 4e18))
+        return stdbp_err_set(err, STDBP_ERANGE,
+                             "quantise: layer %zu (%s): threshold %g / (scale %g x step "
+                             "%g) does not fit 62 bits",
+                             i, l->info.desc, theta, scale, dt);
+    int64_t theta_q = llround(th);
+    if (theta_q < 1)
+        theta_q = 1;
+    l->info.scale = scale;
+    l->info.w_max = w_max;
+    l->info.theta = theta_q;
+    l->info.w_err_max = emax;
+    l->info.n_synapses = li->param_count; /* conv: shared weights; see below */
+    return STDBP_OK;
+}
+
+/* After the fan-out lists: the largest fan-in, the synapses held and the
+ * accumulator bits of layer l (float layer i). */
+static stdbp_status size_synapses(const stdbp_qnet *q, size_t i, stdbp_hw_qlayer *l, stdbp_err *err)
+{
+    int fmax = 0;
+    for (size_t j = 0; j < l->info.n_out; j++)
+        if (l->fan_in[j] > fmax)
+            fmax = l->fan_in[j];
+    l->info.fan_in_max = fmax;
+    if (l->info.kind == STDBP_LAYER_POOL) {
+        l->info.n_synapses = 0;
+        return STDBP_OK;
+    }
+    /* Hardware holds each neuron's fan-in synapses (conv weights are
+     * replicated per neuron: no weight sharing in synapse memory). */
+    int32_t w_max = l->info.w_max;
+    l->info.n_synapses = l->n_conn;
+    double bound = (double)fmax * (double)w_max * (double)q->params.window + (double)l->info.theta;
+    l->info.acc_bits = bits_for(bound);
+    if (bound >= 4.6e18)
+        return stdbp_err_set(err, STDBP_ERANGE,
+                             "quantise: layer %zu (%s): accumulators would need %d bits "
+                             "(fan-in %d x %d x window %lld): lower time_steps or the "
+                             "window",
+                             i, l->info.desc, l->info.acc_bits, fmax, (int)w_max,
+                             (long long)q->params.window);
+    return STDBP_OK;
+}
+
+/* Float layer i (not flatten) as the next computing layer of q. */
+static stdbp_status quantise_layer(stdbp_qnet *q, const stdbp_net *net, size_t i, stdbp_err *err)
+{
+    stdbp_layer_info li = stdbp_net_layer(net, i);
+    int32_t *wq = NULL;
+    stdbp_status st;
+    if (li.kind != STDBP_LAYER_DENSE && li.kind != STDBP_LAYER_CONV2D &&
+        li.kind != STDBP_LAYER_POOL)
+        return stdbp_err_set(err, STDBP_EINVAL, "quantise: layer %zu: unknown layer kind %d", i,
+                             (int)li.kind);
+    stdbp_hw_qlayer *l = &q->layers[q->n_layers++];
+    l->info.kind = li.kind;
+    l->info.net_layer = i;
+    l->info.n_in = (size_t)li.in.c * li.in.h * li.in.w;
+    l->info.n_out = (size_t)li.out.c * li.out.h * li.out.w;
+    stdbp_layer_describe(&li, l->info.desc, sizeof l->info.desc);
+    if (l->info.n_out > q->max_width)
+        q->max_width = l->info.n_out;
+    if (l->info.n_in > q->max_width)
+        q->max_width = l->info.n_in;
+    if (l->info.n_out > (size_t)INT32_MAX || l->info.n_in > (size_t)INT32_MAX)
+        return stdbp_err_set(err, STDBP_ERANGE, "quantise: layer %zu (%s): too many neurons", i,
+                             l->info.desc);
+    if (li.kind != STDBP_LAYER_POOL && (st = quantise_weights(q, net, i, &li, l, &wq, err)))
+        goto done;
+    if ((st = build_fanout(l, &li, wq, err)))
+        goto done;
+    st = size_synapses(q, i, l, err);
+done:
+    free(wq);
+    return st;
+}
+
+stdbp_status stdbp_qnet_create(const stdbp_net *net, const stdbp_quant_params *params,
+                               stdbp_qnet **out, stdbp_err *err)
+{
+    stdbp_qnet *q = NULL;
+    stdbp_status st;
+    stdbp_quant_params p = params ? *params : stdbp_quant_defaults();
+    size_t n_compute = 0;
+    *out = NULL;
+    if (!net)
+        return stdbp_err_set(err, STDBP_EINVAL, "quantise: no network");
+    if ((st = resolve_params(net, &p, &n_compute, err)))
+        return st;
 
     q = calloc(1, sizeof *q);
-    if (!q)
-        goto nomem;
+    if (!q || !(q->layers = calloc(n_compute, sizeof *q->layers))) {
+        free(q);
+        return stdbp_err_set(err, STDBP_ENOMEM, "quantise: out of memory");
+    }
     q->params = p;
-    q->dt = dt;
+    q->dt = p.t_max / (double)p.time_steps;
     q->n_in = stdbp_net_input_size(net);
     q->max_width = q->n_in;
-    q->layers = calloc(n_compute, sizeof *q->layers);
-    if (!q->layers)
-        goto nomem;
-
-    const double *params_f = stdbp_net_params_const(net);
-    int32_t w_max = (int32_t)((1 << (p.bits - 1)) - 1);
-    for (size_t i = 0; i < nl; i++) {
-        stdbp_layer_info li = stdbp_net_layer(net, i);
-        if (li.kind == STDBP_LAYER_FLATTEN)
+    for (size_t i = 0; i < stdbp_net_num_layers(net); i++) {
+        if (stdbp_net_layer(net, i).kind == STDBP_LAYER_FLATTEN)
             continue;
-        if (li.kind != STDBP_LAYER_DENSE && li.kind != STDBP_LAYER_CONV2D &&
-            li.kind != STDBP_LAYER_POOL) {
-            st = stdbp_err_set(err, STDBP_EINVAL, "quantise: layer %zu: unknown layer kind %d", i,
-                               (int)li.kind);
-            goto fail;
-        }
-        hw_qlayer *l = &q->layers[q->n_layers++];
-        l->info.kind = li.kind;
-        l->info.net_layer = i;
-        l->info.n_in = (size_t)li.in.c * li.in.h * li.in.w;
-        l->info.n_out = (size_t)li.out.c * li.out.h * li.out.w;
-        stdbp_layer_describe(&li, l->info.desc, sizeof l->info.desc);
-        if (l->info.n_out > q->max_width)
-            q->max_width = l->info.n_out;
-        if (l->info.n_in > q->max_width)
-            q->max_width = l->info.n_in;
-        if (l->info.n_out > (size_t)INT32_MAX || l->info.n_in > (size_t)INT32_MAX) {
-            st = stdbp_err_set(err, STDBP_ERANGE, "quantise: layer %zu (%s): too many neurons", i,
-                               l->info.desc);
-            goto fail;
-        }
-        free(wq);
-        wq = NULL;
-        if (li.kind != STDBP_LAYER_POOL) {
-            const double *w = params_f + li.param_offset;
-            double amax = 0.0;
-            for (size_t k = 0; k < li.param_count; k++)
-                if (fabs(w[k]) > amax)
-                    amax = fabs(w[k]);
-            if (!isfinite(amax)) {
-                st = stdbp_err_set(err, STDBP_ENUMERIC,
-                                   "quantise: layer %zu (%s): a weight is NaN or Inf", i,
-                                   l->info.desc);
-                goto fail;
-            }
-            double scale = amax > 0.0 ? amax / w_max : 1.0;
-            wq = malloc((li.param_count ? li.param_count : 1) * sizeof *wq);
-            if (!wq)
-                goto nomem;
-            double emax = 0.0;
-            for (size_t k = 0; k < li.param_count; k++) {
-                long v = lround(w[k] / scale);
-                if (v > w_max)
-                    v = w_max;
-                if (v < -w_max)
-                    v = -w_max;
-                wq[k] = (int32_t)v;
-                double e = fabs(w[k] - scale * (double)v);
-                if (e > emax)
-                    emax = e;
-            }
-            double th = np->theta / (scale * dt);
-            if (!(th < 4e18)) {
-                st = stdbp_err_set(err, STDBP_ERANGE,
-                                   "quantise: layer %zu (%s): threshold %g / (scale %g x step "
-                                   "%g) does not fit 62 bits",
-                                   i, l->info.desc, np->theta, scale, dt);
-                goto fail;
-            }
-            int64_t theta_q = llround(th);
-            if (theta_q < 1)
-                theta_q = 1;
-            l->info.scale = scale;
-            l->info.w_max = w_max;
-            l->info.theta = theta_q;
-            l->info.w_err_max = emax;
-            l->info.n_synapses = li.param_count; /* conv: shared weights; see below */
-        }
-        st = build_fanout(l, &li, wq, err);
-        if (st)
-            goto fail;
-        int fmax = 0;
-        for (size_t j = 0; j < l->info.n_out; j++)
-            if (l->fan_in[j] > fmax)
-                fmax = l->fan_in[j];
-        l->info.fan_in_max = fmax;
-        if (li.kind != STDBP_LAYER_POOL) {
-            /* Hardware holds each neuron's fan-in synapses (conv weights
-             * are replicated per neuron: no weight sharing in synapse
-             * memory). */
-            l->info.n_synapses = l->n_conn;
-            double bound = (double)fmax * (double)w_max * (double)p.window + (double)l->info.theta;
-            l->info.acc_bits = bits_for(bound);
-            if (bound >= 4.6e18) {
-                st = stdbp_err_set(err, STDBP_ERANGE,
-                                   "quantise: layer %zu (%s): accumulators would need %d bits "
-                                   "(fan-in %d x %d x window %lld): lower time_steps or the "
-                                   "window",
-                                   i, l->info.desc, l->info.acc_bits, fmax, (int)w_max,
-                                   (long long)p.window);
-                goto fail;
-            }
-        } else {
-            l->info.n_synapses = 0;
+        if ((st = quantise_layer(q, net, i, err))) {
+            stdbp_qnet_destroy(&q);
+            return st;
         }
     }
-    free(wq);
     *out = q;
     return STDBP_OK;
-nomem:
-    st = stdbp_err_set(err, STDBP_ENOMEM, "quantise: out of memory");
-fail:
-    free(wq);
-    stdbp_qnet_destroy(&q);
-    return st;
 }
 
 size_t stdbp_qnet_num_layers(const stdbp_qnet *q)
@@ -417,279 +441,4 @@ void stdbp_qnet_quantise_input(const stdbp_qnet *q, const double *times, int64_t
         double s = floor(t * (double)q->params.time_steps / q->params.t_max + 0.5);
         steps[i] = s >= 9e18 ? STDBP_QT_SILENT : (int64_t)s;
     }
-}
-
-/* ---- workspace and forward ------------------------------------------ */
-
-void stdbp_qws_destroy(stdbp_qws **ws)
-{
-    if (!ws || !*ws)
-        return;
-    stdbp_qws *w = *ws;
-    if (w->steps)
-        for (size_t i = 0; i < w->n_layers; i++)
-            free(w->steps[i]);
-    free(w->steps);
-    free(w->s);
-    free(w->r);
-    free(w->touched);
-    free(w->pend);
-    free(w->order);
-    free(w->bucket);
-    free(w);
-    *ws = NULL;
-}
-
-stdbp_status stdbp_qws_create(const stdbp_qnet *q, stdbp_qws **out, stdbp_err *err)
-{
-    stdbp_qws *w = calloc(1, sizeof *w);
-    size_t n = q->max_width ? q->max_width : 1;
-    *out = NULL;
-    if (!w)
-        goto nomem;
-    w->n_layers = q->n_layers;
-    w->steps = calloc(q->n_layers, sizeof *w->steps);
-    if (!w->steps)
-        goto nomem;
-    for (size_t i = 0; i < q->n_layers; i++) {
-        w->steps[i] = malloc((q->layers[i].info.n_out + 1) * sizeof **w->steps);
-        if (!w->steps[i])
-            goto nomem;
-    }
-    w->n_bucket = (size_t)q->params.window + 2;
-    w->s = malloc(n * sizeof *w->s);
-    w->r = malloc(n * sizeof *w->r);
-    w->touched = calloc(n, 1);
-    w->pend = malloc(n * sizeof *w->pend);
-    w->order = malloc(n * sizeof *w->order);
-    w->bucket = malloc(w->n_bucket * sizeof *w->bucket);
-    if (!w->s || !w->r || !w->touched || !w->pend || !w->order || !w->bucket)
-        goto nomem;
-    *out = w;
-    return STDBP_OK;
-nomem:
-    stdbp_qws_destroy(&w);
-    return stdbp_err_set(err, STDBP_ENOMEM,
-                         "quantised workspace: out of memory (window %lld steps)",
-                         (long long)q->params.window);
-}
-
-/* Step of an input as the solver sees it: silent or beyond the window is
- * -1 (ignored: an input after the window cannot make anything fire in
- * it), negative counts as 0. */
-static int64_t in_step(int64_t t, int64_t window)
-{
-    if (t == STDBP_QT_SILENT || t > window)
-        return -1;
-    return t < 0 ? 0 : t;
-}
-
-/* Fired inputs sorted by step, then index (counting sort); returns how
- * many. */
-static size_t sort_inputs(const int64_t *in, size_t n_in, int64_t window, stdbp_qws *ws)
-{
-    size_t nb = (size_t)window + 1, nf = 0;
-    memset(ws->bucket, 0, (nb + 1) * sizeof *ws->bucket);
-    for (size_t i = 0; i < n_in; i++) {
-        int64_t t = in_step(in[i], window);
-        if (t >= 0) {
-            ws->bucket[t + 1]++;
-            nf++;
-        }
-    }
-    for (size_t b = 1; b <= nb; b++)
-        ws->bucket[b] += ws->bucket[b - 1];
-    for (size_t i = 0; i < n_in; i++) {
-        int64_t t = in_step(in[i], window);
-        if (t >= 0)
-            ws->order[ws->bucket[t]++] = (int32_t)i;
-    }
-    return nf;
-}
-
-static void forward_pool(const hw_qlayer *l, const int64_t *in, int64_t window, int64_t *out)
-{
-    for (size_t j = 0; j < l->info.n_out; j++)
-        out[j] = STDBP_QT_SILENT;
-    for (size_t i = 0; i < l->info.n_in; i++) {
-        int64_t t = in_step(in[i], window);
-        if (t < 0)
-            continue;
-        for (size_t k = l->start[i]; k < l->start[i + 1]; k++)
-            if (t < out[l->tgt[k]])
-                out[l->tgt[k]] = t;
-    }
-}
-
-/* The closed form, group by group, for every neuron of the layer at once.
- * Visiting the layer's inputs in global step order gives each neuron its
- * own inputs in order; a group with none of its inputs leaves its S and R
- * unchanged, so checking it against the global next step is the same as
- * against its own next input.
- *
- * The test "c = ceil((theta + R) / S) <= min(next, window)" is done as
- * S * min(next, window) - R >= theta (no division; |S * t| stays below
- * the accumulator bound checked at creation); the division runs once per
- * neuron, when it fires. */
-static void forward_weighted(const hw_qlayer *l, const int64_t *in, int64_t window, stdbp_qws *ws,
-                             int64_t *out)
-{
-    size_t n_out = l->info.n_out, nf = sort_inputs(in, l->info.n_in, window, ws);
-    int64_t theta = l->info.theta;
-    int64_t *S = ws->s, *R = ws->r;
-    int32_t *live = ws->pend; /* neurons with S > 0 (as of their last check) */
-    uint8_t *in_live = ws->touched;
-    size_t n_live = 0;
-    for (size_t j = 0; j < n_out; j++) {
-        out[j] = STDBP_QT_SILENT;
-        S[j] = R[j] = 0;
-        in_live[j] = 0;
-    }
-    size_t pos = 0;
-    while (pos < nf) {
-        int64_t g = in_step(in[ws->order[pos]], window);
-        size_t end = pos;
-        while (end < nf && in_step(in[ws->order[end]], window) == g) {
-            int32_t i = ws->order[end++];
-            for (size_t k = l->start[i]; k < l->start[i + 1]; k++) {
-                int32_t j = l->tgt[k];
-                if (out[j] != STDBP_QT_SILENT)
-                    continue;
-                S[j] += l->w[k];
-                R[j] += (int64_t)l->w[k] * g;
-                if (!in_live[j] && S[j] > 0) {
-                    in_live[j] = 1;
-                    live[n_live++] = j;
-                }
-            }
-        }
-        int64_t next = end < nf ? in_step(in[ws->order[end]], window) : STDBP_QT_SILENT;
-        int64_t lim = next < window ? next : window;
-        /* fire every live neuron whose potential reaches theta by lim;
-         * keep those whose S is still positive */
-        size_t keep = 0;
-        for (size_t t = 0; t < n_live; t++) {
-            int32_t j = live[t];
-            if (S[j] <= 0) {
-                in_live[j] = 0;
-            } else if (S[j] * lim - R[j] >= theta) {
-                out[j] = hw_ceil_div(theta + R[j], S[j]);
-                in_live[j] = 0;
-            } else {
-                live[keep++] = j;
-            }
-        }
-        n_live = keep;
-        pos = end;
-    }
-}
-
-const int64_t *stdbp_qnet_forward(const stdbp_qnet *q, stdbp_qws *ws, const int64_t *in_steps)
-{
-    const int64_t *in = in_steps;
-    int64_t window = q->params.window;
-    for (size_t i = 0; i < q->n_layers; i++) {
-        const hw_qlayer *l = &q->layers[i];
-        if (l->info.kind == STDBP_LAYER_POOL)
-            forward_pool(l, in, window, ws->steps[i]);
-        else
-            forward_weighted(l, in, window, ws, ws->steps[i]);
-        in = ws->steps[i];
-    }
-    return in;
-}
-
-const int64_t *stdbp_qws_layer_steps(const stdbp_qws *ws, size_t i)
-{
-    return ws->steps[i];
-}
-
-int stdbp_decide_steps(const int64_t *steps, size_t n)
-{
-    int best = -1;
-    for (size_t k = 0; k < n; k++)
-        if (steps[k] != STDBP_QT_SILENT && (best < 0 || steps[k] < steps[best]))
-            best = (int)k;
-    return best;
-}
-
-int stdbp_decide_times(const double *times, size_t n)
-{
-    int best = -1;
-    for (size_t k = 0; k < n; k++)
-        if (times[k] < INFINITY && (best < 0 || times[k] < times[best]))
-            best = (int)k;
-    return best;
-}
-
-/* ---- accuracy ------------------------------------------------------- */
-
-stdbp_status stdbp_quant_accuracy(const stdbp_net *net, const stdbp_dataset *ds,
-                                  const stdbp_encoding *enc, const int *bits, size_t n_bits,
-                                  int64_t time_steps, size_t n_samples, stdbp_quant_acc *out,
-                                  stdbp_err *err)
-{
-    stdbp_encoding e = enc ? *enc : stdbp_encoding_defaults();
-    stdbp_ws *fws = NULL;
-    stdbp_qnet *q = NULL;
-    stdbp_qws *qws = NULL;
-    double *times = NULL;
-    int64_t *steps = NULL;
-    int *fdec = NULL;
-    stdbp_status st = STDBP_OK;
-    size_t n = (n_samples == 0 || n_samples > ds->n) ? ds->n : n_samples;
-    size_t n_out = stdbp_net_output_size(net);
-
-    if (ds->dim != stdbp_net_input_size(net))
-        return stdbp_err_set(err, STDBP_EINVAL,
-                             "accuracy: %s has %zu values per sample, the network takes %zu",
-                             ds->source, ds->dim, stdbp_net_input_size(net));
-    times = malloc((ds->dim ? ds->dim : 1) * sizeof *times);
-    steps = malloc((ds->dim ? ds->dim : 1) * sizeof *steps);
-    fdec = malloc((n ? n : 1) * sizeof *fdec);
-    if (!times || !steps || !fdec) {
-        st = stdbp_err_set(err, STDBP_ENOMEM, "accuracy: out of memory");
-        goto done;
-    }
-    if ((st = stdbp_ws_create(net, &fws, err)))
-        goto done;
-    for (size_t i = 0; i < n; i++) {
-        stdbp_encode(&e, ds, i, times);
-        fdec[i] = stdbp_decide_times(stdbp_net_forward(net, fws, times), n_out);
-    }
-    for (size_t b = 0; b < n_bits; b++) {
-        stdbp_quant_params p = stdbp_quant_defaults();
-        stdbp_quant_acc *a = &out[b];
-        memset(a, 0, sizeof *a);
-        a->bits = bits[b];
-        p.bits = bits[b];
-        p.time_steps = time_steps > 0 ? time_steps : p.time_steps;
-        p.t_max = e.t_max;
-        if ((st = stdbp_qnet_create(net, &p, &q, err)))
-            goto done;
-        if ((st = stdbp_qws_create(q, &qws, err)))
-            goto done;
-        for (size_t i = 0; i < n; i++) {
-            stdbp_encode(&e, ds, i, times);
-            stdbp_qnet_quantise_input(q, times, steps);
-            int qd = stdbp_decide_steps(stdbp_qnet_forward(q, qws, steps), n_out);
-            int label = ds->labels ? ds->labels[i] : -2;
-            a->n++;
-            a->float_correct += fdec[i] == label;
-            a->quant_correct += qd == label;
-            a->agree += qd == fdec[i];
-            a->float_silent += fdec[i] < 0;
-            a->quant_silent += qd < 0;
-        }
-        stdbp_qws_destroy(&qws);
-        stdbp_qnet_destroy(&q);
-    }
-done:
-    stdbp_qws_destroy(&qws);
-    stdbp_qnet_destroy(&q);
-    stdbp_ws_destroy(&fws);
-    free(times);
-    free(steps);
-    free(fdec);
-    return st;
 }

@@ -13,7 +13,7 @@ static const char *mode_name(stdbp_hw_mode m)
     return m == STDBP_HW_EVENT ? "event" : "stepped";
 }
 
-const char *hw_report_assumptions(const stdbp_hw_profile *p, char *buf, size_t len)
+const char *stdbp_hw_report_assumptions(const stdbp_hw_profile *p, char *buf, size_t len)
 {
     char step[64];
     if (p->time_step > 0)
@@ -36,15 +36,16 @@ static double per_image(double total, size_t n)
     return n ? total / (double)n : 0.0;
 }
 
-static double power_mw(const hw_bits_run *r)
+static double power_mw(const stdbp_hw_bits_run *r)
 {
     return r->sum_busy > 0 ? 1e3 * r->sum_energy / r->sum_busy : 0.0;
 }
 
-const char *hw_report_comparison(const hw_report *rep, const hw_bits_run *r, char *buf, size_t len)
+const char *stdbp_hw_report_comparison(const stdbp_hw_report *rep, const stdbp_hw_bits_run *r,
+                                       char *buf, size_t len)
 {
     char as[512];
-    hw_report_assumptions(rep->profile, as, sizeof as);
+    stdbp_hw_report_assumptions(rep->profile, as, sizeof as);
     snprintf(buf, len,
              "paper (Zhang et al. 2022, accelerator details not public): %.3f mW, %.2f ms per "
              "MNIST image; this model (profile %s, %d-bit weights, T = %lld steps): %.4g mW, "
@@ -62,10 +63,71 @@ static double pct(size_t k, size_t n)
     return n ? 100.0 * (double)k / (double)n : 0.0;
 }
 
-void hw_report_print(const hw_report *rep, FILE *out)
+/* The details of one simulated width: latency, energy, mesh, layers,
+ * cores and the comparison with the paper. */
+static void print_run(const stdbp_hw_report *rep, const stdbp_hw_bits_run *r, FILE *out)
+{
+    char buf[2048];
+    size_t n = r->n;
+    fprintf(out, "\n  %d-bit: latency %.4g ms mean (min %.4g, max %.4g), window %lld steps\n",
+            r->bits, 1e3 * per_image(r->sum_latency, n), 1e3 * r->min_latency, 1e3 * r->max_latency,
+            (long long)r->window);
+    fprintf(out,
+            "  energy per image (uJ): synaptic %.4g, memory %.4g, neuron %.4g, fire %.4g, "
+            "send %.4g, receive %.4g, hops %.4g, static %.4g; total %.4g\n",
+            1e6 * per_image(r->e_synapse, n), 1e6 * per_image(r->e_read, n),
+            1e6 * per_image(r->e_neuron, n), 1e6 * per_image(r->e_fire, n),
+            1e6 * per_image(r->e_send, n), 1e6 * per_image(r->e_receive, n),
+            1e6 * per_image(r->e_hops, n), 1e6 * per_image(r->sum_static, n),
+            1e6 * per_image(r->sum_energy, n));
+    fprintf(out, "  mesh per image: %.1f packets, %.1f hops (%.2f per packet)\n",
+            per_image((double)r->counts.send, n), per_image((double)r->counts.hops, n),
+            r->counts.send ? (double)r->counts.hops / (double)r->counts.send : 0.0);
+    fprintf(out, "  %-22s %8s %6s %10s %8s %11s %10s %9s %9s %9s\n", "layer", "neurons", "cores",
+            "synapses", "theta_q", "spikes/img", "syn-ops/img", "nrn-ops", "packets", "uJ/img");
+    fprintf(out, "  %-22s %8zu %6s %10s %8s %11.1f %10s %9s %9.1f %9.4g\n", "input",
+            r->layers[0].info.n_in, "port", "-", "-",
+            per_image((double)r->port.counts.input_spikes, n), "-", "-",
+            per_image((double)r->port.counts.send, n), 1e6 * per_image(r->port.energy, n));
+    for (size_t l = 0; l < r->n_layers; l++) {
+        const stdbp_hw_layer_row *row = &r->layers[l];
+        fprintf(out, "  %-22s %8zu %6d %10zu %8lld %11.1f %10.1f %9.1f %9.1f %9.4g\n",
+                row->info.desc, row->info.n_out, row->n_cores, row->info.n_synapses,
+                (long long)row->info.theta, per_image((double)row->counts.fire, n),
+                per_image((double)row->counts.synapse, n), per_image((double)row->counts.neuron, n),
+                per_image((double)row->counts.send, n), 1e6 * per_image(row->energy, n));
+    }
+    fprintf(out, "  %5s %5s %7s %8s %9s %6s %11s %10s %9s %7s %10s\n", "core", "layer", "(x,y)",
+            "neurons", "synapses", "axons", "syn-ops/img", "nrn-ops", "uJ/img", "util%", "wait_us");
+    int shown = 0;
+    for (int c = 0; c < r->cores_used; c++) {
+        if (r->cores_used > 24 && c >= 12 && c < r->cores_used - 4) {
+            if (!shown++)
+                fprintf(out, "  ... (%d more cores in report.json)\n", r->cores_used - 16);
+            continue;
+        }
+        const stdbp_hw_core_info *ci = &r->core_info[c];
+        const stdbp_hw_core_stats *cs = &r->core[c];
+        char xy[32];
+        snprintf(xy, sizeof xy, "(%d,%d)", ci->x, ci->y);
+        fprintf(out, "  %5d %5zu %7s %8zu %9zu %6zu %11.1f %10.1f %9.4g %7.2f %10.4g\n", c,
+                ci->layer, xy, ci->count, ci->synapses, ci->axons,
+                per_image((double)cs->counts.synapse, n), per_image((double)cs->counts.neuron, n),
+                1e6 * per_image(cs->energy, n),
+                r->sum_busy > 0 ? 100.0 * cs->busy / r->sum_busy : 0.0,
+                1e6 * per_image(cs->queue_wait, n));
+    }
+    if (r->mismatches)
+        fprintf(out,
+                "  WARNING: %zu images whose hardware spikes differ from the software "
+                "model: a simulator bug; please report it\n",
+                r->mismatches);
+    fprintf(out, "  %s\n", stdbp_hw_report_comparison(rep, r, buf, sizeof buf));
+}
+
+void stdbp_hw_report_print(const stdbp_hw_report *rep, FILE *out)
 {
     const stdbp_hw_profile *p = rep->profile;
-    char buf[2048];
     fprintf(out, "\nhardware report: profile %s (%s), %s mode, %d cores of %d neurons\n", p->name,
             p->source[0] ? p->source : "in memory", mode_name(p->mode), p->cores,
             p->neurons_per_core);
@@ -74,7 +136,7 @@ void hw_report_print(const hw_report *rep, FILE *out)
     fprintf(out, "  bits  float%%  quant%%    hw%%  mismatch  undecided  cores   power_mW  "
                  "latency_ms  energy_uJ   images/s\n");
     for (size_t b = 0; b < rep->n_runs; b++) {
-        const hw_bits_run *r = &rep->runs[b];
+        const stdbp_hw_bits_run *r = &rep->runs[b];
         fprintf(out, "  %4d  %6.2f  %6.2f", r->bits, pct(r->acc.float_correct, r->acc.n),
                 pct(r->acc.quant_correct, r->acc.n));
         if (!r->simulated) {
@@ -86,69 +148,9 @@ void hw_report_print(const hw_report *rep, FILE *out)
                 1e3 * per_image(r->sum_latency, r->n), 1e6 * per_image(r->sum_energy, r->n),
                 r->sum_busy > 0 ? (double)r->n / r->sum_busy : 0.0);
     }
-    for (size_t b = 0; b < rep->n_runs; b++) {
-        const hw_bits_run *r = &rep->runs[b];
-        if (!r->simulated)
-            continue;
-        size_t n = r->n;
-        fprintf(out, "\n  %d-bit: latency %.4g ms mean (min %.4g, max %.4g), window %lld steps\n",
-                r->bits, 1e3 * per_image(r->sum_latency, n), 1e3 * r->min_latency,
-                1e3 * r->max_latency, (long long)r->window);
-        fprintf(out,
-                "  energy per image (uJ): synaptic %.4g, memory %.4g, neuron %.4g, fire %.4g, "
-                "send %.4g, receive %.4g, hops %.4g, static %.4g; total %.4g\n",
-                1e6 * per_image(r->e_synapse, n), 1e6 * per_image(r->e_read, n),
-                1e6 * per_image(r->e_neuron, n), 1e6 * per_image(r->e_fire, n),
-                1e6 * per_image(r->e_send, n), 1e6 * per_image(r->e_receive, n),
-                1e6 * per_image(r->e_hops, n), 1e6 * per_image(r->sum_static, n),
-                1e6 * per_image(r->sum_energy, n));
-        fprintf(out, "  mesh per image: %.1f packets, %.1f hops (%.2f per packet)\n",
-                per_image((double)r->counts.send, n), per_image((double)r->counts.hops, n),
-                r->counts.send ? (double)r->counts.hops / (double)r->counts.send : 0.0);
-        fprintf(out, "  %-22s %8s %6s %10s %8s %11s %10s %9s %9s %9s\n", "layer", "neurons",
-                "cores", "synapses", "theta_q", "spikes/img", "syn-ops/img", "nrn-ops", "packets",
-                "uJ/img");
-        fprintf(out, "  %-22s %8zu %6s %10s %8s %11.1f %10s %9s %9.1f %9.4g\n", "input",
-                rep->runs[b].layers[0].info.n_in, "port", "-", "-",
-                per_image((double)r->port.counts.input_spikes, n), "-", "-",
-                per_image((double)r->port.counts.send, n), 1e6 * per_image(r->port.energy, n));
-        for (size_t l = 0; l < r->n_layers; l++) {
-            const hw_layer_row *row = &r->layers[l];
-            fprintf(out, "  %-22s %8zu %6d %10zu %8lld %11.1f %10.1f %9.1f %9.1f %9.4g\n",
-                    row->info.desc, row->info.n_out, row->n_cores, row->info.n_synapses,
-                    (long long)row->info.theta, per_image((double)row->counts.fire, n),
-                    per_image((double)row->counts.synapse, n),
-                    per_image((double)row->counts.neuron, n),
-                    per_image((double)row->counts.send, n), 1e6 * per_image(row->energy, n));
-        }
-        fprintf(out, "  %5s %5s %7s %8s %9s %6s %11s %10s %9s %7s %10s\n", "core", "layer", "(x,y)",
-                "neurons", "synapses", "axons", "syn-ops/img", "nrn-ops", "uJ/img", "util%",
-                "wait_us");
-        int shown = 0;
-        for (int c = 0; c < r->cores_used; c++) {
-            if (r->cores_used > 24 && c >= 12 && c < r->cores_used - 4) {
-                if (!shown++)
-                    fprintf(out, "  ... (%d more cores in report.json)\n", r->cores_used - 16);
-                continue;
-            }
-            const stdbp_hw_core_info *ci = &r->core_info[c];
-            const stdbp_hw_core_stats *cs = &r->core[c];
-            char xy[32];
-            snprintf(xy, sizeof xy, "(%d,%d)", ci->x, ci->y);
-            fprintf(out, "  %5d %5zu %7s %8zu %9zu %6zu %11.1f %10.1f %9.4g %7.2f %10.4g\n", c,
-                    ci->layer, xy, ci->count, ci->synapses, ci->axons,
-                    per_image((double)cs->counts.synapse, n),
-                    per_image((double)cs->counts.neuron, n), 1e6 * per_image(cs->energy, n),
-                    r->sum_busy > 0 ? 100.0 * cs->busy / r->sum_busy : 0.0,
-                    1e6 * per_image(cs->queue_wait, n));
-        }
-        if (r->mismatches)
-            fprintf(out,
-                    "  WARNING: %zu images whose hardware spikes differ from the software "
-                    "model: a simulator bug; please report it\n",
-                    r->mismatches);
-        fprintf(out, "  %s\n", hw_report_comparison(rep, r, buf, sizeof buf));
-    }
+    for (size_t b = 0; b < rep->n_runs; b++)
+        if (rep->runs[b].simulated)
+            print_run(rep, &rep->runs[b], out);
     fprintf(out, "\n");
     fflush(out);
 }
@@ -251,7 +253,7 @@ static void json_profile(FILE *f, const stdbp_hw_profile *p)
     jkv_num(f, &fi, "static_mw_per_core", p->static_power * 1e3);
     jkey(f, &fi, "stop_at_decision");
     fputs(p->stop_at_decision ? "true" : "false", f);
-    jkv_str(f, &fi, "assumptions", hw_report_assumptions(p, as, sizeof as));
+    jkv_str(f, &fi, "assumptions", stdbp_hw_report_assumptions(p, as, sizeof as));
     fputc('}', f);
 }
 
@@ -271,86 +273,61 @@ static void json_counts(FILE *f, int *first, const char *k, const stdbp_hw_count
     fputc('}', f);
 }
 
-static void json_run(FILE *f, const hw_report *rep, const hw_bits_run *r)
+static void json_accuracy(FILE *f, int *first, const stdbp_hw_bits_run *r)
 {
-    int fi = 1;
+    int a = 1;
+    jkey(f, first, "accuracy");
+    fputc('{', f);
+    jkv_int(f, &a, "samples", (long long)r->acc.n);
+    jkv_num(f, &a, "float", r->acc.n ? (double)r->acc.float_correct / r->acc.n : 0.0);
+    jkv_num(f, &a, "quantised", r->acc.n ? (double)r->acc.quant_correct / r->acc.n : 0.0);
+    if (r->simulated)
+        jkv_num(f, &a, "hardware", r->n ? (double)r->hw_correct / r->n : 0.0);
+    jkv_num(f, &a, "float_quantised_agree", r->acc.n ? (double)r->acc.agree / r->acc.n : 0.0);
+    jkv_int(f, &a, "float_silent", (long long)r->acc.float_silent);
+    jkv_int(f, &a, "quantised_silent", (long long)r->acc.quant_silent);
+    fputc('}', f);
+}
+
+/* Energy per image by kind, mesh traffic and the input port. */
+static void json_energy_mesh(FILE *f, int *first, const stdbp_hw_bits_run *r)
+{
     size_t n = r->n;
-    char buf[2048];
-    fputs("    {", f);
-    jkv_int(f, &fi, "bits", r->bits);
-    jkey(f, &fi, "simulated");
-    fputs(r->simulated ? "true" : "false", f);
-    jkv_str(f, &fi, "note", r->note);
-    {
-        int a = 1;
-        jkey(f, &fi, "accuracy");
-        fputc('{', f);
-        jkv_int(f, &a, "samples", (long long)r->acc.n);
-        jkv_num(f, &a, "float", r->acc.n ? (double)r->acc.float_correct / r->acc.n : 0.0);
-        jkv_num(f, &a, "quantised", r->acc.n ? (double)r->acc.quant_correct / r->acc.n : 0.0);
-        if (r->simulated)
-            jkv_num(f, &a, "hardware", n ? (double)r->hw_correct / n : 0.0);
-        jkv_num(f, &a, "float_quantised_agree", r->acc.n ? (double)r->acc.agree / r->acc.n : 0.0);
-        jkv_int(f, &a, "float_silent", (long long)r->acc.float_silent);
-        jkv_int(f, &a, "quantised_silent", (long long)r->acc.quant_silent);
-        fputc('}', f);
-    }
-    if (!r->simulated) {
-        fputs("}", f);
-        return;
-    }
-    jkv_int(f, &fi, "images", (long long)n);
-    jkv_int(f, &fi, "spike_mismatches", (long long)r->mismatches);
-    jkv_int(f, &fi, "undecided", (long long)r->undecided);
-    jkv_int(f, &fi, "cores_used", r->cores_used);
-    jkv_int(f, &fi, "window_steps", (long long)r->window);
-    jkv_num(f, &fi, "step_model_units", r->dt);
-    jkv_num(f, &fi, "power_mw", power_mw(r));
-    jkv_num(f, &fi, "latency_ms", 1e3 * per_image(r->sum_latency, n));
-    jkv_num(f, &fi, "latency_ms_min", 1e3 * r->min_latency);
-    jkv_num(f, &fi, "latency_ms_max", 1e3 * r->max_latency);
-    jkv_num(f, &fi, "busy_ms", 1e3 * per_image(r->sum_busy, n));
-    jkv_num(f, &fi, "energy_uj", 1e6 * per_image(r->sum_energy, n));
-    jkv_num(f, &fi, "throughput_images_per_s", r->sum_busy > 0 ? (double)n / r->sum_busy : 0.0);
-    {
-        int e = 1;
-        jkey(f, &fi, "energy_uj_per_image");
-        fputc('{', f);
-        jkv_num(f, &e, "synaptic", 1e6 * per_image(r->e_synapse, n));
-        jkv_num(f, &e, "memory_read", 1e6 * per_image(r->e_read, n));
-        jkv_num(f, &e, "neuron", 1e6 * per_image(r->e_neuron, n));
-        jkv_num(f, &e, "fire", 1e6 * per_image(r->e_fire, n));
-        jkv_num(f, &e, "send", 1e6 * per_image(r->e_send, n));
-        jkv_num(f, &e, "receive", 1e6 * per_image(r->e_receive, n));
-        jkv_num(f, &e, "hops", 1e6 * per_image(r->e_hops, n));
-        jkv_num(f, &e, "dynamic", 1e6 * per_image(r->sum_dynamic, n));
-        jkv_num(f, &e, "static", 1e6 * per_image(r->sum_static, n));
-        jkv_num(f, &e, "total", 1e6 * per_image(r->sum_energy, n));
-        fputc('}', f);
-    }
-    json_counts(f, &fi, "ops_per_image", &r->counts, n);
-    {
-        int m = 1;
-        jkey(f, &fi, "mesh");
-        fputc('{', f);
-        jkv_num(f, &m, "packets_per_image", per_image((double)r->counts.send, n));
-        jkv_num(f, &m, "hops_per_image", per_image((double)r->counts.hops, n));
-        jkv_num(f, &m, "hops_per_packet",
-                r->counts.send ? (double)r->counts.hops / (double)r->counts.send : 0.0);
-        fputc('}', f);
-    }
-    {
-        int a = 1;
-        jkey(f, &fi, "input_port");
-        fputc('{', f);
-        json_counts(f, &a, "ops_per_image", &r->port.counts, n);
-        jkv_num(f, &a, "energy_uj_per_image", 1e6 * per_image(r->port.energy, n));
-        fputc('}', f);
-    }
-    jkey(f, &fi, "layers");
+    int e = 1, m = 1, a = 1;
+    jkey(f, first, "energy_uj_per_image");
+    fputc('{', f);
+    jkv_num(f, &e, "synaptic", 1e6 * per_image(r->e_synapse, n));
+    jkv_num(f, &e, "memory_read", 1e6 * per_image(r->e_read, n));
+    jkv_num(f, &e, "neuron", 1e6 * per_image(r->e_neuron, n));
+    jkv_num(f, &e, "fire", 1e6 * per_image(r->e_fire, n));
+    jkv_num(f, &e, "send", 1e6 * per_image(r->e_send, n));
+    jkv_num(f, &e, "receive", 1e6 * per_image(r->e_receive, n));
+    jkv_num(f, &e, "hops", 1e6 * per_image(r->e_hops, n));
+    jkv_num(f, &e, "dynamic", 1e6 * per_image(r->sum_dynamic, n));
+    jkv_num(f, &e, "static", 1e6 * per_image(r->sum_static, n));
+    jkv_num(f, &e, "total", 1e6 * per_image(r->sum_energy, n));
+    fputc('}', f);
+    json_counts(f, first, "ops_per_image", &r->counts, n);
+    jkey(f, first, "mesh");
+    fputc('{', f);
+    jkv_num(f, &m, "packets_per_image", per_image((double)r->counts.send, n));
+    jkv_num(f, &m, "hops_per_image", per_image((double)r->counts.hops, n));
+    jkv_num(f, &m, "hops_per_packet",
+            r->counts.send ? (double)r->counts.hops / (double)r->counts.send : 0.0);
+    fputc('}', f);
+    jkey(f, first, "input_port");
+    fputc('{', f);
+    json_counts(f, &a, "ops_per_image", &r->port.counts, n);
+    jkv_num(f, &a, "energy_uj_per_image", 1e6 * per_image(r->port.energy, n));
+    fputc('}', f);
+}
+
+static void json_layers(FILE *f, int *first, const stdbp_hw_bits_run *r)
+{
+    jkey(f, first, "layers");
     fputs("[\n", f);
     for (size_t l = 0; l < r->n_layers; l++) {
-        const hw_layer_row *row = &r->layers[l];
+        const stdbp_hw_layer_row *row = &r->layers[l];
         int a = 1;
         fputs("      {", f);
         jkv_str(f, &a, "layer", row->info.desc);
@@ -363,12 +340,17 @@ static void json_run(FILE *f, const hw_report *rep, const hw_bits_run *r)
         jkv_int(f, &a, "theta_q", (long long)row->info.theta);
         jkv_num(f, &a, "weight_error_max", row->info.w_err_max);
         jkv_int(f, &a, "accumulator_bits", row->info.acc_bits);
-        json_counts(f, &a, "ops_per_image", &row->counts, n);
-        jkv_num(f, &a, "energy_uj_per_image", 1e6 * per_image(row->energy, n));
+        json_counts(f, &a, "ops_per_image", &row->counts, r->n);
+        jkv_num(f, &a, "energy_uj_per_image", 1e6 * per_image(row->energy, r->n));
         fputs(l + 1 < r->n_layers ? "},\n" : "}\n", f);
     }
     fputs("    ]", f);
-    jkey(f, &fi, "cores");
+}
+
+static void json_cores(FILE *f, int *first, const stdbp_hw_bits_run *r)
+{
+    size_t n = r->n;
+    jkey(f, first, "cores");
     fputs("[\n", f);
     for (int c = 0; c < r->cores_used; c++) {
         const stdbp_hw_core_info *ci = &r->core_info[c];
@@ -390,11 +372,44 @@ static void json_run(FILE *f, const hw_report *rep, const hw_bits_run *r)
         fputs(c + 1 < r->cores_used ? "},\n" : "}\n", f);
     }
     fputs("    ]", f);
-    jkv_str(f, &fi, "comparison", hw_report_comparison(rep, r, buf, sizeof buf));
+}
+
+static void json_run(FILE *f, const stdbp_hw_report *rep, const stdbp_hw_bits_run *r)
+{
+    int fi = 1;
+    size_t n = r->n;
+    char buf[2048];
+    fputs("    {", f);
+    jkv_int(f, &fi, "bits", r->bits);
+    jkey(f, &fi, "simulated");
+    fputs(r->simulated ? "true" : "false", f);
+    jkv_str(f, &fi, "note", r->note);
+    json_accuracy(f, &fi, r);
+    if (!r->simulated) {
+        fputs("}", f);
+        return;
+    }
+    jkv_int(f, &fi, "images", (long long)n);
+    jkv_int(f, &fi, "spike_mismatches", (long long)r->mismatches);
+    jkv_int(f, &fi, "undecided", (long long)r->undecided);
+    jkv_int(f, &fi, "cores_used", r->cores_used);
+    jkv_int(f, &fi, "window_steps", (long long)r->window);
+    jkv_num(f, &fi, "step_model_units", r->dt);
+    jkv_num(f, &fi, "power_mw", power_mw(r));
+    jkv_num(f, &fi, "latency_ms", 1e3 * per_image(r->sum_latency, n));
+    jkv_num(f, &fi, "latency_ms_min", 1e3 * r->min_latency);
+    jkv_num(f, &fi, "latency_ms_max", 1e3 * r->max_latency);
+    jkv_num(f, &fi, "busy_ms", 1e3 * per_image(r->sum_busy, n));
+    jkv_num(f, &fi, "energy_uj", 1e6 * per_image(r->sum_energy, n));
+    jkv_num(f, &fi, "throughput_images_per_s", r->sum_busy > 0 ? (double)n / r->sum_busy : 0.0);
+    json_energy_mesh(f, &fi, r);
+    json_layers(f, &fi, r);
+    json_cores(f, &fi, r);
+    jkv_str(f, &fi, "comparison", stdbp_hw_report_comparison(rep, r, buf, sizeof buf));
     fputs("}", f);
 }
 
-stdbp_status hw_report_json(const hw_report *rep, const char *path, stdbp_err *err)
+stdbp_status stdbp_hw_report_json(const stdbp_hw_report *rep, const char *path, stdbp_err *err)
 {
     FILE *f = fopen(path, "w");
     int fi = 1;

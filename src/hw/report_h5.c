@@ -79,7 +79,7 @@ typedef struct col_buf {
     COLUMN(grp, nm, H5T_NATIVE_DOUBLE, cb->dc, count, (double)(expr))
 
 /* The attributes of /bits_B every run has: width and accuracies. */
-static stdbp_status write_run_accuracy(hid_t g, const hw_bits_run *r, stdbp_err *err)
+static stdbp_status write_run_accuracy(hid_t g, const stdbp_hw_bits_run *r, stdbp_err *err)
 {
     const double n = r->acc.n ? (double)r->acc.n : 0.0;
     stdbp_status st;
@@ -95,7 +95,7 @@ done:
 }
 
 /* The headline figures of a simulated run (n > 0 images). */
-static stdbp_status write_run_figures(hid_t g, const hw_report *rep, const hw_bits_run *r,
+static stdbp_status write_run_figures(hid_t g, const stdbp_hw_report *rep, const stdbp_hw_bits_run *r,
                                       stdbp_err *err)
 {
     const size_t n = r->n;
@@ -115,12 +115,12 @@ static stdbp_status write_run_figures(hid_t g, const hw_report *rep, const hw_bi
     TRY(attr_f64(g, "throughput_images_per_s", r->sum_busy > 0 ? n / r->sum_busy : 0.0, err));
     TRY(attr_f64(g, "packets_per_image", (double)r->counts.send / n, err));
     TRY(attr_f64(g, "hops_per_image", (double)r->counts.hops / n, err));
-    TRY(attr_str(g, "comparison", hw_report_comparison(rep, r, buf, sizeof buf), err));
+    TRY(attr_str(g, "comparison", stdbp_hw_report_comparison(rep, r, buf, sizeof buf), err));
 done:
     return st;
 }
 
-static stdbp_status write_images(hid_t g, const hw_bits_run *r, stdbp_err *err)
+static stdbp_status write_images(hid_t g, const stdbp_hw_bits_run *r, stdbp_err *err)
 {
     hid_t gi = H5I_INVALID_HID;
     stdbp_status st;
@@ -136,7 +136,7 @@ done:
 }
 
 /* The layer descriptions as one attribute, ';'-separated. */
-static stdbp_status write_layer_names(hid_t gl, const hw_bits_run *r, stdbp_err *err)
+static stdbp_status write_layer_names(hid_t gl, const stdbp_hw_bits_run *r, stdbp_err *err)
 {
     size_t cap = r->n_layers * 50 + 1, off = 0;
     char *names = malloc(cap);
@@ -170,9 +170,9 @@ done:
     return st;
 }
 
-static stdbp_status write_layers(hid_t g, const hw_bits_run *r, const col_buf *cb, stdbp_err *err)
+static stdbp_status write_layers(hid_t g, const stdbp_hw_bits_run *r, const col_buf *cb, stdbp_err *err)
 {
-    const hw_layer_row *row = r->layers;
+    const stdbp_hw_layer_row *row = r->layers;
     const size_t nl = r->n_layers;
     const double n = (double)r->n;
     hid_t gl = H5I_INVALID_HID;
@@ -198,7 +198,7 @@ done:
     return st;
 }
 
-static stdbp_status write_cores(hid_t g, const hw_bits_run *r, const col_buf *cb, stdbp_err *err)
+static stdbp_status write_cores(hid_t g, const stdbp_hw_bits_run *r, const col_buf *cb, stdbp_err *err)
 {
     const stdbp_hw_core_info *ci = r->core_info;
     const stdbp_hw_core_stats *cs = r->core;
@@ -228,7 +228,7 @@ done:
 }
 
 /* /bits_B for one bit width. */
-static stdbp_status write_run(hid_t file, const hw_report *rep, const hw_bits_run *r,
+static stdbp_status write_run(hid_t file, const stdbp_hw_report *rep, const stdbp_hw_bits_run *r,
                               stdbp_err *err)
 {
     size_t ncol = r->n_layers > (size_t)r->cores_used ? r->n_layers : (size_t)r->cores_used;
@@ -264,7 +264,7 @@ done:
     return st;
 }
 
-static stdbp_status write_root(hid_t f, const hw_report *rep, stdbp_err *err)
+static stdbp_status write_root(hid_t f, const stdbp_hw_report *rep, stdbp_err *err)
 {
     const stdbp_hw_profile *p = rep->profile;
     stdbp_status st;
@@ -282,7 +282,7 @@ done:
     return st;
 }
 
-stdbp_status hw_report_h5(const hw_report *rep, const char *path, stdbp_err *err)
+stdbp_status stdbp_hw_report_h5(const stdbp_hw_report *rep, const char *path, stdbp_err *err)
 {
     stdbp_h5_quiet q;
     stdbp_status st;

@@ -48,6 +48,18 @@ static double h5_attr(hid_t f, const char *obj, const char *name)
     return v;
 }
 
+/* The progress notes stdbp_hw_deploy hands to the log handler, one per
+ * line, each preceded by its level ("I " or "W "). */
+static char notes[16384];
+
+static void capture(stdbp_log_level level, const char *msg, void *user)
+{
+    size_t used = strlen(notes);
+    (void)user;
+    snprintf(notes + used, sizeof notes - used, "%s %s\n", level == STDBP_LOG_INFO ? "I" : "W",
+             msg);
+}
+
 int main(void)
 {
     stdbp_err err;
@@ -60,14 +72,16 @@ int main(void)
     char dir[4096], path[4200];
     int bits[2] = {8, 16};
     FILE *log = tmpfile();
-    plan(30);
+    plan(35);
     stdbp_net_init(net, &init, 3);
     hwt_dataset(&ds, 120, (stdbp_shape){1, 10, 10}, 10, 0.3, 5);
     snprintf(dir, sizeof dir, "%s/out", test_tmpdir());
 
     /* loihi_like holds 9-bit weights: 8 is simulated, 16 is not */
+    stdbp_set_log_handler(capture, NULL);
     stdbp_status st = stdbp_hw_deploy(net, &ds, &enc, bits, 2, 64, shipped("loihi_like"), 100, dir,
                                       log, sum, &err);
+    stdbp_set_log_handler(NULL, NULL);
     is_int(STDBP_OK, st, "deploy on loihi_like succeeds (%s)", st ? err.msg : "ok");
     ok(sum[0].simulated && !sum[1].simulated, "8-bit simulated, 16-bit not");
     is_int(100, (long long)sum[0].n, "100 images");
@@ -130,6 +144,20 @@ int main(void)
         buf[n] = '\0';
         contains(buf, "hardware report: profile loihi_like", "the table is printed");
         contains(buf, "0.751 mW, 47.71 ms", "beside the paper's figures");
+        ok(strstr(buf, "hw: ") == NULL, "no progress note in the table's stream");
+    }
+
+    /* the progress notes went to the log handler, as information */
+    contains(notes, "I hw: float vs quantised accuracy on 100 images of ", "note: accuracy");
+    contains(notes, "I hw: 8-bit: 100 images simulated in ", "note: 8-bit simulated");
+    contains(notes,
+             "I hw: 16-bit: not simulated: profile loihi_like holds weights of at most 9 bits",
+             "note: 16-bit not simulated, and why");
+    {
+        char want[8320];
+        snprintf(want, sizeof want, "I hw: report written to %s/report.json and %s/report.h5\n",
+                 dir, dir);
+        contains(notes, want, "note: where the report went");
     }
 
     /* the built-in default (event-driven) profile, all images */

@@ -1,0 +1,68 @@
+/* Private to src/hw: the simulator's state, shared by its construction
+ * (sim.c) and the run of one image (sim_run.c). */
+#ifndef STDBP_HW_SIM_H
+#define STDBP_HW_SIM_H
+
+#include "hw/hw_impl.h"
+
+typedef struct stdbp_hw_route {
+    int32_t core;
+    uint32_t k0, k1; /* slice of the target layer's fan-out list */
+    uint32_t hx, hy; /* hops */
+    double time;     /* hop time */
+} stdbp_hw_route;
+
+typedef struct stdbp_hw_packet {
+    double arrive;
+    uint64_t seq;
+    int32_t layer; /* target layer */
+    int32_t core;
+    uint32_t k0, k1;
+} stdbp_hw_packet;
+
+/* Per-core counters of one image (internal: x and y hops apart). */
+typedef struct stdbp_hw_ccount {
+    uint64_t syn, neuron, fire, send, recv, hx, hy;
+    double wait;
+} stdbp_hw_ccount;
+
+struct stdbp_hw_sim {
+    const stdbp_qnet *q;
+    const stdbp_hw_map *m;
+    const stdbp_hw_profile *p;
+    size_t n_layers, n_neurons, n_in;
+    int n_cores, port; /* port: index n_cores in the counters */
+    size_t *lbase;     /* first global neuron id of each layer */
+    int32_t *lay;      /* layer of each neuron */
+    int32_t *core_g;   /* core of each neuron */
+    /* routes[l]: destinations of each source of layer l */
+    size_t **r_start;
+    stdbp_hw_route **routes;
+    /* neuron state */
+    int64_t *fired, *V, *S, *R, *cand;
+    uint8_t *flag; /* 1: active/touched */
+    /* per core lists (stepped: active; event: touched this step) */
+    size_t *c_off; /* offset of each core's list (its neuron count) */
+    size_t *c_len;
+    int32_t *c_list;
+    /* event mode: a calendar of candidate steps. Neuron g with a
+     * candidate sits in the doubly linked list of bucket cand[g]
+     * (bhead[step], bnext, bprev; -1 ends a list); due: scratch for the
+     * neurons firing at a step */
+    int32_t *bhead, *bnext, *bprev, *due;
+    /* packets of the current step */
+    stdbp_hw_packet *pk;
+    size_t pk_n, pk_cap;
+    uint64_t seq;
+    /* inputs sorted by step */
+    int32_t *order;
+    size_t *bucket;
+    /* timing */
+    double *core_t;
+    stdbp_hw_ccount *cc;      /* this image */
+    stdbp_hw_core_stats *tot; /* n_cores + 1 (port last) */
+    /* derived energies and times */
+    double e_syn, t_syn, e_hx, e_hy;
+};
+
+#endif
