@@ -98,6 +98,13 @@ STDBP_API stdbp_status stdbp_ckpt_find_latest(MPI_Comm comm, const char *run_dir
  * stdbp_ckpt_read verifies the rest. */
 STDBP_API stdbp_status stdbp_ckpt_read_config(const char *path, char **config_yaml,
                                               stdbp_err *err) STDBP_WUR;
+/* Not collective: a checkpoint's input shape (/model attribute input =
+ * [c, h, w], each > 0) and its payload digest (the root attribute digest,
+ * "" when absent; digest_len bytes, truncated) without reading the
+ * weights. STDBP_EIO when it cannot be opened, STDBP_EFORMAT when the
+ * input shape is missing or invalid. */
+STDBP_API stdbp_status stdbp_ckpt_read_info(const char *path, stdbp_shape *input, char *digest,
+                                            size_t digest_len, stdbp_err *err) STDBP_WUR;
 
 /* Spike logs: run_dir/spikes.h5, one group per recorded moment
  * ("epoch-0003", "end"), each holding, for the input and for each layer's

@@ -276,3 +276,35 @@ stdbp_status stdbp_ckpt_read_config(const char *path, char **config_yaml, stdbp_
     stdbp_h5_quiet_end(&quiet);
     return s;
 }
+
+stdbp_status stdbp_ckpt_read_info(const char *path, stdbp_shape *input, char *digest,
+                                  size_t digest_len, stdbp_err *err)
+{
+    stdbp_h5_quiet q;
+    stdbp_status st = STDBP_OK;
+    int32_t in[3] = {0, 0, 0};
+    hid_t file, model = H5I_INVALID_HID;
+    if (digest_len > 0)
+        digest[0] = '\0';
+    stdbp_h5_quiet_begin(&q);
+    file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0)
+        st = stdbp_err_set(err, STDBP_EIO, "checkpoint %s: cannot open", path);
+    else if ((model = H5Gopen2(file, "model", H5P_DEFAULT)) < 0 ||
+             stdbp_h5_attr_get_i32v(model, "input", in, 3, NULL) != STDBP_OK || in[0] <= 0 ||
+             in[1] <= 0 || in[2] <= 0)
+        st = stdbp_err_set(err, STDBP_EFORMAT,
+                           "checkpoint %s: no valid /model attribute input = [c, h, w]", path);
+    /* The digest is optional here: stdbp_ckpt_read verifies it. */
+    if (st == STDBP_OK && digest_len > 0 &&
+        stdbp_h5_attr_get_str(file, "digest", digest, digest_len, NULL) != STDBP_OK)
+        digest[0] = '\0';
+    if (model >= 0)
+        H5Gclose(model);
+    if (file >= 0)
+        H5Fclose(file);
+    H5Eclear2(H5E_DEFAULT);
+    stdbp_h5_quiet_end(&q);
+    *input = (stdbp_shape){in[0], in[1], in[2]};
+    return st;
+}

@@ -4,7 +4,6 @@
  * stdbp_eval does) and its weights are loaded and verified by
  * stdbp_ckpt_read; no data set is needed. MPI program: one rank is enough
  * (run it directly or with mpirun -np 1); with more, rank 0 writes. */
-#include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +11,6 @@
 
 #include "cli/cli_common.h"
 #include "cli/cli_options.h"
-/* TODO(integration): ckpt_info below reads the checkpoint's /model
- * attribute input and its digest with the private HDF5 helpers; it belongs
- * in src/ckpt as a public stdbp_ckpt_read_info (include/stdbp/ckpt.h),
- * after which this include, <hdf5.h> and ckpt_info go. */
-#include "util/h5util.h"
 #include "stdbp/nir.h"
 #include "stdbp/ckpt.h"
 #include "stdbp/dist.h"
@@ -78,33 +72,6 @@ static int parse_args(int argc, char **argv, export_args *a, int rank)
 
 /* Rank 0: the input shape (/model attribute input) and the digest of a
  * checkpoint, for a config whose network.input is unset. */
-static stdbp_status ckpt_info(const char *path, stdbp_shape *shape, char *digest, size_t len,
-                              stdbp_err *err)
-{
-    stdbp_h5_quiet q;
-    stdbp_status st = STDBP_OK;
-    int32_t in[3] = {0, 0, 0};
-    hid_t file, model = H5I_INVALID_HID;
-    stdbp_h5_quiet_begin(&q);
-    file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (file < 0)
-        st = stdbp_err_set(err, STDBP_EIO, "checkpoint %s: cannot open", path);
-    else if ((model = H5Gopen2(file, "model", H5P_DEFAULT)) < 0 ||
-             stdbp_h5_attr_get_i32v(model, "input", in, 3, NULL) != STDBP_OK || in[0] <= 0 ||
-             in[1] <= 0 || in[2] <= 0)
-        st = stdbp_err_set(err, STDBP_EFORMAT,
-                           "checkpoint %s: no valid /model attribute input = [c, h, w]", path);
-    if (st == STDBP_OK && stdbp_h5_attr_get_str(file, "digest", digest, len, NULL) != STDBP_OK)
-        digest[0] = '\0';
-    if (model >= 0)
-        H5Gclose(model);
-    if (file >= 0)
-        H5Fclose(file);
-    stdbp_h5_quiet_end(&q);
-    *shape = (stdbp_shape){in[0], in[1], in[2]};
-    return st;
-}
-
 /* Collective: a run directory becomes its newest valid checkpoint. */
 static stdbp_status resolve(MPI_Comm comm, const char *arg, char *path, size_t len, stdbp_err *err)
 {
@@ -155,7 +122,7 @@ int main(int argc, char **argv)
     if (st == STDBP_OK)
         st = stdbp_cli_load_config(comm, NULL, stored ? stored : "", NULL, 0, &cfg, &yaml, &err);
     if (st == STDBP_OK) {
-        st = rank == 0 ? ckpt_info(path, &shape, digest, sizeof digest, &err) : STDBP_OK;
+        st = rank == 0 ? stdbp_ckpt_read_info(path, &shape, digest, sizeof digest, &err) : STDBP_OK;
         st = stdbp_dist_agree(comm, st, &err);
         if (cfg.network.input.c > 0) /* set in the config: net_create checks the rest */
             shape = cfg.network.input;
