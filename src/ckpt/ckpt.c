@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "util/h5util.h"
-#include "stdbp/stdbp.h"
+#include "stdbp/version.h"
 
 /* What rank 0 broadcasts before the collective create: the values that
  * go into attributes, which must be the same on every rank. */

@@ -11,8 +11,8 @@ bin_PROGRAMS += $(CLI_PROGS)
 %canon_reldir%_stdbp_train_LDADD = libcli.la $(STDBP_LIBS)
 %canon_reldir%_stdbp_eval_LDADD = libcli.la $(STDBP_LIBS)
 %canon_reldir%_stdbp_deploy_LDADD = libcli.la $(STDBP_LIBS)
-%canon_reldir%_stdbp_export_LDADD = libcli.la $(STDBP_LIBS) $(HDF5_LIBS)
-%canon_reldir%_stdbp_sweep_LDADD = libcli.la $(STDBP_LIBS)
+%canon_reldir%_stdbp_export_LDADD = libcli.la $(CLI_PRIVATE_LIBS) $(HDF5_LIBS)
+%canon_reldir%_stdbp_sweep_LDADD = libcli.la $(CLI_PRIVATE_LIBS)
 
 # stdbp_plot: a python3 script, generated from scripts/stdbp_plot.py with
 # the places to look for scripts/spike_raster.py (installed beside it in

@@ -1,4 +1,4 @@
 # src/export: a trained network as a NIR graph, and its reader
 # (docs/NIR.md).
-libstdbp_la_SOURCES += %reldir%/nir.c
+libstdbp_internal_la_SOURCES += %reldir%/nir.c
 stdbpinclude_HEADERS += include/stdbp/nir.h

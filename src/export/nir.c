@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "util/h5util.h"
-#include "stdbp/stdbp.h"
+#include "stdbp/version.h"
 
 /* ---- writing: small typed datasets ---------------------------------- */
 

@@ -1,5 +1,5 @@
 # src/sweep: hyperparameter sweep files, their points and the summary of
 # a sweep's runs (docs/SLURM.md).
-libstdbp_la_SOURCES += %reldir%/sweep.c %reldir%/sweep_flow.c \
+libstdbp_internal_la_SOURCES += %reldir%/sweep.c %reldir%/sweep_flow.c \
 	%reldir%/sweep_summary.c %reldir%/sweep_summary.h
 stdbpinclude_HEADERS += include/stdbp/sweep.h
