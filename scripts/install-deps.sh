@@ -9,9 +9,10 @@ set -eu
 
 build="gcc make autoconf automake libtool pkg-config
 libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libyaml-dev zlib1g-dev"
-# Tests: fuzzers (clang + libFuzzer runtime), HDF5 from Python for checks
-# and plots, a real one-node SLURM cluster for the job-script tests.
-extra="clang libclang-rt-14-dev python3 python3-h5py python3-matplotlib gnuplot-nox
+# Tests: fuzzers (clang + libFuzzer runtime), make format-check
+# (clang-format), HDF5 from Python for checks and plots, a real one-node
+# SLURM cluster for the job-script tests.
+extra="clang libclang-rt-14-dev clang-format python3 python3-h5py python3-matplotlib gnuplot-nox
 slurmctld slurmd slurm-client munge npm dataset-fashion-mnist"
 
 case "${1:-}" in

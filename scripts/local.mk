@@ -1,7 +1,7 @@
 # scripts/: set-up, data fetch and tools. stdbp_plot.py becomes the
 # installed stdbp_plot (src/cli/local.mk); spike_raster.py is installed
 # beside it; the others are distributed, not installed.
-pkglibexec_SCRIPTS = scripts/spike_raster.py
+dist_pkglibexec_SCRIPTS = scripts/spike_raster.py
 EXTRA_DIST += scripts/install-deps.sh scripts/test.sh scripts/quickstart.sh scripts/ablate.sh \
 	scripts/stdbp_plot.py scripts/fetch-data.sh scripts/slurm-local-start.sh \
 	scripts/slurm-local-stop.sh

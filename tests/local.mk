@@ -28,6 +28,19 @@ AM_TESTS_ENVIRONMENT = \
 
 EXTRA_DIST += tests/mpirun.sh tests/tap/tap.sh tests/data
 
+# The build itself: the generated version header, the shared library's
+# exported symbols against the public headers, and the layering and
+# formatting checks (scripts/check-includes.sh, scripts/format-check.sh)
+# failing on planted violations.
+check_PROGRAMS += tests/unit/test_version
+tests_unit_test_version_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DSTDBP_TEST_PACKAGE_VERSION='"$(PACKAGE_VERSION)"'
+tests_unit_test_version_LDADD = libtap.la
+BUILD_TESTS = tests/unit/test_exports.sh tests/integration/layering.sh \
+	tests/integration/format.sh
+TESTS += tests/unit/test_version $(BUILD_TESTS)
+EXTRA_DIST += $(BUILD_TESTS)
+
 include tests/unit/local.mk
 include tests/mpi/local.mk
 include tests/integration/local.mk

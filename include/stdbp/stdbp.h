@@ -1,11 +1,12 @@
 /* stdbp: deep spiking networks of ReL-PSP neurons trained with exact
  * spike-timing-dependent back-propagation, data-parallel on MPI.
- * One header per concern; this one includes them all. */
+ * One header per concern; this one includes them all (for programs;
+ * library modules include only the headers they need). */
 #ifndef STDBP_STDBP_H
 #define STDBP_STDBP_H
 
-#define STDBP_VERSION "0.1.0"
-
+#include "stdbp/api.h"
+#include "stdbp/version.h"
 #include "stdbp/error.h"
 #include "stdbp/rng.h"
 #include "stdbp/neuron.h"
@@ -18,5 +19,7 @@
 #include "stdbp/ckpt.h"
 #include "stdbp/train.h"
 #include "stdbp/hw.h"
+#include "stdbp/nir.h"
+#include "stdbp/sweep.h"
 
 #endif

@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "util/h5util.h"
-#include "stdbp/stdbp.h"
+#include "stdbp/version.h"
 
 /* Rank 0: the digest and the attribute values, before anything is
  * created, so that they can be broadcast. */

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "stdbp/stdbp.h"
+#include "stdbp/version.h"
 #include "util/h5util.h"
 
 stdbp_status stdbp_ckpt_writer_fail(ckpt_writer *w, const char *what)

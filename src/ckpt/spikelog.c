@@ -18,7 +18,7 @@
 #include "ckpt/ckpt_impl.h"
 #include "util/fsutil.h"
 #include "util/h5util.h"
-#include "stdbp/stdbp.h"
+#include "stdbp/version.h"
 
 #define SPIKES_FORMAT_NAME "stdbp-spikes"
 #define SPIKES_FORMAT_VERSION 1

@@ -12,7 +12,9 @@
 #include "stdbp/stdbp.h"
 #include "stdbp/train.h"
 #ifdef STDBP_TEST_HOOKS
-#include "tools/train_hooks.h" /* tests/tools/stdbp_train_hooked only */
+/* tests/tools/stdbp_train_hooked only (tests/tools/train_hooks.c): set the
+ * library's fault-injection hooks from the environment. */
+void stdbp_train_hooks_from_env(void);
 #endif
 
 static const char usage_head[] =

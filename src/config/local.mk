@@ -1,16 +1,16 @@
 # src/config: the run configuration (schema, defaults, load, --set,
 # validate, emit, compare) and the key reference generator.
-libstdbp_la_SOURCES += %reldir%/config_impl.h %reldir%/config_schema.c %reldir%/config.c \
+libstdbp_internal_la_SOURCES += %reldir%/config_impl.h %reldir%/config_schema.c %reldir%/config.c \
 	%reldir%/config_validate.c %reldir%/config_emit.c %reldir%/config_equal.c \
 	%reldir%/config_doc.c
-libstdbp_la_SOURCES += %reldir%/config_check.c
-libstdbp_la_SOURCES += %reldir%/config_format.c
+libstdbp_internal_la_SOURCES += %reldir%/config_check.c
+libstdbp_internal_la_SOURCES += %reldir%/config_format.c
 stdbpinclude_HEADERS += include/stdbp/config.h
 
 # Prints the key reference of docs/CONFIG.md from the schema.
 noinst_PROGRAMS += %reldir%/stdbp_config_doc
 %canon_reldir%_stdbp_config_doc_SOURCES = %reldir%/config_doc_main.c
-%canon_reldir%_stdbp_config_doc_LDADD = $(STDBP_LIBS)
+%canon_reldir%_stdbp_config_doc_LDADD = libstdbp_internal.la
 
 # make config-doc: regenerate the key reference between the markers of
 # docs/CONFIG.md (in the source tree) after changing the schema or a

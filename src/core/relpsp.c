@@ -165,10 +165,13 @@ static STDBP_INLINE void finish(size_t m, double theta, double t_max, const doub
         finish_lane(j, theta, t_max, r, t_out, nc, s);
 }
 
-STDBP_CLONES size_t stdbp_relpsp_forward(const stdbp_events *ev, const double *restrict w, size_t m,
-                                         double theta, double t_max, double *restrict acc,
-                                         double *restrict t_out, double *restrict nc,
-                                         double *restrict s)
+/* Static: GCC exports a target_clones function (an ifunc and its
+ * resolver) from the shared library whatever its visibility, so the
+ * library calls the clones through stdbp_relpsp_forward below. */
+static STDBP_CLONES size_t forward_kernel(const stdbp_events *ev, const double *restrict w,
+                                          size_t m, double theta, double t_max,
+                                          double *restrict acc, double *restrict t_out,
+                                          double *restrict nc, double *restrict s)
 {
     double *restrict rsum = acc; /* S accumulates in s itself */
     size_t fired = 0, p = 0;
@@ -192,6 +195,12 @@ STDBP_CLONES size_t stdbp_relpsp_forward(const stdbp_events *ev, const double *r
     }
     finish(m, theta, t_max, rsum, t_out, nc, s);
     return p;
+}
+
+size_t stdbp_relpsp_forward(const stdbp_events *ev, const double *w, size_t m, double theta,
+                            double t_max, double *acc, double *t_out, double *nc, double *s)
+{
+    return forward_kernel(ev, w, m, theta, t_max, acc, t_out, nc, s);
 }
 
 /* ---- backward --------------------------------------------------------- */

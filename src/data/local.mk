@@ -1,6 +1,6 @@
 # src/data: IDX and HDF5 datasets, latency encoding, splits, per-epoch
 # orders, rank slices and augmentation (docs/DATA.md).
-libstdbp_la_SOURCES += %reldir%/idx.c %reldir%/idx_impl.h %reldir%/dataset.c \
+libstdbp_internal_la_SOURCES += %reldir%/idx.c %reldir%/idx_impl.h %reldir%/dataset.c \
 	%reldir%/h5data.c %reldir%/open.c %reldir%/encode.c %reldir%/shard.c \
 	%reldir%/augment.c
 stdbpinclude_HEADERS += include/stdbp/data.h

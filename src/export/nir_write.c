@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 
 #include "util/h5util.h"
-#include "stdbp/stdbp.h"
+#include "stdbp/version.h"
 
 /* ---- writing: the graph --------------------------------------------- */
 

@@ -20,9 +20,10 @@ FUZZ_IDX_SRCS = $(top_srcdir)/%reldir%/fuzz_idx.c $(top_srcdir)/src/data/idx.c \
 
 # make fuzz-config: the YAML loader, --set, validate and the emit/load
 # round trip. The config sources are compiled with clang and the fuzzer's
-# sanitizers; the rest (the modules' defaults) comes from the built
-# libstdbp.so. Needs a build without --enable-sanitizers (two sanitizer
-# runtimes cannot share a process).
+# sanitizers; the rest (the modules' defaults, internal symbols) comes
+# from the built convenience archive .libs/libstdbp_internal.a. Needs a
+# build without --enable-sanitizers (two sanitizer runtimes cannot share
+# a process).
 FUZZ_CONFIG_SRCS = $(top_srcdir)/%reldir%/fuzz_config.c $(top_srcdir)/src/util/yaml_doc.c \
 	$(top_srcdir)/src/config/config_schema.c $(top_srcdir)/src/config/config.c \
 	$(top_srcdir)/src/config/config_validate.c $(top_srcdir)/src/config/config_emit.c \
@@ -44,11 +45,11 @@ if !SANITIZERS
 %reldir%/fuzz_config: $(FUZZ_CONFIG_SRCS) $(top_srcdir)/src/util/yaml_doc.h \
 		$(top_srcdir)/src/util/yaml_impl.h $(top_srcdir)/src/util/strbuf.h \
 		$(top_srcdir)/src/config/config_impl.h $(top_srcdir)/include/stdbp/config.h \
-		libstdbp.la
+		libstdbp_internal.la
 	@$(MKDIR_P) %reldir%
 	$(AM_V_CC)$(CLANG) $(FUZZ_FLAGS) $(YAML_CFLAGS) `$(CC) --showme:compile 2>/dev/null` \
-		$(FUZZ_CONFIG_SRCS) -o $@ -L.libs -lstdbp -Wl,-rpath,$(abs_top_builddir)/.libs \
-		$(YAML_LIBS) -lm
+		$(FUZZ_CONFIG_SRCS) -o $@ .libs/libstdbp_internal.a \
+		$(HDF5_LIBS) $(YAML_LIBS) $(ZLIB_LIBS) `$(CC) --showme:link 2>/dev/null` -lm
 fuzz-config: %reldir%/fuzz_config
 	@$(MKDIR_P) %reldir%/corpus-config
 	cp -f $(top_srcdir)/configs/*.yaml %reldir%/corpus-config/

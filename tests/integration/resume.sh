@@ -18,7 +18,7 @@ hooked=$top_builddir/tests/tools/stdbp_train_hooked
 run() { np=$1; shift; "$top_srcdir/tests/mpirun.sh" "$np" "$bin" "$tmp/cfg.yaml" --progress log --no-deploy "$@"; }
 # The rank processes (libtool runs the binary from .libs/), not the
 # launcher or the time-limit wrapper whose command lines name it too.
-ranks() { pgrep -f "\.libs/(lt-)?stdbp_train(_hooked)? $tmp/cfg.yaml"; }
+ranks() { pgrep -f "^[^ ]*stdbp_train(_hooked)? $tmp/cfg.yaml"; } # the ranks, not mpirun
 last() { ls "$1"/checkpoints/ckpt-*.h5 2>/dev/null | tail -n 1; }
 same() { h5diff -q "$1" "$2" /weights /weights >/dev/null 2>&1 && h5diff -q "$1" "$2" /optimizer /optimizer >/dev/null 2>&1; }
 

@@ -9,4 +9,4 @@ check_PROGRAMS += %reldir%/stdbp_train_hooked
 %canon_reldir%_stdbp_train_hooked_SOURCES = src/cli/stdbp_train.c %reldir%/train_hooks.c \
 	%reldir%/train_hooks.h
 %canon_reldir%_stdbp_train_hooked_CPPFLAGS = $(AM_CPPFLAGS) -DSTDBP_TEST_HOOKS
-%canon_reldir%_stdbp_train_hooked_LDADD = libcli.la $(STDBP_LIBS)
+%canon_reldir%_stdbp_train_hooked_LDADD = libcli.la libstdbp_internal.la
