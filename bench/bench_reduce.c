@@ -15,10 +15,16 @@
 #include "stdbp/net.h"
 #include "stdbp/optim.h"
 
-static double now(void) { return MPI_Wtime(); }
+static double now(void)
+{
+    return MPI_Wtime();
+}
 
 /* The gradient value the bench reduces at index k. */
-static double value_at(size_t k) { return 1e-3 * (double)(k % 1000) - 0.5; }
+static double value_at(size_t k)
+{
+    return 1e-3 * (double)(k % 1000) - 0.5;
+}
 
 static void fill(int64_t *q, size_t n)
 {

@@ -121,9 +121,9 @@ void stdbp_optim_destroy(stdbp_optim **opt)
 #define OPTIM_CLONES
 #endif
 
-OPTIM_CLONES static void adam_step(size_t n, double *restrict w, const double *restrict g, double *restrict m,
-                      double *restrict v, double b1, double b2, double eps, double inv_bc1,
-                      double inv_bc2, double lr, double wd)
+OPTIM_CLONES static void adam_step(size_t n, double *restrict w, const double *restrict g,
+                                   double *restrict m, double *restrict v, double b1, double b2,
+                                   double eps, double inv_bc1, double inv_bc2, double lr, double wd)
 {
     for (size_t i = 0; i < n; i++) {
         m[i] = b1 * m[i] + (1.0 - b1) * g[i];

@@ -95,8 +95,8 @@ done:
 }
 
 /* The headline figures of a simulated run (n > 0 images). */
-static stdbp_status write_run_figures(hid_t g, const stdbp_hw_report *rep, const stdbp_hw_bits_run *r,
-                                      stdbp_err *err)
+static stdbp_status write_run_figures(hid_t g, const stdbp_hw_report *rep,
+                                      const stdbp_hw_bits_run *r, stdbp_err *err)
 {
     const size_t n = r->n;
     char buf[2048];
@@ -170,7 +170,8 @@ done:
     return st;
 }
 
-static stdbp_status write_layers(hid_t g, const stdbp_hw_bits_run *r, const col_buf *cb, stdbp_err *err)
+static stdbp_status write_layers(hid_t g, const stdbp_hw_bits_run *r, const col_buf *cb,
+                                 stdbp_err *err)
 {
     const stdbp_hw_layer_row *row = r->layers;
     const size_t nl = r->n_layers;
@@ -198,7 +199,8 @@ done:
     return st;
 }
 
-static stdbp_status write_cores(hid_t g, const stdbp_hw_bits_run *r, const col_buf *cb, stdbp_err *err)
+static stdbp_status write_cores(hid_t g, const stdbp_hw_bits_run *r, const col_buf *cb,
+                                stdbp_err *err)
 {
     const stdbp_hw_core_info *ci = r->core_info;
     const stdbp_hw_core_stats *cs = r->core;

@@ -20,7 +20,8 @@ typedef struct stdbp_metrics_row {
 
 /* Start a run's metrics: keep rows of epochs before first_epoch (a resumed
  * run), drop the rest (they belong to work the checkpoint does not hold). */
-stdbp_status stdbp_metrics_begin(const char *run_dir, uint64_t first_epoch, stdbp_err *err) STDBP_WUR;
+stdbp_status stdbp_metrics_begin(const char *run_dir, uint64_t first_epoch,
+                                 stdbp_err *err) STDBP_WUR;
 /* Append a row to metrics.csv and rewrite metrics.h5 from it. */
 stdbp_status stdbp_metrics_append(const char *run_dir, const stdbp_metrics_row *row,
                                   stdbp_err *err) STDBP_WUR;

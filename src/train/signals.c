@@ -25,4 +25,7 @@ void stdbp_signals_install(void)
     sigaction(SIGUSR1, &sa, NULL);
 }
 
-int stdbp_signal_pending(void) { return stop_requested != 0; }
+int stdbp_signal_pending(void)
+{
+    return stop_requested != 0;
+}

@@ -36,7 +36,8 @@ stdbp_status stdbp_trainer_log_spikes(stdbp_trainer *tr, const char *moment, std
         if (st == STDBP_OK && tr->rank == 0)
             stdbp_progress_print(&tr->progress,
                                  "spike log %s/spikes.h5 already holds \"%s\" (written before "
-                                 "the resume): kept\n", cfg->run.out_dir, moment);
+                                 "the resume): kept\n",
+                                 cfg->run.out_dir, moment);
         stdbp_status cst = stdbp_spikelog_close(&log, err);
         return st != STDBP_OK ? st : cst;
     }
@@ -47,9 +48,10 @@ stdbp_status stdbp_trainer_log_spikes(stdbp_trainer *tr, const char *moment, std
     if (!times || !labels)
         st = stdbp_err_set(err, STDBP_ENOMEM, "spike log: out of memory");
     for (size_t l = 0; st == STDBP_OK && l <= n_layers; l++) {
-        size_t width = l == 0 ? in_size : (size_t)stdbp_net_layer(tr->net, l - 1).out.c *
-                                              (size_t)stdbp_net_layer(tr->net, l - 1).out.h *
-                                              (size_t)stdbp_net_layer(tr->net, l - 1).out.w;
+        size_t width = l == 0 ? in_size
+                              : (size_t)stdbp_net_layer(tr->net, l - 1).out.c *
+                                    (size_t)stdbp_net_layer(tr->net, l - 1).out.h *
+                                    (size_t)stdbp_net_layer(tr->net, l - 1).out.w;
         if (!(times[l] = malloc((count ? count : 1) * width * sizeof **times)))
             st = stdbp_err_set(err, STDBP_ENOMEM, "spike log: out of memory");
     }

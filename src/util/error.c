@@ -44,16 +44,26 @@ void stdbp_err_clear(stdbp_err *err)
 const char *stdbp_status_name(stdbp_status code)
 {
     switch (code) {
-    case STDBP_OK: return "success";
-    case STDBP_EINVAL: return "invalid argument";
-    case STDBP_ENOMEM: return "out of memory";
-    case STDBP_EIO: return "input/output error";
-    case STDBP_EFORMAT: return "malformed or corrupt file";
-    case STDBP_ERANGE: return "value out of range";
-    case STDBP_ENUMERIC: return "NaN or Inf";
-    case STDBP_EMPI: return "another MPI rank failed";
-    case STDBP_ECONFIG: return "configuration error";
-    case STDBP_EFIT: return "model does not fit the hardware";
+    case STDBP_OK:
+        return "success";
+    case STDBP_EINVAL:
+        return "invalid argument";
+    case STDBP_ENOMEM:
+        return "out of memory";
+    case STDBP_EIO:
+        return "input/output error";
+    case STDBP_EFORMAT:
+        return "malformed or corrupt file";
+    case STDBP_ERANGE:
+        return "value out of range";
+    case STDBP_ENUMERIC:
+        return "NaN or Inf";
+    case STDBP_EMPI:
+        return "another MPI rank failed";
+    case STDBP_ECONFIG:
+        return "configuration error";
+    case STDBP_EFIT:
+        return "model does not fit the hardware";
     }
     return "unknown error";
 }

@@ -45,7 +45,8 @@ int main(int argc, char **argv)
     hid_t f = H5Fcreate(argv[1], H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     hsize_t idims[4] = {n, 1, (hsize_t)side, (hsize_t)side}, ldims[1] = {n};
     hsize_t fdims[2] = {n, (hsize_t)dim};
-    hid_t is = flat ? H5Screate_simple(2, fdims, NULL) : H5Screate_simple(4, idims, NULL), ls = H5Screate_simple(1, ldims, NULL);
+    hid_t is = flat ? H5Screate_simple(2, fdims, NULL) : H5Screate_simple(4, idims, NULL),
+          ls = H5Screate_simple(1, ldims, NULL);
     hid_t id = H5Dcreate2(f, "images", H5T_STD_U8LE, is, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     hid_t ld = H5Dcreate2(f, "labels", H5T_STD_I32LE, ls, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     int bad = f < 0 || id < 0 || ld < 0 ||
