@@ -8,9 +8,9 @@
  * selects everything and the others select nothing. Filters (Fletcher32)
  * need collective writes in parallel HDF5 (>= 1.10.2).
  *
- * After each step the ranks agree on the status (stdbp_dist_agree), so an error
- * on one rank reaches all of them and none waits in a collective the
- * others left. Here: the steps of a write (paths, the header, the file's
+ * After each step the ranks agree on the status (stdbp_ckpt_writer_agree),
+ * so an error on one rank reaches all of them and none waits in a
+ * collective the others left; a failed write removes its temporary file. Here: the steps of a write (paths, the header, the file's
  * creation, publishing, pruning); the file's contents are written by
  * ckpt_layout.c. Layout: docs/FORMAT.md. */
 #include "ckpt/ckpt_write.h"
@@ -238,20 +238,55 @@ static stdbp_status create_file(ckpt_writer *w, hid_t *fapl)
     return STDBP_OK;
 }
 
-/* Rank 0: publish under the final name, then make the rename durable. */
+/* Rank 0: publish under the final name (one step), ... */
 static stdbp_status publish(ckpt_writer *w)
 {
     if (rename(w->tmp, w->final) != 0)
         return stdbp_err_set(w->e, STDBP_EIO, "writing checkpoint: cannot rename %s to %s: %s",
                              w->tmp, w->final, strerror(errno));
+    w->renamed = 1;
+    return STDBP_OK;
+}
+
+/* ... then make the rename durable (the next step). */
+static stdbp_status sync_dir(ckpt_writer *w)
+{
     if (stdbp_ckpt_fsync_path(w->dir, 1, w->e) != STDBP_OK)
         return stdbp_err_prefix(w->e, "writing checkpoint %s: ", w->final);
     return STDBP_OK;
 }
 
+/* Collective: close the file of a write that failed (every rank is here
+ * by the same agreement, holding the same handles). HDF5 writes its
+ * cached metadata on closing, which fails again on a full disk; and
+ * HDF5 1.10 leaves a file whose close failed in a state that crashes its
+ * clean-up at MPI_Finalize. So: rank 0 first empties the temporary file
+ * (its contents are abandoned; this gives the metadata room), the ranks
+ * flush, and close only if the flush succeeded everywhere. Otherwise the
+ * file stays open (unlinked by the caller) and HDF5 drops it when the
+ * program ends: a leak of one handle rather than a crash. */
+static void close_failed(ckpt_writer *w)
+{
+    stdbp_err ignored;
+    stdbp_status flushed;
+    if (w->rank == 0 && truncate(w->tmp, 0) != 0 && errno != ENOENT)
+        stdbp_log(STDBP_LOG_WARNING, "cannot empty the failed checkpoint %s: %s", w->tmp,
+                  strerror(errno));
+    MPI_Barrier(w->comm); /* emptied before anyone writes again */
+    flushed = H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0 ? STDBP_EIO : STDBP_OK;
+    if (stdbp_dist_agree(w->comm, flushed, &ignored) == STDBP_OK)
+        H5Fclose(w->file); /* collective */
+    else if (w->rank == 0)
+        stdbp_log(STDBP_LOG_WARNING,
+                  "the failed checkpoint %s could not be closed; HDF5 keeps it open until "
+                  "the program ends",
+                  w->tmp);
+    w->file = H5I_INVALID_HID;
+}
+
 #define AGREE(expr)                                                                                \
     do {                                                                                           \
-        st = stdbp_dist_agree(comm, (expr), e);                                                    \
+        st = stdbp_ckpt_writer_agree(w, (expr));                                                   \
         if (st != STDBP_OK)                                                                        \
             goto done;                                                                             \
     } while (0)
@@ -288,9 +323,11 @@ stdbp_status stdbp_ckpt_write(MPI_Comm comm, const char *run_dir, const stdbp_ne
     stdbp_dist_bcast_bytes(comm, &w->hdr, sizeof w->hdr, 0);
 
     st = create_file(w, &fapl);
-    created = w->file >= 0;
+    created = 1; /* on some rank, perhaps: rank 0 removes it on failure */
     AGREE(st);
-    AGREE(stdbp_ckpt_write_contents(w));
+    st = stdbp_ckpt_write_contents(w); /* agreed on inside */
+    if (st != STDBP_OK)
+        goto done;
     H5Pclose(w->dxpl);
     w->dxpl = H5I_INVALID_HID;
     st = H5Fclose(w->file) < 0 ? stdbp_ckpt_writer_fail(w, "closing the file") : STDBP_OK;
@@ -298,6 +335,7 @@ stdbp_status stdbp_ckpt_write(MPI_Comm comm, const char *run_dir, const stdbp_ne
     AGREE(st);
     AGREE(sync_file(w, w->tmp));
     AGREE(w->rank == 0 ? publish(w) : STDBP_OK);
+    AGREE(w->rank == 0 ? sync_dir(w) : STDBP_OK);
     if (w->rank == 0)
         prune(w->dir, keep, w->final);
     if (path_out)
@@ -306,12 +344,22 @@ stdbp_status stdbp_ckpt_write(MPI_Comm comm, const char *run_dir, const stdbp_ne
 done:
     if (w->dxpl >= 0)
         H5Pclose(w->dxpl);
-    if (w->file >= 0)
-        H5Fclose(w->file); /* collective: every rank got here by the same agreement */
+    {
+        /* Only a failed write gets here with the file open, on every rank
+         * unless its creation failed on some (then those that hold it
+         * cannot close it: closing is collective). */
+        int open = w->file >= 0, all_open = 0;
+        MPI_Allreduce(&open, &all_open, 1, MPI_INT, MPI_MIN, comm);
+        if (all_open)
+            close_failed(w);
+    }
     if (fapl >= 0)
         H5Pclose(fapl);
-    if (st != STDBP_OK && created && w->rank == 0)
+    if (st != STDBP_OK && created && w->rank == 0) {
         unlink(w->tmp); /* no partial file left behind (ENOENT once renamed) */
+        if (w->renamed)
+            unlink(w->final); /* published, but its directory entry not durable */
+    }
     free(w->layers);
     free(w);
     H5Eclear2(H5E_DEFAULT);

@@ -1,7 +1,11 @@
 /* The contents of a checkpoint file as docs/FORMAT.md lays them out: the
  * root attributes, /model, /weights, /optimizer, /train, /config and the
  * digest, written collectively (rank 0 writes the data, the other ranks
- * take part with empty selections); see ckpt_write.h. */
+ * take part with empty selections); see ckpt_write.h. Every HDF5 call
+ * that can fail is one step, agreed on by all ranks before the next
+ * (STEP): a failure on one rank, say a full disk seen by rank 0 only,
+ * sends every rank to the clean-up instead of into a collective that the
+ * failing rank has left. */
 #include "ckpt/ckpt_write.h"
 
 #include <stdio.h>
@@ -9,6 +13,7 @@
 
 #include "stdbp/version.h"
 #include "util/h5util.h"
+#include "util/test_hooks.h"
 
 stdbp_status stdbp_ckpt_writer_fail(ckpt_writer *w, const char *what)
 {
@@ -23,9 +28,33 @@ stdbp_status stdbp_ckpt_writer_prefix(ckpt_writer *w)
     return stdbp_err_prefix(w->e, "writing checkpoint %s: ", w->tmp);
 }
 
+stdbp_status stdbp_ckpt_writer_agree(ckpt_writer *w, stdbp_status mine)
+{
+    const stdbp_test_hooks *h = stdbp_test_hooks_get();
+    w->steps++;
+    if (mine == STDBP_OK && h->fail_ckpt_step == w->steps &&
+        (h->fail_ckpt_rank < 0 || h->fail_ckpt_rank == w->rank))
+        mine = stdbp_err_set(w->e, STDBP_EIO,
+                             "writing checkpoint %s: step %llu failed (injected by a test hook)",
+                             w->tmp, (unsigned long long)w->steps);
+    return stdbp_dist_agree(w->comm, mine, w->e);
+}
+
+/* One step: st gets the agreed outcome of expr; on failure, goto done. */
+#define STEP(expr)                                                                                 \
+    do {                                                                                           \
+        st = stdbp_ckpt_writer_agree(w, (expr));                                                   \
+        if (st != STDBP_OK)                                                                        \
+            goto done;                                                                             \
+    } while (0)
+/* One attribute (an h5util call, whose message gets the file's name). */
+#define ATTR(call) STEP((call) != STDBP_OK ? stdbp_ckpt_writer_prefix(w) : STDBP_OK)
+
 /* Create a chunked, Fletcher32-checked dataset and write it collectively:
  * rank 0 writes all of it, the other ranks take part with empty
- * selections. Leaves the dataset open in *out for attributes. */
+ * selections. Three steps: the creation list and dataspaces, the create,
+ * the write (none when empty). Leaves the dataset open in *out for
+ * attributes. */
 static stdbp_status write_dataset(ckpt_writer *w, hid_t loc, const char *name, hid_t ftype,
                                   hid_t mtype, int rank, const uint64_t *dims64, const void *buf,
                                   hid_t *out)
@@ -34,7 +63,7 @@ static stdbp_status write_dataset(ckpt_writer *w, hid_t loc, const char *name, h
     size_t elem = H5Tget_size(ftype), n = 1;
     hid_t dcpl = H5I_INVALID_HID, fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
     hid_t dset = H5I_INVALID_HID;
-    stdbp_status st = STDBP_OK;
+    stdbp_status st = STDBP_OK, mine = STDBP_OK;
     char what[256];
     static const char dummy[16];
 
@@ -43,36 +72,23 @@ static stdbp_status write_dataset(ckpt_writer *w, hid_t loc, const char *name, h
         dims[i] = (hsize_t)dims64[i];
         n *= (size_t)dims64[i];
     }
-    if (stdbp_h5_dcpl(rank, dims, elem, CKPT_CHUNK_BYTES, 1, 0, &dcpl, w->e) != STDBP_OK) {
-        st = stdbp_err_prefix(w->e, "writing checkpoint %s: %s: ", w->tmp, what);
-        goto done;
+    if (stdbp_h5_dcpl(rank, dims, elem, CKPT_CHUNK_BYTES, 1, 0, &dcpl, w->e) != STDBP_OK)
+        mine = stdbp_err_prefix(w->e, "writing checkpoint %s: %s: ", w->tmp, what);
+    if (mine == STDBP_OK) {
+        fspace = H5Screate_simple(rank, dims, NULL);
+        mspace = H5Screate_simple(rank, dims, NULL);
+        /* We write every element: no fill values first. */
+        if (fspace < 0 || mspace < 0 || H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0 ||
+            (w->rank != 0 && n > 0 && (H5Sselect_none(fspace) < 0 || H5Sselect_none(mspace) < 0)))
+            mine = stdbp_ckpt_writer_fail(w, what);
     }
-    fspace = H5Screate_simple(rank, dims, NULL);
-    mspace = H5Screate_simple(rank, dims, NULL);
-    if (fspace < 0 || mspace < 0) {
-        st = stdbp_ckpt_writer_fail(w, what);
-        goto done;
-    }
-    /* We write every element: no fill values first. */
-    if (H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0) {
-        st = stdbp_ckpt_writer_fail(w, what);
-        goto done;
-    }
+    STEP(mine);
     dset = H5Dcreate2(loc, name, ftype, fspace, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    if (dset < 0) {
-        st = stdbp_ckpt_writer_fail(w, what);
-        goto done;
-    }
-    if (n > 0) {
-        if (w->rank != 0 && (H5Sselect_none(fspace) < 0 || H5Sselect_none(mspace) < 0)) {
-            st = stdbp_ckpt_writer_fail(w, what);
-            goto done;
-        }
-        if (H5Dwrite(dset, mtype, mspace, fspace, w->dxpl, w->rank == 0 && buf ? buf : dummy) < 0) {
-            st = stdbp_ckpt_writer_fail(w, what);
-            goto done;
-        }
-    }
+    STEP(dset < 0 ? stdbp_ckpt_writer_fail(w, what) : STDBP_OK);
+    if (n > 0)
+        STEP(H5Dwrite(dset, mtype, mspace, fspace, w->dxpl, w->rank == 0 && buf ? buf : dummy) < 0
+                 ? stdbp_ckpt_writer_fail(w, what)
+                 : STDBP_OK);
     *out = dset;
     dset = H5I_INVALID_HID;
 done:
@@ -90,15 +106,43 @@ done:
 
 static stdbp_status write_root_attrs(ckpt_writer *w)
 {
+    stdbp_status st = STDBP_OK;
     int size;
     MPI_Comm_size(w->comm, &size);
-    if (stdbp_h5_attr_put_str(w->file, "format", CKPT_FORMAT_NAME, w->e) != STDBP_OK ||
-        stdbp_h5_attr_put_u64(w->file, "format_version", CKPT_FORMAT_VERSION, w->e) != STDBP_OK ||
-        stdbp_h5_attr_put_str(w->file, "stdbp_version", STDBP_VERSION, w->e) != STDBP_OK ||
-        stdbp_h5_attr_put_str(w->file, "created", w->hdr.created, w->e) != STDBP_OK ||
-        stdbp_h5_attr_put_u64(w->file, "writer_ranks", (uint64_t)size, w->e) != STDBP_OK)
-        return stdbp_ckpt_writer_prefix(w);
-    return STDBP_OK;
+    ATTR(stdbp_h5_attr_put_str(w->file, "format", CKPT_FORMAT_NAME, w->e));
+    ATTR(stdbp_h5_attr_put_u64(w->file, "format_version", CKPT_FORMAT_VERSION, w->e));
+    ATTR(stdbp_h5_attr_put_str(w->file, "stdbp_version", STDBP_VERSION, w->e));
+    ATTR(stdbp_h5_attr_put_str(w->file, "created", w->hdr.created, w->e));
+    ATTR(stdbp_h5_attr_put_u64(w->file, "writer_ranks", (uint64_t)size, w->e));
+done:
+    return st;
+}
+
+static stdbp_status write_layer_group(ckpt_writer *w, hid_t g, size_t i)
+{
+    const ckpt_layer *l = &w->layers[i];
+    char name[32], desc[128], wname[64], wpath[96];
+    hid_t lg;
+    stdbp_status st = STDBP_OK;
+    snprintf(name, sizeof name, "layer%02zu", i);
+    stdbp_ckpt_weight_name(i, l, wname, sizeof wname);
+    snprintf(wpath, sizeof wpath, "/weights/%s", wname);
+    lg = H5Gcreate2(g, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    STEP(lg < 0 ? stdbp_ckpt_writer_fail(w, "a layer group under /model") : STDBP_OK);
+    ATTR(stdbp_h5_attr_put_str(lg, "kind", stdbp_ckpt_kind_name(l->kind), w->e));
+    ATTR(stdbp_h5_attr_put_i32v(lg, "in", l->in, 3, w->e));
+    ATTR(stdbp_h5_attr_put_i32v(lg, "out", l->out, 3, w->e));
+    ATTR(stdbp_h5_attr_put_i32(lg, "kernel", l->kernel, w->e));
+    ATTR(stdbp_h5_attr_put_i32(lg, "stride", l->stride, w->e));
+    ATTR(stdbp_h5_attr_put_i32(lg, "padding", l->padding, w->e));
+    ATTR(stdbp_h5_attr_put_u64(lg, "param_count", l->param_count, w->e));
+    ATTR(stdbp_h5_attr_put_str(lg, "describe", stdbp_ckpt_layer_describe(l, desc, sizeof desc),
+                               w->e));
+    ATTR(stdbp_h5_attr_put_str(lg, "weights", l->param_count ? wpath : "", w->e));
+done:
+    if (lg >= 0)
+        H5Gclose(lg);
+    return st;
 }
 
 static stdbp_status write_model(ckpt_writer *w)
@@ -107,45 +151,22 @@ static stdbp_status write_model(ckpt_writer *w)
     stdbp_status st = STDBP_OK;
     uint64_t n_weights = 0;
     int32_t input[3] = {0, 0, 0};
-    if (g < 0)
-        return stdbp_ckpt_writer_fail(w, "group /model");
+    STEP(g < 0 ? stdbp_ckpt_writer_fail(w, "group /model") : STDBP_OK);
     if (w->n_layers)
         memcpy(input, w->layers[0].in, sizeof input);
     for (size_t i = 0; i < w->n_layers; i++)
         n_weights += w->layers[i].param_count;
-    if (stdbp_h5_attr_put_u64(g, "n_layers", w->n_layers, w->e) != STDBP_OK ||
-        stdbp_h5_attr_put_i32v(g, "input", input, 3, w->e) != STDBP_OK ||
-        stdbp_h5_attr_put_u64(g, "n_weights", n_weights, w->e) != STDBP_OK) {
-        st = stdbp_ckpt_writer_prefix(w);
-        goto done;
-    }
-    for (size_t i = 0; i < w->n_layers && st == STDBP_OK; i++) {
-        const ckpt_layer *l = &w->layers[i];
-        char name[32], desc[128], wname[64], wpath[96];
-        hid_t lg;
-        snprintf(name, sizeof name, "layer%02zu", i);
-        stdbp_ckpt_weight_name(i, l, wname, sizeof wname);
-        snprintf(wpath, sizeof wpath, "/weights/%s", wname);
-        lg = H5Gcreate2(g, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        if (lg < 0) {
-            st = stdbp_ckpt_writer_fail(w, "a layer group under /model");
-            break;
-        }
-        if (stdbp_h5_attr_put_str(lg, "kind", stdbp_ckpt_kind_name(l->kind), w->e) != STDBP_OK ||
-            stdbp_h5_attr_put_i32v(lg, "in", l->in, 3, w->e) != STDBP_OK ||
-            stdbp_h5_attr_put_i32v(lg, "out", l->out, 3, w->e) != STDBP_OK ||
-            stdbp_h5_attr_put_i32(lg, "kernel", l->kernel, w->e) != STDBP_OK ||
-            stdbp_h5_attr_put_i32(lg, "stride", l->stride, w->e) != STDBP_OK ||
-            stdbp_h5_attr_put_i32(lg, "padding", l->padding, w->e) != STDBP_OK ||
-            stdbp_h5_attr_put_u64(lg, "param_count", l->param_count, w->e) != STDBP_OK ||
-            stdbp_h5_attr_put_str(lg, "describe", stdbp_ckpt_layer_describe(l, desc, sizeof desc),
-                                  w->e) != STDBP_OK ||
-            stdbp_h5_attr_put_str(lg, "weights", l->param_count ? wpath : "", w->e) != STDBP_OK)
-            st = stdbp_ckpt_writer_prefix(w);
-        H5Gclose(lg);
+    ATTR(stdbp_h5_attr_put_u64(g, "n_layers", w->n_layers, w->e));
+    ATTR(stdbp_h5_attr_put_i32v(g, "input", input, 3, w->e));
+    ATTR(stdbp_h5_attr_put_u64(g, "n_weights", n_weights, w->e));
+    for (size_t i = 0; i < w->n_layers; i++) {
+        st = write_layer_group(w, g, i);
+        if (st != STDBP_OK)
+            goto done;
     }
 done:
-    H5Gclose(g);
+    if (g >= 0)
+        H5Gclose(g);
     return st;
 }
 
@@ -158,7 +179,6 @@ static const char *weight_layout(int kind)
     return "flat";
 }
 
-/* One weight dataset; agreement happens in the caller after each. */
 static stdbp_status write_layer_weights(ckpt_writer *w, hid_t g, size_t i)
 {
     const ckpt_layer *l = &w->layers[i];
@@ -172,12 +192,30 @@ static stdbp_status write_layer_weights(ckpt_writer *w, hid_t g, size_t i)
     st = write_dataset(w, g, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, rank, dims,
                        w->params + info.param_offset, &d);
     if (st != STDBP_OK)
-        return st;
-    if (stdbp_h5_attr_put_u64(d, "layer", i, w->e) != STDBP_OK ||
-        stdbp_h5_attr_put_str(d, "kind", stdbp_ckpt_kind_name(l->kind), w->e) != STDBP_OK ||
-        stdbp_h5_attr_put_str(d, "layout", weight_layout(l->kind), w->e) != STDBP_OK)
-        st = stdbp_ckpt_writer_prefix(w);
-    H5Dclose(d);
+        goto done;
+    ATTR(stdbp_h5_attr_put_u64(d, "layer", i, w->e));
+    ATTR(stdbp_h5_attr_put_str(d, "kind", stdbp_ckpt_kind_name(l->kind), w->e));
+    ATTR(stdbp_h5_attr_put_str(d, "layout", weight_layout(l->kind), w->e));
+done:
+    if (d >= 0)
+        H5Dclose(d);
+    return st;
+}
+
+static stdbp_status write_weights(ckpt_writer *w)
+{
+    hid_t g = H5Gcreate2(w->file, "weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    stdbp_status st = STDBP_OK;
+    STEP(g < 0 ? stdbp_ckpt_writer_fail(w, "group /weights") : STDBP_OK);
+    for (size_t i = 0; i < w->n_layers; i++)
+        if (w->layers[i].param_count) {
+            st = write_layer_weights(w, g, i);
+            if (st != STDBP_OK)
+                goto done;
+        }
+done:
+    if (g >= 0)
+        H5Gclose(g);
     return st;
 }
 
@@ -186,26 +224,24 @@ static stdbp_status write_optimizer(ckpt_writer *w)
     hid_t g = H5Gcreate2(w->file, "optimizer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     hid_t d = H5I_INVALID_HID;
     uint64_t dims[1] = {w->state_size};
-    stdbp_status st;
+    stdbp_status st = STDBP_OK;
     const char *kind = stdbp_ckpt_optim_kind(w->state_size, stdbp_net_num_params(w->net));
-    if (g < 0)
-        return stdbp_ckpt_writer_fail(w, "group /optimizer");
-    if (stdbp_h5_attr_put_str(g, "kind", kind, w->e) != STDBP_OK ||
-        stdbp_h5_attr_put_u64(g, "steps", w->hdr.optim_steps, w->e) != STDBP_OK ||
-        stdbp_h5_attr_put_u64(g, "n_params", stdbp_net_num_params(w->net), w->e) != STDBP_OK) {
-        H5Gclose(g);
-        return stdbp_ckpt_writer_prefix(w);
-    }
+    const char *layout = strcmp(kind, "adam") == 0  ? "m[n_params] then v[n_params]"
+                         : strcmp(kind, "sgd") == 0 ? "velocity[n_params]"
+                                                    : "flat";
+    STEP(g < 0 ? stdbp_ckpt_writer_fail(w, "group /optimizer") : STDBP_OK);
+    ATTR(stdbp_h5_attr_put_str(g, "kind", kind, w->e));
+    ATTR(stdbp_h5_attr_put_u64(g, "steps", w->hdr.optim_steps, w->e));
+    ATTR(stdbp_h5_attr_put_u64(g, "n_params", stdbp_net_num_params(w->net), w->e));
     st = write_dataset(w, g, "state", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, dims, w->state, &d);
-    if (st == STDBP_OK) {
-        const char *layout = strcmp(kind, "adam") == 0  ? "m[n_params] then v[n_params]"
-                             : strcmp(kind, "sgd") == 0 ? "velocity[n_params]"
-                                                        : "flat";
-        if (stdbp_h5_attr_put_str(d, "layout", layout, w->e) != STDBP_OK)
-            st = stdbp_ckpt_writer_prefix(w);
+    if (st != STDBP_OK)
+        goto done;
+    ATTR(stdbp_h5_attr_put_str(d, "layout", layout, w->e));
+done:
+    if (d >= 0)
         H5Dclose(d);
-    }
-    H5Gclose(g);
+    if (g >= 0)
+        H5Gclose(g);
     return st;
 }
 
@@ -217,32 +253,30 @@ static stdbp_status write_train(ckpt_writer *w)
     uint64_t dims[1] = {4};
     double best, wall;
     int64_t q[3];
-    stdbp_status st;
-    if (g < 0)
-        return stdbp_ckpt_writer_fail(w, "group /train");
+    stdbp_status st = STDBP_OK;
     memcpy(&best, &t[9], sizeof best);
     memcpy(q, &t[10], sizeof q);
     memcpy(&wall, &t[13], sizeof wall);
-    if (stdbp_h5_attr_put_u64(g, "step", t[0], w->e) != STDBP_OK ||
-        stdbp_h5_attr_put_u64(g, "epoch", t[1], w->e) != STDBP_OK ||
-        stdbp_h5_attr_put_u64(g, "batch", t[2], w->e) != STDBP_OK ||
-        stdbp_h5_attr_put_u64(g, "seed", t[3], w->e) != STDBP_OK ||
-        stdbp_h5_attr_put_f64(g, "best_val_acc", best, w->e) != STDBP_OK ||
-        stdbp_h5_attr_put_u64(g, "best_epoch", t[8], w->e) != STDBP_OK ||
-        stdbp_h5_attr_put_i64(g, "epoch_loss", q[0], w->e) != STDBP_OK ||
-        stdbp_h5_attr_put_i64(g, "epoch_correct", q[1], w->e) != STDBP_OK ||
-        stdbp_h5_attr_put_i64(g, "epoch_samples", q[2], w->e) != STDBP_OK ||
-        stdbp_h5_attr_put_f64(g, "wall_seconds", wall, w->e) != STDBP_OK) {
-        H5Gclose(g);
-        return stdbp_ckpt_writer_prefix(w);
-    }
+    STEP(g < 0 ? stdbp_ckpt_writer_fail(w, "group /train") : STDBP_OK);
+    ATTR(stdbp_h5_attr_put_u64(g, "step", t[0], w->e));
+    ATTR(stdbp_h5_attr_put_u64(g, "epoch", t[1], w->e));
+    ATTR(stdbp_h5_attr_put_u64(g, "batch", t[2], w->e));
+    ATTR(stdbp_h5_attr_put_u64(g, "seed", t[3], w->e));
+    ATTR(stdbp_h5_attr_put_f64(g, "best_val_acc", best, w->e));
+    ATTR(stdbp_h5_attr_put_u64(g, "best_epoch", t[8], w->e));
+    ATTR(stdbp_h5_attr_put_i64(g, "epoch_loss", q[0], w->e));
+    ATTR(stdbp_h5_attr_put_i64(g, "epoch_correct", q[1], w->e));
+    ATTR(stdbp_h5_attr_put_i64(g, "epoch_samples", q[2], w->e));
+    ATTR(stdbp_h5_attr_put_f64(g, "wall_seconds", wall, w->e));
     st = write_dataset(w, g, "rng", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, dims, &t[4], &d);
-    if (st == STDBP_OK) {
-        if (stdbp_h5_attr_put_str(d, "generator", "xoshiro256**", w->e) != STDBP_OK)
-            st = stdbp_ckpt_writer_prefix(w);
+    if (st != STDBP_OK)
+        goto done;
+    ATTR(stdbp_h5_attr_put_str(d, "generator", "xoshiro256**", w->e));
+done:
+    if (d >= 0)
         H5Dclose(d);
-    }
-    H5Gclose(g);
+    if (g >= 0)
+        H5Gclose(g);
     return st;
 }
 
@@ -251,56 +285,46 @@ static stdbp_status write_config(ckpt_writer *w)
     size_t len = (size_t)w->hdr.config_len;
     uint64_t dims[1] = {1};
     hid_t t = H5Tcopy(H5T_C_S1), d = H5I_INVALID_HID;
-    stdbp_status st;
-    if (t < 0 || H5Tset_size(t, len ? len : 1) < 0 || H5Tset_strpad(t, H5T_STR_NULLPAD) < 0 ||
-        H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
-        if (t >= 0)
-            H5Tclose(t);
-        return stdbp_ckpt_writer_fail(w, "the config string type");
-    }
+    stdbp_status st = STDBP_OK;
+    STEP(t < 0 || H5Tset_size(t, len ? len : 1) < 0 || H5Tset_strpad(t, H5T_STR_NULLPAD) < 0 ||
+                 H5Tset_cset(t, H5T_CSET_UTF8) < 0
+             ? stdbp_ckpt_writer_fail(w, "the config string type")
+             : STDBP_OK);
     st = write_dataset(w, w->file, "config", t, t, 1, dims, len ? w->config : "", &d);
-    if (st == STDBP_OK) {
-        if (stdbp_h5_attr_put_str(d, "format", "yaml", w->e) != STDBP_OK)
-            st = stdbp_ckpt_writer_prefix(w);
+    if (st != STDBP_OK)
+        goto done;
+    ATTR(stdbp_h5_attr_put_str(d, "format", "yaml", w->e));
+done:
+    if (d >= 0)
         H5Dclose(d);
-    }
-    H5Tclose(t);
+    if (t >= 0)
+        H5Tclose(t);
     return st;
 }
 
-#define AGREE(expr)                                                                                \
+/* Each part returns the agreed status of its last step. */
+#define PART(call)                                                                                 \
     do {                                                                                           \
-        st = stdbp_dist_agree(w->comm, (expr), w->e);                                              \
+        st = (call);                                                                               \
         if (st != STDBP_OK)                                                                        \
             goto done;                                                                             \
     } while (0)
 
 stdbp_status stdbp_ckpt_write_contents(ckpt_writer *w)
 {
-    stdbp_status st;
-    hid_t g = H5I_INVALID_HID;
-    AGREE(write_root_attrs(w));
-    AGREE(write_model(w));
-    g = H5Gcreate2(w->file, "weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    AGREE(g < 0 ? stdbp_ckpt_writer_fail(w, "group /weights") : STDBP_OK);
-    for (size_t i = 0; i < w->n_layers; i++)
-        if (w->layers[i].param_count)
-            AGREE(write_layer_weights(w, g, i));
-    H5Gclose(g);
-    g = H5I_INVALID_HID;
+    stdbp_status st = STDBP_OK;
+    PART(write_root_attrs(w));
+    PART(write_model(w));
+    PART(write_weights(w));
     if (w->hdr.has_optim)
-        AGREE(write_optimizer(w));
+        PART(write_optimizer(w));
     if (w->hdr.has_train)
-        AGREE(write_train(w));
-    AGREE(write_config(w));
+        PART(write_train(w));
+    PART(write_config(w));
     /* Last: the digest. A file without it was not finished. */
-    AGREE(stdbp_h5_attr_put_str(w->file, "digest", w->hdr.digest, w->e) != STDBP_OK
-              ? stdbp_ckpt_writer_prefix(w)
-              : STDBP_OK);
-    AGREE(H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0 ? stdbp_ckpt_writer_fail(w, "H5Fflush")
-                                                  : STDBP_OK);
+    ATTR(stdbp_h5_attr_put_str(w->file, "digest", w->hdr.digest, w->e));
+    STEP(H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0 ? stdbp_ckpt_writer_fail(w, "H5Fflush")
+                                                 : STDBP_OK);
 done:
-    if (g >= 0)
-        H5Gclose(g);
     return st;
 }

@@ -34,6 +34,8 @@ typedef struct ckpt_writer {
     const char *config;
     ckpt_header hdr;
     hid_t file, dxpl;
+    uint64_t steps; /* fallible steps agreed on so far (the test hook counts them) */
+    int renamed;    /* rank 0: tmp was renamed to final */
     char dir[CKPT_PATH_MAX];   /* run_dir/checkpoints */
     char tmp[CKPT_PATH_MAX];   /* the file being written */
     char final[CKPT_PATH_MAX]; /* its name once complete */
@@ -45,9 +47,17 @@ typedef struct ckpt_writer {
 stdbp_status stdbp_ckpt_writer_fail(ckpt_writer *w, const char *what);
 /* An h5util call failed and left its message in w->e: name the file. */
 stdbp_status stdbp_ckpt_writer_prefix(ckpt_writer *w);
+/* Collective on w->comm: one fallible step of the write ended on this
+ * rank with `mine`; every rank learns whether it failed anywhere
+ * (stdbp_dist_agree), so that none enters the next collective HDF5 call
+ * alone. Every step of a write goes through here, in the same order on
+ * every rank: the test hook fail_ckpt_step (util/test_hooks.h) counts
+ * them and turns the Nth into a failure. */
+stdbp_status stdbp_ckpt_writer_agree(ckpt_writer *w, stdbp_status mine);
 /* Collective on w->comm: the created file's contents, in the order of
- * docs/FORMAT.md, the digest last, then a flush; the ranks agree after
- * each dataset (stdbp_dist_agree). */
+ * docs/FORMAT.md, the digest last, then a flush; every HDF5 call that can
+ * fail (each group, dataset, write and attribute) is one step agreed on
+ * with stdbp_ckpt_writer_agree before the next. */
 stdbp_status stdbp_ckpt_write_contents(ckpt_writer *w);
 
 #endif

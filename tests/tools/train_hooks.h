@@ -9,7 +9,12 @@
  *                                checkpoint dataset it writes
  *   STDBP_TEST_FAIL_DATA_RANK=R  rank R fails to load the training data
  *   STDBP_TEST_NAN_STEP=S        the last layer's weights turn NaN before
- *                                step S (1-based) */
+ *                                step S (1-based)
+ *   STDBP_TEST_FAIL_CKPT_STEP=N  the Nth fallible step of every checkpoint
+ *                                write fails (1-based) ...
+ *   STDBP_TEST_FAIL_CKPT_RANK=R  ... on rank R only (unset: every rank)
+ *   STDBP_TEST_FAIL_SPIKES_STEP=N, STDBP_TEST_FAIL_SPIKES_RANK=R: the same
+ *                                for every spike-log write */
 void stdbp_train_hooks_from_env(void);
 
 #endif
