@@ -10,8 +10,8 @@
  *
  * After each step the ranks agree on the status (stdbp_ckpt_writer_agree),
  * so an error on one rank reaches all of them and none waits in a
- * collective the others left; a failed write removes its temporary file. Here: the steps of a write (paths, the header, the file's
- * creation, publishing, pruning); the file's contents are written by
+ * collective the others left; a failed write removes its temporary file. Here: the steps of a write
+ * (paths, the header, the file's creation, publishing, pruning); the file's contents are written by
  * ckpt_layout.c. Layout: docs/FORMAT.md. */
 #include "ckpt/ckpt_write.h"
 #include "util/fsutil.h"
@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "util/h5util.h"
@@ -220,6 +221,31 @@ static stdbp_status prepare_header(ckpt_writer *w, const stdbp_optim *opt,
     return st;
 }
 
+/* Rank 0: refuse to start on a file system without room for the file.
+ * A write that runs out of space inside HDF5 can leave the ranks in
+ * different HDF5-internal collectives (HDF5 1.10 returns an error on the
+ * rank that saw it, the others wait), so the common case, a disk already
+ * (nearly) full, is caught here, before any collective HDF5 call. The
+ * estimate is generous: the data, the config and 64 KiB plus 8 KiB per
+ * layer of metadata. */
+static stdbp_status check_space(ckpt_writer *w)
+{
+    struct statvfs sv;
+    uint64_t need = 8 * ((uint64_t)stdbp_net_num_params(w->net) + w->state_size) +
+                    w->hdr.config_len + 65536 + 8192 * (uint64_t)w->n_layers,
+             avail;
+    if (statvfs(w->dir, &sv) != 0)
+        return STDBP_OK; /* nothing known: the write itself will tell */
+    avail = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+    if (avail < need)
+        return stdbp_err_set(w->e, STDBP_EIO,
+                             "writing checkpoint %s: no space left on the device (%" PRIu64
+                             " bytes free, the checkpoint needs about %" PRIu64
+                             "); free some space, then resume",
+                             w->final, avail, need);
+    return STDBP_OK;
+}
+
 /* Every rank (the create is collective): the temporary file, through the
  * MPI-IO driver, and the collective transfer list. */
 static stdbp_status create_file(ckpt_writer *w, hid_t *fapl)
@@ -321,6 +347,7 @@ stdbp_status stdbp_ckpt_write(MPI_Comm comm, const char *run_dir, const stdbp_ne
      * needs them (collective). */
     AGREE(w->rank == 0 ? prepare_header(w, opt, ts) : STDBP_OK);
     stdbp_dist_bcast_bytes(comm, &w->hdr, sizeof w->hdr, 0);
+    AGREE(w->rank == 0 ? check_space(w) : STDBP_OK);
 
     st = create_file(w, &fapl);
     created = 1; /* on some rank, perhaps: rank 0 removes it on failure */

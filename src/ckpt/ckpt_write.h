@@ -34,8 +34,8 @@ typedef struct ckpt_writer {
     const char *config;
     ckpt_header hdr;
     hid_t file, dxpl;
-    uint64_t steps; /* fallible steps agreed on so far (the test hook counts them) */
-    int renamed;    /* rank 0: tmp was renamed to final */
+    uint64_t steps;            /* fallible steps agreed on so far (the test hook counts them) */
+    int renamed;               /* rank 0: tmp was renamed to final */
     char dir[CKPT_PATH_MAX];   /* run_dir/checkpoints */
     char tmp[CKPT_PATH_MAX];   /* the file being written */
     char final[CKPT_PATH_MAX]; /* its name once complete */
