@@ -12,9 +12,7 @@
  *                                step S (1-based)
  *   STDBP_TEST_FAIL_CKPT_STEP=N  the Nth fallible step of every checkpoint
  *                                write fails (1-based) ...
- *   STDBP_TEST_FAIL_CKPT_RANK=R  ... on rank R only (unset: every rank)
- *   STDBP_TEST_FAIL_SPIKES_STEP=N, STDBP_TEST_FAIL_SPIKES_RANK=R: the same
- *                                for every spike-log write */
+ *   STDBP_TEST_FAIL_CKPT_RANK=R  ... on rank R only (unset: every rank) */
 void stdbp_train_hooks_from_env(void);
 
 #endif
