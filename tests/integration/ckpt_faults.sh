@@ -56,7 +56,10 @@ fail() {
 }
 
 for np in 2 3; do
+  # Every step on 2 ranks; a sample on 3 ranks, and under the sanitizers
+  # (each run starts ASan processes: several times slower).
   stride=1; [ $np -eq 3 ] && stride=5
+  [ "${STDBP_SANITIZERS:-no}" = yes ] && stride=$((stride * 4))
   n=1; bad=0; steps=0; why=
   while [ $n -le 400 ]; do
     out=$(fail $np $n); rc=$?
