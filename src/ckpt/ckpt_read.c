@@ -220,26 +220,35 @@ stdbp_status stdbp_ckpt_find_latest(MPI_Comm comm, const char *run_dir, char *pa
     if (s != STDBP_OK)
         goto done;
     if (rank == 0) {
-        char **list = NULL;
+        ckpt_entry *list = NULL;
         size_t n = 0;
-        mine = stdbp_ckpt_list(dir, &list, &n, e);
-        if (mine == STDBP_OK) {
-            for (size_t i = 0; i < n && !found[0]; i++) {
-                ckpt_data d;
-                stdbp_err_clear(&why);
-                if (stdbp_ckpt_load(list[i], &d, &why) == STDBP_OK) {
-                    snprintf(found, sizeof found, "%s", list[i]);
-                    stdbp_ckpt_data_free(&d);
-                } else {
-                    stdbp_log(STDBP_LOG_WARNING, "skipping checkpoint: %s", why.msg);
-                }
+        mine = stdbp_ckpt_scan(dir, &list, &n, e);
+        /* A checkpoint of a newer format: this stdbp cannot continue the
+         * run, and a fresh start would overwrite it. */
+        for (size_t i = 0; mine == STDBP_OK && i < n; i++)
+            if (list[i].format_version > CKPT_FORMAT_VERSION)
+                mine = stdbp_err_set(
+                    e, STDBP_EFORMAT,
+                    "checkpoint %s is in format version %llu but this stdbp reads format "
+                    "version %d: refusing to resume or to start over in %s (that would "
+                    "overwrite it); use the newer stdbp that wrote it, or set run.dir (or "
+                    "run.name) to start a new run",
+                    list[i].path, (unsigned long long)list[i].format_version, CKPT_FORMAT_VERSION,
+                    run_dir);
+        for (size_t i = 0; mine == STDBP_OK && i < n && !found[0]; i++) {
+            ckpt_data d;
+            stdbp_err_clear(&why);
+            if (stdbp_ckpt_load(list[i].path, &d, &why) == STDBP_OK) {
+                snprintf(found, sizeof found, "%s", list[i].path);
+                stdbp_ckpt_data_free(&d);
+            } else {
+                stdbp_log(STDBP_LOG_WARNING, "skipping checkpoint: %s", why.msg);
             }
-            if (found[0] && strlen(found) >= path_len)
-                mine =
-                    stdbp_err_set(e, STDBP_EINVAL, "checkpoint path %s does not fit in %zu bytes",
-                                  found, path_len);
         }
-        stdbp_ckpt_list_free(list, n);
+        if (mine == STDBP_OK && found[0] && strlen(found) >= path_len)
+            mine = stdbp_err_set(e, STDBP_EINVAL, "checkpoint path %s does not fit in %zu bytes",
+                                 found, path_len);
+        stdbp_ckpt_scan_free(list, n);
     }
     s = stdbp_dist_agree(comm, mine, e);
     if (s != STDBP_OK)
