@@ -14,6 +14,8 @@
 
 #define CKPT_FORMAT_NAME "stdbp-checkpoint"
 #define CKPT_FORMAT_VERSION 1
+/* The root attribute format of a spike log (spikelog.c writes it). */
+#define CKPT_SPIKES_FORMAT_NAME "stdbp-spikes"
 #define CKPT_DIR "checkpoints"
 #define CKPT_CHUNK_BYTES ((size_t)1 << 20) /* about 1 MiB per chunk */
 #define CKPT_PATH_MAX 4096

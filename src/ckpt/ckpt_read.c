@@ -317,3 +317,37 @@ stdbp_status stdbp_ckpt_read_info(const char *path, stdbp_shape *input, char *di
     *input = (stdbp_shape){in[0], in[1], in[2]};
     return st;
 }
+
+stdbp_status stdbp_ckpt_list_after(const char *run_dir, uint64_t step, char ***paths, size_t *n,
+                                   stdbp_err *err)
+{
+    char dir[CKPT_PATH_MAX];
+    ckpt_entry *list = NULL;
+    size_t cnt = 0, k = 0;
+    stdbp_status st;
+    *paths = NULL;
+    *n = 0;
+    if ((size_t)snprintf(dir, sizeof dir, "%s/%s", run_dir, CKPT_DIR) >= sizeof dir)
+        return stdbp_err_set(err, STDBP_EINVAL, "run directory path too long: %s", run_dir);
+    if ((st = stdbp_ckpt_scan(dir, &list, &cnt, err)) != STDBP_OK)
+        return st;
+    *paths = malloc((cnt ? cnt : 1) * sizeof **paths);
+    if (!*paths) {
+        stdbp_ckpt_scan_free(list, cnt);
+        return stdbp_err_set(err, STDBP_ENOMEM, "listing %s: out of memory", dir);
+    }
+    for (size_t i = 0; i < cnt; i++) {
+        if (list[i].step > step) {
+            (*paths)[k++] = list[i].path;
+            list[i].path = NULL;
+        }
+    }
+    stdbp_ckpt_scan_free(list, cnt);
+    *n = k;
+    return STDBP_OK;
+}
+
+void stdbp_ckpt_paths_free(char **paths, size_t n)
+{
+    stdbp_ckpt_list_free(paths, n);
+}
