@@ -84,7 +84,7 @@ stdbp_status stdbp_trainer_lock_run_dir(stdbp_trainer *tr, stdbp_err *err)
 
 void stdbp_trainer_unlock_run_dir(stdbp_trainer *tr)
 {
-    if (tr->lock_fd <= 0)
+    if (tr->lock_fd < 0)
         return;
     close(tr->lock_fd); /* releases the lock */
     tr->lock_fd = -1;

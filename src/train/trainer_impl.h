@@ -13,7 +13,7 @@ struct stdbp_trainer {
     stdbp_trainer_opts opts;
     char *config_yaml;  /* effective config, stored in every checkpoint */
     char *resumed_from; /* checkpoint path, or NULL */
-    int lock_fd;        /* rank 0: run_dir/.lock, held (> 0), else <= 0 */
+    int lock_fd;        /* rank 0: run_dir/.lock while held, else -1 */
 
     stdbp_dataset train, test;  /* held once per rank */
     size_t *train_idx, n_train; /* training indices (after the split) */
