@@ -92,6 +92,16 @@ STDBP_API stdbp_status stdbp_ckpt_read(MPI_Comm comm, const char *path, stdbp_ne
 STDBP_API stdbp_status stdbp_ckpt_find_latest(MPI_Comm comm, const char *run_dir, char *path,
                                               size_t path_len, stdbp_err *err) STDBP_WUR;
 
+/* Not collective: the checkpoints under run_dir/checkpoints whose stored
+ * step is larger than step, newest first, unverified (a file whose name
+ * and stored step differ is left out, as by stdbp_ckpt_find_latest).
+ * *paths (malloc'd; free with stdbp_ckpt_paths_free) gets *n paths; none,
+ * or no such directory: *n = 0. STDBP_EIO, STDBP_ENOMEM. */
+STDBP_API stdbp_status stdbp_ckpt_list_after(const char *run_dir, uint64_t step, char ***paths,
+                                             size_t *n, stdbp_err *err) STDBP_WUR;
+/* Frees what stdbp_ckpt_list_after gave (NULL is fine). */
+STDBP_API void stdbp_ckpt_paths_free(char **paths, size_t n);
+
 /* Not collective: the config YAML stored in a checkpoint (for stdbp_eval,
  * stdbp_deploy and stdbp_export, which rebuild the net from it), malloc'd
  * into *config_yaml. Checks the format and the config's checksum only;
@@ -136,6 +146,20 @@ STDBP_API stdbp_status stdbp_spikelog_write(stdbp_spikelog *log, const char *mom
  * write the same values again). */
 STDBP_API stdbp_status stdbp_spikelog_has(stdbp_spikelog *log, const char *moment, int *has,
                                           stdbp_err *err) STDBP_WUR;
+/* Not collective (rank 0 of a run that resumes, before the log is
+ * opened): make run_dir/spikes.h5 fit the resumed run. Every moment for
+ * which keep(moment, ctx) is 0 (written by an earlier session after the
+ * checkpoint now resumed from; the resumed run writes it again) is
+ * removed, and a file that is not a usable spike log (a create that was
+ * killed, a damaged file) is renamed run_dir/spikes.h5.broken-N (the
+ * first free N) so that the run starts a new log. Each change is a
+ * warning to the log handler; a log that needs none is not modified (not
+ * even opened for writing). No log: nothing to do. STDBP_EIO when the
+ * file can be neither fixed nor renamed. */
+STDBP_API stdbp_status stdbp_spikelog_recover(const char *run_dir,
+                                              int (*keep)(const char *moment, void *ctx), void *ctx,
+                                              stdbp_err *err) STDBP_WUR;
+
 /* Collective: close; NULLs *log; accepts NULL (then on every rank).
  * err is only written on failure, so a clean-up close keeps an earlier
  * error's message. */

@@ -133,5 +133,11 @@ STDBP_API stdbp_status stdbp_config_emit(const stdbp_config *cfg, char **yaml, s
  * key path in what (size bytes; what may be NULL). Cannot fail. */
 STDBP_API int stdbp_config_equal(const stdbp_config *a, const stdbp_config *b, char *what,
                                  size_t size);
+/* The number of keys whose values differ between a and b (0: equal, as
+ * stdbp_config_equal says), each listed in what (size bytes; may be NULL)
+ * as "path: B's value -> A's value", separated by "; " and cut with "..."
+ * when it does not fit. Not collective; cannot fail. */
+STDBP_API size_t stdbp_config_diff(const stdbp_config *a, const stdbp_config *b, char *what,
+                                   size_t size);
 
 #endif

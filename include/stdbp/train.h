@@ -35,10 +35,21 @@ typedef struct stdbp_trainer_opts {
     int progress_tty;        /* -1: detect from stdout; 0: log lines; 1: bar */
     long max_steps;          /* stop (with a checkpoint) after this many
                                 steps in total; 0 = no limit (tests) */
+    int discard_later;       /* resume = PATH in a run directory that holds
+                                checkpoints of later steps: move those aside
+                                (ckpt-N.h5.discarded) instead of refusing */
 } stdbp_trainer_opts;
 
 /* Collective on comm: load data, build and initialise the network (the
  * same weights on every rank), create the optimiser, resume if asked.
+ * Rank 0 locks the run directory first (an fcntl lock on run_dir/.lock,
+ * held until stdbp_trainer_destroy): a directory that another run holds
+ * is refused (STDBP_ECONFIG). A resume never silently discards work: a
+ * checkpoint PATH older than others in the run directory needs
+ * opts->discard_later, and a checkpoint written mid-epoch cannot be
+ * resumed with another train.batch (STDBP_ECONFIG); spikes.h5 moments
+ * written after the checkpoint are removed, and an unusable spikes.h5 is
+ * moved aside (stdbp_spikelog_recover).
  * Progress lines go to stdout on rank 0 only when opts asks for them
  * (opts != NULL and !opts->quiet); warnings (e.g. a resume with another
  * config) go to the log handler (stdbp_set_log_handler). */

@@ -14,6 +14,8 @@
 
 #define CKPT_FORMAT_NAME "stdbp-checkpoint"
 #define CKPT_FORMAT_VERSION 1
+/* The root attribute format of a spike log (spikelog.c writes it). */
+#define CKPT_SPIKES_FORMAT_NAME "stdbp-spikes"
 #define CKPT_DIR "checkpoints"
 #define CKPT_CHUNK_BYTES ((size_t)1 << 20) /* about 1 MiB per chunk */
 #define CKPT_PATH_MAX 4096
@@ -108,11 +110,40 @@ stdbp_status stdbp_ckpt_load_config(hid_t f, const char *path, char **out, size_
  * file system cannot sync one is fine). STDBP_EIO: "cannot sync PATH: ...". */
 stdbp_status stdbp_ckpt_fsync_path(const char *path, int is_dir, stdbp_err *err);
 
+/* Not collective: what a checkpoint file says about itself without being
+ * verified: its format version and its step (/train step, else
+ * /optimizer steps, else 0; not read when the version is newer than this
+ * stdbp's). STDBP_EFORMAT when it is not a readable stdbp checkpoint. */
+stdbp_status stdbp_ckpt_peek(const char *path, uint64_t *step, uint64_t *format_version,
+                             stdbp_err *e);
+
+/* One file of a checkpoint directory, as stdbp_ckpt_scan found it. */
+typedef struct ckpt_entry {
+    uint64_t step;           /* the step stored in the file (= its name's) */
+    uint64_t format_version; /* 0 when the file could not be read */
+    char *path;
+} ckpt_entry;
+
 /* Not collective: checkpoints in dir, newest (largest step) first: names
- * "ckpt-N.h5". *out (malloc'd, free with stdbp_ckpt_list_free) gets *n
- * paths. A missing directory is an empty list. STDBP_EIO, STDBP_ENOMEM. */
+ * "ckpt-N.h5" whose stored step is N. A file that stores another step (a
+ * copy or a rename) is left out with a warning to the log handler, so it
+ * is neither resumed from nor counted or removed when pruning; a file
+ * whose step cannot be read (damaged, or of a newer format) is listed
+ * under its name's step. *out (malloc'd, free with stdbp_ckpt_scan_free)
+ * gets *n entries. A missing directory is an empty list. STDBP_EIO,
+ * STDBP_ENOMEM. */
+stdbp_status stdbp_ckpt_scan(const char *dir, ckpt_entry **out, size_t *n, stdbp_err *err);
+void stdbp_ckpt_scan_free(ckpt_entry *list, size_t n);
+/* The same as paths only (free with stdbp_ckpt_list_free). */
 stdbp_status stdbp_ckpt_list(const char *dir, char ***out, size_t *n, stdbp_err *err);
 void stdbp_ckpt_list_free(char **list, size_t n);
+
+/* Overflow-safe sizes: c*h*w of a shape (negative counts as 0), and
+ * whether a layer's shapes and weight dimensions are each at most
+ * CKPT_MAX_VALUES values (a file that claims more is refused). */
+#define CKPT_MAX_VALUES ((uint64_t)1 << 40)
+uint64_t stdbp_ckpt_shape_size(const int32_t s[3]);
+int stdbp_ckpt_layer_size_ok(const ckpt_layer *l);
 
 /* Test hook (util/test_hooks.h): sleep ckpt_delay_ms when set. */
 void stdbp_ckpt_test_delay(void);

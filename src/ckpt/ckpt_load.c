@@ -126,6 +126,45 @@ stdbp_status stdbp_ckpt_open_file(const char *path, hid_t *out, stdbp_err *e)
     return STDBP_OK;
 }
 
+stdbp_status stdbp_ckpt_peek(const char *path, uint64_t *step, uint64_t *format_version,
+                             stdbp_err *e)
+{
+    char format[64];
+    stdbp_status st = STDBP_OK;
+    stdbp_h5_quiet quiet;
+    hid_t f, g = H5I_INVALID_HID;
+    htri_t has_train = 0, has_optim = 0;
+    *step = 0;
+    *format_version = 0;
+    stdbp_h5_quiet_begin(&quiet);
+    f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        st = BAD("checkpoint %s: cannot be opened as HDF5", path);
+    else if (stdbp_h5_attr_get_str(f, "format", format, sizeof format, NULL) != STDBP_OK ||
+             strcmp(format, CKPT_FORMAT_NAME) != 0 ||
+             stdbp_h5_attr_get_u64(f, "format_version", format_version, NULL) != STDBP_OK)
+        st = BAD("checkpoint %s: not a stdbp checkpoint", path);
+    else if (*format_version <= CKPT_FORMAT_VERSION) {
+        has_train = H5Lexists(f, "train", H5P_DEFAULT);
+        has_optim = has_train > 0 ? 0 : H5Lexists(f, "optimizer", H5P_DEFAULT);
+        if (has_train < 0 || has_optim < 0)
+            st = BAD("checkpoint %s: cannot read its step", path);
+        else if (has_train || has_optim) {
+            g = H5Gopen2(f, has_train ? "train" : "optimizer", H5P_DEFAULT);
+            if (g < 0 ||
+                stdbp_h5_attr_get_u64(g, has_train ? "step" : "steps", step, NULL) != STDBP_OK)
+                st = BAD("checkpoint %s: cannot read its step", path);
+        }
+    }
+    if (g >= 0)
+        H5Gclose(g);
+    if (f >= 0)
+        H5Fclose(f);
+    H5Eclear2(H5E_DEFAULT);
+    stdbp_h5_quiet_end(&quiet);
+    return st;
+}
+
 static stdbp_status load_model(hid_t f, const char *path, ckpt_data *d, stdbp_err *e)
 {
     hid_t g = H5I_INVALID_HID;
@@ -181,11 +220,17 @@ static stdbp_status load_model(hid_t f, const char *path, ckpt_data *d, stdbp_er
         for (int k = 0; k < 3; k++)
             if (l->in[k] <= 0 || l->out[k] <= 0)
                 st = BAD("checkpoint %s: /model/%s: a shape is not positive", path, name);
+        if (st == STDBP_OK && !stdbp_ckpt_layer_size_ok(l))
+            st = BAD("checkpoint %s: /model/%s: shapes in = [%d, %d, %d], out = [%d, %d, %d], "
+                     "kernel %d are too large (more than 2^40 values in a shape or in the "
+                     "weights)",
+                     path, name, (int)l->in[0], (int)l->in[1], (int)l->in[2], (int)l->out[0],
+                     (int)l->out[1], (int)l->out[2], (int)l->kernel);
         if (st == STDBP_OK && l->param_count) {
             int r = stdbp_ckpt_weight_dims(l, dims);
             uint64_t prod = 1;
             for (int k = 0; k < r; k++)
-                prod *= dims[k];
+                prod *= dims[k]; /* no overflow: checked just above */
             if (prod != l->param_count || l->param_count > ((uint64_t)1 << 40))
                 st = BAD("checkpoint %s: /model/%s: param_count %" PRIu64
                          " does not match its shapes",

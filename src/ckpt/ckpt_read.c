@@ -220,26 +220,35 @@ stdbp_status stdbp_ckpt_find_latest(MPI_Comm comm, const char *run_dir, char *pa
     if (s != STDBP_OK)
         goto done;
     if (rank == 0) {
-        char **list = NULL;
+        ckpt_entry *list = NULL;
         size_t n = 0;
-        mine = stdbp_ckpt_list(dir, &list, &n, e);
-        if (mine == STDBP_OK) {
-            for (size_t i = 0; i < n && !found[0]; i++) {
-                ckpt_data d;
-                stdbp_err_clear(&why);
-                if (stdbp_ckpt_load(list[i], &d, &why) == STDBP_OK) {
-                    snprintf(found, sizeof found, "%s", list[i]);
-                    stdbp_ckpt_data_free(&d);
-                } else {
-                    stdbp_log(STDBP_LOG_WARNING, "skipping checkpoint: %s", why.msg);
-                }
+        mine = stdbp_ckpt_scan(dir, &list, &n, e);
+        /* A checkpoint of a newer format: this stdbp cannot continue the
+         * run, and a fresh start would overwrite it. */
+        for (size_t i = 0; mine == STDBP_OK && i < n; i++)
+            if (list[i].format_version > CKPT_FORMAT_VERSION)
+                mine = stdbp_err_set(
+                    e, STDBP_EFORMAT,
+                    "checkpoint %s is in format version %llu but this stdbp reads format "
+                    "version %d: refusing to resume or to start over in %s (that would "
+                    "overwrite it); use the newer stdbp that wrote it, or set run.dir (or "
+                    "run.name) to start a new run",
+                    list[i].path, (unsigned long long)list[i].format_version, CKPT_FORMAT_VERSION,
+                    run_dir);
+        for (size_t i = 0; mine == STDBP_OK && i < n && !found[0]; i++) {
+            ckpt_data d;
+            stdbp_err_clear(&why);
+            if (stdbp_ckpt_load(list[i].path, &d, &why) == STDBP_OK) {
+                snprintf(found, sizeof found, "%s", list[i].path);
+                stdbp_ckpt_data_free(&d);
+            } else {
+                stdbp_log(STDBP_LOG_WARNING, "skipping checkpoint: %s", why.msg);
             }
-            if (found[0] && strlen(found) >= path_len)
-                mine =
-                    stdbp_err_set(e, STDBP_EINVAL, "checkpoint path %s does not fit in %zu bytes",
-                                  found, path_len);
         }
-        stdbp_ckpt_list_free(list, n);
+        if (mine == STDBP_OK && found[0] && strlen(found) >= path_len)
+            mine = stdbp_err_set(e, STDBP_EINVAL, "checkpoint path %s does not fit in %zu bytes",
+                                 found, path_len);
+        stdbp_ckpt_scan_free(list, n);
     }
     s = stdbp_dist_agree(comm, mine, e);
     if (s != STDBP_OK)
@@ -307,4 +316,38 @@ stdbp_status stdbp_ckpt_read_info(const char *path, stdbp_shape *input, char *di
     stdbp_h5_quiet_end(&q);
     *input = (stdbp_shape){in[0], in[1], in[2]};
     return st;
+}
+
+stdbp_status stdbp_ckpt_list_after(const char *run_dir, uint64_t step, char ***paths, size_t *n,
+                                   stdbp_err *err)
+{
+    char dir[CKPT_PATH_MAX];
+    ckpt_entry *list = NULL;
+    size_t cnt = 0, k = 0;
+    stdbp_status st;
+    *paths = NULL;
+    *n = 0;
+    if ((size_t)snprintf(dir, sizeof dir, "%s/%s", run_dir, CKPT_DIR) >= sizeof dir)
+        return stdbp_err_set(err, STDBP_EINVAL, "run directory path too long: %s", run_dir);
+    if ((st = stdbp_ckpt_scan(dir, &list, &cnt, err)) != STDBP_OK)
+        return st;
+    *paths = malloc((cnt ? cnt : 1) * sizeof **paths);
+    if (!*paths) {
+        stdbp_ckpt_scan_free(list, cnt);
+        return stdbp_err_set(err, STDBP_ENOMEM, "listing %s: out of memory", dir);
+    }
+    for (size_t i = 0; i < cnt; i++) {
+        if (list[i].step > step) {
+            (*paths)[k++] = list[i].path;
+            list[i].path = NULL;
+        }
+    }
+    stdbp_ckpt_scan_free(list, cnt);
+    *n = k;
+    return STDBP_OK;
+}
+
+void stdbp_ckpt_paths_free(char **paths, size_t n)
+{
+    stdbp_ckpt_list_free(paths, n);
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/log.h"
 #include "util/sha256.h"
 #include "util/test_hooks.h"
 
@@ -52,16 +53,39 @@ void stdbp_ckpt_layer_from_info(ckpt_layer *l, const stdbp_layer_info *info)
     l->param_count = info->param_count;
 }
 
-static long long shape_size(const int32_t s[3])
+/* a * b, or UINT64_MAX when that does not fit. */
+static uint64_t mul_sat(uint64_t a, uint64_t b)
 {
-    return (long long)s[0] * s[1] * s[2];
+    return a && b > UINT64_MAX / a ? UINT64_MAX : a * b;
+}
+
+uint64_t stdbp_ckpt_shape_size(const int32_t s[3])
+{
+    uint64_t n = 1;
+    for (int k = 0; k < 3; k++)
+        n = mul_sat(n, s[k] > 0 ? (uint64_t)s[k] : 0);
+    return n;
+}
+
+int stdbp_ckpt_layer_size_ok(const ckpt_layer *l)
+{
+    uint64_t dims[4], prod = 1;
+    int r;
+    if (stdbp_ckpt_shape_size(l->in) > CKPT_MAX_VALUES ||
+        stdbp_ckpt_shape_size(l->out) > CKPT_MAX_VALUES || l->kernel < 0)
+        return 0;
+    r = stdbp_ckpt_weight_dims(l, dims);
+    for (int k = 0; k < r; k++)
+        prod = mul_sat(prod, dims[k]);
+    return prod <= CKPT_MAX_VALUES;
 }
 
 const char *stdbp_ckpt_layer_describe(const ckpt_layer *l, char *buf, size_t len)
 {
     switch (l->kind) {
     case STDBP_LAYER_DENSE:
-        snprintf(buf, len, "dense %lldx%lld", shape_size(l->in), shape_size(l->out));
+        snprintf(buf, len, "dense %llux%llu", (unsigned long long)stdbp_ckpt_shape_size(l->in),
+                 (unsigned long long)stdbp_ckpt_shape_size(l->out));
         break;
     case STDBP_LAYER_CONV2D:
     case STDBP_LAYER_POOL:
@@ -88,8 +112,8 @@ int stdbp_ckpt_weight_dims(const ckpt_layer *l, uint64_t dims[4])
     if (l->param_count == 0)
         return 0;
     if (l->kind == STDBP_LAYER_DENSE) {
-        dims[0] = (uint64_t)shape_size(l->in);
-        dims[1] = (uint64_t)shape_size(l->out);
+        dims[0] = stdbp_ckpt_shape_size(l->in);
+        dims[1] = stdbp_ckpt_shape_size(l->out);
         return 2;
     }
     if (l->kind == STDBP_LAYER_CONV2D) {
@@ -184,24 +208,39 @@ static int parse_name(const char *name, unsigned long long *step)
     return 0;
 }
 
-typedef struct ckpt_entry {
-    unsigned long long step;
-    char *path;
-} ckpt_entry;
-
 static int entry_newest_first(const void *a, const void *b)
 {
     const ckpt_entry *x = a, *y = b;
     return x->step < y->step ? 1 : x->step > y->step ? -1 : 0;
 }
 
-stdbp_status stdbp_ckpt_list(const char *dir, char ***out, size_t *n, stdbp_err *err)
+/* Rank 0 or one process: is this ckpt-N.h5 what its name says? 1: list it
+ * (e->step, e->format_version set), 0: leave it out (warned). */
+static int entry_from_file(ckpt_entry *e, unsigned long long name_step)
+{
+    stdbp_err why;
+    uint64_t step = 0, version = 0;
+    e->step = name_step;
+    e->format_version = 0;
+    if (stdbp_ckpt_peek(e->path, &step, &version, &why) != STDBP_OK)
+        return 1; /* unreadable: loading it says why */
+    e->format_version = version;
+    if (version > CKPT_FORMAT_VERSION || step == name_step)
+        return 1;
+    stdbp_log(STDBP_LOG_WARNING,
+              "checkpoint %s holds step %llu, not the step %llu its name says (a copy or a "
+              "rename?): ignored, neither resumed from nor counted or removed when pruning; "
+              "rename it ckpt-%010llu.h5 or move it out of the directory",
+              e->path, (unsigned long long)step, name_step, (unsigned long long)step);
+    return 0;
+}
+
+stdbp_status stdbp_ckpt_scan(const char *dir, ckpt_entry **out, size_t *n, stdbp_err *err)
 {
     DIR *d;
     struct dirent *de;
     ckpt_entry *e = NULL;
     size_t cnt = 0, cap = 0;
-    char **paths = NULL;
     *out = NULL;
     *n = 0;
     d = opendir(dir);
@@ -227,28 +266,60 @@ stdbp_status stdbp_ckpt_list(const char *dir, char ***out, size_t *n, stdbp_err 
         if (!e[cnt].path)
             goto nomem;
         snprintf(e[cnt].path, len, "%s/%s", dir, de->d_name);
-        e[cnt].step = step;
-        cnt++;
+        if (entry_from_file(&e[cnt], step))
+            cnt++;
+        else
+            free(e[cnt].path);
     }
     closedir(d);
-    d = NULL;
-    qsort(e, cnt, sizeof *e, entry_newest_first);
+    /* An empty directory (a first checkpoint that was killed) is an empty
+     * list: qsort must not see the NULL array. */
+    if (cnt > 1)
+        qsort(e, cnt, sizeof *e, entry_newest_first);
+    if (cnt == 0) {
+        free(e);
+        e = NULL;
+    }
+    *out = e;
+    *n = cnt;
+    return STDBP_OK;
+nomem:
+    closedir(d);
+    stdbp_ckpt_scan_free(e, cnt);
+    return stdbp_err_set(err, STDBP_ENOMEM, "cannot list checkpoints in %s: out of memory", dir);
+}
+
+void stdbp_ckpt_scan_free(ckpt_entry *list, size_t n)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(list[i].path);
+    free(list);
+}
+
+stdbp_status stdbp_ckpt_list(const char *dir, char ***out, size_t *n, stdbp_err *err)
+{
+    ckpt_entry *e = NULL;
+    size_t cnt = 0;
+    char **paths;
+    stdbp_status st;
+    *out = NULL;
+    *n = 0;
+    if ((st = stdbp_ckpt_scan(dir, &e, &cnt, err)) != STDBP_OK)
+        return st;
     paths = malloc((cnt ? cnt : 1) * sizeof *paths);
-    if (!paths)
-        goto nomem;
+    if (!paths) {
+        stdbp_ckpt_scan_free(e, cnt);
+        return stdbp_err_set(err, STDBP_ENOMEM, "cannot list checkpoints in %s: out of memory",
+                             dir);
+    }
     for (size_t i = 0; i < cnt; i++)
         paths[i] = e[i].path;
     free(e);
     *out = paths;
     *n = cnt;
     return STDBP_OK;
-nomem:
-    if (d)
-        closedir(d);
-    for (size_t i = 0; i < cnt; i++)
-        free(e[i].path);
-    free(e);
-    return stdbp_err_set(err, STDBP_ENOMEM, "cannot list checkpoints in %s: out of memory", dir);
 }
 
 void stdbp_ckpt_list_free(char **list, size_t n)

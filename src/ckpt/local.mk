@@ -4,3 +4,4 @@ libstdbp_internal_la_SOURCES += %reldir%/ckpt.c %reldir%/ckpt_read.c %reldir%/ck
 stdbpinclude_HEADERS += include/stdbp/ckpt.h
 libstdbp_internal_la_SOURCES += %reldir%/ckpt_load.c
 libstdbp_internal_la_SOURCES += %reldir%/ckpt_layout.c %reldir%/ckpt_write.h
+libstdbp_internal_la_SOURCES += %reldir%/spikelog_recover.c

@@ -39,7 +39,7 @@ typedef struct train_args {
     stdbp_cli_list sets;
     const char *resume;
     long max_steps;
-    int progress, quiet, deploy;
+    int progress, quiet, deploy, discard_later;
 } train_args;
 
 /* Same argv on every rank, so every rank reaches the same verdict. */
@@ -53,6 +53,14 @@ static int parse_args(int argc, char **argv, train_args *a, int rank)
                                          "run directory (auto; a fresh start if none), or\n"
                                          "from the checkpoint file PATH. Without it, a run\n"
                                          "directory that holds checkpoints is refused"),
+        {.kind = STDBP_CLI_FLAG,
+         .name = "discard-later",
+         .help = "with --resume PATH: continue from PATH although the\n"
+                 "run directory holds checkpoints of later steps (they\n"
+                 "are moved aside as ckpt-N.h5.discarded); without it,\n"
+                 "that is refused",
+         .target = &a->discard_later,
+         .value = 1},
         {.kind = STDBP_CLI_PARSE,
          .name = "max-steps",
          .metavar = "N",
@@ -109,7 +117,8 @@ int main(int argc, char **argv)
                                    .config_yaml = yaml,
                                    .quiet = args.quiet,
                                    .progress_tty = args.progress,
-                                   .max_steps = args.max_steps};
+                                   .max_steps = args.max_steps,
+                                   .discard_later = args.discard_later};
         st = stdbp_trainer_create(comm, &cfg, &opts, &tr, &err);
     }
     if (st == STDBP_OK)

@@ -5,6 +5,7 @@ libstdbp_internal_la_SOURCES += %reldir%/config_impl.h %reldir%/config_schema.c 
 	%reldir%/config_doc.c
 libstdbp_internal_la_SOURCES += %reldir%/config_check.c
 libstdbp_internal_la_SOURCES += %reldir%/config_format.c
+libstdbp_internal_la_SOURCES += %reldir%/config_diff.c
 stdbpinclude_HEADERS += include/stdbp/config.h
 
 # Prints the key reference of docs/CONFIG.md from the schema.

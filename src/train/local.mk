@@ -7,3 +7,4 @@ stdbpinclude_HEADERS += include/stdbp/train.h
 libstdbp_internal_la_SOURCES += %reldir%/trainer_setup.c
 libstdbp_internal_la_SOURCES += %reldir%/trainer_step.c
 libstdbp_internal_la_SOURCES += %reldir%/trainer_run.c
+libstdbp_internal_la_SOURCES += %reldir%/run_lock.c

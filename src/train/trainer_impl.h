@@ -13,6 +13,7 @@ struct stdbp_trainer {
     stdbp_trainer_opts opts;
     char *config_yaml;  /* effective config, stored in every checkpoint */
     char *resumed_from; /* checkpoint path, or NULL */
+    int lock_fd;        /* rank 0: run_dir/.lock while held, else -1 */
 
     stdbp_dataset train, test;  /* held once per rank */
     size_t *train_idx, n_train; /* training indices (after the split) */
@@ -57,6 +58,14 @@ stdbp_status stdbp_trainer_build_model(stdbp_trainer *tr, stdbp_err *err);
 /* Rank 0: the run directory (a fresh run refuses one that holds
  * checkpoints) and config.yaml in it: */
 stdbp_status stdbp_trainer_prepare_run_dir(stdbp_trainer *tr, stdbp_err *err);
+
+/* Rank 0 (run_lock.c): take the run directory's lock (an fcntl write
+ * lock on run_dir/.lock, which must exist as a directory), refusing a
+ * directory that another live process holds (STDBP_ECONFIG naming the
+ * directory and the holder); a file system without locks is a warning.
+ * Released by stdbp_trainer_unlock_run_dir or at the process's end. */
+stdbp_status stdbp_trainer_lock_run_dir(stdbp_trainer *tr, stdbp_err *err);
+void stdbp_trainer_unlock_run_dir(stdbp_trainer *tr);
 
 /* Collective (trainer_step.c): one optimiser step on global batch b of
  * length len, of n_batches in the epoch. */

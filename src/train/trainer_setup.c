@@ -134,18 +134,22 @@ static stdbp_status refuse_old_checkpoints(const stdbp_trainer *tr, stdbp_err *e
     return st;
 }
 
-/* Rank 0: the run directory and the effective config in it. */
+/* Rank 0: the run directory, its lock and the effective config in it. */
 stdbp_status stdbp_trainer_prepare_run_dir(stdbp_trainer *tr, stdbp_err *err)
 {
     char path[4200];
     stdbp_status st;
-    if (!(tr->opts.resume && tr->opts.resume[0]) &&
-        (st = refuse_old_checkpoints(tr, err)) != STDBP_OK)
-        return st;
     if ((st = stdbp_mkdir_p(tr->cfg.run.out_dir, err)) != STDBP_OK) {
         stdbp_err_prefix(err, "the run directory: ");
         return st;
     }
+    /* The lock first: nothing is written into a directory another run
+     * holds. */
+    if ((st = stdbp_trainer_lock_run_dir(tr, err)) != STDBP_OK)
+        return st;
+    if (!(tr->opts.resume && tr->opts.resume[0]) &&
+        (st = refuse_old_checkpoints(tr, err)) != STDBP_OK)
+        return st;
     if (!tr->config_yaml)
         return STDBP_OK;
     snprintf(path, sizeof path, "%s/config.yaml", tr->cfg.run.out_dir);

@@ -298,6 +298,20 @@ static void root_digest(const char *path, char out[80])
     H5Fclose(f);
 }
 
+/* Overwrite an attribute of obj (e.g. "/model/layer00" or "/") with n
+ * values of the memory type mt. */
+static void set_attr(const char *path, const char *obj, const char *name, hid_t mt, const void *v)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t o = f >= 0 ? H5Oopen(f, obj, H5P_DEFAULT) : H5I_INVALID_HID;
+    hid_t a = o >= 0 ? H5Aopen(o, name, H5P_DEFAULT) : H5I_INVALID_HID;
+    if (a < 0 || H5Awrite(a, mt, v) < 0)
+        bail("write attribute %s of %s in %s", name, obj, path);
+    H5Aclose(a);
+    H5Oclose(o);
+    H5Fclose(f);
+}
+
 static void write_file(const char *path, const void *data, size_t n)
 {
     FILE *fp = fopen(path, "wb");
@@ -365,7 +379,7 @@ int main(int argc, char **argv)
      * after which it prints "infinite loop closing library" at exit when
      * its error printing is on (docs/FORMAT.md, "Known limitation"). */
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    plan(109);
+    plan(124);
     fixture_run_dir(MPI_COMM_WORLD, NULL, "run", dir, sizeof dir);
 
     /* --- Round trip ---------------------------------------------------- */
@@ -687,6 +701,78 @@ int main(int argc, char **argv)
         s = stdbp_ckpt_find_latest(MPI_COMM_WORLD, pdir, found, sizeof found, &err);
         is_int(STDBP_OK, s, "find_latest without a checkpoints directory");
         is_string("", found, "... finds nothing");
+
+        /* A checkpoints folder that holds no ckpt-*.h5 (kill -9 during the
+         * first checkpoint leaves only a temporary): nothing yet. */
+        PATHF(pdir, "%s/killed-first", test_tmpdir());
+        if (mkdir(pdir, 0777) != 0 && errno != EEXIST)
+            bail("mkdir %s: %s", pdir, strerror(errno));
+        PATHF(stale, "%s/killed-first/checkpoints", test_tmpdir());
+        if (mkdir(stale, 0777) != 0 && errno != EEXIST)
+            bail("mkdir %s: %s", stale, strerror(errno));
+        PATHF(stale, "%s/killed-first/checkpoints/.ckpt-0000000014.h5.tmp", test_tmpdir());
+        write_file(stale, "partial", 7);
+        found[0] = 'x';
+        s = stdbp_ckpt_find_latest(MPI_COMM_WORLD, pdir, found, sizeof found, &err);
+        is_int(STDBP_OK, s, "find_latest in a checkpoints folder without checkpoints");
+        is_string("", found, "... finds nothing (no checkpoint yet)");
+    }
+
+    /* --- A checkpoint copied under a later step's name ------------------ */
+    {
+        char cdir[4096], copy[4096];
+        int all_ok = 1;
+        PATHF(cdir, "%s/copied", test_tmpdir());
+        for (unsigned k = 1; k <= 3; k++) {
+            st.step = k;
+            all_ok &= stdbp_ckpt_write(MPI_COMM_WORLD, cdir, net, opt, &st, config_text, 0, NULL, 0,
+                                       &err) == STDBP_OK;
+        }
+        ok(all_ok, "three checkpoints written (steps 1, 2, 3)");
+        PATHF(want, "%s/checkpoints/ckpt-0000000001.h5", cdir);
+        PATHF(copy, "%s/checkpoints/ckpt-0000000009.h5", cdir);
+        copy_file(want, copy);
+        s = stdbp_ckpt_find_latest(MPI_COMM_WORLD, cdir, found, sizeof found, &err);
+        PATHF(want, "%s/checkpoints/ckpt-0000000003.h5", cdir);
+        ok(s == STDBP_OK && strcmp(found, want) == 0,
+           "find_latest trusts the step inside the file, not the name (%s)", found);
+        st.step = 4;
+        s = stdbp_ckpt_write(MPI_COMM_WORLD, cdir, net, opt, &st, config_text, 2, NULL, 0, &err);
+        is_int(STDBP_OK, s, "write step 4 with keep = 2");
+        PATHF(want, "%s/checkpoints/ckpt-0000000003.h5", cdir);
+        ok(fixture_exists(want), "pruning keeps step 3 (the copy named 9 does not count)");
+        PATHF(want, "%s/checkpoints/ckpt-0000000001.h5", cdir);
+        ok(!fixture_exists(want), "... and removes step 1");
+        ok(fixture_exists(copy), "... and leaves the misnamed copy alone");
+    }
+
+    /* --- Sizes that overflow ------------------------------------------- */
+    {
+        const int32_t huge[3] = {2147483647, 2147483647, 2147483647};
+        PATHF(bad, "%s/huge-shape.h5", test_tmpdir());
+        copy_file(path, bad);
+        set_attr(bad, "/model/layer03", "in", H5T_NATIVE_INT32, huge);
+        check_bad(bad, STDBP_EFORMAT, "too large", "in = 2^31-1 per dimension");
+    }
+
+    /* --- A checkpoint of a newer format -------------------------------- */
+    {
+        char ndir[4096], nfile[4096];
+        const uint64_t v2 = 2;
+        PATHF(ndir, "%s/newer", test_tmpdir());
+        PATHF(nfile, "%s/newer/checkpoints", test_tmpdir());
+        if ((mkdir(ndir, 0777) != 0 && errno != EEXIST) ||
+            (mkdir(nfile, 0777) != 0 && errno != EEXIST))
+            bail("mkdir %s: %s", nfile, strerror(errno));
+        PATHF(nfile, "%s/newer/checkpoints/ckpt-0000000003.h5", test_tmpdir());
+        copy_file(path, nfile);
+        set_attr(nfile, "/", "format_version", H5T_NATIVE_UINT64, &v2);
+        found[0] = '\0';
+        s = stdbp_ckpt_find_latest(MPI_COMM_WORLD, ndir, found, sizeof found, &err);
+        is_int(STDBP_EFORMAT, s, "find_latest refuses a run holding a newer format");
+        contains(err.msg, nfile, "... naming the file");
+        contains(err.msg, "format version 2 but this stdbp reads format version 1",
+                 "... and both versions (%s)", err.msg);
     }
 
     /* --- Arguments ------------------------------------------------------- */
