@@ -57,6 +57,19 @@ static int parse_args(int argc, char **argv, deploy_args *a, int rank)
     return stdbp_cli_parse(&spec, argc, argv, &a->path);
 }
 
+/* An option's path into a config field of size len, whole or not at all. */
+static stdbp_status copy_path(const char *option, const char *value, char *field, size_t len,
+                              stdbp_err *err)
+{
+    size_t n = strlen(value);
+    if (n >= len)
+        return stdbp_err_set(err, STDBP_EINVAL,
+                             "%s: path too long (%zu bytes, at most %zu): %.60s...", option, n,
+                             len - 1, value);
+    memcpy(field, value, n + 1);
+    return STDBP_OK;
+}
+
 static int finish(int code, char **sets)
 {
     free(sets);
@@ -84,11 +97,11 @@ int main(int argc, char **argv)
     stdbp_status st = stdbp_cli_load_checkpoint(comm, args.path, args.sets.items, args.sets.n, &cfg,
                                                 &test, &net, &err);
     if (st == STDBP_OK && args.hw)
-        snprintf(cfg.deploy.hw, sizeof cfg.deploy.hw, "%s", args.hw);
+        st = copy_path("--hw", args.hw, cfg.deploy.hw, sizeof cfg.deploy.hw, &err);
     if (st == STDBP_OK && args.out)
-        snprintf(cfg.run.out_dir, sizeof cfg.run.out_dir, "%s", args.out);
+        st = copy_path("--out", args.out, cfg.run.out_dir, sizeof cfg.run.out_dir, &err);
     if (st == STDBP_OK)
-        st = stdbp_deploy_phase(comm, &cfg, net, &test, &err);
+        st = stdbp_deploy_phase(comm, &cfg, net, &test, NULL, &err);
     stdbp_net_destroy(&net);
     stdbp_dataset_free(&test);
     if (st != STDBP_OK) {
