@@ -2,6 +2,6 @@
 # several rank counts, resume after signals and kills, 64 ranks, NIR
 # export and the plots.
 INTEGRATION_TESTS = %reldir%/train_ranks.sh %reldir%/resume.sh %reldir%/train_64.sh \
-	%reldir%/export.sh %reldir%/plot.sh
+	%reldir%/export.sh %reldir%/plot.sh %reldir%/inputs.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
