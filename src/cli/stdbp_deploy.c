@@ -94,8 +94,23 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &args, rank);
     if (rc != 0)
         return finish(rc < 0 ? 0 : rc, args.sets.items);
-    stdbp_status st = stdbp_cli_load_checkpoint(comm, args.path, args.sets.items, args.sets.n, &cfg,
-                                                &test, &net, &err);
+    /* deploy.enabled first (the user's --set may still turn it off): the
+     * stored config may say false, and validation checks the deploy
+     * settings (deploy.time_steps against the window) only when enabled */
+    char enable[] = "deploy.enabled=true";
+    char **sets = malloc(((size_t)args.sets.n + 1) * sizeof *sets);
+    if (!sets) {
+        free(args.sets.items);
+        fprintf(stderr, "stdbp_deploy: error: out of memory\n");
+        MPI_Finalize();
+        return 1;
+    }
+    sets[0] = enable;
+    for (int k = 0; k < args.sets.n; k++)
+        sets[k + 1] = args.sets.items[k];
+    stdbp_status st =
+        stdbp_cli_load_checkpoint(comm, args.path, sets, args.sets.n + 1, &cfg, &test, &net, &err);
+    free(sets);
     if (st == STDBP_OK && args.hw)
         st = copy_path("--hw", args.hw, cfg.deploy.hw, sizeof cfg.deploy.hw, &err);
     if (st == STDBP_OK && args.out)

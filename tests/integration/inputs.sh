@@ -10,7 +10,7 @@
 # jobs/train.sbatch exits 75. Every program runs under `timeout -s KILL`,
 # so that a block fails the check instead of hanging the suite.
 . "$top_srcdir/tests/tap/tap.sh"
-plan 20
+plan 22
 tap_tmpdir; tmp=$tap_tmp
 bin=$top_builddir/src/cli
 gen=$top_builddir/tests/tools/gen_dataset
@@ -76,6 +76,15 @@ huge=$long/$long/$long/$long/$long/$long/$long/ckpt.h5 # over 4096 bytes
 run "$bin/stdbp_export" "$huge" --nir "$tmp/y.nir" > "$tmp/o10" 2>&1; s=$?
 [ $s -eq 1 ] && grep -q "path too long" "$tmp/o10" && [ ! -e "$tmp/y.nir" ]
 ok $? "stdbp_export with a checkpoint path too long: refused ($s)"
+
+run "$bin/stdbp_deploy" "$ckpt" --out "$tmp/dep" --set deploy.bits=[4,4] > "$tmp/o18" 2>&1; s=$?
+[ $s -eq 1 ] && grep -q "error: deploy: bit width 4 is listed twice" "$tmp/o18" &&
+  ! grep -q "deploy: deploy:" "$tmp/o18"
+ok $? "a deploy error has one \"deploy: \" prefix ($s: $(head -c 120 "$tmp/o18"))"
+run "$bin/stdbp_deploy" "$ckpt" --out "$tmp/dep" --set network.t_max=1000 \
+  --set deploy.time_steps=5000000 > "$tmp/o19" 2>&1; s=$?
+[ $s -eq 1 ] && grep -q "deploy.time_steps: 5000000 steps .* allowed range" "$tmp/o19"
+ok $? "stdbp_deploy validates deploy.* although the run had deploy.enabled false ($s)"
 
 # 4. deploy.samples beyond the test set: what is simulated is said.
 run "$bin/stdbp_deploy" "$ckpt" --out "$tmp/dep" --set deploy.samples=5000 > "$tmp/o11" 2>&1; s=$?
