@@ -102,12 +102,6 @@ static stdbp_status check_layers(const stdbp_config *cfg, stdbp_err *err)
                    "the last layer must be dense (its neurons are the classes), not %s",
                    stdbp_cfg_layer_kinds[cfg->network.layers[n - 1].kind]);
     }
-    if (cfg->network.layers[n - 1].out > STDBP_CFG_MAX_OUTPUTS) {
-        snprintf(path, sizeof path, "network.layers[%zu].out", n - 1);
-        return bad(cfg, err, path,
-                   "%d outputs: the last layer (one neuron per class) takes [1, %d] outputs",
-                   cfg->network.layers[n - 1].out, STDBP_CFG_MAX_OUTPUTS);
-    }
     if (ds.known && cfg->network.layers[n - 1].out < ds.n_classes) {
         snprintf(path, sizeof path, "network.layers[%zu].out", n - 1);
         return bad(cfg, err, path, "%d outputs for the %d classes of %s",
@@ -166,6 +160,20 @@ static stdbp_status check_layers(const stdbp_config *cfg, stdbp_err *err)
                        MAX_PARAMS);
     }
     return STDBP_OK;
+}
+
+/* The last layer against what evaluation takes (after the walk over the
+ * layers, so that its messages come first). */
+static stdbp_status check_outputs(const stdbp_config *cfg, stdbp_err *err)
+{
+    size_t n = cfg->network.n_layers;
+    char path[64];
+    if (cfg->network.layers[n - 1].out <= STDBP_CFG_MAX_OUTPUTS)
+        return STDBP_OK;
+    snprintf(path, sizeof path, "network.layers[%zu].out", n - 1);
+    return bad(cfg, err, path,
+               "%d outputs: the last layer (one neuron per class) takes [1, %d] outputs",
+               cfg->network.layers[n - 1].out, STDBP_CFG_MAX_OUTPUTS);
 }
 
 /* deploy.time_steps against the window the quantiser will derive from it
@@ -229,6 +237,8 @@ stdbp_status stdbp_config_validate(const stdbp_config *cfg, stdbp_err *err)
     st = check_data(cfg, err);
     if (!st)
         st = check_layers(cfg, err);
+    if (!st)
+        st = check_outputs(cfg, err);
     if (!st)
         st = check_deploy(cfg, err);
     if (st)

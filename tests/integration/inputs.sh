@@ -149,14 +149,19 @@ ok $? "  the checkpoint is there, no temporary left"
 # 7. jobs/train.sbatch with mpirun: Slurm's SIGTERM to every process of the
 # script's group; the script exits 75 (rank 0's --exit-file), not 1.
 rm -rf "$tmp/lrun"
-cd "$tmp" && LAUNCHER=mpirun SLURM_NTASKS=2 STDBP_TRAIN="$bin/stdbp_train" \
+cd "$tmp" || exit 99
+LAUNCHER=mpirun SLURM_NTASKS=2 STDBP_TRAIN="$bin/stdbp_train" \
   MPIRUN_ARGS="--oversubscribe --bind-to none" EXIT_FILE="$tmp/sb-exit" \
-  setsid bash "$top_srcdir/jobs/train.sbatch" "$tmp/l.yaml" > "$tmp/o14" 2>&1 &
-pid=$! # setsid execs bash: the leader of a new session and process group
+  setsid -w bash "$top_srcdir/jobs/train.sbatch" "$tmp/l.yaml" > "$tmp/o14" 2>&1 &
+pid=$!
 wait_ckpt "$tmp/lrun"
 sleep 0.5
-env kill -TERM -- "-$pid" # what Slurm does: every process of the job
-wait_gone $pid -
+# the leader of the new session: $pid when setsid exec'd bash, else its child
+lead=$pid
+[ "$(ps -o sid= -p $pid | tr -d ' ')" = "$pid" ] || lead=$(pgrep -P $pid | head -n 1)
+env kill -TERM -- "-$lead" # what Slurm does: every process of the job
+wait_gone $pid
+kill -0 "$lead" 2> /dev/null && env kill -KILL -- "-$lead"
 wait $pid; s=$?
 [ $s -eq 75 ] && [ ! -e "$tmp/sb-exit" ]
 ok $? "train.sbatch (mpirun) after SIGTERM to its group: exit 75 ($s)"
