@@ -28,6 +28,14 @@
 #include "stdbp/optim.h"
 
 #define STDBP_CFG_STR 512
+/* The largest last layer (network outputs) that evaluation takes. */
+#define STDBP_CFG_MAX_OUTPUTS 4096
+/* The largest network.theta: larger thresholds overflow the weight sums
+ * and gradients to Inf at the first step. */
+#define STDBP_CFG_MAX_THETA 1e100
+/* The longest window the accelerator model takes, in time steps (as
+ * STDBP_QWINDOW_MAX of hw.h): deploy.time_steps is checked against it. */
+#define STDBP_CFG_MAX_WINDOW 16777216.0
 #define STDBP_CFG_MAX_LAYERS 64
 #define STDBP_CFG_MAX_BITS 8
 

@@ -75,6 +75,12 @@ STDBP_API stdbp_status stdbp_dataset_open(const char *name, const char *data_dir
                                           stdbp_dataset *out, stdbp_err *err) STDBP_WUR;
 /* Frees the buffers and zeroes *ds; accepts a zeroed dataset. */
 STDBP_API void stdbp_dataset_free(stdbp_dataset *ds);
+/* Every label of ds must name one of a network's n_outputs outputs:
+ * STDBP_ERANGE otherwise, with "SOURCE: sample I has label L, but the
+ * network has N outputs (labels 0..N-1)" for the first one that does not
+ * (a label beyond the outputs would make the loss NaN). Not collective. */
+STDBP_API stdbp_status stdbp_dataset_check_labels(const stdbp_dataset *ds, size_t n_outputs,
+                                                  stdbp_err *err) STDBP_WUR;
 /* Pixel value of sample i < n, feature k < dim, in [0, 1]. Cannot fail. */
 STDBP_API double stdbp_dataset_pixel(const stdbp_dataset *ds, size_t i, size_t k);
 

@@ -348,7 +348,17 @@ typedef struct stdbp_hw_summary {
  * summary (may be NULL) receives n_bits entries. A width the profile
  * cannot hold (max_weight_bits, capacity) is reported and skipped; if no
  * width can be simulated the call fails with that reason (STDBP_EFIT).
- * Rank 0 only; not collective. */
+ * Rank 0 only; not collective. When the stop check set by
+ * stdbp_hw_set_stop_check reports a stop, the call ends after the image
+ * it is working on and fails with "deploy: stopped by a signal after I
+ * of N images" (no report is written). */
+/* What stdbp_hw_deploy and stdbp_quant_accuracy ask between images:
+ * "stop now?" (nonzero: yes), e.g. stdbp_signal_pending of train.h so
+ * that SIGTERM ends the deploy phase promptly. NULL (the default): never
+ * stop. Process-wide; set it before the call, not during. */
+typedef int (*stdbp_hw_stop_fn)(void);
+STDBP_API void stdbp_hw_set_stop_check(stdbp_hw_stop_fn fn);
+
 STDBP_API stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset *test,
                                        const stdbp_encoding *enc, const int *bits, size_t n_bits,
                                        int64_t time_steps, const char *profile_path,

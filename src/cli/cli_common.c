@@ -106,6 +106,8 @@ stdbp_status stdbp_cli_load_checkpoint(MPI_Comm comm, const char *path, char **s
         if (st == STDBP_OK)
             st = stdbp_net_create(test->shape, cfg->network.layers, cfg->network.n_layers,
                                   &cfg->network.neuron, net, err);
+        if (st == STDBP_OK)
+            st = stdbp_dataset_check_labels(test, stdbp_net_output_size(*net), err);
         st = stdbp_dist_agree(comm, st, err); /* collective */
     }
     if (st == STDBP_OK)

@@ -9,8 +9,11 @@
 #include "stdbp/data.h"
 #include "stdbp/net.h"
 
-/* Collective on comm (rank 0 works, the others wait for its verdict). */
+/* Collective on comm (rank 0 works, the others wait for its verdict).
+ * A SIGTERM or SIGUSR1 (stdbp_signals_install) on rank 0 ends the phase
+ * after the image it is working on: *stopped (may be NULL) is then 1 on
+ * every rank and STDBP_OK is returned, without a report. */
 stdbp_status stdbp_deploy_phase(MPI_Comm comm, const stdbp_config *cfg, const stdbp_net *net,
-                                const stdbp_dataset *test, stdbp_err *err);
+                                const stdbp_dataset *test, int *stopped, stdbp_err *err);
 
 #endif

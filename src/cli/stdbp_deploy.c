@@ -57,6 +57,19 @@ static int parse_args(int argc, char **argv, deploy_args *a, int rank)
     return stdbp_cli_parse(&spec, argc, argv, &a->path);
 }
 
+/* An option's path into a config field of size len, whole or not at all. */
+static stdbp_status copy_path(const char *option, const char *value, char *field, size_t len,
+                              stdbp_err *err)
+{
+    size_t n = strlen(value);
+    if (n >= len)
+        return stdbp_err_set(err, STDBP_EINVAL,
+                             "%s: path too long (%zu bytes, at most %zu): %.60s...", option, n,
+                             len - 1, value);
+    memcpy(field, value, n + 1);
+    return STDBP_OK;
+}
+
 static int finish(int code, char **sets)
 {
     free(sets);
@@ -81,14 +94,29 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &args, rank);
     if (rc != 0)
         return finish(rc < 0 ? 0 : rc, args.sets.items);
-    stdbp_status st = stdbp_cli_load_checkpoint(comm, args.path, args.sets.items, args.sets.n, &cfg,
-                                                &test, &net, &err);
+    /* deploy.enabled first (the user's --set may still turn it off): the
+     * stored config may say false, and validation checks the deploy
+     * settings (deploy.time_steps against the window) only when enabled */
+    char enable[] = "deploy.enabled=true";
+    char **sets = malloc(((size_t)args.sets.n + 1) * sizeof *sets);
+    if (!sets) {
+        free(args.sets.items);
+        fprintf(stderr, "stdbp_deploy: error: out of memory\n");
+        MPI_Finalize();
+        return 1;
+    }
+    sets[0] = enable;
+    for (int k = 0; k < args.sets.n; k++)
+        sets[k + 1] = args.sets.items[k];
+    stdbp_status st =
+        stdbp_cli_load_checkpoint(comm, args.path, sets, args.sets.n + 1, &cfg, &test, &net, &err);
+    free(sets);
     if (st == STDBP_OK && args.hw)
-        snprintf(cfg.deploy.hw, sizeof cfg.deploy.hw, "%s", args.hw);
+        st = copy_path("--hw", args.hw, cfg.deploy.hw, sizeof cfg.deploy.hw, &err);
     if (st == STDBP_OK && args.out)
-        snprintf(cfg.run.out_dir, sizeof cfg.run.out_dir, "%s", args.out);
+        st = copy_path("--out", args.out, cfg.run.out_dir, sizeof cfg.run.out_dir, &err);
     if (st == STDBP_OK)
-        st = stdbp_deploy_phase(comm, &cfg, net, &test, &err);
+        st = stdbp_deploy_phase(comm, &cfg, net, &test, NULL, &err);
     stdbp_net_destroy(&net);
     stdbp_dataset_free(&test);
     if (st != STDBP_OK) {

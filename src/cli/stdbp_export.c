@@ -113,7 +113,12 @@ int main(int argc, char **argv)
     }
     const char *out = args.out;
 
-    stdbp_status st = resolve(comm, args.source, path, sizeof path, &err);
+    stdbp_status st = STDBP_OK;
+    if (strlen(args.source) >= sizeof path) /* resolve would cut it */
+        st = stdbp_err_set(&err, STDBP_EINVAL, "path too long (%zu bytes, at most %zu): %.60s...",
+                           strlen(args.source), sizeof path - 1, args.source);
+    if (st == STDBP_OK)
+        st = resolve(comm, args.source, path, sizeof path, &err);
     /* Rank 0 reads the stored config; every rank gets the parsed result. */
     if (st == STDBP_OK) {
         st = rank == 0 ? stdbp_ckpt_read_config(path, &stored, &err) : STDBP_OK;

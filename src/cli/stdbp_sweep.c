@@ -235,8 +235,8 @@ int main(int argc, char **argv)
     if (st == STDBP_OK)
         st = stdbp_trainer_run(tr, &preempted, &err);
     if (st == STDBP_OK && !preempted && args.deploy && cfg.deploy.enabled)
-        st =
-            stdbp_deploy_phase(comm, &cfg, stdbp_trainer_net(tr), stdbp_trainer_test_set(tr), &err);
+        st = stdbp_deploy_phase(comm, &cfg, stdbp_trainer_net(tr), stdbp_trainer_test_set(tr),
+                                &preempted, &err); /* a signal: the checkpoint is written, 75 */
     stdbp_trainer_destroy(&tr);
     free(yaml);
     if (rank == 0) {

@@ -602,6 +602,15 @@ stdbp_status stdbp_config_set(stdbp_config *cfg, const char *assignment, stdbp_e
         st = stdbp_cfg_resolve(w, err);
     if (!st)
         *cfg = *w;
+    else if (err && stdbp_yaml_kind_of(stdbp_yaml_root(doc)) == STDBP_YAML_MAP &&
+             stdbp_cfg_find(key) && stdbp_cfg_find(key)->type == STDBP_CFG_T_STR) {
+        /* "hdf5:" or "a: b" is a YAML map: say how to write it as text */
+        size_t used = strlen(err->msg);
+        snprintf(err->msg + used, sizeof err->msg - used,
+                 " (a colon at the end or before a space makes YAML read a map: quote the "
+                 "value, e.g. --set '%s=\"%.60s\"')",
+                 key, value);
+    }
     free(w);
     stdbp_yaml_free(&doc);
     return st;

@@ -82,7 +82,7 @@ const stdbp_cfg_key stdbp_cfg_schema[] = {
     /* network */
     {"network.input", STDBP_CFG_T_SHAPE, FIELD(network.input), 1, 65536, DOCDEF, 0, NULL, "null",
      "input shape [C, H, W]; null = from the data set"},
-    MODULE_DOUBLE("network.theta", network.neuron.theta, 0, INFINITY, MIN_OPEN,
+    MODULE_DOUBLE("network.theta", network.neuron.theta, 0, STDBP_CFG_MAX_THETA, MIN_OPEN,
                   "firing threshold of every neuron"),
     MODULE_DOUBLE("network.t_max", network.neuron.t_max, 0, INFINITY, MIN_OPEN | INF_OK,
                   "a neuron that would fire after t_max stays silent (inf = no window)"),

@@ -4,6 +4,7 @@
  * that a bad network is refused before any rank allocates it. */
 #include "config/config_impl.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -161,6 +162,67 @@ static stdbp_status check_layers(const stdbp_config *cfg, stdbp_err *err)
     return STDBP_OK;
 }
 
+/* The last layer against what evaluation takes (after the walk over the
+ * layers, so that its messages come first). */
+static stdbp_status check_outputs(const stdbp_config *cfg, stdbp_err *err)
+{
+    size_t n = cfg->network.n_layers;
+    char path[64];
+    if (cfg->network.layers[n - 1].out <= STDBP_CFG_MAX_OUTPUTS)
+        return STDBP_OK;
+    snprintf(path, sizeof path, "network.layers[%zu].out", n - 1);
+    return bad(cfg, err, path,
+               "%d outputs: the last layer (one neuron per class) takes [1, %d] outputs",
+               cfg->network.layers[n - 1].out, STDBP_CFG_MAX_OUTPUTS);
+}
+
+/* deploy.time_steps against the window the quantiser will derive from it
+ * (as hw/quant.c does): T steps over encoding.t_max, the neuron window
+ * network.t_max in steps, or (weighted layers + 1) x T without a window;
+ * the window must be at least 1 step and at most STDBP_CFG_MAX_WINDOW. */
+static stdbp_status check_deploy(const stdbp_config *cfg, stdbp_err *err)
+{
+    const double T = (double)cfg->deploy.time_steps, et = cfg->encoding.t_max;
+    const double nt = cfg->network.neuron.t_max;
+    size_t n_weighted = 0;
+    if (!cfg->deploy.enabled || !(et > 0) || !isfinite(et))
+        return STDBP_OK;
+    for (size_t i = 0; i < cfg->network.n_layers; i++)
+        n_weighted += cfg->network.layers[i].kind == STDBP_LAYER_DENSE ||
+                      cfg->network.layers[i].kind == STDBP_LAYER_CONV2D;
+    if (isfinite(nt)) {
+        double w = floor(nt * T / et + 1e-9);
+        double lo = ceil(et / nt - 1e-9), hi = floor(STDBP_CFG_MAX_WINDOW * et / nt);
+        if (lo < 1)
+            lo = 1;
+        if (hi > 16777216.0) /* deploy.time_steps's own limit */
+            hi = 16777216.0;
+        if (lo > hi)
+            return bad(cfg, err, "deploy.time_steps",
+                       "no number of steps fits: network.t_max = %g is shorter than one step "
+                       "even at 16777216 steps over encoding.t_max = %g (raise network.t_max, "
+                       "or set deploy.enabled: false)",
+                       nt, et);
+        if (w < 1.0 || w > STDBP_CFG_MAX_WINDOW)
+            return bad(cfg, err, "deploy.time_steps",
+                       "%ld steps over encoding.t_max = %g make the neuron window "
+                       "(network.t_max = %g) %.0f steps, outside [1, %.0f]: the allowed range "
+                       "with these settings is [%.0f, %.0f]",
+                       cfg->deploy.time_steps, et, nt, w, STDBP_CFG_MAX_WINDOW, lo, hi);
+    } else {
+        double w = (double)(n_weighted + 1) * T;
+        if (w > STDBP_CFG_MAX_WINDOW)
+            return bad(cfg, err, "deploy.time_steps",
+                       "%ld steps make the accelerator's window (%zu weighted layers + 1) x %ld "
+                       "= %.0f steps, above %.0f: the allowed range with this network is [1, "
+                       "%.0f] (or set network.t_max)",
+                       cfg->deploy.time_steps, n_weighted, cfg->deploy.time_steps, w,
+                       STDBP_CFG_MAX_WINDOW,
+                       floor(STDBP_CFG_MAX_WINDOW / (double)(n_weighted + 1)));
+    }
+    return STDBP_OK;
+}
+
 stdbp_status stdbp_config_validate(const stdbp_config *cfg, stdbp_err *err)
 {
     size_t i;
@@ -175,6 +237,10 @@ stdbp_status stdbp_config_validate(const stdbp_config *cfg, stdbp_err *err)
     st = check_data(cfg, err);
     if (!st)
         st = check_layers(cfg, err);
+    if (!st)
+        st = check_outputs(cfg, err);
+    if (!st)
+        st = check_deploy(cfg, err);
     if (st)
         return st;
     if (cfg->optim.kind == STDBP_OPTIM_SGD && cfg->optim.nesterov && cfg->optim.momentum <= 0)

@@ -25,3 +25,15 @@ double stdbp_dataset_pixel(const stdbp_dataset *ds, size_t i, size_t k)
         return ds->f32[at];
     return 0.0;
 }
+
+stdbp_status stdbp_dataset_check_labels(const stdbp_dataset *ds, size_t n_outputs, stdbp_err *err)
+{
+    for (size_t i = 0; i < ds->n; i++)
+        if (ds->labels[i] < 0 || (size_t)ds->labels[i] >= n_outputs)
+            return stdbp_err_set(err, STDBP_ERANGE,
+                                 "%s: sample %zu has label %d, but the network has %zu outputs "
+                                 "(labels 0..%zu)",
+                                 ds->source[0] ? ds->source : "(data set)", i, (int)ds->labels[i],
+                                 n_outputs, n_outputs ? n_outputs - 1 : 0);
+    return STDBP_OK;
+}

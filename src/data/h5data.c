@@ -13,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <hdf5.h>
 
+#include "util/fsutil.h"
 #include "util/h5util.h"
 
 /* "uint8", "int64", "float64", "string", ... for messages. */
@@ -99,6 +101,40 @@ done:
     return st;
 }
 
+/* The values of /name must be in the file before anything is allocated
+ * for them: the header alone may declare any shape (2e6 x 28 x 28 in a
+ * file of 1.6 KB), and HDF5 reads a never-written dataset as its fill
+ * value. need is the size in bytes of the values in memory. */
+static stdbp_status check_stored(hid_t fid, hid_t dset, const char *path, const char *name,
+                                 size_t need, stdbp_err *err)
+{
+    H5D_space_status_t status = H5D_SPACE_STATUS_ERROR;
+    hsize_t stored = H5Dget_storage_size(dset), fsize = 0;
+    hid_t dcpl = H5Dget_create_plist(dset);
+    H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (H5Dget_space_status(dset, &status) < 0 || H5Fget_filesize(fid, &fsize) < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return stdbp_err_set(err, STDBP_EFORMAT, "%s: cannot tell how much of /%s is stored", path,
+                             name);
+    }
+    if (status != H5D_SPACE_STATUS_ALLOCATED)
+        return stdbp_err_set(err, STDBP_EFORMAT,
+                             "%s: /%s declares %zu bytes of values but %s of them were "
+                             "written (%llu bytes stored): a partial or damaged file?",
+                             path, name, need,
+                             status == H5D_SPACE_STATUS_NOT_ALLOCATED ? "none" : "only part",
+                             (unsigned long long)stored);
+    if (stored > fsize || (layout == H5D_CONTIGUOUS && stored < need))
+        return stdbp_err_set(err, STDBP_EFORMAT,
+                             "%s: /%s declares %zu bytes of values but the file (%llu bytes) "
+                             "holds %llu for it: a partial or damaged file?",
+                             path, name, need, (unsigned long long)fsize,
+                             (unsigned long long)(stored > fsize ? fsize : stored));
+    return STDBP_OK;
+}
+
 /* Load /images: type, shape, pixels, range. */
 static stdbp_status load_images(hid_t fid, const char *path, stdbp_dataset *out, stdbp_err *err)
 {
@@ -155,6 +191,8 @@ static stdbp_status load_images(hid_t fid, const char *path, stdbp_dataset *out,
         goto done;
     }
     n = (size_t)dims[0];
+    if ((st = check_stored(fid, dset, path, "images", n * dim * esize, err)) != STDBP_OK)
+        goto done;
     out->n = n;
     out->dim = dim;
     out->shape.c = rank == 4 ? (int)dims[1] : rank == 2 ? (int)dims[1] : 1;
@@ -237,24 +275,37 @@ static stdbp_status load_labels(hid_t fid, const char *path, stdbp_dataset *out,
                            path, (unsigned long long)dims[0], out->n);
         goto done;
     }
+    if ((st = check_stored(fid, dset, path, "labels", out->n * H5Tget_size(tid), err)) != STDBP_OK)
+        goto done;
     tmp = malloc(out->n * sizeof *tmp);
     out->labels = malloc(out->n * sizeof *out->labels);
     if (!tmp || !out->labels) {
         st = stdbp_err_set(err, STDBP_ENOMEM, "%s: out of memory for /labels", path);
         goto done;
     }
-    /* HDF5 converts any integer type; values beyond long long saturate,
-     * which the range check below then rejects. */
-    if (H5Dread(dset, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) < 0) {
+    /* HDF5 converts any integer type; unsigned types are read as unsigned
+     * long long (a uint64 above 2^63 - 1 would saturate as long long and
+     * be reported as 9223372036854775807), signed ones as long long. */
+    const int is_unsigned = H5Tget_sign(tid) == H5T_SGN_NONE;
+    if (H5Dread(dset, is_unsigned ? H5T_NATIVE_ULLONG : H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL,
+                H5P_DEFAULT, tmp) < 0) {
         st = stdbp_err_set(err, STDBP_EIO, "%s: cannot read /labels (%s)", path,
                            stdbp_h5_error(why, sizeof why));
         goto done;
     }
     for (i = 0; i < out->n; i++) {
-        if (tmp[i] < 0 || tmp[i] >= STDBP_DATA_MAX_CLASSES) {
+        unsigned long long u;
+        memcpy(&u, &tmp[i], sizeof u);
+        if (is_unsigned ? u >= STDBP_DATA_MAX_CLASSES
+                        : tmp[i] < 0 || tmp[i] >= STDBP_DATA_MAX_CLASSES) {
+            char v[32];
+            if (is_unsigned)
+                snprintf(v, sizeof v, "%llu", u);
+            else
+                snprintf(v, sizeof v, "%lld", tmp[i]);
             st = stdbp_err_set(err, STDBP_ERANGE,
-                               "%s: /labels[%zu] is %lld: labels must lie in [0, %d)", path, i,
-                               tmp[i], STDBP_DATA_MAX_CLASSES);
+                               "%s: /labels[%zu] is %s: labels must lie in [0, %d)", path, i, v,
+                               STDBP_DATA_MAX_CLASSES);
             goto done;
         }
         out->labels[i] = (int32_t)tmp[i];
@@ -277,14 +328,15 @@ stdbp_status stdbp_h5data_load(const char *path, stdbp_dataset *out, stdbp_err *
     hid_t fid = H5I_INVALID_HID;
     stdbp_status st = STDBP_OK;
     char why[256];
-    FILE *fp;
+    int fd;
 
     memset(out, 0, sizeof *out);
     /* A plain open first: "No such file or directory" says more than
-     * HDF5's stack does. */
-    if (!(fp = fopen(path, "rb")))
-        return stdbp_err_set(err, STDBP_EIO, "%s: cannot open: %s", path, strerror(errno));
-    fclose(fp);
+     * HDF5's stack does, and a directory, FIFO or device is refused here
+     * (HDF5 would block on a FIFO, or report a size of -1). */
+    if ((st = stdbp_open_regular(path, &fd, err)) != STDBP_OK)
+        return st;
+    close(fd);
 
     stdbp_h5_quiet_begin(&q);
     fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);

@@ -16,6 +16,8 @@
 
 #include <zlib.h>
 
+#include "util/fsutil.h"
+
 #define IDX_CHUNK 65536
 /* When counting trailing bytes of a gzip file, stop here and say "at
  * least": a decompression bomb must not keep us busy. */
@@ -188,9 +190,9 @@ static stdbp_status src_open_file(idx_src *s, const char *path, stdbp_err *err)
     struct stat sb;
     memset(s, 0, sizeof *s);
     s->name = path;
-    s->fp = fopen(path, "rb");
-    if (!s->fp)
-        return stdbp_err_set(err, STDBP_EIO, "%s: cannot open: %s", path, strerror(errno));
+    stdbp_status st = stdbp_fopen_regular(path, &s->fp, err); /* FIFOs refused, no block */
+    if (st != STDBP_OK)
+        return st;
     if (fstat(fileno(s->fp), &sb) != 0)
         return stdbp_err_set(err, STDBP_EIO, "%s: cannot stat: %s", path, strerror(errno));
     if (!S_ISREG(sb.st_mode))

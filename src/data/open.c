@@ -14,10 +14,10 @@
 static void absolute(const char *path, char *buf, size_t len)
 {
     char cwd[OPEN_PATH_MAX];
-    if (path[0] != '/' && getcwd(cwd, sizeof cwd))
-        snprintf(buf, len, "%s/%s", cwd, path);
-    else
-        snprintf(buf, len, "%s", path);
+    if (path[0] != '/' && getcwd(cwd, sizeof cwd) &&
+        (size_t)snprintf(buf, len, "%s/%s", cwd, path) < len)
+        return;
+    snprintf(buf, len, "%s", path); /* len > strlen(path): see find_idx */
 }
 
 /* dir/stem, or dir/stem.gz, whichever exists (plain first). */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "util/fsutil.h"
 #include "util/h5util.h"
 #include "stdbp/version.h"
 
@@ -542,6 +543,13 @@ stdbp_status stdbp_nir_write(const char *path, const stdbp_net *net, const stdbp
     if (!(tmp = malloc(strlen(path) + 5)))
         return stdbp_err_set(err, STDBP_ENOMEM, "out of memory");
     sprintf(tmp, "%s.tmp", path);
+    /* rename would replace a device node or FIFO at path (and fopen would
+     * block on a FIFO at tmp): only regular files are replaced */
+    if ((st = stdbp_check_output_file(path, err)) != STDBP_OK ||
+        (st = stdbp_check_output_file(tmp, err)) != STDBP_OK) {
+        free(tmp);
+        return st;
+    }
 
     stdbp_h5_quiet_begin(&q);
     /* fopen first: its errno says why better than HDF5's stack does. */

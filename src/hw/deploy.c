@@ -89,10 +89,24 @@ static void record_image(stdbp_hw_bits_run *r, size_t i, int label, const stdbp_
     r->n++;
 }
 
+static stdbp_hw_stop_fn stop_check;
+
+void stdbp_hw_set_stop_check(stdbp_hw_stop_fn fn)
+{
+    stop_check = fn;
+}
+
+int stdbp_hw_stop_requested(void)
+{
+    return stop_check && stop_check();
+}
+
 /* Feed the first n images of test through the software model and the
- * simulator, with a progress note every 10 s and one at the end. */
-static void simulate_images(stdbp_hw_qrun *qr, stdbp_hw_sim *sim, const stdbp_dataset *test,
-                            const stdbp_encoding *enc, size_t n, stdbp_hw_bits_run *r)
+ * simulator, with a progress note every 10 s and one at the end.
+ * Returns the number of images simulated: fewer than n when the stop
+ * check asked to stop. */
+static size_t simulate_images(stdbp_hw_qrun *qr, stdbp_hw_sim *sim, const stdbp_dataset *test,
+                              const stdbp_encoding *enc, size_t n, stdbp_hw_bits_run *r)
 {
     const stdbp_qnet *q = qr->q;
     double t0 = now(), last_note = t0;
@@ -100,6 +114,8 @@ static void simulate_images(stdbp_hw_qrun *qr, stdbp_hw_sim *sim, const stdbp_da
     r->max_latency = 0.0;
     for (size_t i = 0; i < n; i++) {
         stdbp_hw_result res;
+        if (stdbp_hw_stop_requested())
+            return i;
         stdbp_hw_qrun_sample(qr, enc, test, i);
         stdbp_hw_sim_run(sim, qr->steps, &res);
         int mismatch = 0;
@@ -116,6 +132,7 @@ static void simulate_images(stdbp_hw_qrun *qr, stdbp_hw_sim *sim, const stdbp_da
     double el = now() - t0;
     stdbp_log(STDBP_LOG_INFO, "hw: %d-bit: %zu images simulated in %.1f s (%.0f images/s)", r->bits,
               n, el, el > 0 ? (double)n / el : 0.0);
+    return n;
 }
 
 /* The totals per core, per layer and per kind of operation. */
@@ -174,7 +191,12 @@ static stdbp_status run_bits(const stdbp_net *net, const stdbp_dataset *test,
         (st = stdbp_hw_sim_create(qr.q, m, prof, &sim, err)) ||
         (st = alloc_run(r, n, qr.q, m, err)))
         goto done;
-    simulate_images(&qr, sim, test, enc, n, r);
+    size_t done_n = simulate_images(&qr, sim, test, enc, n, r);
+    if (done_n < n) {
+        st =
+            stdbp_err_set(err, STDBP_EIO, "stopped by a signal after %zu of %zu images", done_n, n);
+        goto done;
+    }
     gather_breakdown(qr.q, m, sim, prof, r);
     r->simulated = 1;
 done:
@@ -262,15 +284,20 @@ static stdbp_status run_widths(const stdbp_net *net, const stdbp_dataset *test,
 static stdbp_status write_report(const stdbp_hw_report *rep, const char *out_dir, FILE *table,
                                  stdbp_err *err)
 {
-    char path[4096];
     stdbp_status st;
+    size_t len = strlen(out_dir) + sizeof "/report.json";
+    char *path = malloc(len);
+    if (!path)
+        return stdbp_err_set(err, STDBP_ENOMEM, "out of memory");
     if (table)
         stdbp_hw_report_print(rep, table);
-    snprintf(path, sizeof path, "%s/report.json", out_dir);
-    if ((st = stdbp_hw_report_json(rep, path, err)))
-        return st;
-    snprintf(path, sizeof path, "%s/report.h5", out_dir);
-    if ((st = stdbp_hw_report_h5(rep, path, err)))
+    snprintf(path, len, "%s/report.json", out_dir);
+    st = stdbp_hw_report_json(rep, path, err);
+    snprintf(path, len, "%s/report.h5", out_dir);
+    if (!st)
+        st = stdbp_hw_report_h5(rep, path, err);
+    free(path);
+    if (st)
         return st;
     stdbp_log(STDBP_LOG_INFO, "hw: report written to %s/report.json and %s/report.h5", out_dir,
               out_dir);

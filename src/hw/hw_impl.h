@@ -89,6 +89,9 @@ const int64_t *stdbp_hw_qrun_sample(stdbp_hw_qrun *r, const stdbp_encoding *enc,
 /* Free what r holds; accepts a zeroed r. */
 void stdbp_hw_qrun_free(stdbp_hw_qrun *r);
 
+/* Nonzero when the stop check of stdbp_hw_set_stop_check says stop. */
+int stdbp_hw_stop_requested(void);
+
 /* configs/hw/default.yaml, compiled in (src/hw/profile_default.c is
  * generated from it). */
 extern const char stdbp_hw_default_profile_yaml[];

@@ -292,6 +292,11 @@ stdbp_status stdbp_quant_accuracy(const stdbp_net *net, const stdbp_dataset *ds,
         if ((st = stdbp_hw_qrun_create(net, &p, ds->dim, &qr, err)))
             goto done;
         for (size_t i = 0; i < n; i++) {
+            if (stdbp_hw_stop_requested()) {
+                st = stdbp_err_set(err, STDBP_EIO,
+                                   "deploy: stopped by a signal after %zu of %zu images", i, n);
+                goto done;
+            }
             int qd = stdbp_decide_steps(stdbp_hw_qrun_sample(&qr, &e, ds, i), n_out);
             int label = ds->labels ? ds->labels[i] : -2;
             a->n++;

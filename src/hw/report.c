@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hw/hw_report.h"
+#include "util/fsutil.h"
 
 #define STDBP_REPORT_VERSION 1
 
@@ -411,6 +412,9 @@ static void json_run(FILE *f, const stdbp_hw_report *rep, const stdbp_hw_bits_ru
 
 stdbp_status stdbp_hw_report_json(const stdbp_hw_report *rep, const char *path, stdbp_err *err)
 {
+    stdbp_status st = stdbp_check_output_file(path, err);
+    if (st != STDBP_OK)
+        return st;
     FILE *f = fopen(path, "w");
     int fi = 1;
     if (!f)

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "hw/hw_report.h"
+#include "util/fsutil.h"
 #include "util/h5util.h"
 
 /* Stop at the first failure (its message is in err): the cleanup path. */
@@ -289,6 +290,8 @@ stdbp_status stdbp_hw_report_h5(const stdbp_hw_report *rep, const char *path, st
     stdbp_h5_quiet q;
     stdbp_status st;
     hid_t f;
+    if ((st = stdbp_check_output_file(path, err)) != STDBP_OK)
+        return st;
     stdbp_h5_quiet_begin(&q);
     f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0) {

@@ -81,6 +81,10 @@ stdbp_status stdbp_trainer_build_model(stdbp_trainer *tr, stdbp_err *err)
         return stdbp_err_set(err, STDBP_ECONFIG,
                              "the last layer has %zu outputs but %s has %d classes",
                              stdbp_net_output_size(tr->net), tr->train.source, tr->train.n_classes);
+    /* the test set's labels too, before any training time is spent */
+    if ((st = stdbp_dataset_check_labels(&tr->test, stdbp_net_output_size(tr->net), err)) !=
+        STDBP_OK)
+        return st;
     /* Same seed on every rank: identical initial weights without a bcast. */
     stdbp_net_init(tr->net, &cfg->network.init, cfg->run.seed);
     if ((st = stdbp_ws_create(tr->net, &tr->ws, err)) != STDBP_OK)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "util/fsutil.h"
 #include "util/strbuf.h"
 
 /* ---- nodes ------------------------------------------------------------ */
@@ -382,9 +383,9 @@ stdbp_status stdbp_yaml_load_file(const char *path, stdbp_yaml_doc **out, stdbp_
     size_t got;
     stdbp_status st = STDBP_OK;
     *out = NULL;
-    f = fopen(path, "rb");
-    if (!f)
-        return stdbp_err_set(err, STDBP_EIO, "%s: cannot open: %s", path, strerror(errno));
+    /* not fopen: a FIFO or device would block here (or never end) */
+    if ((st = stdbp_fopen_regular(path, &f, err)) != STDBP_OK)
+        return st;
     stdbp_strbuf_init(&text);
     do {
         if (text.len > STDBP_YAML_MAX_BYTES) {
