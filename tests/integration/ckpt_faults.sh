@@ -73,12 +73,13 @@ for np in 2 3; do
   [ $n -le 400 ] && [ $steps -gt 20 ]
   ok $? "$np ranks: a write of more than 20 steps succeeds past its last step (failed steps 1..$steps, every ${stride})"
   [ $bad -eq 0 ]; ok $? "$np ranks: every failed step: exit within 30 s, one error message, previous checkpoint, metrics.csv unchanged, nothing left behind ($bad wrong)"
-  [ $np -eq 2 ] && total2=$steps
+  [ $np -eq 2 ] && total2=$steps && stride2=$stride
 done
 
 # The previous checkpoint still resumes, bitwise: after a failure at the
 # first step, in the middle and at the last one (the rename's sync).
-for n in 1 $((total2 / 2)) $total2; do
+# (Steps that the sweep above ran: its copies are what resumes.)
+for n in 1 $((1 + stride2 * ((total2 / 2 - 1) / stride2))) $total2; do
   d=$tmp/f2-$n
   run 2 --set run.dir="$d" --resume auto > "$d.resume" 2>&1 &&
     grep -q "resumed from .*ckpt-0000000007.h5" "$d.resume" && same "$ref" "$(last "$d")"
