@@ -4,7 +4,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 /* Append "sep text" to what (size bytes), ending in "..." once full. */
 static void add(char *what, size_t size, size_t *used, const char *text)
@@ -47,15 +46,12 @@ static size_t layers_diff(const stdbp_config *a, const stdbp_config *b, char *wh
         add(what, size, used, line);
         return 1;
     }
-    for (size_t i = 0; i < a->network.n_layers && i < STDBP_CFG_MAX_LAYERS; i++) {
-        const stdbp_layer_spec *x = &a->network.layers[i], *y = &b->network.layers[i];
-        if (x->kind != y->kind || x->out != y->out || x->kernel != y->kernel ||
-            x->stride != y->stride || x->padding != y->padding) {
+    for (size_t i = 0; i < a->network.n_layers && i < STDBP_CFG_MAX_LAYERS; i++)
+        if (!stdbp_cfg_layer_equal(&a->network.layers[i], &b->network.layers[i])) {
             snprintf(line, sizeof line, "network.layers[%zu]", i);
             add(what, size, used, line);
             n++;
         }
-    }
     return n;
 }
 
@@ -70,26 +66,11 @@ size_t stdbp_config_diff(const stdbp_config *a, const stdbp_config *b, char *wha
     what[0] = '\0';
     for (size_t i = 0; i < stdbp_cfg_schema_len; i++) {
         const stdbp_cfg_key *k = &stdbp_cfg_schema[i];
-        const char *x = (const char *)a + k->offset, *y = (const char *)b + k->offset;
-        int same = 1;
-        switch (k->type) {
-        case STDBP_CFG_T_STR:
-        case STDBP_CFG_T_WORD:
-            same = strncmp(x, y, k->size) == 0;
-            break;
-        case STDBP_CFG_T_LAYERS:
-            n += layers_diff(a, b, what, size, &used);
+        if (stdbp_cfg_key_equal(k, a, b))
             continue;
-        case STDBP_CFG_T_BITS:
-            same = a->deploy.n_bits == b->deploy.n_bits;
-            for (size_t j = 0; same && j < (size_t)a->deploy.n_bits && j < STDBP_CFG_MAX_BITS; j++)
-                same = a->deploy.bits[j] == b->deploy.bits[j];
-            break;
-        default:
-            same = memcmp(x, y, k->size) == 0;
-            break;
-        }
-        if (!same) {
+        if (k->type == STDBP_CFG_T_LAYERS) {
+            n += layers_diff(a, b, what, size, &used);
+        } else {
             add_key(what, size, &used, k, a, b);
             n++;
         }

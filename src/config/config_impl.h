@@ -81,6 +81,12 @@ stdbp_status stdbp_cfg_check_value(const stdbp_config *cfg, const stdbp_cfg_key 
 const char *stdbp_cfg_range_text(const stdbp_cfg_key *k, char *buf, size_t size);
 /* The value of field (of row k) as YAML flow text, exactly re-readable
  * (doubles in the shortest form that round-trips). */
+/* 1 if a and b hold the same value for key k (strings up to their size,
+ * layer lists field by field, numbers bit for bit), else 0; shared by
+ * stdbp_config_equal and stdbp_config_diff. Cannot fail. */
+int stdbp_cfg_key_equal(const stdbp_cfg_key *k, const stdbp_config *a, const stdbp_config *b);
+/* 1 if two layer specs are the same layer. Cannot fail. */
+int stdbp_cfg_layer_equal(const stdbp_layer_spec *x, const stdbp_layer_spec *y);
 stdbp_status stdbp_cfg_format(const stdbp_cfg_key *k, const void *field, char **text,
                               stdbp_err *err) STDBP_WUR;
 
