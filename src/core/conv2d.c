@@ -36,7 +36,7 @@ static size_t conv_layout(const stdbp_layer_info *L, unsigned char *base, conv_s
     d->ev_t = stdbp_carve(base, &off, P * cap * sizeof *d->ev_t);
     d->ev_row = stdbp_carve(base, &off, P * cap * sizeof *d->ev_row);
     d->ev_in = stdbp_carve(base, &off, P * cap * sizeof *d->ev_in);
-    d->acc = stdbp_carve(base, &off, m * sizeof(double));
+    d->acc = stdbp_carve(base, &off, 2 * m * sizeof(double)); /* kernel: running S, R */
     d->t_pos = stdbp_carve(base, &off, m * sizeof(double));
     d->nc = stdbp_carve(base, &off, P * m * sizeof(double));
     d->s = stdbp_carve(base, &off, P * m * sizeof(double));

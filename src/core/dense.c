@@ -24,7 +24,7 @@ static size_t dense_layout(const stdbp_layer_info *info, unsigned char *base, de
     d->idx = stdbp_carve(base, &off, n * sizeof *d->idx);
     d->ev_t = stdbp_carve(base, &off, n * sizeof *d->ev_t);
     d->sort = stdbp_carve(base, &off, stdbp_sort_scratch_size(n));
-    d->acc = stdbp_carve(base, &off, m * sizeof(double));
+    d->acc = stdbp_carve(base, &off, 2 * m * sizeof(double)); /* kernel: running S, R */
     d->nc = stdbp_carve(base, &off, m * sizeof(double));
     d->s = stdbp_carve(base, &off, m * sizeof(double));
     d->g = stdbp_carve(base, &off, m * sizeof(double));

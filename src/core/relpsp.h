@@ -13,6 +13,7 @@
 #ifndef STDBP_CORE_RELPSP_H
 #define STDBP_CORE_RELPSP_H
 
+#include <float.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,11 +27,30 @@ typedef struct stdbp_events {
 
 /* Fire times (INFINITY if silent), causal counts (events in the causal
  * set; 0 if silent) and S_j (0 if silent) of m neurons, the same as
- * stdbp_relpsp_fire on each; acc is m scratch. Stops early once all m
+ * stdbp_relpsp_fire on each, to the bit; acc is 2 m scratch. Stops early once all m
  * have fired or the next event is past t_max. Returns the number of
  * events read. */
 size_t stdbp_relpsp_forward(const stdbp_events *ev, const double *w, size_t m, double theta,
                             double t_max, double *acc, double *t_out, double *nc, double *s);
+
+/* What a candidate c = (theta + R) / S may not pass: the next input's
+ * time, the window and DBL_MAX (a c that overflowed does not fire). The
+ * test c <= lim is made as theta + R <= lim * S (S > 0): no division in
+ * the kernel's inner loop, and the reference makes the same test so that
+ * both take the same decisions to the last bit. */
+static inline double stdbp_relpsp_fire_limit(double next, double t_max)
+{
+    const double a = next < t_max ? next : t_max;
+    return a < DBL_MAX ? a : DBL_MAX;
+}
+
+/* The firing time; rounding may put it an ulp past the limit the test
+ * passed, and the window is kept exactly. */
+static inline double stdbp_relpsp_fire_time(double theta, double r, double s, double t_max)
+{
+    const double c = (theta + r) / s;
+    return c < t_max ? c : t_max;
+}
 
 /* Per-neuron terms of the backward pass (m each, caller's memory). */
 typedef struct stdbp_relpsp_grad {

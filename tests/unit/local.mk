@@ -2,7 +2,7 @@
 # damage HDF5 or gzip fixtures themselves also link HDF5 or zlib.
 UNIT_TESTS = \
 	%reldir%/test_error \
-	%reldir%/test_relpsp %reldir%/test_layers %reldir%/test_net %reldir%/test_net_init \
+	%reldir%/test_relpsp %reldir%/test_relpsp_isa %reldir%/test_layers %reldir%/test_net %reldir%/test_net_init \
 	%reldir%/test_grad %reldir%/test_grad_fixed \
 	%reldir%/test_rng %reldir%/test_loss %reldir%/test_optim %reldir%/test_schedule \
 	%reldir%/test_penalty \
@@ -25,6 +25,7 @@ EXTRA_DIST += %reldir%/test_dataset_fetch.sh %reldir%/test_net_util.h
 # Every unit test links the TAP library and stdbp; these need more.
 %canon_reldir%_test_error_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_relpsp_LDADD = $(TEST_LIBS)
+%canon_reldir%_test_relpsp_isa_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_layers_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_net_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_net_init_LDADD = $(TEST_LIBS)

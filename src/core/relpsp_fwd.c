@@ -1,0 +1,260 @@
+/* The ReL-PSP forward kernel over m neurons that see one event list
+ * (relpsp.h), in plain C, AVX2 and AVX-512 (relpsp_isa.h).
+ *
+ * Running sums S and R are never masked: each row adds w and w t to
+ * every lane. A lane that fires records S, its causal count and its
+ * firing time, and its running S becomes -inf so that "S > 0" never
+ * holds for it again (-inf + w stays -inf). The vector loop is then a
+ * load, two adds, a multiply, two compares and two stores per lane
+ * block, with a rare branch to the scalar code that records a firing.
+ * Per lane the operations are those of stdbp_relpsp_fire, in the same
+ * order: every build gives the reference's bits. */
+#include <math.h>
+
+#include "core/relpsp.h"
+#include "core/relpsp_isa.h"
+
+#ifdef STDBP_X86_SIMD
+#include <immintrin.h>
+#endif
+
+/* What one row pass needs; rs, rr: running S and R (m each). */
+typedef struct fwd_state {
+    size_t m;
+    double theta, t_max;
+    double *rs, *rr;
+    double *t_out, *nc, *s;
+} fwd_state;
+
+/* Lane j fired after the event with count q: record it and retire it. */
+static inline void fire_lane(const fwd_state *st, size_t j, double q)
+{
+    const double sj = st->rs[j];
+    st->s[j] = sj;
+    st->nc[j] = q;
+    st->t_out[j] = stdbp_relpsp_fire_time(st->theta, st->rr[j], sj, st->t_max);
+    st->rs[j] = -INFINITY;
+}
+
+/* One lane in plain C: the add, and (check) the test of a group's end. */
+static inline size_t lane_generic(const fwd_state *st, size_t j, double w, double t, int check,
+                                  double lim, double q)
+{
+    const double s2 = st->rs[j] + w, r2 = st->rr[j] + w * t;
+    st->rs[j] = s2;
+    st->rr[j] = r2;
+    if (check && s2 > 0.0 && st->theta + r2 <= lim * s2) {
+        fire_lane(st, j, q);
+        return 1;
+    }
+    return 0;
+}
+
+static size_t row_generic(const fwd_state *st, size_t j0, const double *wr, double t, int check,
+                          double lim, double q)
+{
+    size_t fired = 0;
+    for (size_t j = j0; j < st->m; j++)
+        fired += lane_generic(st, j, wr[j], t, check, lim, q);
+    return fired;
+}
+
+#ifdef STDBP_X86_SIMD
+STDBP_TARGET("avx2")
+static size_t row_avx2(const fwd_state *st, const double *wr, const double *next, double t,
+                       int check, double lim, double q)
+{
+    const size_t m = st->m;
+    double *restrict rs = st->rs, *restrict rr = st->rr;
+    const __m256d vt = _mm256_set1_pd(t), vth = _mm256_set1_pd(st->theta);
+    const __m256d vlim = _mm256_set1_pd(lim), zero = _mm256_setzero_pd();
+    size_t fired = 0, j = 0;
+    for (; j + 4 <= m; j += 4) {
+        const __m256d w = _mm256_loadu_pd(wr + j);
+        if (j % 8 == 0)
+            _mm_prefetch((const char *)(next + j), _MM_HINT_T0);
+        const __m256d s2 = _mm256_add_pd(_mm256_loadu_pd(rs + j), w);
+        const __m256d r2 = _mm256_add_pd(_mm256_loadu_pd(rr + j), _mm256_mul_pd(w, vt));
+        _mm256_storeu_pd(rs + j, s2);
+        _mm256_storeu_pd(rr + j, r2);
+        if (!check)
+            continue;
+        const __m256d pos = _mm256_cmp_pd(s2, zero, _CMP_GT_OQ);
+        const __m256d ok =
+            _mm256_cmp_pd(_mm256_add_pd(vth, r2), _mm256_mul_pd(vlim, s2), _CMP_LE_OQ);
+        unsigned bits = (unsigned)_mm256_movemask_pd(_mm256_and_pd(pos, ok));
+        while (bits) {
+            fire_lane(st, j + (size_t)__builtin_ctz(bits), q);
+            bits &= bits - 1;
+            fired++;
+        }
+    }
+    return fired + row_generic(st, j, wr, t, check, lim, q);
+}
+
+STDBP_TARGET("avx512f")
+static size_t row_avx512(const fwd_state *st, const double *wr, const double *next, double t,
+                         int check, double lim, double q)
+{
+    const size_t m = st->m;
+    double *restrict rs = st->rs, *restrict rr = st->rr;
+    const __m512d vt = _mm512_set1_pd(t), vth = _mm512_set1_pd(st->theta);
+    const __m512d vlim = _mm512_set1_pd(lim), zero = _mm512_setzero_pd();
+    size_t fired = 0;
+    for (size_t j = 0; j < m; j += 8) {
+        /* the last block is masked: lanes past m are neither read nor
+         * written */
+        const __mmask8 live = m - j >= 8 ? (__mmask8)0xff : (__mmask8)((1u << (m - j)) - 1);
+        const __m512d w = _mm512_maskz_loadu_pd(live, wr + j);
+        _mm_prefetch((const char *)(next + j), _MM_HINT_T0);
+        const __m512d s2 = _mm512_add_pd(_mm512_maskz_loadu_pd(live, rs + j), w);
+        const __m512d r2 = _mm512_add_pd(_mm512_maskz_loadu_pd(live, rr + j), _mm512_mul_pd(w, vt));
+        _mm512_mask_storeu_pd(rs + j, live, s2);
+        _mm512_mask_storeu_pd(rr + j, live, r2);
+        if (!check)
+            continue;
+        const __mmask8 pos = _mm512_mask_cmp_pd_mask(live, s2, zero, _CMP_GT_OQ);
+        unsigned bits = _mm512_mask_cmp_pd_mask(pos, _mm512_add_pd(vth, r2),
+                                                _mm512_mul_pd(vlim, s2), _CMP_LE_OQ);
+        while (bits) {
+            fire_lane(st, j + (size_t)__builtin_ctz(bits), q);
+            bits &= bits - 1;
+            fired++;
+        }
+    }
+    return fired;
+}
+
+/* Layers of at most 32 neurons (conv channels, output layers) keep every
+ * lane's S, R and results in registers for the whole event list: a call
+ * per event would cost more than its few vectors of work. NV vectors of 8
+ * lanes; lanes past m are masked off (never read, written or fired). */
+#define SMALL_MAX 32
+
+STDBP_TARGET("avx512f")
+static inline __attribute__((__always_inline__)) size_t
+fwd_small_avx512(const stdbp_events *ev, const double *w, size_t m, double theta, double t_max,
+                 double *t_out, double *nc, double *s, const int NV)
+{
+    __m512d vs[4], vr[4], vto[4], vnc[4], vso[4];
+    __mmask8 live[4];
+    const __m512d zero = _mm512_setzero_pd(), vth = _mm512_set1_pd(theta);
+    const __m512d ninf = _mm512_set1_pd(-INFINITY), vtmax = _mm512_set1_pd(t_max);
+    const size_t n = ev->n;
+    size_t fired = 0, p = 0;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) {
+        const size_t left = m - 8 * (size_t)v;
+        live[v] = left >= 8 ? (__mmask8)0xff : (__mmask8)((1u << left) - 1);
+        vs[v] = vr[v] = vnc[v] = vso[v] = zero;
+        vto[v] = _mm512_set1_pd(INFINITY);
+    }
+    while (p < n && fired < m && ev->t[p] <= t_max) {
+        const double tg = ev->t[p];
+        const __m512d vt = _mm512_set1_pd(tg);
+        size_t last = p;
+        while (last + 1 < n && ev->t[last + 1] == tg)
+            last++;
+        for (; p <= last; p++) {
+            const double *wr = w + (size_t)ev->row[p] * m;
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; v++) {
+                const __m512d wv = _mm512_maskz_loadu_pd(live[v], wr + 8 * v);
+                vs[v] = _mm512_add_pd(vs[v], wv);
+                vr[v] = _mm512_add_pd(vr[v], _mm512_mul_pd(wv, vt));
+            }
+        }
+        p = last + 1;
+        const double lim = stdbp_relpsp_fire_limit(p < n ? ev->t[p] : INFINITY, t_max);
+        const __m512d vlim = _mm512_set1_pd(lim), vq = _mm512_set1_pd((double)p);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) {
+            const __mmask8 pos = _mm512_mask_cmp_pd_mask(live[v], vs[v], zero, _CMP_GT_OQ);
+            const __mmask8 k = _mm512_mask_cmp_pd_mask(pos, _mm512_add_pd(vth, vr[v]),
+                                                       _mm512_mul_pd(vlim, vs[v]), _CMP_LE_OQ);
+            if (k) { /* fire_lane, for the lanes in k */
+                const __m512d c = _mm512_div_pd(_mm512_add_pd(vth, vr[v]), vs[v]);
+                const __mmask8 early = _mm512_cmp_pd_mask(c, vtmax, _CMP_LT_OQ);
+                const __m512d ft = _mm512_mask_mov_pd(vtmax, early, c);
+                vto[v] = _mm512_mask_mov_pd(vto[v], k, ft);
+                vso[v] = _mm512_mask_mov_pd(vso[v], k, vs[v]);
+                vnc[v] = _mm512_mask_mov_pd(vnc[v], k, vq);
+                vs[v] = _mm512_mask_mov_pd(vs[v], k, ninf);
+                fired += (size_t)__builtin_popcount(k);
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) {
+        _mm512_mask_storeu_pd(t_out + 8 * v, live[v], vto[v]);
+        _mm512_mask_storeu_pd(nc + 8 * v, live[v], vnc[v]);
+        _mm512_mask_storeu_pd(s + 8 * v, live[v], vso[v]);
+    }
+    return p;
+}
+
+STDBP_TARGET("avx512f")
+static size_t fwd_small_avx512_any(const stdbp_events *ev, const double *w, size_t m, double theta,
+                                   double t_max, double *t_out, double *nc, double *s)
+{
+    switch ((m + 7) / 8) {
+    case 1:
+        return fwd_small_avx512(ev, w, m, theta, t_max, t_out, nc, s, 1);
+    case 2:
+        return fwd_small_avx512(ev, w, m, theta, t_max, t_out, nc, s, 2);
+    case 3:
+        return fwd_small_avx512(ev, w, m, theta, t_max, t_out, nc, s, 3);
+    default:
+        return fwd_small_avx512(ev, w, m, theta, t_max, t_out, nc, s, 4);
+    }
+}
+#endif
+
+/* One row (event) over all m lanes; check: the event ends a group of
+ * tied times, so test for firing with lim and count q. */
+static inline size_t row(stdbp_isa isa, const fwd_state *st, const double *wr, const double *next,
+                         double t, int check, double lim, double q)
+{
+#ifdef STDBP_X86_SIMD
+    if (isa == STDBP_ISA_AVX512)
+        return row_avx512(st, wr, next, t, check, lim, q);
+    if (isa == STDBP_ISA_AVX2)
+        return row_avx2(st, wr, next, t, check, lim, q);
+#else
+    (void)isa;
+#endif
+    (void)next;
+    return row_generic(st, 0, wr, t, check, lim, q);
+}
+
+size_t stdbp_relpsp_forward(const stdbp_events *ev, const double *w, size_t m, double theta,
+                            double t_max, double *acc, double *t_out, double *nc, double *s)
+{
+    const fwd_state st = {m, theta, t_max, acc, acc + m, t_out, nc, s};
+    const stdbp_isa isa = stdbp_relpsp_isa();
+    const size_t n = ev->n;
+#ifdef STDBP_X86_SIMD
+    if (isa == STDBP_ISA_AVX512 && m <= SMALL_MAX)
+        return fwd_small_avx512_any(ev, w, m, theta, t_max, t_out, nc, s);
+#endif
+    size_t fired = 0, p = 0;
+    for (size_t j = 0; j < m; j++) {
+        st.rs[j] = st.rr[j] = s[j] = nc[j] = 0.0;
+        t_out[j] = INFINITY;
+    }
+    while (p < n && fired < m && ev->t[p] <= t_max) {
+        const double tg = ev->t[p];
+        size_t last = p; /* the group is p..last */
+        while (last + 1 < n && ev->t[last + 1] == tg)
+            last++;
+        for (; p < last; p++)
+            row(isa, &st, w + (size_t)ev->row[p] * m, w + (size_t)ev->row[p + 1] * m, tg, 0, 0.0,
+                0.0);
+        /* the next event's row is fetched while this one is added */
+        const double *next = w + (size_t)ev->row[p + 1 < n ? p + 1 : p] * m;
+        const double lim = stdbp_relpsp_fire_limit(p + 1 < n ? ev->t[p + 1] : INFINITY, t_max);
+        fired += row(isa, &st, w + (size_t)ev->row[p] * m, next, tg, 1, lim, (double)(p + 1));
+        p++;
+    }
+    return p;
+}

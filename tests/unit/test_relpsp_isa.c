@@ -1,0 +1,162 @@
+/* The ReL-PSP kernels in every instruction set this machine runs (plain
+ * C, AVX2, AVX-512): the forward against the closed form to the bit, and
+ * every backward row (double and fixed point, with and without dL/dt,
+ * in range and clamped) against the plain C build to the bit, for layer
+ * widths that exercise full vector blocks, 4-lane blocks and tails. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/relpsp.h"
+#include "core/relpsp_isa.h"
+#include "stdbp/neuron.h"
+#include "test_net_util.h"
+
+#define MAXEV 96
+#define ROWS 64
+
+static const size_t widths[] = {1, 3, 4, 5, 7, 8, 9, 12, 13, 16, 17, 24, 31, 32, 33, 40, 64, 100};
+#define N_WIDTHS (sizeof widths / sizeof widths[0])
+
+/* One random layer: sorted events (with ties and silent times dropped),
+ * weights with a positive mean, a window on some cases. */
+typedef struct kase {
+    size_t m, n;
+    double t[MAXEV], t_max;
+    uint32_t row[MAXEV];
+    double *w;
+} kase;
+
+static void make_case(stdbp_rng *r, kase *k, size_t m, int c)
+{
+    double t[MAXEV];
+    size_t n = 0;
+    k->m = m;
+    k->t_max = c % 3 == 2 ? 0.4 + stdbp_rng_uniform(r) : INFINITY;
+    random_times(r, t, 1 + stdbp_rng_below(r, MAXEV), 0.2);
+    for (size_t i = 0; i < MAXEV && t[i] == t[i]; i++)
+        if (i < MAXEV && t[i] < INFINITY && n < MAXEV)
+            k->t[n++] = t[i];
+    for (size_t i = 1; i < n; i++) /* insertion sort: ties keep their order */
+        for (size_t j = i; j > 0 && k->t[j - 1] > k->t[j]; j--) {
+            const double x = k->t[j];
+            k->t[j] = k->t[j - 1];
+            k->t[j - 1] = x;
+        }
+    k->n = n;
+    for (size_t p = 0; p < n; p++)
+        k->row[p] = (uint32_t)stdbp_rng_below(r, ROWS);
+    for (size_t q = 0; q < ROWS * m; q++)
+        k->w[q] = (c % 4 == 0 ? 0.15 : 0.4) * stdbp_rng_normal(r) + 0.06;
+}
+
+static int same_bits(const void *a, const void *b, size_t n)
+{
+    return memcmp(a, b, n) == 0;
+}
+
+/* Forward in isa on k; every neuron must equal the closed form. */
+static int forward_matches(const kase *k, double *out)
+{
+    const size_t m = k->m;
+    double *acc = out + 3 * m, tin[MAXEV], win[MAXEV];
+    const stdbp_events ev = {k->n, k->t, k->row};
+    stdbp_relpsp_forward(&ev, k->w, m, 1.0, k->t_max, acc, out, out + m, out + 2 * m);
+    for (size_t j = 0; j < m; j++) {
+        for (size_t p = 0; p < k->n; p++) {
+            tin[p] = k->t[p];
+            win[p] = k->w[k->row[p] * m + j];
+        }
+        const stdbp_fire f = stdbp_relpsp_fire(tin, win, k->n, 1.0, k->t_max);
+        const double nc = (double)f.n_causal;
+        if (!same_bits(&f.t, out + j, sizeof f.t) || nc != out[m + j] ||
+            !same_bits(&f.s, out + 2 * m + j, sizeof f.s))
+            return 0;
+    }
+    return 1;
+}
+
+/* Every backward entry point on k's forward results; writes what it
+ * produced (dW in double and fixed point, dL/dt of the events) to res. */
+static void backward_all(const kase *k, const double *fw, double gscale, double *dw, int64_t *q,
+                         double *dt)
+{
+    const size_t m = k->m;
+    double g[128], te[128], nc[128], dl[128], acc[128];
+    stdbp_relpsp_grad gr = {g, te, nc, 0, 0};
+    stdbp_neuron_params np = stdbp_neuron_defaults();
+    np.grad_clip = 1e30; /* let gscale reach the fixed-point clamp */
+    int bad = 0;
+    for (size_t j = 0; j < m; j++)
+        dl[j] = gscale * (j % 3 == 1 ? 0.0 : (double)((int)(j % 7) - 3) * 0.37);
+    const stdbp_events ev = {k->n, k->t, k->row};
+    const size_t n =
+        stdbp_relpsp_grad_prepare(&ev, k->w, m, fw, fw + m, fw + 2 * m, dl, 1, &np, acc, &gr, &bad);
+    memset(dt, 0, 2 * MAXEV * sizeof *dt);
+    memset(dw, 0, ROWS * m * sizeof *dw);
+    memset(q, 0, 2 * ROWS * m * sizeof *q);
+    stdbp_relpsp_backward_acc(&ev, n, k->w, m, &gr, dw, dt);
+    stdbp_relpsp_backward_fixed(&ev, n, k->w, m, &gr, q, dt + MAXEV);
+    stdbp_relpsp_backward_fixed(&ev, n, k->w, m, &gr, q + ROWS * m, NULL);
+}
+
+int main(void)
+{
+    stdbp_isa isas[3];
+    size_t n_isa = 0;
+    for (int i = STDBP_ISA_GENERIC; i <= STDBP_ISA_AVX512; i++)
+        if (stdbp_relpsp_isa_available((stdbp_isa)i))
+            isas[n_isa++] = (stdbp_isa)i;
+    plan((int)(2 * n_isa + 1));
+    for (size_t s = 0; s < n_isa; s++)
+        diag("instruction set available: %s", stdbp_isa_name(isas[s]));
+    diag("the kernels use %s", stdbp_isa_name(stdbp_relpsp_isa()));
+    ok(stdbp_relpsp_isa_available(STDBP_ISA_GENERIC), "plain C kernels always available");
+
+    double *w = malloc(ROWS * 128 * sizeof *w), *fw = malloc(5 * 128 * sizeof *fw);
+    double *fw0 = malloc(5 * 128 * sizeof *fw0);
+    double *dw = malloc(ROWS * 128 * sizeof *dw), *dw0 = malloc(ROWS * 128 * sizeof *dw0);
+    int64_t *q = malloc(2 * ROWS * 128 * sizeof *q), *q0 = malloc(2 * ROWS * 128 * sizeof *q0);
+    double dt[2 * MAXEV], dt0[2 * MAXEV];
+    for (size_t s = 0; s < n_isa; s++) {
+        stdbp_rng r;
+        int fwd_bad = 0, bwd_bad = 0, cases = 0;
+        stdbp_rng_seed(&r, 21);
+        for (int c = 0; c < 60 * (int)N_WIDTHS; c++) {
+            kase k = {.w = w};
+            make_case(&r, &k, widths[c % N_WIDTHS], c);
+            /* in range, and so large that the fixed point clamps */
+            const double gscale = c % 5 == 4 ? 1e12 : 1.0;
+            stdbp_relpsp_force_isa(isas[s]);
+            if (!forward_matches(&k, fw) && fwd_bad++ < 3)
+                diag("%s: forward differs from the closed form (case %d, m %zu)",
+                     stdbp_isa_name(isas[s]), c, k.m);
+            backward_all(&k, fw, gscale, dw, q, dt);
+            stdbp_relpsp_force_isa(STDBP_ISA_GENERIC);
+            forward_matches(&k, fw0);
+            backward_all(&k, fw0, gscale, dw0, q0, dt0);
+            const size_t m = k.m;
+            if (!(same_bits(fw, fw0, 3 * m * sizeof *fw) &&
+                  same_bits(dw, dw0, ROWS * m * sizeof *dw) &&
+                  same_bits(q, q0, 2 * ROWS * m * sizeof *q) &&
+                  same_bits(dt, dt0, k.n * sizeof *dt) &&
+                  same_bits(dt + MAXEV, dt0 + MAXEV, k.n * sizeof *dt)) &&
+                bwd_bad++ < 3)
+                diag("%s: backward differs from plain C (case %d, m %zu)", stdbp_isa_name(isas[s]),
+                     c, k.m);
+            cases++;
+        }
+        stdbp_relpsp_force_isa(STDBP_ISA_BEST);
+        is_int(0, fwd_bad, "%s forward = closed form to the bit (%d layers)",
+               stdbp_isa_name(isas[s]), cases);
+        is_int(0, bwd_bad, "%s backward = plain C to the bit (%d layers)", stdbp_isa_name(isas[s]),
+               cases);
+    }
+    free(w);
+    free(fw);
+    free(fw0);
+    free(dw);
+    free(dw0);
+    free(q);
+    free(q0);
+    return 0;
+}
