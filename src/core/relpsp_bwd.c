@@ -220,22 +220,20 @@ bwd_acc_small512(const stdbp_events *ev, size_t n, const double *w, size_t m,
 {
     __m512d vg[4], vte[4], vnc[4];
     __mmask8 live[4];
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) {
+    STDBP_FOR_V(NV, {
         const size_t left = m - 8 * (size_t)v;
         live[v] = left >= 8 ? (__mmask8)0xff : (__mmask8)((1u << left) - 1);
         vg[v] = _mm512_maskz_loadu_pd(live[v], gr->g + 8 * v);
         vte[v] = _mm512_maskz_loadu_pd(live[v], gr->te + 8 * v);
         vnc[v] = _mm512_maskz_loadu_pd(live[v], gr->nc + 8 * v);
-    }
+    });
     for (size_t p = 0; p < n; p++) {
         const size_t off = (size_t)ev->row[p] * m;
         const double *wr = w + off;
         double *d = dw + off;
         const __m512d vpd = _mm512_set1_pd((double)p), vtp = _mm512_set1_pd(ev->t[p]);
         __m256d a4 = _mm256_setzero_pd();
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++) {
+        STDBP_FOR_V(NV, {
             const __mmask8 causal = _mm512_mask_cmp_pd_mask(live[v], vpd, vnc[v], _CMP_LT_OQ);
             const __m512d gk = _mm512_maskz_mov_pd(causal, vg[v]);
             const __m512d dwv = _mm512_mul_pd(gk, _mm512_sub_pd(vtp, vte[v]));
@@ -260,7 +258,7 @@ bwd_acc_small512(const stdbp_events *ev, size_t n, const double *w, size_t m,
                     a0 += x[j];
                 a4 = _mm256_blend_pd(a4, _mm256_set1_pd(a0), 1);
             }
-        }
+        });
         double a[4];
         _mm256_storeu_pd(a, a4);
         dt_ev[p] = (a[0] + a[1]) + (a[2] + a[3]);

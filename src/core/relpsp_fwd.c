@@ -136,19 +136,17 @@ static inline __attribute__((__always_inline__)) size_t
 fwd_small_avx512(const stdbp_events *ev, const double *w, size_t m, double theta, double t_max,
                  double *t_out, double *nc, double *s, const int NV)
 {
-    __m512d vs[4], vr[4], vto[4], vnc[4], vso[4];
+    __m512d vs[4], vr[4], vro[4], vnc[4], vso[4]; /* vro, vso: R, S at the firing */
     __mmask8 live[4];
     const __m512d zero = _mm512_setzero_pd(), vth = _mm512_set1_pd(theta);
     const __m512d ninf = _mm512_set1_pd(-INFINITY), vtmax = _mm512_set1_pd(t_max);
     const size_t n = ev->n;
     size_t fired = 0, p = 0;
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) {
+    STDBP_FOR_V(NV, {
         const size_t left = m - 8 * (size_t)v;
         live[v] = left >= 8 ? (__mmask8)0xff : (__mmask8)((1u << left) - 1);
-        vs[v] = vr[v] = vnc[v] = vso[v] = zero;
-        vto[v] = _mm512_set1_pd(INFINITY);
-    }
+        vs[v] = vr[v] = vro[v] = vnc[v] = vso[v] = zero;
+    });
     while (p < n && fired < m && ev->t[p] <= t_max) {
         const double tg = ev->t[p];
         const __m512d vt = _mm512_set1_pd(tg);
@@ -157,39 +155,46 @@ fwd_small_avx512(const stdbp_events *ev, const double *w, size_t m, double theta
             last++;
         for (; p <= last; p++) {
             const double *wr = w + (size_t)ev->row[p] * m;
-#pragma GCC unroll 4
-            for (int v = 0; v < NV; v++) {
+            STDBP_FOR_V(NV, {
                 const __m512d wv = _mm512_maskz_loadu_pd(live[v], wr + 8 * v);
                 vs[v] = _mm512_add_pd(vs[v], wv);
                 vr[v] = _mm512_add_pd(vr[v], _mm512_mul_pd(wv, vt));
-            }
+            });
         }
         p = last + 1;
         const double lim = stdbp_relpsp_fire_limit(p < n ? ev->t[p] : INFINITY, t_max);
-        const __m512d vlim = _mm512_set1_pd(lim), vq = _mm512_set1_pd((double)p);
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++) {
+        const __m512d vlim = _mm512_set1_pd(lim);
+        __mmask8 k[4];
+        unsigned any = 0;
+        STDBP_FOR_V(NV, {
             const __mmask8 pos = _mm512_mask_cmp_pd_mask(live[v], vs[v], zero, _CMP_GT_OQ);
-            const __mmask8 k = _mm512_mask_cmp_pd_mask(pos, _mm512_add_pd(vth, vr[v]),
-                                                       _mm512_mul_pd(vlim, vs[v]), _CMP_LE_OQ);
-            if (k) { /* fire_lane, for the lanes in k */
-                const __m512d c = _mm512_div_pd(_mm512_add_pd(vth, vr[v]), vs[v]);
-                const __mmask8 early = _mm512_cmp_pd_mask(c, vtmax, _CMP_LT_OQ);
-                const __m512d ft = _mm512_mask_mov_pd(vtmax, early, c);
-                vto[v] = _mm512_mask_mov_pd(vto[v], k, ft);
-                vso[v] = _mm512_mask_mov_pd(vso[v], k, vs[v]);
-                vnc[v] = _mm512_mask_mov_pd(vnc[v], k, vq);
-                vs[v] = _mm512_mask_mov_pd(vs[v], k, ninf);
-                fired += (size_t)__builtin_popcount(k);
-            }
+            k[v] = _mm512_mask_cmp_pd_mask(pos, _mm512_add_pd(vth, vr[v]),
+                                           _mm512_mul_pd(vlim, vs[v]), _CMP_LE_OQ);
+            any |= k[v];
+        });
+        if (any) { /* fire_lane, for the lanes in k; the division waits */
+            const __m512d vq = _mm512_set1_pd((double)p);
+            STDBP_FOR_V(NV, {
+                vro[v] = _mm512_mask_mov_pd(vro[v], k[v], vr[v]);
+                vso[v] = _mm512_mask_mov_pd(vso[v], k[v], vs[v]);
+                vnc[v] = _mm512_mask_mov_pd(vnc[v], k[v], vq);
+                vs[v] = _mm512_mask_mov_pd(vs[v], k[v], ninf);
+                fired += (size_t)__builtin_popcount(k[v]);
+            });
         }
     }
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) {
-        _mm512_mask_storeu_pd(t_out + 8 * v, live[v], vto[v]);
+    STDBP_FOR_V(NV, { /* stdbp_relpsp_fire_time where fired, else INFINITY */
+        const __mmask8 f = _mm512_mask_cmp_pd_mask(live[v], vnc[v], zero, _CMP_GT_OQ);
+        const __m512d c = _mm512_maskz_div_pd(f, _mm512_add_pd(vth, vro[v]), vso[v]);
+        const __mmask8 early = _mm512_cmp_pd_mask(c, vtmax, _CMP_LT_OQ);
+        const __m512d ft = _mm512_mask_mov_pd(vtmax, early, c);
+        _mm512_mask_storeu_pd(t_out + 8 * v, live[v],
+                              _mm512_mask_mov_pd(_mm512_set1_pd(INFINITY), f, ft));
+    });
+    STDBP_FOR_V(NV, {
         _mm512_mask_storeu_pd(nc + 8 * v, live[v], vnc[v]);
         _mm512_mask_storeu_pd(s + 8 * v, live[v], vso[v]);
-    }
+    });
     return p;
 }
 

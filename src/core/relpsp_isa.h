@@ -24,6 +24,29 @@ typedef enum stdbp_isa {
     STDBP_ISA_BEST = -1 /* for stdbp_relpsp_force_isa: undo a forced choice */
 } stdbp_isa;
 
+/* The small-layer kernels: each per-vector step is written out for v = 0..3 and the ones past NV
+ * (a constant in each instance) fold away: the arrays then live in
+ * registers, which a loop over v does not guarantee. */
+#define STDBP_FOR_V(NV, BODY)                                                                      \
+    do {                                                                                           \
+        {                                                                                          \
+            enum { v = 0 };                                                                        \
+            BODY                                                                                   \
+        }                                                                                          \
+        if ((NV) > 1) {                                                                            \
+            enum { v = 1 };                                                                        \
+            BODY                                                                                   \
+        }                                                                                          \
+        if ((NV) > 2) {                                                                            \
+            enum { v = 2 };                                                                        \
+            BODY                                                                                   \
+        }                                                                                          \
+        if ((NV) > 3) {                                                                            \
+            enum { v = 3 };                                                                        \
+            BODY                                                                                   \
+        }                                                                                          \
+    } while (0)
+
 /* The build the kernels use now. */
 stdbp_isa stdbp_relpsp_isa(void);
 
