@@ -92,8 +92,10 @@ static STDBP_INLINE double bwd_row(size_t m, double pd, double tp, const double 
         return bwd_row(m, pd, tp, wr, gr, NULL, q, BWD_FAST, 1, NULL);                             \
     }                                                                                              \
     ATTR STDBP_NOINLINE static void bwd_row_fixed_dw_fast##SUF(                                    \
-        size_t m, double pd, double tp, const stdbp_relpsp_grad *gr, int64_t *restrict q)          \
+        size_t m, double pd, double tp, const stdbp_relpsp_grad *gr, int64_t *restrict q,          \
+        const int64_t *next)                                                                       \
     {                                                                                              \
+        (void)next;                                                                                \
         bwd_row(m, pd, tp, NULL, gr, NULL, q, BWD_FAST, 0, NULL);                                  \
     }
 
@@ -144,7 +146,8 @@ static inline void bwd_lane(size_t j, size_t k, double pd, double tp, const doub
 STDBP_TARGET("avx512f")
 static STDBP_INLINE double bwd_row512(size_t m, double pd, double tp, const double *restrict wr,
                                       const stdbp_relpsp_grad *gr, double *restrict d,
-                                      int64_t *restrict q, int mode, int want_dt)
+                                      int64_t *restrict q, const int64_t *next, int mode,
+                                      int want_dt)
 {
     const double *restrict g = gr->g, *restrict te = gr->te, *restrict nc = gr->nc;
     const __m512d vpd = _mm512_set1_pd(pd), vtp = _mm512_set1_pd(tp);
@@ -154,6 +157,8 @@ static STDBP_INLINE double bwd_row512(size_t m, double pd, double tp, const doub
     __m256d a4 = _mm256_setzero_pd();
     size_t j = 0;
     for (; j + 8 <= m; j += 8) {
+        if (next) /* the next event's row, a line per step */
+            _mm_prefetch((const char *)(next + j), _MM_HINT_T0);
         const __mmask8 causal = _mm512_cmp_pd_mask(vpd, _mm512_loadu_pd(nc + j), _CMP_LT_OQ);
         const __m512d gk = _mm512_maskz_mov_pd(causal, _mm512_loadu_pd(g + j));
         const __m512d dw = _mm512_mul_pd(gk, _mm512_sub_pd(vtp, _mm512_loadu_pd(te + j)));
@@ -185,7 +190,7 @@ STDBP_NOINLINE static double bwd_row_acc_avx512(size_t m, double pd, double tp,
                                                 const double *restrict wr,
                                                 const stdbp_relpsp_grad *gr, double *restrict d)
 {
-    return bwd_row512(m, pd, tp, wr, gr, d, NULL, BWD_ACC, 1);
+    return bwd_row512(m, pd, tp, wr, gr, d, NULL, NULL, BWD_ACC, 1);
 }
 
 STDBP_TARGET("avx512f")
@@ -194,15 +199,15 @@ STDBP_NOINLINE static double bwd_row_fixed_fast_avx512(size_t m, double pd, doub
                                                        const stdbp_relpsp_grad *gr,
                                                        int64_t *restrict q)
 {
-    return bwd_row512(m, pd, tp, wr, gr, NULL, q, BWD_FAST, 1);
+    return bwd_row512(m, pd, tp, wr, gr, NULL, q, NULL, BWD_FAST, 1);
 }
 
 STDBP_TARGET("avx512f")
 STDBP_NOINLINE static void bwd_row_fixed_dw_fast_avx512(size_t m, double pd, double tp,
                                                         const stdbp_relpsp_grad *gr,
-                                                        int64_t *restrict q)
+                                                        int64_t *restrict q, const int64_t *next)
 {
-    bwd_row512(m, pd, tp, NULL, gr, NULL, q, BWD_FAST, 0);
+    bwd_row512(m, pd, tp, NULL, gr, NULL, q, next, BWD_FAST, 0);
 }
 #endif
 
@@ -291,7 +296,8 @@ typedef struct bwd_rows {
     double (*acc)(size_t, double, double, const double *, const stdbp_relpsp_grad *, double *);
     double (*fixed_fast)(size_t, double, double, const double *, const stdbp_relpsp_grad *,
                          int64_t *);
-    void (*dw_fast)(size_t, double, double, const stdbp_relpsp_grad *, int64_t *);
+    void (*dw_fast)(size_t, double, double, const stdbp_relpsp_grad *, int64_t *,
+                    const int64_t *next);
 } bwd_rows;
 
 static bwd_rows rows_for(stdbp_isa isa)
@@ -347,7 +353,8 @@ int stdbp_relpsp_backward_fixed(const stdbp_events *ev, size_t n, const double *
                             : bwd_row_fixed(m, pd, tp, w + off, gr, acc + off, &chk);
             chk += dt_ev[p] * 0.0;
         } else if (fast) {
-            rows.dw_fast(m, pd, tp, gr, acc + off);
+            rows.dw_fast(m, pd, tp, gr, acc + off,
+                         acc + (size_t)ev->row[p + 1 < n ? p + 1 : p] * m);
         } else {
             bwd_row_fixed_dw(m, pd, tp, gr, acc + off, &chk);
         }

@@ -92,37 +92,59 @@ static size_t row_avx2(const fwd_state *st, const double *wr, const double *next
     return fired + row_generic(st, j, wr, t, check, lim, q);
 }
 
+/* One block of 8 lanes (live: the lanes below m). */
+STDBP_TARGET("avx512f")
+static inline __attribute__((__always_inline__)) size_t
+block512(const fwd_state *st, size_t j, __mmask8 live, const double *wr, const double *next,
+         __m512d vt, __m512d vth, __m512d vlim, int check, double q)
+{
+    const __m512d zero = _mm512_setzero_pd();
+    const __m512d w = _mm512_maskz_loadu_pd(live, wr + j);
+    _mm_prefetch((const char *)(next + j), _MM_HINT_T0);
+    const __m512d s2 = _mm512_add_pd(_mm512_maskz_loadu_pd(live, st->rs + j), w);
+    const __m512d r2 = _mm512_add_pd(_mm512_maskz_loadu_pd(live, st->rr + j), _mm512_mul_pd(w, vt));
+    _mm512_mask_storeu_pd(st->rs + j, live, s2);
+    _mm512_mask_storeu_pd(st->rr + j, live, r2);
+    if (!check)
+        return 0;
+    const __mmask8 pos = _mm512_mask_cmp_pd_mask(live, s2, zero, _CMP_GT_OQ);
+    unsigned bits =
+        _mm512_mask_cmp_pd_mask(pos, _mm512_add_pd(vth, r2), _mm512_mul_pd(vlim, s2), _CMP_LE_OQ);
+    size_t fired = 0;
+    while (bits) {
+        fire_lane(st, j + (size_t)__builtin_ctz(bits), q);
+        bits &= bits - 1;
+        fired++;
+    }
+    return fired;
+}
+
+/* check is a constant in each instance: the full blocks' loop has no
+ * test but the firing one; the last block is masked (lanes past m are
+ * neither read nor written). */
+STDBP_TARGET("avx512f")
+static inline __attribute__((__always_inline__)) size_t row512(const fwd_state *st,
+                                                               const double *wr, const double *next,
+                                                               double t, int check, double lim,
+                                                               double q)
+{
+    const size_t m = st->m;
+    const __m512d vt = _mm512_set1_pd(t), vth = _mm512_set1_pd(st->theta);
+    const __m512d vlim = _mm512_set1_pd(lim);
+    size_t fired = 0, j = 0;
+    for (; j + 8 <= m; j += 8)
+        fired += block512(st, j, (__mmask8)0xff, wr, next, vt, vth, vlim, check, q);
+    if (j < m)
+        fired +=
+            block512(st, j, (__mmask8)((1u << (m - j)) - 1), wr, next, vt, vth, vlim, check, q);
+    return fired;
+}
+
 STDBP_TARGET("avx512f")
 static size_t row_avx512(const fwd_state *st, const double *wr, const double *next, double t,
                          int check, double lim, double q)
 {
-    const size_t m = st->m;
-    double *restrict rs = st->rs, *restrict rr = st->rr;
-    const __m512d vt = _mm512_set1_pd(t), vth = _mm512_set1_pd(st->theta);
-    const __m512d vlim = _mm512_set1_pd(lim), zero = _mm512_setzero_pd();
-    size_t fired = 0;
-    for (size_t j = 0; j < m; j += 8) {
-        /* the last block is masked: lanes past m are neither read nor
-         * written */
-        const __mmask8 live = m - j >= 8 ? (__mmask8)0xff : (__mmask8)((1u << (m - j)) - 1);
-        const __m512d w = _mm512_maskz_loadu_pd(live, wr + j);
-        _mm_prefetch((const char *)(next + j), _MM_HINT_T0);
-        const __m512d s2 = _mm512_add_pd(_mm512_maskz_loadu_pd(live, rs + j), w);
-        const __m512d r2 = _mm512_add_pd(_mm512_maskz_loadu_pd(live, rr + j), _mm512_mul_pd(w, vt));
-        _mm512_mask_storeu_pd(rs + j, live, s2);
-        _mm512_mask_storeu_pd(rr + j, live, r2);
-        if (!check)
-            continue;
-        const __mmask8 pos = _mm512_mask_cmp_pd_mask(live, s2, zero, _CMP_GT_OQ);
-        unsigned bits = _mm512_mask_cmp_pd_mask(pos, _mm512_add_pd(vth, r2),
-                                                _mm512_mul_pd(vlim, s2), _CMP_LE_OQ);
-        while (bits) {
-            fire_lane(st, j + (size_t)__builtin_ctz(bits), q);
-            bits &= bits - 1;
-            fired++;
-        }
-    }
-    return fired;
+    return check ? row512(st, wr, next, t, 1, lim, q) : row512(st, wr, next, t, 0, lim, q);
 }
 
 /* Layers of at most 32 neurons (conv channels, output layers) keep every
@@ -184,12 +206,12 @@ fwd_small_avx512(const stdbp_events *ev, const double *w, size_t m, double theta
         }
     }
     STDBP_FOR_V(NV, { /* stdbp_relpsp_fire_time where fired, else INFINITY */
-        const __mmask8 f = _mm512_mask_cmp_pd_mask(live[v], vnc[v], zero, _CMP_GT_OQ);
-        const __m512d c = _mm512_maskz_div_pd(f, _mm512_add_pd(vth, vro[v]), vso[v]);
-        const __mmask8 early = _mm512_cmp_pd_mask(c, vtmax, _CMP_LT_OQ);
-        const __m512d ft = _mm512_mask_mov_pd(vtmax, early, c);
-        _mm512_mask_storeu_pd(t_out + 8 * v, live[v],
-                              _mm512_mask_mov_pd(_mm512_set1_pd(INFINITY), f, ft));
+                      const __mmask8 f = _mm512_mask_cmp_pd_mask(live[v], vnc[v], zero, _CMP_GT_OQ);
+                      const __m512d c = _mm512_maskz_div_pd(f, _mm512_add_pd(vth, vro[v]), vso[v]);
+                      const __mmask8 early = _mm512_cmp_pd_mask(c, vtmax, _CMP_LT_OQ);
+                      const __m512d ft = _mm512_mask_mov_pd(vtmax, early, c);
+                      _mm512_mask_storeu_pd(t_out + 8 * v, live[v],
+                                            _mm512_mask_mov_pd(_mm512_set1_pd(INFINITY), f, ft));
     });
     STDBP_FOR_V(NV, {
         _mm512_mask_storeu_pd(nc + 8 * v, live[v], vnc[v]);
