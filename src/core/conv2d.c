@@ -17,7 +17,8 @@ typedef struct conv_scr {
     void *sort;
     uint32_t *cnt;                  /* events per output position */
     double *ev_t;                   /* per position, cap slots: time */
-    uint32_t *ev_row, *ev_in;       /* weight row (c, ky, kx); input index */
+    uint32_t *ev_row;               /* weight row (c, ky, kx) */
+    int64_t *row_in, *pos_in;       /* input index = row_in[row] + pos_in[pos] */
     double *acc, *t_pos;            /* kernel scratch, c_out each */
     double *nc, *s;                 /* per position x c_out */
     double *g, *te, *g_nc, *dl_pos; /* backward, c_out each */
@@ -35,7 +36,8 @@ static size_t conv_layout(const stdbp_layer_info *L, unsigned char *base, conv_s
     d->cnt = stdbp_carve(base, &off, P * sizeof *d->cnt);
     d->ev_t = stdbp_carve(base, &off, P * cap * sizeof *d->ev_t);
     d->ev_row = stdbp_carve(base, &off, P * cap * sizeof *d->ev_row);
-    d->ev_in = stdbp_carve(base, &off, P * cap * sizeof *d->ev_in);
+    d->row_in = stdbp_carve(base, &off, cap * sizeof *d->row_in);
+    d->pos_in = stdbp_carve(base, &off, P * sizeof *d->pos_in);
     d->acc = stdbp_carve(base, &off, 2 * m * sizeof(double)); /* kernel: running S, R */
     d->t_pos = stdbp_carve(base, &off, m * sizeof(double));
     d->nc = stdbp_carve(base, &off, P * m * sizeof(double));
@@ -104,7 +106,6 @@ static uint64_t conv_gather(const stdbp_layer_info *L, const double *in, size_t 
                 const size_t slot = pos * cap + d->cnt[pos]++;
                 d->ev_t[slot] = t;
                 d->ev_row[slot] = (uint32_t)((c * k + ky) * k + kx);
-                d->ev_in[slot] = i;
                 pairs++;
             }
         }
@@ -131,6 +132,20 @@ static uint64_t conv_forward(const stdbp_layer_run *run, const double *in, doubl
     return pairs * m;
 }
 
+/* The input an event came from, as row_in[its weight row] + pos_in[its
+ * position]: two small tables instead of an index stored per event. */
+static void conv_index_tables(const stdbp_layer_info *L, const conv_scr *d)
+{
+    const int64_t k = L->kernel, st = L->stride, pad = L->padding, H = L->in.h, W = L->in.w;
+    for (int64_t c = 0; c < L->in.c; c++)
+        for (int64_t ky = 0; ky < k; ky++)
+            for (int64_t kx = 0; kx < k; kx++)
+                d->row_in[(c * k + ky) * k + kx] = c * H * W + ky * W + kx;
+    for (int64_t oy = 0; oy < L->out.h; oy++)
+        for (int64_t ox = 0; ox < L->out.w; ox++)
+            d->pos_in[oy * L->out.w + ox] = (oy * st - pad) * W + (ox * st - pad);
+}
+
 static int conv_backward(const stdbp_layer_run *run, const double *out, const double *dl_dout,
                          double *dl_din, int64_t *grad, int surrogate)
 {
@@ -143,6 +158,8 @@ static int conv_backward(const stdbp_layer_run *run, const double *out, const do
     conv_layout(L, run->scratch, &d);
     stdbp_relpsp_grad gr = {d.g, d.te, d.g_nc, 0.0, 0.0};
     memset(d.dw, 0, L->param_count * sizeof *d.dw);
+    if (dl_din)
+        conv_index_tables(L, &d);
     for (size_t pos = 0; pos < P; pos++) {
         int any = 0;
         for (size_t co = 0; co < m; co++) {
@@ -157,11 +174,11 @@ static int conv_backward(const stdbp_layer_run *run, const double *out, const do
             stdbp_relpsp_grad_prepare(&ev, run->w, m, d.t_pos, d.nc + pos * m, d.s + pos * m,
                                       d.dl_pos, surrogate, run->neuron, d.acc, &gr, &bad);
         stdbp_relpsp_backward_acc(&ev, n, run->w, m, &gr, d.dw, d.dt_ev);
-        const uint32_t *ev_in = d.ev_in + pos * cap;
+        const uint32_t *ev_row = d.ev_row + pos * cap;
         for (size_t p = 0; p < n; p++) {
             chk += d.dt_ev[p] * 0.0;
             if (dl_din)
-                dl_din[ev_in[p]] += d.dt_ev[p];
+                dl_din[d.row_in[ev_row[p]] + d.pos_in[pos]] += d.dt_ev[p];
         }
     }
     /* Summed over positions in double, rounded once per weight. */

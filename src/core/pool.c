@@ -30,26 +30,23 @@ static uint64_t pool_forward(const stdbp_layer_run *run, const double *in, doubl
         const double *ic = in + (size_t)c * H * W;
         for (int oy = 0; oy < OH; oy++)
             for (int ox = 0; ox < OW; ox++) {
+                /* the window clipped to the input (padding is silent) */
+                const int y0 = oy * st - pad, x0 = ox * st - pad;
+                const int ya = y0 < 0 ? 0 : y0, yb = y0 + k < H ? y0 + k : H;
+                const int xa = x0 < 0 ? 0 : x0, xb = x0 + k < W ? x0 + k : W;
                 double best = INFINITY;
                 int32_t a = -1;
-                for (int ky = 0; ky < k; ky++) {
-                    const int iy = oy * st - pad + ky;
-                    if (iy < 0 || iy >= H)
-                        continue;
-                    for (int kx = 0; kx < k; kx++) {
-                        const int ix = ox * st - pad + kx;
-                        if (ix < 0 || ix >= W)
-                            continue;
+                for (int iy = ya; iy < yb; iy++)
+                    for (int ix = xa; ix < xb; ix++) {
                         const double v = ic[iy * W + ix];
                         if (v < best && v > -INFINITY) { /* ties keep the first */
                             best = v;
-                            a = (int32_t)((size_t)c * H * W + (size_t)iy * W + ix);
+                            a = iy * W + ix;
                         }
                     }
-                }
                 const size_t o = ((size_t)c * OH + oy) * OW + ox;
                 out[o] = a >= 0 ? best : INFINITY;
-                arg[o] = a;
+                arg[o] = a >= 0 ? (int32_t)((size_t)c * H * W + (size_t)a) : -1;
             }
     }
     return 0;
