@@ -227,8 +227,8 @@ int main(int argc, char **argv)
         times[q] = px[q] ? 1.0 - px[q] / 255.0 : INFINITY;
         lit += px[q] != 0;
     }
-    printf("%.1f%% of pixels lit; one thread; seed %llu\n", 100 * lit / (double)(n_img * PIX),
-           (unsigned long long)seed);
+    printf("%.1f%% of pixels lit; one thread; seed %llu; kernels %s\n",
+           100 * lit / (double)(n_img * PIX), (unsigned long long)seed, stdbp_kernels_isa());
     printf("%-4s %9s %14s %14s %12s %10s %8s  %s\n", "net", "params", "fwd samples/s",
            "f+b samples/s", "f+b us/smpl", "syn ev/smpl", "hidden", "gradient digest");
 

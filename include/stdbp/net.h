@@ -66,6 +66,11 @@ typedef struct stdbp_neuron_params {
 /* Defaults as documented above. Cannot fail. */
 STDBP_API stdbp_neuron_params stdbp_neuron_defaults(void);
 
+/* The instruction set the neuron kernels use on this CPU: "avx512",
+ * "avx2" or "generic" (picked at run time; every one gives the same
+ * bits). For logs and benchmarks. Not collective. */
+STDBP_API const char *stdbp_kernels_isa(void);
+
 /* One layer, as built (read-only view). */
 typedef struct stdbp_layer_info {
     stdbp_layer_kind kind;

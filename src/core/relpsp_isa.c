@@ -1,6 +1,8 @@
 /* Picking the ReL-PSP kernels' instruction set (relpsp_isa.h). */
 #include "core/relpsp_isa.h"
 
+#include "stdbp/net.h"
+
 /* -1: automatic. Written only by stdbp_relpsp_force_isa (tests). */
 static int forced = -1;
 
@@ -46,4 +48,9 @@ const char *stdbp_isa_name(stdbp_isa isa)
     default:
         return "generic";
     }
+}
+
+const char *stdbp_kernels_isa(void)
+{
+    return stdbp_isa_name(stdbp_relpsp_isa());
 }
