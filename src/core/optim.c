@@ -5,6 +5,12 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "core/relpsp_isa.h"
+
+#ifdef STDBP_X86_SIMD
+#include <immintrin.h>
+#endif
+
 struct stdbp_optim {
     stdbp_optim_params p;
     size_t n;          /* parameters */
@@ -109,21 +115,13 @@ void stdbp_optim_destroy(stdbp_optim **opt)
  * because of sqrt). Each parameter's update depends only on its own state
  * and sqrt is correctly rounded, so the result is bitwise the same
  * either way. */
-/* Built for AVX2 too, picked at load time: sqrt and division are
- * correctly rounded and there is no FMA contraction under -std=c11, so
- * both builds give bitwise the same result. */
-#if defined(__x86_64__) && defined(__linux__) && defined(__has_attribute)
-#if __has_attribute(__target_clones__)
-#define OPTIM_CLONES __attribute__((__target_clones__("avx2", "default")))
-#endif
-#endif
-#ifndef OPTIM_CLONES
-#define OPTIM_CLONES
-#endif
-
-OPTIM_CLONES static void adam_step(size_t n, double *restrict w, const double *restrict g,
-                                   double *restrict m, double *restrict v, double b1, double b2,
-                                   double eps, double inv_bc1, double inv_bc2, double lr, double wd)
+/* The same loop in AVX2 and AVX-512 (relpsp_isa.h picks one): sqrt and
+ * division are correctly rounded and each intrinsic is one IEEE
+ * operation, in the order the C above does them, so every build gives
+ * the same bits. The plain C loop stays scalar (errno of sqrt). */
+static void adam_step_c(size_t n, double *restrict w, const double *restrict g, double *restrict m,
+                        double *restrict v, double b1, double b2, double eps, double inv_bc1,
+                        double inv_bc2, double lr, double wd)
 {
     for (size_t i = 0; i < n; i++) {
         m[i] = b1 * m[i] + (1.0 - b1) * g[i];
@@ -132,6 +130,60 @@ OPTIM_CLONES static void adam_step(size_t n, double *restrict w, const double *r
         const double vhat = v[i] * inv_bc2;
         w[i] -= lr * (mhat / (sqrt(vhat) + eps) + wd * w[i]);
     }
+}
+
+#ifdef STDBP_X86_SIMD
+#define ADAM_VEC(T, P, N)                                                                          \
+    const T vb1 = P##_set1_pd(b1), vc1 = P##_set1_pd(1.0 - b1), vb2 = P##_set1_pd(b2);             \
+    const T vc2 = P##_set1_pd(1.0 - b2), veps = P##_set1_pd(eps), vi1 = P##_set1_pd(inv_bc1);      \
+    const T vi2 = P##_set1_pd(inv_bc2), vlr = P##_set1_pd(lr), vwd = P##_set1_pd(wd);              \
+    size_t i = 0;                                                                                  \
+    for (; i + (N) <= n; i += (N)) {                                                               \
+        const T gi = P##_loadu_pd(g + i), wi = P##_loadu_pd(w + i);                                \
+        const T mi = P##_add_pd(P##_mul_pd(vb1, P##_loadu_pd(m + i)), P##_mul_pd(vc1, gi));        \
+        const T vi =                                                                               \
+            P##_add_pd(P##_mul_pd(vb2, P##_loadu_pd(v + i)), P##_mul_pd(P##_mul_pd(vc2, gi), gi)); \
+        P##_storeu_pd(m + i, mi);                                                                  \
+        P##_storeu_pd(v + i, vi);                                                                  \
+        const T den = P##_add_pd(P##_sqrt_pd(P##_mul_pd(vi, vi2)), veps);                          \
+        const T step = P##_add_pd(P##_div_pd(P##_mul_pd(mi, vi1), den), P##_mul_pd(vwd, wi));      \
+        P##_storeu_pd(w + i, P##_sub_pd(wi, P##_mul_pd(vlr, step)));                               \
+    }                                                                                              \
+    adam_step_c(n - i, w + i, g + i, m + i, v + i, b1, b2, eps, inv_bc1, inv_bc2, lr, wd)
+
+STDBP_TARGET("avx2")
+static void adam_step_avx2(size_t n, double *restrict w, const double *restrict g,
+                           double *restrict m, double *restrict v, double b1, double b2, double eps,
+                           double inv_bc1, double inv_bc2, double lr, double wd)
+{
+    ADAM_VEC(__m256d, _mm256, 4);
+}
+
+STDBP_TARGET("avx512f")
+static void adam_step_avx512(size_t n, double *restrict w, const double *restrict g,
+                             double *restrict m, double *restrict v, double b1, double b2,
+                             double eps, double inv_bc1, double inv_bc2, double lr, double wd)
+{
+    ADAM_VEC(__m512d, _mm512, 8);
+}
+#undef ADAM_VEC
+#endif
+
+static void adam_step(size_t n, double *w, const double *g, double *m, double *v, double b1,
+                      double b2, double eps, double inv_bc1, double inv_bc2, double lr, double wd)
+{
+#ifdef STDBP_X86_SIMD
+    const stdbp_isa isa = stdbp_relpsp_isa();
+    if (isa == STDBP_ISA_AVX512) {
+        adam_step_avx512(n, w, g, m, v, b1, b2, eps, inv_bc1, inv_bc2, lr, wd);
+        return;
+    }
+    if (isa == STDBP_ISA_AVX2) {
+        adam_step_avx2(n, w, g, m, v, b1, b2, eps, inv_bc1, inv_bc2, lr, wd);
+        return;
+    }
+#endif
+    adam_step_c(n, w, g, m, v, b1, b2, eps, inv_bc1, inv_bc2, lr, wd);
 }
 
 static void sgd_step(size_t n, double *restrict w, const double *restrict g, double *restrict vel,

@@ -9,6 +9,7 @@
 #include "core/relpsp.h"
 #include "core/relpsp_isa.h"
 #include "stdbp/neuron.h"
+#include "stdbp/optim.h"
 #include "test_net_util.h"
 
 #define MAXEV 96
@@ -99,6 +100,33 @@ static void backward_all(const kase *k, const double *fw, double gscale, double 
     stdbp_relpsp_backward_fixed(&ev, n, k->w, m, &gr, q + ROWS * m, NULL);
 }
 
+/* Adam on n parameters in isa, from a fixed state; returns the weights
+ * and moments after three steps. */
+static void adam_run(stdbp_isa isa, size_t n, double *out)
+{
+    stdbp_optim_params p = stdbp_optim_defaults();
+    stdbp_optim *opt = NULL;
+    stdbp_err err;
+    stdbp_rng r;
+    double *w = out, *g = malloc(n * sizeof *g);
+    p.weight_decay = 0.01;
+    if (stdbp_optim_create(&p, n, &opt, &err) != STDBP_OK || !g)
+        bail("optimiser: %s", err.msg);
+    stdbp_rng_seed(&r, 5);
+    for (size_t i = 0; i < n; i++)
+        w[i] = stdbp_rng_normal(&r);
+    stdbp_relpsp_force_isa(isa);
+    for (int step = 0; step < 3; step++) {
+        for (size_t i = 0; i < n; i++) /* some zero, some tiny, some large */
+            g[i] = i % 7 == 0 ? 0.0 : stdbp_rng_normal(&r) * (i % 5 == 0 ? 1e-9 : 3.0);
+        stdbp_optim_step(opt, w, g, 1e-3);
+    }
+    stdbp_relpsp_force_isa(STDBP_ISA_BEST);
+    memcpy(out + n, stdbp_optim_state(opt), 2 * n * sizeof *out);
+    stdbp_optim_destroy(&opt);
+    free(g);
+}
+
 int main(void)
 {
     stdbp_isa isas[3];
@@ -106,7 +134,7 @@ int main(void)
     for (int i = STDBP_ISA_GENERIC; i <= STDBP_ISA_AVX512; i++)
         if (stdbp_relpsp_isa_available((stdbp_isa)i))
             isas[n_isa++] = (stdbp_isa)i;
-    plan((int)(2 * n_isa + 1));
+    plan((int)(3 * n_isa + 1));
     for (size_t s = 0; s < n_isa; s++)
         diag("instruction set available: %s", stdbp_isa_name(isas[s]));
     diag("the kernels use %s", stdbp_isa_name(stdbp_relpsp_isa()));
@@ -146,6 +174,16 @@ int main(void)
             cases++;
         }
         stdbp_relpsp_force_isa(STDBP_ISA_BEST);
+        {
+            const size_t n = 1003; /* full vectors and a tail */
+            double *a = malloc(3 * n * sizeof *a), *b = malloc(3 * n * sizeof *b);
+            adam_run(isas[s], n, a);
+            adam_run(STDBP_ISA_GENERIC, n, b);
+            ok(same_bits(a, b, 3 * n * sizeof *a), "%s Adam = plain C to the bit (%zu parameters)",
+               stdbp_isa_name(isas[s]), n);
+            free(a);
+            free(b);
+        }
         is_int(0, fwd_bad, "%s forward = closed form to the bit (%d layers)",
                stdbp_isa_name(isas[s]), cases);
         is_int(0, bwd_bad, "%s backward = plain C to the bit (%d layers)", stdbp_isa_name(isas[s]),
