@@ -55,10 +55,10 @@ static stdbp_status run_local_batch(stdbp_trainer *tr, size_t b, size_t len, std
     int nt = tr->n_threads;
     if ((size_t)nt > end - begin)
         nt = end - begin > 1 ? (int)(end - begin) : 1;
+    /* Dynamic: samples differ in cost. A slot that failed skips the rest
+     * of its samples (all later in the batch). */
     for (int t = 0; t < nt; t++)
         tr->slots[t].fail_k = SIZE_MAX;
-        /* Dynamic: samples differ in cost. A slot that failed skips the rest
-         * of its samples (all later in the batch). */
 #ifdef _OPENMP
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
 #endif
