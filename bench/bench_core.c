@@ -13,6 +13,7 @@
 
 #include "stdbp/loss.h"
 #include "stdbp/net.h"
+#include "stdbp/optim.h"
 #include "stdbp/rng.h"
 
 #define SIDE 28
@@ -20,10 +21,14 @@
 
 static const char usage[] =
     "usage: bench_core [--model mlp|cnn|all] [--samples N] [--images N] [--seed S]\n"
+    "                  [--batch B]\n"
     "\n"
     "Measures, on one thread, forward and forward+backward samples per second\n"
     "(backward = exact STDBP with fixed-point gradient accumulation; the loss is\n"
-    "softmax cross-entropy; no optimiser step) and synaptic events per sample.\n"
+    "softmax cross-entropy), the whole training step (forward+backward of a\n"
+    "batch of B samples, default 128, then the mean gradient, the weight-sum\n"
+    "penalty and the Adam update, as one rank of stdbp_train does it) and\n"
+    "synaptic events per sample.\n"
     "Networks, initialised with STDBP_INIT_FIRE (seed S):\n"
     "  mlp  784-800-10\n"
     "  cnn  28x28-16C5(pad 2)-P2-32C5-P2-800-128-10\n"
@@ -87,7 +92,7 @@ static void synth(stdbp_rng *r, unsigned char *px)
 }
 
 typedef struct result {
-    double fwd_rate, train_rate, events, hidden_fired;
+    double fwd_rate, train_rate, step_rate, update_share, events, hidden_fired;
 } result;
 
 /* FNV-1a over the accumulated gradient: equal on every machine and build
@@ -104,7 +109,8 @@ static uint64_t digest(const int64_t *a, size_t n)
 }
 
 static int run(const char *name, const stdbp_layer_spec *specs, size_t n_layers,
-               const double *times, size_t n_img, size_t n_samples, uint64_t seed, result *res)
+               const double *times, size_t n_img, size_t n_samples, size_t batch, uint64_t seed,
+               result *res)
 {
     stdbp_net *net = NULL;
     stdbp_ws *ws = NULL;
@@ -158,9 +164,50 @@ static int run(const char *name, const stdbp_layer_spec *specs, size_t n_layers,
     }
     t1 = now();
     res->train_rate = (double)n_samples / (t1 - t0);
-    printf("%-4s %9zu %14.0f %14.0f %12.1f %10.0f %7.1f%%  %016llx\n", name, n_p, res->fwd_rate,
-           res->train_rate, 1e6 / res->train_rate, res->events, 100 * res->hidden_fired,
-           (unsigned long long)digest(acc, n_p));
+    const uint64_t dig = digest(acc, n_p);
+
+    /* The whole step: batches of `batch` samples, each followed by the
+     * update of stdbp_train on one rank (configs/mnist_mlp.yaml's Adam at
+     * lr 5e-4 and weight-sum penalty 1e-4). The weights change, so the
+     * activity drifts a little from the measurements above. */
+    stdbp_optim_params op = stdbp_optim_defaults();
+    op.kind = STDBP_OPTIM_ADAM;
+    op.lr = 5e-4;
+    stdbp_optim *opt = NULL;
+    double *grad = calloc(n_p, sizeof *grad), t_update = 0;
+    if (!grad || stdbp_optim_create(&op, n_p, &opt, &err) != STDBP_OK) {
+        fprintf(stderr, "bench_core: %s: cannot create the optimiser\n", name);
+        free(grad);
+        free(acc);
+        return 1;
+    }
+    memset(acc, 0, n_p * sizeof *acc);
+    double *params = stdbp_net_params(net);
+    size_t done = 0;
+    t0 = now();
+    while (done < n_samples) {
+        size_t b = n_samples - done < batch ? n_samples - done : batch;
+        for (size_t k = done; k < done + b; k++) {
+            const double *out = stdbp_net_forward(net, ws, times + (k % n_img) * PIX);
+            stdbp_loss_softmax_ce(&lp, out, n_out, (int)(k % 10), dl);
+            if (stdbp_net_backward(net, ws, dl, acc, NULL, &err) != STDBP_OK)
+                break;
+        }
+        double tu = now();
+        stdbp_grad_fixed_mean(acc, grad, n_p, b);
+        stdbp_penalty_weight_sum(net, params, grad, 1e-4, 1.0);
+        stdbp_optim_step(opt, params, grad, op.lr);
+        t_update += now() - tu;
+        done += b;
+    }
+    t1 = now();
+    res->step_rate = (double)n_samples / (t1 - t0);
+    res->update_share = t_update / (t1 - t0);
+    stdbp_optim_destroy(&opt);
+    free(grad);
+    printf("%-4s %9zu %14.0f %14.0f %12.1f %14.0f %7.1f%% %10.0f %7.1f%%  %016llx\n", name, n_p,
+           res->fwd_rate, res->train_rate, 1e6 / res->train_rate, res->step_rate,
+           100 * res->update_share, res->events, 100 * res->hidden_fired, (unsigned long long)dig);
     free(acc);
     stdbp_ws_destroy(&ws);
     stdbp_net_destroy(&net);
@@ -170,7 +217,7 @@ static int run(const char *name, const stdbp_layer_spec *specs, size_t n_layers,
 int main(int argc, char **argv)
 {
     const char *model = "all";
-    size_t n_samples = 0, n_img = 1000;
+    size_t n_samples = 0, n_img = 1000, batch = 128;
     uint64_t seed = 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -182,6 +229,8 @@ int main(int argc, char **argv)
             n_samples = strtoul(argv[++i], NULL, 10);
         } else if (!strcmp(argv[i], "--images") && i + 1 < argc) {
             n_img = strtoul(argv[++i], NULL, 10);
+        } else if (!strcmp(argv[i], "--batch") && i + 1 < argc) {
+            batch = strtoul(argv[++i], NULL, 10);
         } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
             seed = strtoull(argv[++i], NULL, 10);
         } else {
@@ -195,6 +244,8 @@ int main(int argc, char **argv)
     }
     if (n_img == 0)
         n_img = 1;
+    if (batch == 0)
+        batch = 1;
 
     unsigned char *px = malloc(n_img * PIX);
     double *times = malloc(n_img * PIX * sizeof *times);
@@ -229,8 +280,9 @@ int main(int argc, char **argv)
     }
     printf("%.1f%% of pixels lit; one thread; seed %llu; kernels %s\n",
            100 * lit / (double)(n_img * PIX), (unsigned long long)seed, stdbp_kernels_isa());
-    printf("%-4s %9s %14s %14s %12s %10s %8s  %s\n", "net", "params", "fwd samples/s",
-           "f+b samples/s", "f+b us/smpl", "syn ev/smpl", "hidden", "gradient digest");
+    printf("%-4s %9s %14s %14s %12s %14s %8s %10s %8s  %s\n", "net", "params", "fwd samples/s",
+           "f+b samples/s", "f+b us/smpl", "step samples/s", "update", "syn ev/smpl", "hidden",
+           "gradient digest");
 
     const stdbp_layer_spec mlp[] = {{STDBP_LAYER_DENSE, 800, 0, 0, 0},
                                     {STDBP_LAYER_DENSE, 10, 0, 0, 0}};
@@ -242,11 +294,14 @@ int main(int argc, char **argv)
     result res;
     int rc = 0;
     if (strcmp(model, "cnn"))
-        rc |= run("mlp", mlp, 2, times, n_img, n_samples ? n_samples : 2000, seed, &res);
+        rc |= run("mlp", mlp, 2, times, n_img, n_samples ? n_samples : 2000, batch, seed, &res);
     if (strcmp(model, "mlp"))
-        rc |= run("cnn", cnn, 7, times, n_img, n_samples ? n_samples : 200, seed, &res);
-    printf("(hidden: fraction of the last hidden layer's neurons that fire; the digest\n"
-           " of the summed gradient is the same on every machine and build)\n");
+        rc |= run("cnn", cnn, 7, times, n_img, n_samples ? n_samples : 200, batch, seed, &res);
+    printf("(step: forward+backward of batches of %zu, then mean gradient, penalty and\n"
+           " Adam; update: its share of the step; hidden: fraction of the last hidden\n"
+           " layer's neurons that fire; the digest of the summed gradient (of the f+b\n"
+           " pass) is the same on every machine and build)\n",
+           batch);
     free(px);
     free(times);
     return rc;

@@ -7,7 +7,12 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "hw/hw_report.h"
+#include "hw/hw_sim.h"
 #include "util/log.h"
 
 void stdbp_hw_bits_run_free(stdbp_hw_bits_run *r)
@@ -101,38 +106,105 @@ int stdbp_hw_stop_requested(void)
     return stop_check && stop_check();
 }
 
+/* One thread's share of the simulation: a quantised workspace with its
+ * input buffers, and a simulator. Slot 0 owns the quantised net (qr.q)
+ * that the others share read-only, as they share the mapping. */
+typedef struct sim_slot {
+    stdbp_hw_qrun qr;
+    stdbp_hw_sim *sim;
+} sim_slot;
+
+/* Images per round of the threads: each round's images are simulated in
+ * parallel, then recorded in image order. */
+#define SIM_BLOCK_PER_THREAD 16
+
 /* Feed the first n images of test through the software model and the
- * simulator, with a progress note every 10 s and one at the end.
- * Returns the number of images simulated: fewer than n when the stop
- * check asked to stop. */
-static size_t simulate_images(stdbp_hw_qrun *qr, stdbp_hw_sim *sim, const stdbp_dataset *test,
-                              const stdbp_encoding *enc, size_t n, stdbp_hw_bits_run *r)
+ * simulator, over nt threads, with a progress note every 10 s and one at
+ * the end. Each image's result and per-core counters are kept and then
+ * added in image order into r and slot 0's totals, so the report is
+ * bitwise the same for any number of threads. The buffers res, mm and cc
+ * hold a round (cc: n_cores + 1 counters per image). Returns the number
+ * of images simulated: fewer than n when the stop check asked to stop. */
+static size_t simulate_images(sim_slot *slots, int nt, const stdbp_dataset *test,
+                              const stdbp_encoding *enc, size_t n, stdbp_hw_bits_run *r,
+                              stdbp_hw_result *res, int *mm, stdbp_hw_ccount *cc)
 {
-    const stdbp_qnet *q = qr->q;
+    const stdbp_qnet *q = slots[0].qr.q;
+    const size_t nc1 = (size_t)slots[0].sim->n_cores + 1, block = SIM_BLOCK_PER_THREAD * (size_t)nt;
     double t0 = now(), last_note = t0;
     r->min_latency = INFINITY;
     r->max_latency = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        stdbp_hw_result res;
+    for (size_t i0 = 0; i0 < n; i0 += block) {
         if (stdbp_hw_stop_requested())
-            return i;
-        stdbp_hw_qrun_sample(qr, enc, test, i);
-        stdbp_hw_sim_run(sim, qr->steps, &res);
-        int mismatch = 0;
-        for (size_t l = 0; l < q->n_layers && !mismatch; l++)
-            mismatch = memcmp(stdbp_qws_layer_steps(qr->ws, l), stdbp_hw_sim_layer_steps(sim, l),
-                              q->layers[l].info.n_out * sizeof(int64_t)) != 0;
-        record_image(r, i, test->labels ? test->labels[i] : -2, &res, mismatch);
+            return i0;
+        size_t m = n - i0 < block ? n - i0 : block;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
+#endif
+        for (size_t j = 0; j < m; j++) {
+            int t = 0;
+#ifdef _OPENMP
+            t = omp_get_thread_num();
+#endif
+            sim_slot *s = &slots[t];
+            stdbp_hw_qrun_sample(&s->qr, enc, test, i0 + j);
+            stdbp_hw_sim_run_image(s->sim, s->qr.steps, &res[j]);
+            int mismatch = 0;
+            for (size_t l = 0; l < q->n_layers && !mismatch; l++)
+                mismatch =
+                    memcmp(stdbp_qws_layer_steps(s->qr.ws, l), stdbp_hw_sim_layer_steps(s->sim, l),
+                           q->layers[l].info.n_out * sizeof(int64_t)) != 0;
+            mm[j] = mismatch;
+            memcpy(cc + j * nc1, s->sim->cc, nc1 * sizeof *cc);
+        }
+        for (size_t j = 0; j < m; j++) {
+            size_t i = i0 + j;
+            record_image(r, i, test->labels ? test->labels[i] : -2, &res[j], mm[j]);
+            stdbp_hw_sim_add_image(slots[0].sim, cc + j * nc1);
+        }
         if (stdbp_log_enabled() && now() - last_note > 10.0) {
             last_note = now();
             stdbp_log(STDBP_LOG_INFO, "hw: %d-bit: %zu/%zu images simulated (%.0f images/s)",
-                      r->bits, i + 1, n, (double)(i + 1) / (last_note - t0));
+                      r->bits, i0 + m, n, (double)(i0 + m) / (last_note - t0));
         }
     }
     double el = now() - t0;
     stdbp_log(STDBP_LOG_INFO, "hw: %d-bit: %zu images simulated in %.1f s (%.0f images/s)", r->bits,
               n, el, el > 0 ? (double)n / el : 0.0);
     return n;
+}
+
+/* The simulator of slot 0 is made by the caller; the other slots get
+ * their own workspace, buffers and simulator on q and m. Returns how many
+ * slots are usable (at least 1): a thread whose memory cannot be had is
+ * left out, which changes nothing but the speed. */
+static int make_slots(sim_slot *slots, int want, const stdbp_hw_map *m,
+                      const stdbp_hw_profile *prof, size_t dim)
+{
+    stdbp_err ignored;
+    int nt = 1;
+    for (; nt < want; nt++) {
+        sim_slot *s = &slots[nt];
+        s->qr.q = slots[0].qr.q;
+        s->qr.times = malloc((dim ? dim : 1) * sizeof *s->qr.times);
+        s->qr.steps = malloc((dim ? dim : 1) * sizeof *s->qr.steps);
+        if (!s->qr.times || !s->qr.steps ||
+            stdbp_qws_create(s->qr.q, &s->qr.ws, &ignored) != STDBP_OK ||
+            stdbp_hw_sim_create(s->qr.q, m, prof, &s->sim, &ignored) != STDBP_OK)
+            break;
+    }
+    return nt;
+}
+
+/* Free slots 1 .. want (slot 0 is the caller's); they do not own q. */
+static void free_slots(sim_slot *slots, int want)
+{
+    for (int t = 1; slots && t < want; t++) {
+        stdbp_hw_sim_destroy(&slots[t].sim);
+        stdbp_qws_destroy(&slots[t].qr.ws);
+        free(slots[t].qr.times);
+        free(slots[t].qr.steps);
+    }
 }
 
 /* The totals per core, per layer and per kind of operation. */
@@ -178,6 +250,10 @@ static stdbp_status run_bits(const stdbp_net *net, const stdbp_dataset *test,
     stdbp_hw_qrun qr;
     stdbp_hw_map *m = NULL;
     stdbp_hw_sim *sim = NULL;
+    sim_slot *slots = NULL;
+    stdbp_hw_result *res = NULL;
+    stdbp_hw_ccount *cc = NULL;
+    int *mm = NULL, want = 1;
     stdbp_status st;
 
     qp.bits = r->bits;
@@ -191,7 +267,23 @@ static stdbp_status run_bits(const stdbp_net *net, const stdbp_dataset *test,
         (st = stdbp_hw_sim_create(qr.q, m, prof, &sim, err)) ||
         (st = alloc_run(r, n, qr.q, m, err)))
         goto done;
-    size_t done_n = simulate_images(&qr, sim, test, enc, n, r);
+#ifdef _OPENMP
+    want = omp_get_max_threads();
+#endif
+    want = want < 1 ? 1 : (size_t)want > n ? (n > 1 ? (int)n : 1) : want;
+    size_t block = SIM_BLOCK_PER_THREAD * (size_t)want, nc1 = (size_t)m->n_cores + 1;
+    slots = calloc((size_t)want, sizeof *slots);
+    res = malloc(block * sizeof *res);
+    mm = malloc(block * sizeof *mm);
+    cc = malloc(block * nc1 * sizeof *cc);
+    if (!slots || !res || !mm || !cc) {
+        st = stdbp_err_set(err, STDBP_ENOMEM, "deploy: out of memory");
+        goto done;
+    }
+    slots[0].qr = qr;
+    slots[0].sim = sim;
+    int nt = make_slots(slots, want, m, prof, test->dim);
+    size_t done_n = simulate_images(slots, nt, test, enc, n, r, res, mm, cc);
     if (done_n < n) {
         st =
             stdbp_err_set(err, STDBP_EIO, "stopped by a signal after %zu of %zu images", done_n, n);
@@ -200,6 +292,11 @@ static stdbp_status run_bits(const stdbp_net *net, const stdbp_dataset *test,
     gather_breakdown(qr.q, m, sim, prof, r);
     r->simulated = 1;
 done:
+    free_slots(slots, want);
+    free(slots);
+    free(res);
+    free(mm);
+    free(cc);
     stdbp_hw_sim_destroy(&sim);
     stdbp_hw_map_destroy(&m);
     stdbp_hw_qrun_free(&qr);

@@ -65,4 +65,13 @@ struct stdbp_hw_sim {
     double e_syn, t_syn, e_hx, e_hy;
 };
 
+/* Run one image (sim_run.c) without adding it to sim's totals; its
+ * per-core counters stay in sim->cc (n_cores + 1) until the next run.
+ * stdbp_hw_sim_run is this, then stdbp_hw_sim_add_image(sim, sim->cc). */
+void stdbp_hw_sim_run_image(stdbp_hw_sim *sim, const int64_t *in_steps, stdbp_hw_result *res);
+/* Add one image's counters cc (n_cores + 1) to sim's totals: the same
+ * arithmetic as stdbp_hw_sim_run, so images added in the same order give
+ * bitwise the same totals whichever simulator ran them. */
+void stdbp_hw_sim_add_image(stdbp_hw_sim *sim, const stdbp_hw_ccount *cc);
+
 #endif

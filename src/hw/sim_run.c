@@ -408,8 +408,29 @@ static void add_ops(stdbp_hw_counts *c, const stdbp_hw_ccount *k)
     c->hops += k->hx + k->hy;
 }
 
-/* The image's result into res, and its counts added to the totals. */
-static void finish_image(stdbp_hw_sim *sim, const run *r, stdbp_hw_result *res)
+/* Dynamic energy and busy time of core c (n_cores: the input port) from
+ * its counters k of one image. */
+static void core_cost(const stdbp_hw_sim *sim, int c, const stdbp_hw_ccount *k, double *energy,
+                      double *busy)
+{
+    const stdbp_hw_profile *p = sim->p;
+    double e = 0.0, t = 0.0;
+    if (c < sim->n_cores) {
+        e = (double)k->syn * sim->e_syn + (double)k->neuron * p->neuron.energy +
+            (double)k->fire * p->fire.energy + (double)k->recv * p->receive.energy;
+        t = (double)k->syn * sim->t_syn + (double)k->neuron * p->neuron.time +
+            (double)k->fire * p->fire.time + (double)k->recv * p->receive.time +
+            (double)k->send * p->send.time;
+    } else {
+        t = (double)k->send * p->send.time;
+    }
+    e += (double)k->send * p->send.energy + (double)k->hx * sim->e_hx + (double)k->hy * sim->e_hy;
+    *energy = e;
+    *busy = t;
+}
+
+/* The image's result into res (its totals are not touched). */
+static void finish_image(const stdbp_hw_sim *sim, const run *r, stdbp_hw_result *res)
 {
     const stdbp_hw_profile *p = sim->p;
     int nc = sim->n_cores;
@@ -423,28 +444,13 @@ static void finish_image(stdbp_hw_sim *sim, const run *r, stdbp_hw_result *res)
     double dyn = 0.0;
     for (int c = 0; c <= nc; c++) {
         const stdbp_hw_ccount *k = &sim->cc[c];
-        stdbp_hw_core_stats *t = &sim->tot[c];
-        double e = 0.0, busy = 0.0;
-        if (c < nc) {
-            e = (double)k->syn * sim->e_syn + (double)k->neuron * p->neuron.energy +
-                (double)k->fire * p->fire.energy + (double)k->recv * p->receive.energy;
-            busy = (double)k->syn * sim->t_syn + (double)k->neuron * p->neuron.time +
-                   (double)k->fire * p->fire.time + (double)k->recv * p->receive.time +
-                   (double)k->send * p->send.time;
-            t->counts.fire += k->fire;
+        double e, busy;
+        core_cost(sim, c, k, &e, &busy);
+        if (c < nc)
             res->counts.fire += k->fire;
-        } else {
-            busy = (double)k->send * p->send.time;
-            t->counts.input_spikes += k->fire;
+        else
             res->counts.input_spikes += k->fire;
-        }
-        e += (double)k->send * p->send.energy + (double)k->hx * sim->e_hx +
-             (double)k->hy * sim->e_hy;
-        add_ops(&t->counts, k);
         add_ops(&res->counts, k);
-        t->energy += e;
-        t->busy += busy;
-        t->queue_wait += k->wait;
         dyn += e;
     }
     res->energy_dynamic = dyn;
@@ -452,7 +458,26 @@ static void finish_image(stdbp_hw_sim *sim, const run *r, stdbp_hw_result *res)
     res->energy = dyn + res->energy_static;
 }
 
-void stdbp_hw_sim_run(stdbp_hw_sim *sim, const int64_t *in_steps, stdbp_hw_result *res)
+void stdbp_hw_sim_add_image(stdbp_hw_sim *sim, const stdbp_hw_ccount *cc)
+{
+    int nc = sim->n_cores;
+    for (int c = 0; c <= nc; c++) {
+        const stdbp_hw_ccount *k = &cc[c];
+        stdbp_hw_core_stats *t = &sim->tot[c];
+        double e, busy;
+        core_cost(sim, c, k, &e, &busy);
+        if (c < nc)
+            t->counts.fire += k->fire;
+        else
+            t->counts.input_spikes += k->fire;
+        add_ops(&t->counts, k);
+        t->energy += e;
+        t->busy += busy;
+        t->queue_wait += k->wait;
+    }
+}
+
+void stdbp_hw_sim_run_image(stdbp_hw_sim *sim, const int64_t *in_steps, stdbp_hw_result *res)
 {
     int event = sim->p->mode == STDBP_HW_EVENT;
     run r;
@@ -485,4 +510,10 @@ void stdbp_hw_sim_run(stdbp_hw_sim *sim, const int64_t *in_steps, stdbp_hw_resul
         r.s = next;
     }
     finish_image(sim, &r, res);
+}
+
+void stdbp_hw_sim_run(stdbp_hw_sim *sim, const int64_t *in_steps, stdbp_hw_result *res)
+{
+    stdbp_hw_sim_run_image(sim, in_steps, res);
+    stdbp_hw_sim_add_image(sim, sim->cc);
 }

@@ -1,37 +1,105 @@
-/* Evaluation split across ranks; see stdbp_evaluate in train.h. */
+/* Evaluation split across ranks, and inside a rank across OpenMP
+ * threads; see stdbp_evaluate in train.h. */
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "stdbp/dist.h"
 #include "stdbp/loss.h"
 #include "stdbp/train.h"
+
+/* One thread's buffers; thread 0 uses the caller's. */
+typedef struct eval_slot {
+    stdbp_ws *ws;
+    double *times;
+    /* loss (fixed point), correct, samples, non-finite losses */
+    int64_t sums[4];
+} eval_slot;
+
+/* Samples [begin, end) over up to n_threads threads. The per-sample
+ * values are integers (the loss in fixed point), so their sums do not
+ * depend on which thread took which sample. */
+static void eval_range(const stdbp_net *net, eval_slot *slots, int nt, const stdbp_dataset *ds,
+                       const size_t *idx, size_t begin, size_t end, const stdbp_encoding *enc,
+                       const stdbp_loss_params *loss)
+{
+    size_t n_out = stdbp_net_output_size(net);
+    (void)nt; /* without OpenMP: one thread */
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 4) num_threads(nt) if (nt > 1)
+#endif
+    for (size_t k = begin; k < end; k++) {
+        int t = 0;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+#endif
+        eval_slot *s = &slots[t];
+        double dl_dt[4096];
+        size_t i = idx ? idx[k] : k;
+        stdbp_encode(enc, ds, i, s->times);
+        const double *t_out = stdbp_net_forward(net, s->ws, s->times);
+        double l = stdbp_loss_softmax_ce(loss, t_out, n_out, ds->labels[i], dl_dt);
+        if (isfinite(l))
+            s->sums[0] += stdbp_grad_to_fixed(l);
+        else
+            s->sums[3]++;
+        s->sums[1] += stdbp_classify(t_out, n_out) == ds->labels[i];
+        s->sums[2]++;
+    }
+}
 
 stdbp_status stdbp_evaluate(MPI_Comm comm, const stdbp_net *net, stdbp_ws *ws,
                             const stdbp_dataset *ds, const size_t *idx, size_t n,
                             const stdbp_encoding *enc, const stdbp_loss_params *loss,
                             double *times_buf, stdbp_eval_result *out, stdbp_err *err)
 {
-    int rank, size;
+    int rank, size, want = 1, nt = 1;
     size_t begin, end, n_out = stdbp_net_output_size(net);
-    double dl_dt[4096];
-    /* loss (fixed point), correct, samples, non-finite losses */
     int64_t sums[4] = {0, 0, 0, 0};
 
-    if (n_out > sizeof dl_dt / sizeof dl_dt[0])
+    if (n_out > 4096)
         return stdbp_err_set(err, STDBP_EINVAL, "evaluate: %zu outputs, at most 4096", n_out);
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
     stdbp_shard(n, rank, size, &begin, &end);
-    for (size_t k = begin; k < end; k++) {
-        size_t i = idx ? idx[k] : k;
-        stdbp_encode(enc, ds, i, times_buf);
-        const double *t_out = stdbp_net_forward(net, ws, times_buf);
-        double l = stdbp_loss_softmax_ce(loss, t_out, n_out, ds->labels[i], dl_dt);
-        if (isfinite(l))
-            sums[0] += stdbp_grad_to_fixed(l);
-        else
-            sums[3]++;
-        sums[1] += stdbp_classify(t_out, n_out) == ds->labels[i];
-        sums[2]++;
+#ifdef _OPENMP
+    want = omp_get_max_threads();
+#endif
+    if ((size_t)want > end - begin)
+        want = end - begin > 1 ? (int)(end - begin) : 1;
+    /* One workspace per thread; threads whose buffers cannot be had are
+     * left out (the result is the same with fewer threads), so that this
+     * rank still reaches the collective sum below. */
+    eval_slot one = {.ws = ws, .times = times_buf}, *slots = &one;
+    if (want > 1 && (slots = calloc((size_t)want, sizeof *slots)) != NULL) {
+        slots[0] = one;
+        stdbp_err ignored;
+        size_t dim = stdbp_net_input_size(net);
+        while (nt < want) {
+            eval_slot *s = &slots[nt];
+            if (stdbp_ws_create(net, &s->ws, &ignored) != STDBP_OK)
+                break;
+            if (!(s->times = malloc((dim ? dim : 1) * sizeof *s->times))) {
+                stdbp_ws_destroy(&s->ws);
+                break;
+            }
+            nt++;
+        }
+    } else if (!slots)
+        slots = &one;
+    eval_range(net, slots, nt, ds, idx, begin, end, enc, loss);
+    for (int t = 0; t < nt; t++)
+        for (int j = 0; j < 4; j++)
+            sums[j] += slots[t].sums[j];
+    if (slots != &one) {
+        for (int t = 1; t < nt; t++) {
+            stdbp_ws_destroy(&slots[t].ws);
+            free(slots[t].times);
+        }
+        free(slots);
     }
     stdbp_status st = stdbp_dist_sum_i64(comm, sums, 4, err); /* collective */
     if (st != STDBP_OK)

@@ -6,6 +6,22 @@
 #include "stdbp/dist.h"
 #include "stdbp/train.h"
 
+/* What one thread needs for its samples of a step (trainer_step.c):
+ * slot 0 is the trainer's own ws, acc, times, scratch and dl_dt; the
+ * other slots own theirs. The net is read-only during the samples and
+ * serves every workspace; each slot sums into its own int64 accumulator
+ * (the gradient, then STDBP_STAT_COUNT statistics), and the slots are
+ * added into slot 0's after the samples: integer sums, so the result is
+ * bitwise the same for any number of threads. */
+typedef struct stdbp_train_slot {
+    stdbp_ws *ws;
+    int64_t *acc; /* n_params + STDBP_TRAINER_STAT_SLOTS */
+    double *times, *scratch, *dl_dt;
+    size_t fail_k;     /* position of its first failed sample, or SIZE_MAX */
+    stdbp_status fail; /* ... its status */
+    stdbp_err err;     /* ... its message */
+} stdbp_train_slot;
+
 struct stdbp_trainer {
     MPI_Comm comm;
     int rank, size;
@@ -35,6 +51,8 @@ struct stdbp_trainer {
     double *times;             /* one encoded input */
     double *scratch;           /* as large as times: augmentation's workspace */
     double *dl_dt;             /* dL/dt of the outputs */
+    int n_threads;             /* OpenMP threads of the steps (1 without OpenMP) */
+    stdbp_train_slot *slots;   /* n_threads: one per thread, see above */
 
     stdbp_train_state state;
     double lr;
@@ -55,6 +73,10 @@ struct stdbp_trainer {
 stdbp_status stdbp_trainer_load_datasets(stdbp_trainer *tr, stdbp_err *err);
 /* The net, its workspace, the optimiser, the slices and the buffers: */
 stdbp_status stdbp_trainer_build_model(stdbp_trainer *tr, stdbp_err *err);
+/* The per-thread slots of the steps (after the buffers above; one per
+ * OpenMP thread), and their release (also of a partly built array): */
+stdbp_status stdbp_trainer_alloc_slots(stdbp_trainer *tr, stdbp_err *err);
+void stdbp_trainer_free_slots(stdbp_trainer *tr);
 /* Rank 0: the run directory (a fresh run refuses one that holds
  * checkpoints) and config.yaml in it: */
 stdbp_status stdbp_trainer_prepare_run_dir(stdbp_trainer *tr, stdbp_err *err);

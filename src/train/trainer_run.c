@@ -112,8 +112,8 @@ static void report_start(stdbp_trainer *tr)
     const stdbp_config *cfg = &tr->cfg;
     stdbp_progress_print(&tr->progress,
                          "stdbp_train: %zu parameters, %zu training / %zu validation / %zu "
-                         "test samples, %d ranks, global batch %zu\n",
-                         tr->n_params, tr->n_train, tr->n_val, tr->n_test, tr->size,
+                         "test samples, %d ranks x %d threads, global batch %zu\n",
+                         tr->n_params, tr->n_train, tr->n_val, tr->n_test, tr->size, tr->n_threads,
                          (size_t)cfg->train.batch);
     if (tr->resumed_from)
         stdbp_progress_print(&tr->progress, "resumed from %s at epoch %llu, step %llu\n",

@@ -2,6 +2,9 @@
  * trainer_impl.h. Each step is local; stdbp_trainer_create agrees on its
  * outcome across the ranks. */
 #include <dirent.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -110,7 +113,54 @@ stdbp_status stdbp_trainer_build_model(stdbp_trainer *tr, stdbp_err *err)
     if (!tr->slope || !tr->acc || !tr->grad || !tr->times || !tr->scratch || !tr->dl_dt ||
         !tr->order)
         return stdbp_err_set(err, STDBP_ENOMEM, "out of memory for %zu parameters", tr->n_params);
+    return stdbp_trainer_alloc_slots(tr, err);
+}
+
+stdbp_status stdbp_trainer_alloc_slots(stdbp_trainer *tr, stdbp_err *err)
+{
+    size_t n_in = stdbp_net_input_size(tr->net), n_out = stdbp_net_output_size(tr->net);
+    int n = 1;
+#ifdef _OPENMP
+    n = omp_get_max_threads();
+    n = n < 1 ? 1 : n;
+#endif
+    tr->slots = calloc((size_t)n, sizeof *tr->slots);
+    if (!tr->slots)
+        return stdbp_err_set(err, STDBP_ENOMEM, "out of memory for %d threads", n);
+    tr->n_threads = n;
+    tr->slots[0] = (stdbp_train_slot){.ws = tr->ws,
+                                      .acc = tr->acc,
+                                      .times = tr->times,
+                                      .scratch = tr->scratch,
+                                      .dl_dt = tr->dl_dt};
+    for (int t = 1; t < n; t++) { /* one workspace and accumulator per thread */
+        stdbp_train_slot *s = &tr->slots[t];
+        stdbp_status st = stdbp_ws_create(tr->net, &s->ws, err);
+        if (st != STDBP_OK)
+            return st;
+        s->acc = calloc(tr->n_params + STDBP_TRAINER_STAT_SLOTS, sizeof *s->acc);
+        s->times = calloc(n_in, sizeof *s->times);
+        s->scratch = calloc(n_in, sizeof *s->scratch);
+        s->dl_dt = calloc(n_out, sizeof *s->dl_dt);
+        if (!s->acc || !s->times || !s->scratch || !s->dl_dt)
+            return stdbp_err_set(err, STDBP_ENOMEM, "out of memory for %zu parameters x %d threads",
+                                 tr->n_params, n);
+    }
     return STDBP_OK;
+}
+
+void stdbp_trainer_free_slots(stdbp_trainer *tr)
+{
+    for (int t = 1; tr->slots && t < tr->n_threads; t++) { /* slot 0 is the trainer's */
+        stdbp_ws_destroy(&tr->slots[t].ws);
+        free(tr->slots[t].acc);
+        free(tr->slots[t].times);
+        free(tr->slots[t].scratch);
+        free(tr->slots[t].dl_dt);
+    }
+    free(tr->slots);
+    tr->slots = NULL;
+    tr->n_threads = 0;
 }
 
 /* Rank 0: a fresh run (no --resume) must not overwrite or prune the

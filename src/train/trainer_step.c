@@ -1,7 +1,11 @@
 /* One optimiser step of the data-parallel loop; see trainer.c for the
  * scheme and trainer_impl.h. */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "stdbp/dist.h"
 #include "stdbp/loss.h"
@@ -9,35 +13,96 @@
 #include "train/trainer_impl.h"
 #include "util/test_hooks.h"
 
-/* This rank's share of global batch b: forward, loss, backward. Local;
- * the caller records a failure in the statistics rather than returning
- * early from the step, so that every rank still reaches the reduction. */
-static stdbp_status run_local_batch(stdbp_trainer *tr, size_t b, size_t len, stdbp_err *err)
+/* Sample at position k of global batch b into slot s: encode, augment,
+ * forward, loss, backward into s->acc and its statistics. Local. */
+static stdbp_status run_sample(const stdbp_trainer *tr, stdbp_train_slot *s, size_t b, size_t k,
+                               stdbp_err *err)
 {
     const stdbp_config *cfg = &tr->cfg;
-    int64_t *stats = tr->acc + tr->n_params;
-    size_t begin, end, n_out = stdbp_net_output_size(tr->net);
-    stdbp_shard(len, tr->rank, tr->size, &begin, &end);
-    for (size_t k = begin; k < end; k++) {
-        size_t i = tr->order[b * (size_t)cfg->train.batch + k];
-        int label = tr->train.labels[i];
-        stdbp_encode(&cfg->encoding, &tr->train, i, tr->times);
-        stdbp_augment_apply(&cfg->augment, cfg->run.seed, tr->state.epoch, i, tr->train.shape,
-                            tr->times, tr->scratch);
-        const double *t_out = stdbp_net_forward(tr->net, tr->ws, tr->times);
-        double l = stdbp_loss_softmax_ce(&cfg->loss, t_out, n_out, label, tr->dl_dt);
-        if (!isfinite(l))
-            return stdbp_err_set(err, STDBP_ENUMERIC, "loss is %g on training sample %zu", l, i);
-        stdbp_status st = stdbp_net_backward(tr->net, tr->ws, tr->dl_dt, tr->acc, NULL, err);
-        if (st != STDBP_OK) {
-            stdbp_err_prefix(err, "training sample %zu: ", i);
-            return st;
-        }
-        stats[STDBP_STAT_LOSS] += stdbp_grad_to_fixed(l);
-        stats[STDBP_STAT_CORRECT] += stdbp_classify(t_out, n_out) == label;
-        stats[STDBP_STAT_SAMPLES]++;
+    int64_t *stats = s->acc + tr->n_params;
+    size_t n_out = stdbp_net_output_size(tr->net);
+    size_t i = tr->order[b * (size_t)cfg->train.batch + k];
+    int label = tr->train.labels[i];
+    stdbp_encode(&cfg->encoding, &tr->train, i, s->times);
+    stdbp_augment_apply(&cfg->augment, cfg->run.seed, tr->state.epoch, i, tr->train.shape, s->times,
+                        s->scratch);
+    const double *t_out = stdbp_net_forward(tr->net, s->ws, s->times);
+    double l = stdbp_loss_softmax_ce(&cfg->loss, t_out, n_out, label, s->dl_dt);
+    if (!isfinite(l))
+        return stdbp_err_set(err, STDBP_ENUMERIC, "loss is %g on training sample %zu", l, i);
+    stdbp_status st = stdbp_net_backward(tr->net, s->ws, s->dl_dt, s->acc, NULL, err);
+    if (st != STDBP_OK) {
+        stdbp_err_prefix(err, "training sample %zu: ", i);
+        return st;
     }
+    /* Per-sample values in fixed point: the sums are order-free. */
+    stats[STDBP_STAT_LOSS] += stdbp_grad_to_fixed(l);
+    stats[STDBP_STAT_CORRECT] += stdbp_classify(t_out, n_out) == label;
+    stats[STDBP_STAT_SAMPLES]++;
     return STDBP_OK;
+}
+
+/* This rank's share of global batch b: forward, loss, backward, its
+ * samples spread over the threads (one slot each), then the slots'
+ * accumulators added into tr->acc. Local; the caller records a failure
+ * in the statistics rather than returning early from the step, so that
+ * every rank still reaches the reduction. A failure reports the first
+ * failed sample in batch order, whatever the number of threads. */
+static stdbp_status run_local_batch(stdbp_trainer *tr, size_t b, size_t len, stdbp_err *err)
+{
+    size_t begin, end;
+    stdbp_shard(len, tr->rank, tr->size, &begin, &end);
+    int nt = tr->n_threads;
+    if ((size_t)nt > end - begin)
+        nt = end - begin > 1 ? (int)(end - begin) : 1;
+    /* Dynamic: samples differ in cost. A slot that failed skips the rest
+     * of its samples (all later in the batch). */
+    for (int t = 0; t < nt; t++)
+        tr->slots[t].fail_k = SIZE_MAX;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
+#endif
+    for (size_t k = begin; k < end; k++) {
+        int t = 0;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+#endif
+        stdbp_train_slot *s = &tr->slots[t];
+        if (s->fail_k != SIZE_MAX)
+            continue;
+        stdbp_status st = run_sample(tr, s, b, k, &s->err);
+        if (st != STDBP_OK) {
+            s->fail = st;
+            s->fail_k = k;
+        }
+    }
+    /* The other slots' gradient and statistics into slot 0's (tr->acc),
+     * leaving theirs zeroed; integer sums (wrapping, as the gradient's). */
+    if (nt > 1) {
+        const size_t n = tr->n_params + STDBP_STAT_COUNT;
+        stdbp_train_slot *slots = tr->slots;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt)
+#endif
+        for (size_t p = 0; p < n; p++) {
+            uint64_t sum = (uint64_t)slots[0].acc[p];
+            for (int t = 1; t < nt; t++) {
+                sum += (uint64_t)slots[t].acc[p];
+                slots[t].acc[p] = 0;
+            }
+            slots[0].acc[p] = (int64_t)sum;
+        }
+    }
+    int first = -1;
+    for (int t = 0; t < nt; t++)
+        if (tr->slots[t].fail_k != SIZE_MAX &&
+            (first < 0 || tr->slots[t].fail_k < tr->slots[first].fail_k))
+            first = t;
+    if (first < 0)
+        return STDBP_OK;
+    if (err)
+        *err = tr->slots[first].err;
+    return tr->slots[first].fail;
 }
 
 /* Collective: one optimiser step on global batch b of length len. */
