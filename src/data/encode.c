@@ -40,8 +40,16 @@ void stdbp_encode(const stdbp_encoding *enc, const stdbp_dataset *ds, size_t i, 
             if (m > 0)
                 denom = m;
         }
-        for (k = 0; k < dim; k++)
-            times[k] = encode_one(enc, p[k] / denom);
+        if (dim > 256) { /* each of the 256 values once, the same bits */
+            double table[256];
+            for (k = 0; k < 256; k++)
+                table[k] = encode_one(enc, (double)k / denom);
+            for (k = 0; k < dim; k++)
+                times[k] = table[p[k]];
+        } else {
+            for (k = 0; k < dim; k++)
+                times[k] = encode_one(enc, p[k] / denom);
+        }
     } else if (ds->f32) {
         const float *p = ds->f32 + i * dim;
         double denom = 1.0;
