@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "util/h5util.h"
+#include "util/test_hooks.h"
 #include "stdbp/version.h"
 
 /* Rank 0: the digest and the attribute values, before anything is
@@ -340,6 +341,13 @@ stdbp_status stdbp_ckpt_write(MPI_Comm comm, const char *run_dir, const stdbp_ne
     w->file = w->dxpl = H5I_INVALID_HID;
     w->e = e;
     MPI_Comm_rank(comm, &w->rank);
+    w->steps.comm = comm;
+    w->steps.rank = w->rank;
+    w->steps.fail_at = stdbp_test_hooks_get()->fail_ckpt_step;
+    w->steps.fail_rank = stdbp_test_hooks_get()->fail_ckpt_rank;
+    w->steps.what = "writing checkpoint";
+    w->steps.path = w->tmp;
+    w->steps.e = e;
 
     AGREE(writer_init(w, run_dir, net, opt, ts, config_yaml, path_out, path_len));
     AGREE(check_same_everywhere(w));

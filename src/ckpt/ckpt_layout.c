@@ -13,31 +13,110 @@
 
 #include "stdbp/version.h"
 #include "util/h5util.h"
-#include "util/test_hooks.h"
 
-stdbp_status stdbp_ckpt_writer_fail(ckpt_writer *w, const char *what)
+stdbp_status stdbp_ckpt_steps_fail(ckpt_steps *s, const char *call)
 {
     char detail[512];
     stdbp_h5_error(detail, sizeof detail);
-    return stdbp_err_set(w->e, STDBP_EIO, "writing checkpoint %s: %s failed: %s", w->tmp, what,
-                         detail);
+    return stdbp_err_set(s->e, STDBP_EIO, "%s %s: %s failed: %s", s->what, s->path, call, detail);
+}
+
+stdbp_status stdbp_ckpt_steps_prefix(ckpt_steps *s)
+{
+    return stdbp_err_prefix(s->e, "%s %s: ", s->what, s->path);
+}
+
+stdbp_status stdbp_ckpt_steps_agree(ckpt_steps *s, stdbp_status mine)
+{
+    s->done++;
+    if (mine == STDBP_OK && s->fail_at == s->done && (s->fail_rank < 0 || s->fail_rank == s->rank))
+        mine = stdbp_err_set(s->e, STDBP_EIO, "%s %s: step %llu failed (injected by a test hook)",
+                             s->what, s->path, (unsigned long long)s->done);
+    return stdbp_dist_agree(s->comm, mine, s->e);
+}
+
+stdbp_status stdbp_ckpt_writer_fail(ckpt_writer *w, const char *what)
+{
+    return stdbp_ckpt_steps_fail(&w->steps, what);
 }
 
 stdbp_status stdbp_ckpt_writer_prefix(ckpt_writer *w)
 {
-    return stdbp_err_prefix(w->e, "writing checkpoint %s: ", w->tmp);
+    return stdbp_ckpt_steps_prefix(&w->steps);
 }
 
 stdbp_status stdbp_ckpt_writer_agree(ckpt_writer *w, stdbp_status mine)
 {
-    const stdbp_test_hooks *h = stdbp_test_hooks_get();
-    w->steps++;
-    if (mine == STDBP_OK && h->fail_ckpt_step == w->steps &&
-        (h->fail_ckpt_rank < 0 || h->fail_ckpt_rank == w->rank))
-        mine = stdbp_err_set(w->e, STDBP_EIO,
-                             "writing checkpoint %s: step %llu failed (injected by a test hook)",
-                             w->tmp, (unsigned long long)w->steps);
-    return stdbp_dist_agree(w->comm, mine, w->e);
+    return stdbp_ckpt_steps_agree(&w->steps, mine);
+}
+
+/* One step of s: st gets the agreed outcome of expr; on failure, goto done. */
+#define SSTEP(expr)                                                                                \
+    do {                                                                                           \
+        st = stdbp_ckpt_steps_agree(s, (expr));                                                    \
+        if (st != STDBP_OK)                                                                        \
+            goto done;                                                                             \
+    } while (0)
+
+stdbp_status stdbp_ckpt_put_rows(ckpt_steps *s, const ckpt_rows *r, hid_t *out)
+{
+    hsize_t dims[4], start[4] = {0, 0, 0, 0}, cnt[4], mdims[4];
+    size_t n = 1;
+    hid_t dcpl = H5I_INVALID_HID, fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
+    hid_t dset = H5I_INVALID_HID;
+    stdbp_status st = STDBP_OK, mine = STDBP_OK;
+    char what[256];
+    static const double dummy[2];
+
+    *out = H5I_INVALID_HID;
+    snprintf(what, sizeof what, "dataset %s", r->name);
+    if (r->rank < 1 || r->rank > 4 || r->first > r->dims[0] || r->count > r->dims[0] - r->first)
+        mine = stdbp_err_set(s->e, STDBP_EINVAL, "%s %s: %s: rows [%llu, +%llu) of a rank-%d shape",
+                             s->what, s->path, what, (unsigned long long)r->first,
+                             (unsigned long long)r->count, r->rank);
+    for (int i = 0; mine == STDBP_OK && i < r->rank; i++) {
+        dims[i] = cnt[i] = mdims[i] = r->dims[i];
+        n *= (size_t)r->dims[i];
+    }
+    if (mine == STDBP_OK) {
+        start[0] = r->first;
+        cnt[0] = r->count;
+        mdims[0] = r->count ? r->count : 1; /* an empty selection of one row */
+        if (stdbp_h5_dcpl(r->rank, dims, H5Tget_size(r->ftype), r->chunk_bytes, r->fletcher32,
+                          r->deflate, &dcpl, s->e) != STDBP_OK)
+            mine = stdbp_err_prefix(s->e, "%s %s: %s: ", s->what, s->path, what);
+    }
+    if (mine == STDBP_OK) {
+        fspace = H5Screate_simple(r->rank, dims, NULL);
+        mspace = H5Screate_simple(r->rank, mdims, NULL);
+        if (fspace < 0 || mspace < 0 ||
+            (r->fill ? H5Pset_fill_value(dcpl, r->mtype, r->fill)
+                     : H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER)) < 0 ||
+            (n > 0 &&
+             (r->count ? H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, cnt, NULL)
+                       : (H5Sselect_none(fspace) < 0 ? -1 : H5Sselect_none(mspace))) < 0))
+            mine = stdbp_ckpt_steps_fail(s, what);
+    }
+    SSTEP(mine);
+    dset = H5Dcreate2(r->loc, r->name, r->ftype, fspace, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    SSTEP(dset < 0 ? stdbp_ckpt_steps_fail(s, what) : STDBP_OK);
+    if (n > 0)
+        SSTEP(H5Dwrite(dset, r->mtype, mspace, fspace, r->dxpl,
+                       r->count && r->buf ? r->buf : (const void *)dummy) < 0
+                  ? stdbp_ckpt_steps_fail(s, what)
+                  : STDBP_OK);
+    *out = dset;
+    dset = H5I_INVALID_HID;
+done:
+    if (dset >= 0)
+        H5Dclose(dset);
+    if (mspace >= 0)
+        H5Sclose(mspace);
+    if (fspace >= 0)
+        H5Sclose(fspace);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    return st;
 }
 
 /* One step: st gets the agreed outcome of expr; on failure, goto done. */
@@ -50,56 +129,27 @@ stdbp_status stdbp_ckpt_writer_agree(ckpt_writer *w, stdbp_status mine)
 /* One attribute (an h5util call, whose message gets the file's name). */
 #define ATTR(call) STEP((call) != STDBP_OK ? stdbp_ckpt_writer_prefix(w) : STDBP_OK)
 
-/* Create a chunked, Fletcher32-checked dataset and write it collectively:
- * rank 0 writes all of it, the other ranks take part with empty
- * selections. Three steps: the creation list and dataspaces, the create,
- * the write (none when empty). Leaves the dataset open in *out for
- * attributes. */
+/* A chunked, Fletcher32-checked dataset (stdbp_ckpt_put_rows): rank 0
+ * writes all of it, the other ranks take part with empty selections.
+ * Leaves the dataset open in *out for attributes. */
 static stdbp_status write_dataset(ckpt_writer *w, hid_t loc, const char *name, hid_t ftype,
                                   hid_t mtype, int rank, const uint64_t *dims64, const void *buf,
                                   hid_t *out)
 {
-    hsize_t dims[4];
-    size_t elem = H5Tget_size(ftype), n = 1;
-    hid_t dcpl = H5I_INVALID_HID, fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
-    hid_t dset = H5I_INVALID_HID;
-    stdbp_status st = STDBP_OK, mine = STDBP_OK;
-    char what[256];
-    static const char dummy[16];
-
-    snprintf(what, sizeof what, "dataset %s", name);
-    for (int i = 0; i < rank; i++) {
+    hsize_t dims[4] = {0, 0, 0, 0};
+    ckpt_rows r;
+    stdbp_status st;
+    for (int i = 0; i < rank && i < 4; i++)
         dims[i] = (hsize_t)dims64[i];
-        n *= (size_t)dims64[i];
-    }
-    if (stdbp_h5_dcpl(rank, dims, elem, CKPT_CHUNK_BYTES, 1, 0, &dcpl, w->e) != STDBP_OK)
-        mine = stdbp_err_prefix(w->e, "writing checkpoint %s: %s: ", w->tmp, what);
-    if (mine == STDBP_OK) {
-        fspace = H5Screate_simple(rank, dims, NULL);
-        mspace = H5Screate_simple(rank, dims, NULL);
-        /* We write every element: no fill values first. */
-        if (fspace < 0 || mspace < 0 || H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0 ||
-            (w->rank != 0 && n > 0 && (H5Sselect_none(fspace) < 0 || H5Sselect_none(mspace) < 0)))
-            mine = stdbp_ckpt_writer_fail(w, what);
-    }
-    STEP(mine);
-    dset = H5Dcreate2(loc, name, ftype, fspace, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    STEP(dset < 0 ? stdbp_ckpt_writer_fail(w, what) : STDBP_OK);
-    if (n > 0)
-        STEP(H5Dwrite(dset, mtype, mspace, fspace, w->dxpl, w->rank == 0 && buf ? buf : dummy) < 0
-                 ? stdbp_ckpt_writer_fail(w, what)
-                 : STDBP_OK);
-    *out = dset;
-    dset = H5I_INVALID_HID;
-done:
-    if (dset >= 0)
-        H5Dclose(dset);
-    if (mspace >= 0)
-        H5Sclose(mspace);
-    if (fspace >= 0)
-        H5Sclose(fspace);
-    if (dcpl >= 0)
-        H5Pclose(dcpl);
+    memset(&r, 0, sizeof r);
+    r.loc = loc, r.name = name, r.ftype = ftype, r.mtype = mtype;
+    r.rank = rank, r.dims = dims;
+    r.chunk_bytes = CKPT_CHUNK_BYTES, r.fletcher32 = 1, r.deflate = 0;
+    r.fill = NULL; /* every element is written */
+    r.dxpl = w->dxpl;
+    r.first = 0, r.count = w->rank == 0 ? dims[0] : 0;
+    r.buf = buf;
+    st = stdbp_ckpt_put_rows(&w->steps, &r, out);
     stdbp_ckpt_test_delay();
     return st;
 }

@@ -6,7 +6,13 @@
  * samples it ran with one hyperslab, in a collective transfer; datasets
  * are chunked, shuffled and deflated (parallel HDF5 >= 1.10.2 compresses
  * in collective writes). Every metadata call is made by every rank with
- * the same values. Layout: docs/FORMAT.md. */
+ * the same values, and every HDF5 call that can fail is one step agreed on
+ * by all ranks before the next collective one (ckpt_steps, as for
+ * checkpoints): a failure on one rank ends the open, write or close on
+ * every rank, none waits in a collective another has left. A moment's
+ * attribute n_samples is written last: a group without it was not
+ * finished (a failed write deletes it again; stdbp_spikelog_recover
+ * removes one that a crash left). Layout and durability: docs/FORMAT.md. */
 #include <hdf5.h>
 #include <inttypes.h>
 #include <math.h>
@@ -14,10 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
-#include "ckpt/ckpt_impl.h"
+#include "ckpt/ckpt_write.h"
 #include "util/fsutil.h"
 #include "util/h5util.h"
+#include "util/log.h"
+#include "util/test_hooks.h"
 #include "stdbp/version.h"
 
 #define SPIKES_FORMAT_NAME "stdbp-spikes"
@@ -30,8 +40,10 @@ struct stdbp_spikelog {
     MPI_Comm comm; /* a duplicate, owned */
     int rank;
     hid_t file;
-    size_t n_rec;    /* recorded layers: the input, then each net layer */
-    uint64_t *sizes; /* values per sample of each */
+    hid_t dxpl;       /* collective transfers */
+    ckpt_steps steps; /* of this session: open, writes, close */
+    size_t n_rec;     /* recorded layers: the input, then each net layer */
+    uint64_t *sizes;  /* values per sample of each */
     int32_t (*shapes)[3];
     char (*names)[32]; /* "input", "layer00", ... */
     char (*kinds)[16]; /* "input", "dense", ... */
@@ -45,16 +57,23 @@ static stdbp_status h5_fail(stdbp_err *e, const char *path, const char *what)
     return stdbp_err_set(e, STDBP_EIO, "spike log %s: %s failed: %s", path, what, detail);
 }
 
-/* An h5util call failed and left its message in e: name the file. */
-static stdbp_status h5_prefix(stdbp_err *e, const char *path)
-{
-    return stdbp_err_prefix(e, "spike log %s: ", path);
-}
+/* One step of the session: st gets the agreed outcome of expr; on
+ * failure, goto done. */
+#define STEP(expr)                                                                                 \
+    do {                                                                                           \
+        st = stdbp_ckpt_steps_agree(&log->steps, (expr));                                          \
+        if (st != STDBP_OK)                                                                        \
+            goto done;                                                                             \
+    } while (0)
+/* One step of an h5util call, whose message gets the file's name. */
+#define H5U(call) STEP((call) != STDBP_OK ? stdbp_ckpt_steps_prefix(&log->steps) : STDBP_OK)
 
 static void log_free(stdbp_spikelog *log)
 {
     if (!log)
         return;
+    if (log->dxpl >= 0)
+        H5Pclose(log->dxpl);
     if (log->comm != MPI_COMM_NULL)
         MPI_Comm_free(&log->comm);
     free(log->sizes);
@@ -94,30 +113,31 @@ static stdbp_status describe_layers(stdbp_spikelog *log, const stdbp_net *net, s
     return STDBP_OK;
 }
 
-static stdbp_status write_root(stdbp_spikelog *log, stdbp_err *e)
+/* Collective: the root attributes of a new log, one step each. */
+static stdbp_status write_root(stdbp_spikelog *log)
 {
+    stdbp_err *e = log->steps.e;
     const char **names = malloc(log->n_rec * sizeof *names);
     const char **kinds = malloc(log->n_rec * sizeof *kinds);
     int32_t *shapes = malloc(log->n_rec * 3 * sizeof *shapes);
     stdbp_status st = STDBP_OK;
-    if (!names || !kinds || !shapes) {
-        st = stdbp_err_set(e, STDBP_ENOMEM, "spike log: out of memory");
-        goto done;
-    }
+    STEP(!names || !kinds || !shapes ? stdbp_err_set(e, STDBP_ENOMEM, "spike log: out of memory")
+                                     : STDBP_OK);
     for (size_t i = 0; i < log->n_rec; i++) {
         names[i] = log->names[i];
         kinds[i] = log->kinds[i];
         memcpy(shapes + 3 * i, log->shapes[i], 3 * sizeof *shapes);
     }
-    if (stdbp_h5_attr_put_str(log->file, "format", SPIKES_FORMAT_NAME, e) != STDBP_OK ||
-        stdbp_h5_attr_put_u64(log->file, "format_version", SPIKES_FORMAT_VERSION, e) != STDBP_OK ||
-        stdbp_h5_attr_put_str(log->file, "stdbp_version", STDBP_VERSION, e) != STDBP_OK ||
-        stdbp_h5_attr_put_u64(log->file, "n_layers", log->n_rec, e) != STDBP_OK ||
-        stdbp_h5_attr_put_strv(log->file, "layer_names", names, log->n_rec, e) != STDBP_OK ||
-        stdbp_h5_attr_put_strv(log->file, "layer_kinds", kinds, log->n_rec, e) != STDBP_OK ||
-        stdbp_h5_attr_put_u64v(log->file, "layer_sizes", log->sizes, log->n_rec, e) != STDBP_OK ||
-        stdbp_h5_attr_put_i32m(log->file, "layer_shapes", shapes, log->n_rec, 3, e) != STDBP_OK)
-        st = h5_prefix(e, log->path);
+    H5U(stdbp_h5_attr_put_str(log->file, "format", SPIKES_FORMAT_NAME, e));
+    H5U(stdbp_h5_attr_put_u64(log->file, "format_version", SPIKES_FORMAT_VERSION, e));
+    H5U(stdbp_h5_attr_put_str(log->file, "stdbp_version", STDBP_VERSION, e));
+    H5U(stdbp_h5_attr_put_u64(log->file, "n_layers", log->n_rec, e));
+    H5U(stdbp_h5_attr_put_strv(log->file, "layer_names", names, log->n_rec, e));
+    H5U(stdbp_h5_attr_put_strv(log->file, "layer_kinds", kinds, log->n_rec, e));
+    H5U(stdbp_h5_attr_put_u64v(log->file, "layer_sizes", log->sizes, log->n_rec, e));
+    H5U(stdbp_h5_attr_put_i32m(log->file, "layer_shapes", shapes, log->n_rec, 3, e));
+    /* The new log is on disk before any moment goes in. */
+    STEP(H5Fflush(log->file, H5F_SCOPE_GLOBAL) < 0 ? h5_fail(e, log->path, "flushing") : STDBP_OK);
 done:
     free(names);
     free(kinds);
@@ -174,6 +194,30 @@ static stdbp_status check_root(stdbp_spikelog *log, stdbp_err *e)
     return st;
 }
 
+/* Collective: close the file of a session that failed, every rank
+ * holding it (else nothing: closing is collective). A flush first, agreed
+ * on, so that the close has nothing left to write; a file that cannot be
+ * flushed everywhere stays open (HDF5 drops it when the program ends)
+ * rather than closed by some ranks only. Not a step: an earlier failure's
+ * message stays in the caller's err. */
+static void close_failed(stdbp_spikelog *log)
+{
+    stdbp_err ignored;
+    int open = log->file >= 0, all_open = 0;
+    MPI_Allreduce(&open, &all_open, 1, MPI_INT, MPI_MIN, log->comm);
+    if (all_open) {
+        stdbp_status flushed = H5Fflush(log->file, H5F_SCOPE_GLOBAL) < 0 ? STDBP_EIO : STDBP_OK;
+        if (stdbp_dist_agree(log->comm, flushed, &ignored) == STDBP_OK)
+            H5Fclose(log->file); /* collective */
+        else if (log->rank == 0)
+            stdbp_log(STDBP_LOG_WARNING,
+                      "spike log %s could not be flushed after a failure; HDF5 keeps it open "
+                      "until the program ends",
+                      log->path);
+    }
+    log->file = H5I_INVALID_HID;
+}
+
 stdbp_status stdbp_spikelog_open(MPI_Comm comm, const char *run_dir, const stdbp_net *net,
                                  stdbp_spikelog **out, stdbp_err *err)
 {
@@ -182,7 +226,7 @@ stdbp_status stdbp_spikelog_open(MPI_Comm comm, const char *run_dir, const stdbp
     stdbp_spikelog *log = NULL;
     stdbp_status st, mine = STDBP_OK;
     hid_t fapl = H5I_INVALID_HID;
-    int exists = 0;
+    int exists = 0, created = 0;
     stdbp_h5_quiet quiet;
 
     stdbp_err_clear(e);
@@ -194,7 +238,7 @@ stdbp_status stdbp_spikelog_open(MPI_Comm comm, const char *run_dir, const stdbp
         mine = stdbp_err_set(e, STDBP_ENOMEM, "spike log: out of memory");
     else {
         log->comm = MPI_COMM_NULL;
-        log->file = H5I_INVALID_HID;
+        log->file = log->dxpl = H5I_INVALID_HID;
     }
     if (mine == STDBP_OK && (!run_dir || !net || !out))
         mine = stdbp_err_set(e, STDBP_EINVAL,
@@ -207,10 +251,20 @@ stdbp_status stdbp_spikelog_open(MPI_Comm comm, const char *run_dir, const stdbp
     if (mine == STDBP_OK)
         mine = describe_layers(log, net, e);
     st = stdbp_dist_agree(comm, mine, e);
-    if (st != STDBP_OK)
-        goto fail;
+    if (st != STDBP_OK) {
+        log_free(log);
+        stdbp_h5_quiet_end(&quiet);
+        return st;
+    }
     MPI_Comm_dup(comm, &log->comm);
     MPI_Comm_rank(log->comm, &log->rank);
+    log->steps.comm = log->comm;
+    log->steps.rank = log->rank;
+    log->steps.fail_at = stdbp_test_hooks_get()->fail_spikes_step;
+    log->steps.fail_rank = stdbp_test_hooks_get()->fail_spikes_rank;
+    log->steps.what = "spike log";
+    log->steps.path = log->path;
+    log->steps.e = e;
 
     /* Rank 0 makes the directory and looks for an existing log. */
     mine = STDBP_OK;
@@ -220,39 +274,41 @@ stdbp_status stdbp_spikelog_open(MPI_Comm comm, const char *run_dir, const stdbp
             mine = stdbp_err_prefix(e, "spike log: ");
         exists = stat(log->path, &sb) == 0;
     }
-    st = stdbp_dist_agree(log->comm, mine, e);
-    if (st != STDBP_OK)
-        goto fail;
+    STEP(mine);
     MPI_Bcast(&exists, 1, MPI_INT, 0, log->comm);
 
-    mine = STDBP_OK;
     fapl = H5Pcreate(H5P_FILE_ACCESS);
-    if (fapl < 0 || H5Pset_fapl_mpio(fapl, log->comm, MPI_INFO_NULL) < 0 ||
-        H5Pset_all_coll_metadata_ops(fapl, 1) < 0 || H5Pset_coll_metadata_write(fapl, 1) < 0 ||
-        H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) < 0)
-        mine = h5_fail(e, log->path, "setting up the file access");
-    if (mine == STDBP_OK) {
-        log->file = exists ? H5Fopen(log->path, H5F_ACC_RDWR, fapl)
-                           : H5Fcreate(log->path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-        if (log->file < 0)
-            mine = h5_fail(e, log->path, exists ? "opening it" : "creating it");
-    }
-    st = stdbp_dist_agree(log->comm, mine, e);
-    if (st != STDBP_OK)
-        goto fail;
-    st = stdbp_dist_agree(log->comm, exists ? check_root(log, e) : write_root(log, e), e);
-    if (st != STDBP_OK)
-        goto fail;
-    H5Pclose(fapl);
-    stdbp_h5_quiet_end(&quiet);
-    *out = log;
-    return STDBP_OK;
-fail:
-    if (log && log->file >= 0)
-        H5Fclose(log->file);
+    STEP(fapl < 0 || H5Pset_fapl_mpio(fapl, log->comm, MPI_INFO_NULL) < 0 ||
+                 H5Pset_all_coll_metadata_ops(fapl, 1) < 0 ||
+                 H5Pset_coll_metadata_write(fapl, 1) < 0 ||
+                 H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) < 0
+             ? h5_fail(e, log->path, "setting up the file access")
+         : stdbp_h5_dxpl_collective(&log->dxpl, e) != STDBP_OK
+             ? stdbp_ckpt_steps_prefix(&log->steps)
+             : STDBP_OK);
+    if (exists)
+        log->file = H5Fopen(log->path, H5F_ACC_RDWR, fapl);
+    else
+        log->file = H5Fcreate(log->path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    created = !exists; /* on some rank, perhaps: rank 0 removes it on failure */
+    STEP(log->file < 0 ? h5_fail(e, log->path, exists ? "opening it" : "creating it") : STDBP_OK);
+    if (exists)
+        STEP(check_root(log, e));
+    else if ((st = write_root(log)) != STDBP_OK)
+        goto done;
+done:
     if (fapl >= 0)
         H5Pclose(fapl);
-    log_free(log);
+    if (st == STDBP_OK) {
+        *out = log;
+    } else if (log) {
+        close_failed(log);
+        /* A log this open created holds no moment yet: no partial file
+         * left behind. */
+        if (created && log->rank == 0)
+            unlink(log->path);
+        log_free(log);
+    }
     H5Eclear2(H5E_DEFAULT);
     stdbp_h5_quiet_end(&quiet);
     return st;
@@ -334,77 +390,69 @@ static stdbp_status check_args(stdbp_spikelog *log, const char *moment, size_t n
     return st;
 }
 
-/* One [n_total x width] dataset; this rank writes rows [first, first +
- * count) from buf. */
+/* Collective: one [n_total x width] dataset (width 0: [n_total]); this
+ * rank writes rows [first, first + count) from buf (stdbp_ckpt_put_rows:
+ * three steps). The dataset stays open in *out. */
 static stdbp_status write_rows(stdbp_spikelog *log, hid_t g, const char *name, hid_t ftype,
                                hid_t mtype, const void *fill, size_t n_total, size_t width,
-                               size_t first, size_t count, const void *buf, hid_t *out,
-                               stdbp_err *e)
+                               size_t first, size_t count, const void *buf, hid_t *out)
 {
-    hsize_t dims[2] = {n_total, width}, start[2] = {first, 0}, cnt[2] = {count, width};
-    hsize_t mdims[2] = {count ? count : 1, width};
-    int rank = width ? 2 : 1;
-    hid_t dcpl = H5I_INVALID_HID, fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID,
-          dset = H5I_INVALID_HID;
-    hid_t dxpl = H5I_INVALID_HID;
-    stdbp_status st = STDBP_OK;
-    static const double dummy[1];
-    char what[96];
-    snprintf(what, sizeof what, "writing %s", name);
-    if (!width) { /* a 1-D dataset (labels) */
-        dims[1] = cnt[1] = mdims[1] = 1;
-        rank = 1;
-    }
-    if (stdbp_h5_dcpl(rank, dims, H5Tget_size(ftype), SPIKES_CHUNK_BYTES, 0, SPIKES_DEFLATE, &dcpl,
-                      e) != STDBP_OK ||
-        stdbp_h5_dxpl_collective(&dxpl, e) != STDBP_OK) {
-        st = stdbp_err_prefix(e, "spike log %s: %s: ", log->path, what);
-        goto done;
-    }
-    fspace = H5Screate_simple(rank, dims, NULL);
-    mspace = H5Screate_simple(rank, mdims, NULL);
-    if (fspace < 0 || mspace < 0 || H5Pset_fill_value(dcpl, mtype, fill) < 0) {
-        st = h5_fail(e, log->path, what);
-        goto done;
-    }
-    dset = H5Dcreate2(g, name, ftype, fspace, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    if (dset < 0) {
-        st = h5_fail(e, log->path, what);
-        goto done;
-    }
-    if (count) {
-        if (H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, cnt, NULL) < 0)
-            st = h5_fail(e, log->path, what);
-    } else if (H5Sselect_none(fspace) < 0 || H5Sselect_none(mspace) < 0) {
-        st = h5_fail(e, log->path, what);
-    }
-    if (st == STDBP_OK &&
-        H5Dwrite(dset, mtype, mspace, fspace, dxpl, count ? buf : (const void *)dummy) < 0)
-        st = h5_fail(e, log->path, what);
-    if (st == STDBP_OK) {
-        *out = dset;
-        dset = H5I_INVALID_HID;
-    }
-done:
-    if (dset >= 0)
-        H5Dclose(dset);
-    if (dxpl >= 0)
-        H5Pclose(dxpl);
-    if (mspace >= 0)
-        H5Sclose(mspace);
-    if (fspace >= 0)
-        H5Sclose(fspace);
-    if (dcpl >= 0)
-        H5Pclose(dcpl);
-    return st;
+    hsize_t dims[2] = {n_total, width};
+    ckpt_rows r;
+    memset(&r, 0, sizeof r);
+    r.loc = g, r.name = name, r.ftype = ftype, r.mtype = mtype;
+    r.rank = width ? 2 : 1, r.dims = dims;
+    r.chunk_bytes = SPIKES_CHUNK_BYTES, r.fletcher32 = 0, r.deflate = SPIKES_DEFLATE;
+    r.fill = fill;
+    r.dxpl = log->dxpl;
+    r.first = first, r.count = count;
+    r.buf = buf;
+    return stdbp_ckpt_put_rows(&log->steps, &r, out);
 }
 
-#define AGREE(expr)                                                                                \
-    do {                                                                                           \
-        st = stdbp_dist_agree(log->comm, (expr), e);                                               \
-        if (st != STDBP_OK)                                                                        \
-            goto done;                                                                             \
-    } while (0)
+/* Rank 0: refuse to start a moment on a file system without room for it
+ * (uncompressed, plus some metadata): a disk that fills up inside HDF5
+ * can stop the ranks in different HDF5-internal collectives. */
+static stdbp_status check_space(stdbp_spikelog *log, size_t n_total, int labels)
+{
+    struct statvfs sv;
+    uint64_t need = 65536 + 8192 * (uint64_t)log->n_rec + (labels ? 4 * (uint64_t)n_total : 0),
+             avail;
+    for (size_t l = 0; l < log->n_rec; l++)
+        need += 8 * (uint64_t)n_total * log->sizes[l];
+    if (statvfs(log->path, &sv) != 0)
+        return STDBP_OK; /* nothing known: the write itself will tell */
+    avail = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+    if (avail < need)
+        return stdbp_err_set(log->steps.e, STDBP_EIO,
+                             "spike log %s: no space left on the device (%" PRIu64
+                             " bytes free, a moment needs up to %" PRIu64
+                             "); free some space, then resume",
+                             log->path, avail, need);
+    return STDBP_OK;
+}
+
+/* Collective: after a failed write, delete the moment's group again (if
+ * every rank created it; else the ranks' views of the file differ and
+ * nothing collective is tried) and flush. Not a step. What a failure here
+ * leaves (a group without n_samples) is removed at the next resume. */
+static void discard_moment(stdbp_spikelog *log, const char *moment, int created)
+{
+    stdbp_err ignored;
+    int all = 0;
+    MPI_Allreduce(&created, &all, 1, MPI_INT, MPI_MIN, log->comm);
+    if (!all)
+        return;
+    stdbp_status mine = H5Ldelete(log->file, moment, H5P_DEFAULT) < 0 ? STDBP_EIO : STDBP_OK;
+    if (stdbp_dist_agree(log->comm, mine, &ignored) == STDBP_OK)
+        mine = H5Fflush(log->file, H5F_SCOPE_GLOBAL) < 0 ? STDBP_EIO : STDBP_OK;
+    if (stdbp_dist_agree(log->comm, mine, &ignored) != STDBP_OK && log->rank == 0)
+        stdbp_log(STDBP_LOG_WARNING,
+                  "spike log %s: the unfinished moment \"%s\" could not be removed; the next "
+                  "resume removes it",
+                  log->path, moment);
+    H5Eclear2(H5E_DEFAULT);
+}
 
 stdbp_status stdbp_spikelog_write(stdbp_spikelog *log, const char *moment, size_t n_total,
                                   size_t first, size_t count, const double *const *times,
@@ -412,59 +460,58 @@ stdbp_status stdbp_spikelog_write(stdbp_spikelog *log, const char *moment, size_
 {
     stdbp_err local;
     stdbp_err *e = err ? err : &local;
-    stdbp_status st = STDBP_OK, mine;
+    stdbp_status st = STDBP_OK;
     hid_t g = H5I_INVALID_HID, d = H5I_INVALID_HID;
     const double nan_fill = NAN;
     const int32_t label_fill = -1;
-    int ex;
+    int ex, tried = 0;
     stdbp_h5_quiet quiet;
 
     stdbp_err_clear(e);
     if (!log)
         return stdbp_err_set(e, STDBP_EINVAL, "stdbp_spikelog_write: no log");
+    log->steps.e = e;
     stdbp_h5_quiet_begin(&quiet);
     st = check_args(log, moment, n_total, first, count, times, labels, e);
     if (st != STDBP_OK)
         goto done;
     ex = H5Lexists(log->file, moment, H5P_DEFAULT);
-    AGREE(ex < 0   ? h5_fail(e, log->path, "looking up the moment")
-          : ex > 0 ? stdbp_err_set(e, STDBP_EINVAL,
-                                   "spike log %s already holds moment \"%s\"; use another name",
-                                   log->path, moment)
-                   : STDBP_OK);
+    STEP(ex < 0   ? h5_fail(e, log->path, "looking up the moment")
+         : ex > 0 ? stdbp_err_set(e, STDBP_EINVAL,
+                                  "spike log %s already holds moment \"%s\"; use another name",
+                                  log->path, moment)
+                  : STDBP_OK);
+    STEP(log->rank == 0 ? check_space(log, n_total, labels != NULL) : STDBP_OK);
+    tried = 1;
     g = H5Gcreate2(log->file, moment, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    AGREE(g < 0 ? h5_fail(e, log->path, "creating the moment group") : STDBP_OK);
-    AGREE(stdbp_h5_attr_put_u64(g, "n_samples", n_total, e) != STDBP_OK ? h5_prefix(e, log->path)
-                                                                        : STDBP_OK);
+    STEP(g < 0 ? h5_fail(e, log->path, "creating the moment group") : STDBP_OK);
     for (size_t l = 0; l < log->n_rec; l++) {
-        mine =
-            write_rows(log, g, log->names[l], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &nan_fill, n_total,
-                       (size_t)log->sizes[l], first, count, count ? times[l] : NULL, &d, e);
-        if (mine == STDBP_OK) {
-            if (stdbp_h5_attr_put_str(d, "kind", log->kinds[l], e) != STDBP_OK ||
-                stdbp_h5_attr_put_i32v(d, "shape", log->shapes[l], 3, e) != STDBP_OK)
-                mine = h5_prefix(e, log->path);
-            H5Dclose(d);
-            d = H5I_INVALID_HID;
-        }
-        AGREE(mine);
+        if ((st = write_rows(log, g, log->names[l], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &nan_fill,
+                             n_total, (size_t)log->sizes[l], first, count, count ? times[l] : NULL,
+                             &d)) != STDBP_OK)
+            goto done;
+        H5U(stdbp_h5_attr_put_str(d, "kind", log->kinds[l], e));
+        H5U(stdbp_h5_attr_put_i32v(d, "shape", log->shapes[l], 3, e));
+        H5Dclose(d);
+        d = H5I_INVALID_HID;
     }
     if (labels) {
-        mine = write_rows(log, g, "labels", H5T_STD_I32LE, H5T_NATIVE_INT32, &label_fill, n_total,
-                          0, first, count, labels, &d, e);
-        if (mine == STDBP_OK)
-            H5Dclose(d);
+        if ((st = write_rows(log, g, "labels", H5T_STD_I32LE, H5T_NATIVE_INT32, &label_fill,
+                             n_total, 0, first, count, labels, &d)) != STDBP_OK)
+            goto done;
+        H5Dclose(d);
         d = H5I_INVALID_HID;
-        AGREE(mine);
     }
-    H5Gclose(g);
-    g = H5I_INVALID_HID;
-    AGREE(H5Fflush(log->file, H5F_SCOPE_GLOBAL) < 0 ? h5_fail(e, log->path, "flushing") : STDBP_OK);
+    /* Last: the mark of a finished moment. */
+    H5U(stdbp_h5_attr_put_u64(g, "n_samples", n_total, e));
+    STEP(H5Fflush(log->file, H5F_SCOPE_GLOBAL) < 0 ? h5_fail(e, log->path, "flushing") : STDBP_OK);
 done:
+    if (d >= 0)
+        H5Dclose(d);
     if (g >= 0)
         H5Gclose(g);
-    if (st != STDBP_OK && g >= 0 && H5Lexists(log->file, moment, H5P_DEFAULT) > 0)
-        H5Ldelete(log->file, moment, H5P_DEFAULT); /* no half-written moment */
+    if (st != STDBP_OK && tried)
+        discard_moment(log, moment, g >= 0); /* no half-written moment */
     H5Eclear2(H5E_DEFAULT);
     stdbp_h5_quiet_end(&quiet);
     return st;
@@ -486,9 +533,10 @@ stdbp_status stdbp_spikelog_has(stdbp_spikelog *log, const char *moment, int *ha
     H5Eclear2(H5E_DEFAULT);
     stdbp_h5_quiet_end(&quiet);
     /* Collective: every rank reads the same file, but a failure on one
-     * must not leave the others to go on alone. */
+     * must not leave the others to go on alone (a step). */
+    log->steps.e = e;
     stdbp_status mine = ex < 0 ? h5_fail(e, log->path, "looking up a moment") : STDBP_OK;
-    stdbp_status st = stdbp_dist_agree(log->comm, mine, e);
+    stdbp_status st = stdbp_ckpt_steps_agree(&log->steps, mine);
     *has = st == STDBP_OK && ex > 0;
     return st;
 }
@@ -496,9 +544,8 @@ stdbp_status stdbp_spikelog_has(stdbp_spikelog *log, const char *moment, int *ha
 stdbp_status stdbp_spikelog_close(stdbp_spikelog **plog, stdbp_err *err)
 {
     stdbp_err local;
-    stdbp_err *e = err ? err : &local;
     stdbp_spikelog *log;
-    stdbp_status st = STDBP_OK, mine = STDBP_OK;
+    stdbp_status st = STDBP_OK;
     stdbp_h5_quiet quiet;
     /* err is left alone on success: close runs in clean-up paths after
      * another error, whose message must survive. */
@@ -506,11 +553,23 @@ stdbp_status stdbp_spikelog_close(stdbp_spikelog **plog, stdbp_err *err)
         return STDBP_OK;
     log = *plog;
     *plog = NULL;
+    log->steps.e = &local;
     stdbp_h5_quiet_begin(&quiet);
-    if (H5Fclose(log->file) < 0)
-        mine = h5_fail(e, log->path, "closing");
-    st = stdbp_dist_agree(log->comm, mine, e);
+    /* Two steps: a flush (what is left to write), then the close. */
+    STEP(H5Fflush(log->file, H5F_SCOPE_GLOBAL) < 0 ? h5_fail(&local, log->path, "flushing")
+                                                   : STDBP_OK);
+    {
+        herr_t closed = H5Fclose(log->file);
+        log->file = H5I_INVALID_HID;
+        STEP(closed < 0 ? h5_fail(&local, log->path, "closing") : STDBP_OK);
+    }
+done:
+    if (log->file >= 0)
+        close_failed(log);
+    if (st != STDBP_OK && err)
+        *err = local;
     log_free(log);
+    H5Eclear2(H5E_DEFAULT);
     stdbp_h5_quiet_end(&quiet);
     return st;
 }

@@ -1,7 +1,8 @@
 /* A spike log fitted to a resumed run (stdbp_spikelog_recover): moments
  * written after the checkpoint resumed from are removed, and a file that
  * is not a usable spike log is moved aside, so that no spikes.h5 can stop
- * a run for good. Rank 0 alone, serial HDF5 driver, before the
+ * a run for good; so is a moment whose write never finished (no
+ * n_samples, which is written last). Rank 0 alone, serial HDF5 driver, before the
  * collective open. Layout: docs/FORMAT.md. */
 #include <errno.h>
 #include <hdf5.h>
@@ -16,6 +17,7 @@
 
 typedef struct moments {
     char **names;
+    int *done; /* the group has n_samples (written last): a finished moment */
     size_t n, cap;
     int nomem;
 } moments;
@@ -26,21 +28,28 @@ static herr_t collect(hid_t loc, const char *name, const H5L_info_t *info, void 
     moments *m = data;
     hid_t o = H5Oopen(loc, name, H5P_DEFAULT);
     H5I_type_t type = o >= 0 ? H5Iget_type(o) : H5I_BADID;
+    htri_t done = type == H5I_GROUP ? H5Aexists(o, "n_samples") : 0;
     (void)info;
     if (o < 0)
         return -1;
     H5Oclose(o);
+    if (done < 0)
+        return -1;
     if (type != H5I_GROUP)
         return 0;
     if (m->n == m->cap) {
         size_t nc = m->cap ? 2 * m->cap : 16;
         char **nn = realloc(m->names, nc * sizeof *nn);
-        if (!nn) {
+        int *nd = nn ? realloc(m->done, nc * sizeof *nd) : NULL;
+        if (nn)
+            m->names = nn;
+        if (!nd) {
             m->nomem = 1;
             return -1;
         }
-        m->names = nn, m->cap = nc;
+        m->done = nd, m->cap = nc;
     }
+    m->done[m->n] = done > 0;
     if (!(m->names[m->n] = strdup(name))) {
         m->nomem = 1;
         return -1;
@@ -54,6 +63,7 @@ static void moments_free(moments *m)
     for (size_t i = 0; i < m->n; i++)
         free(m->names[i]);
     free(m->names);
+    free(m->done);
     memset(m, 0, sizeof *m);
 }
 
@@ -130,7 +140,7 @@ stdbp_status stdbp_spikelog_recover(const char *run_dir, int (*keep)(const char 
     f = open_log(path, H5F_ACC_RDONLY, &m);
     if (f >= 0) {
         for (size_t i = 0; i < m.n; i++)
-            drop += !keep(m.names[i], ctx);
+            drop += !m.done[i] || !keep(m.names[i], ctx);
         if (H5Fclose(f) < 0)
             f = -1;
     }
@@ -146,7 +156,8 @@ stdbp_status stdbp_spikelog_recover(const char *run_dir, int (*keep)(const char 
     moments_free(&m);
     f = open_log(path, H5F_ACC_RDWR, &m);
     for (size_t i = 0; f >= 0 && i < m.n; i++) {
-        if (keep(m.names[i], ctx))
+        int done = m.done[i];
+        if (done && keep(m.names[i], ctx))
             continue;
         if (H5Ldelete(f, m.names[i], H5P_DEFAULT) < 0) {
             H5Fclose(f);
@@ -154,8 +165,10 @@ stdbp_status stdbp_spikelog_recover(const char *run_dir, int (*keep)(const char 
             break;
         }
         stdbp_log(STDBP_LOG_WARNING,
-                  "spike log %s: removed moment \"%s\", written after the checkpoint this run "
-                  "resumes from (it is recorded again)",
+                  done ? "spike log %s: removed moment \"%s\", written after the checkpoint "
+                         "this run resumes from (it is recorded again)"
+                       : "spike log %s: removed moment \"%s\", whose write never finished (it "
+                         "is recorded again)",
                   path, m.names[i]);
     }
     if (f >= 0 && H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) {

@@ -6,7 +6,9 @@ static stdbp_test_hooks hooks = {.ckpt_delay_ms = 0,
                                  .fail_data_rank = -1,
                                  .nan_step = 0,
                                  .fail_ckpt_step = 0,
-                                 .fail_ckpt_rank = -1};
+                                 .fail_ckpt_rank = -1,
+                                 .fail_spikes_step = 0,
+                                 .fail_spikes_rank = -1};
 
 const stdbp_test_hooks *stdbp_test_hooks_get(void)
 {

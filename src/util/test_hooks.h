@@ -10,16 +10,22 @@
 #include <stdint.h>
 
 typedef struct stdbp_test_hooks {
-    long ckpt_delay_ms;      /* every rank sleeps this long after each checkpoint
-                                dataset it writes (a kill lands mid-write); 0: off */
-    int fail_data_rank;      /* this rank fails to load the training data; -1: off */
-    uint64_t nan_step;       /* the last layer's weights turn NaN before this step
-                                (1-based); 0: off */
-    uint64_t fail_ckpt_step; /* the Nth fallible step (1-based) of every
-                                checkpoint write fails on rank
-                                fail_ckpt_rank, after the HDF5 call it
-                                checks succeeded; 0: off */
-    int fail_ckpt_rank;      /* -1: on every rank */
+    long ckpt_delay_ms;        /* every rank sleeps this long after each checkpoint
+                                  dataset it writes (a kill lands mid-write); 0: off */
+    int fail_data_rank;        /* this rank fails to load the training data; -1: off */
+    uint64_t nan_step;         /* the last layer's weights turn NaN before this step
+                                  (1-based); 0: off */
+    uint64_t fail_ckpt_step;   /* the Nth fallible step (1-based) of every
+                                  checkpoint write fails on rank
+                                  fail_ckpt_rank, after the HDF5 call it
+                                  checks succeeded; 0: off */
+    int fail_ckpt_rank;        /* -1: on every rank */
+    uint64_t fail_spikes_step; /* the Nth fallible step (1-based) of every
+                                  spike-log session (stdbp_spikelog_open,
+                                  its writes and close) fails on rank
+                                  fail_spikes_rank, after the HDF5 call it
+                                  checks succeeded; 0: off */
+    int fail_spikes_rank;      /* -1: on every rank */
 } stdbp_test_hooks;
 
 /* The hooks in force (all off by default). Cannot fail. */

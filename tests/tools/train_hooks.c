@@ -19,5 +19,9 @@ void stdbp_train_hooks_from_env(void)
         h.fail_ckpt_step = strtoull(s, NULL, 10);
     if ((s = getenv("STDBP_TEST_FAIL_CKPT_RANK")) && *s)
         h.fail_ckpt_rank = atoi(s);
+    if ((s = getenv("STDBP_TEST_FAIL_SPIKES_STEP")) && *s)
+        h.fail_spikes_step = strtoull(s, NULL, 10);
+    if ((s = getenv("STDBP_TEST_FAIL_SPIKES_RANK")) && *s)
+        h.fail_spikes_rank = atoi(s);
     stdbp_test_hooks_set(&h);
 }
