@@ -115,7 +115,7 @@ fuzz-h5data: %reldir%/fuzz_h5data
 	$(FUZZ_H5_RUN) ./%reldir%/fuzz_h5data_fast -max_total_time=$(FUZZ_SECONDS) \
 		$(FUZZ_RUN_FLAGS) -max_len=65536 -dict=$(top_srcdir)/%reldir%/h5data.dict \
 		%reldir%/corpus-h5data $(top_srcdir)/%reldir%/seeds-h5data \
-		$(top_srcdir)/%reldir%/regress-h5data %reldir%/hdf5-bugs
+		$(top_srcdir)/%reldir%/regress-h5data
 	$(FUZZ_H5_RUN) ./%reldir%/fuzz_h5data -runs=0 $(FUZZ_RUN_FLAGS) -max_len=65536 \
 		%reldir%/corpus-h5data
 else
