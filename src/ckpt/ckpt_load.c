@@ -243,12 +243,35 @@ done:
     return st;
 }
 
-/* Read a whole dataset of class cls and the expected shape into buf
- * (mtype). Fletcher32 is checked by HDF5 on the way. */
+/* Are the values of dataset d (need bytes in memory, stored without
+ * compression) in the file? The header alone may declare any shape, and
+ * HDF5 reads a never-written dataset as its fill value: nothing is
+ * allocated for a dataset before this holds. */
+static stdbp_status check_stored(hid_t f, hid_t d, const char *path, const char *name,
+                                 uint64_t need, stdbp_err *e)
+{
+    uint64_t stored = 0, fsize = 0;
+    int done = stdbp_h5_dset_complete(f, d, need, &stored, &fsize);
+    if (done < 0)
+        return bad_h5(e, "checkpoint %s: cannot tell how much of %s is stored", path, name);
+    if (!done)
+        return BAD("checkpoint %s: dataset %s declares %" PRIu64
+                   " bytes of values but the file (%" PRIu64
+                   " bytes) holds only part of them (%" PRIu64
+                   " bytes stored; the file is corrupt or truncated)",
+                   path, name, need, fsize, stored);
+    return STDBP_OK;
+}
+
+/* Read a whole dataset of class cls and the expected shape into *buf
+ * (mtype, 8-byte values), allocating it (malloc) when *buf is NULL, once
+ * the file is known to hold the values. Fletcher32 is checked by HDF5 on
+ * the way. */
 static stdbp_status read_dataset(hid_t f, const char *path, const char *name, H5T_class_t cls,
-                                 hid_t mtype, int rank, const uint64_t *dims, void *buf,
+                                 hid_t mtype, int rank, const uint64_t *dims, void **buf,
                                  stdbp_err *e)
 {
+    uint64_t count = 1;
     hid_t d = H5I_INVALID_HID, t = H5I_INVALID_HID, s = H5I_INVALID_HID;
     hsize_t got[H5S_MAX_RANK];
     stdbp_status st = STDBP_OK;
@@ -284,9 +307,17 @@ static stdbp_status read_dataset(hid_t f, const char *path, const char *name, H5
                      name, k, (unsigned long long)got[k], dims[k]);
             goto done;
         }
+    for (int k = 0; k < rank; k++)
+        count *= dims[k]; /* the callers' shapes are bounded: no overflow */
+    if ((st = check_stored(f, d, path, name, count * 8, e)) != STDBP_OK)
+        goto done;
+    if (!*buf && !(*buf = malloc(count ? (size_t)count * 8 : 1))) {
+        st = stdbp_err_set(e, STDBP_ENOMEM, "checkpoint %s: out of memory for %s", path, name);
+        goto done;
+    }
     snprintf(what, sizeof what, "reading %s", name);
     if (H5Sget_simple_extent_npoints(s) > 0 &&
-        H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+        H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, *buf) < 0)
         st = h5_bad(e, path, what);
 done:
     if (s >= 0)
@@ -308,13 +339,11 @@ static stdbp_status load_weights(hid_t f, const char *path, ckpt_data *d, stdbp_
         int r = stdbp_ckpt_weight_dims(l, dims);
         if (!r)
             continue;
-        d->weights[i] = malloc((size_t)l->param_count * sizeof(double));
-        if (!d->weights[i])
-            return stdbp_err_set(e, STDBP_ENOMEM, "checkpoint %s: out of memory for layer %zu",
-                                 path, i);
+        void *w = NULL;
         stdbp_ckpt_weight_name(i, l, wname, sizeof wname);
         snprintf(name, sizeof name, "/weights/%s", wname);
-        st = read_dataset(f, path, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, r, dims, d->weights[i], e);
+        st = read_dataset(f, path, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, r, dims, &w, e);
+        d->weights[i] = w;
         if (st != STDBP_OK)
             return st;
     }
@@ -345,6 +374,8 @@ static stdbp_status load_optimizer(hid_t f, const char *path, ckpt_data *d, stdb
     long long n;
     uint64_t dims[1];
     int bad, ex;
+    void *state = NULL;
+    stdbp_status st;
     if (stdbp_h5_exists(f, "/optimizer", &ex, e) != STDBP_OK)
         return h5util_bad(e, path);
     if (!ex)
@@ -365,12 +396,11 @@ static stdbp_status load_optimizer(hid_t f, const char *path, ckpt_data *d, stdb
     if (n < 0 || (unsigned long long)n > ((unsigned long long)1 << 41))
         return bad_h5(e, "checkpoint %s: /optimizer/state is missing or not one-dimensional", path);
     d->state_size = (size_t)n;
-    d->state = malloc((d->state_size ? d->state_size : 1) * sizeof(double));
-    if (!d->state)
-        return stdbp_err_set(e, STDBP_ENOMEM, "checkpoint %s: out of memory", path);
     dims[0] = (uint64_t)n;
-    return read_dataset(f, path, "/optimizer/state", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims,
-                        d->state, e);
+    st =
+        read_dataset(f, path, "/optimizer/state", H5T_FLOAT, H5T_NATIVE_DOUBLE, 1, dims, &state, e);
+    d->state = state;
+    return st;
 }
 
 /* The progress attributes of /train, added after format 1 was first
@@ -413,6 +443,7 @@ static stdbp_status load_train(hid_t f, const char *path, ckpt_data *d, stdbp_er
     stdbp_status st;
     stdbp_train_state *t = &d->st;
     uint64_t dims[1] = {4};
+    void *rng = t->rng.s;
     if (stdbp_h5_exists(f, "/train", &ex, e) != STDBP_OK)
         return h5util_bad(e, path);
     if (!ex)
@@ -435,8 +466,7 @@ static stdbp_status load_train(hid_t f, const char *path, ckpt_data *d, stdbp_er
     H5Gclose(g);
     if (st != STDBP_OK)
         return st;
-    return read_dataset(f, path, "/train/rng", H5T_INTEGER, H5T_NATIVE_UINT64, 1, dims, t->rng.s,
-                        e);
+    return read_dataset(f, path, "/train/rng", H5T_INTEGER, H5T_NATIVE_UINT64, 1, dims, &rng, e);
 }
 
 /* The YAML text of /config into a malloc'd NUL-terminated string. */
@@ -465,6 +495,8 @@ stdbp_status stdbp_ckpt_load_config(hid_t f, const char *path, char **out, size_
         goto done;
     }
     size = H5Tget_size(t);
+    if ((st = check_stored(f, d, path, "/config", size, e)) != STDBP_OK)
+        goto done;
     buf = malloc(size + 1);
     mt = H5Tcopy(t);
     if (!buf || mt < 0) {

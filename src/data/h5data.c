@@ -108,30 +108,19 @@ done:
 static stdbp_status check_stored(hid_t fid, hid_t dset, const char *path, const char *name,
                                  size_t need, stdbp_err *err)
 {
-    H5D_space_status_t status = H5D_SPACE_STATUS_ERROR;
-    hsize_t stored = H5Dget_storage_size(dset), fsize = 0;
-    hid_t dcpl = H5Dget_create_plist(dset);
-    H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
-    if (dcpl >= 0)
-        H5Pclose(dcpl);
-    if (H5Dget_space_status(dset, &status) < 0 || H5Fget_filesize(fid, &fsize) < 0) {
-        H5Eclear2(H5E_DEFAULT);
+    uint64_t stored = 0, fsize = 0;
+    int done = stdbp_h5_dset_complete(fid, dset, need, &stored, &fsize);
+    H5Eclear2(H5E_DEFAULT);
+    if (done < 0)
         return stdbp_err_set(err, STDBP_EFORMAT, "%s: cannot tell how much of /%s is stored", path,
                              name);
-    }
-    if (status != H5D_SPACE_STATUS_ALLOCATED)
+    if (!done)
         return stdbp_err_set(err, STDBP_EFORMAT,
                              "%s: /%s declares %zu bytes of values but %s of them were "
-                             "written (%llu bytes stored): a partial or damaged file?",
-                             path, name, need,
-                             status == H5D_SPACE_STATUS_NOT_ALLOCATED ? "none" : "only part",
-                             (unsigned long long)stored);
-    if (stored > fsize || (layout == H5D_CONTIGUOUS && stored < need))
-        return stdbp_err_set(err, STDBP_EFORMAT,
-                             "%s: /%s declares %zu bytes of values but the file (%llu bytes) "
-                             "holds %llu for it: a partial or damaged file?",
-                             path, name, need, (unsigned long long)fsize,
-                             (unsigned long long)(stored > fsize ? fsize : stored));
+                             "written (%llu bytes stored, in a file of %llu): a partial or "
+                             "damaged file?",
+                             path, name, need, stored ? "only part" : "none",
+                             (unsigned long long)stored, (unsigned long long)fsize);
     return STDBP_OK;
 }
 

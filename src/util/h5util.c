@@ -465,3 +465,49 @@ stdbp_status stdbp_h5_exists(hid_t loc, const char *path, int *exists, stdbp_err
     *exists = 1;
     return STDBP_OK;
 }
+
+int stdbp_h5_dset_complete(hid_t f, hid_t d, uint64_t need, uint64_t *stored, uint64_t *fsize)
+{
+    hsize_t size = H5Dget_storage_size(d), fs = 0, dims[H5S_MAX_RANK], chunk[H5S_MAX_RANK];
+    hsize_t want = 1, have = 0;
+    hid_t dcpl = H5Dget_create_plist(d), space = H5I_INVALID_HID;
+    H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
+    int r, done = -1;
+    if (H5Fget_filesize(f, &fs) < 0 || layout == H5D_LAYOUT_ERROR)
+        goto out;
+    if (stored)
+        *stored = size > fs ? fs : size;
+    if (fsize)
+        *fsize = fs;
+    done = 0;
+    if (size > fs)
+        goto out;
+    if (layout == H5D_CONTIGUOUS || layout == H5D_COMPACT) {
+        done = size >= need;
+        goto out;
+    }
+    if (layout != H5D_CHUNKED)
+        goto out; /* virtual: the values are in other files */
+    space = H5Dget_space(d);
+    r = space >= 0 ? H5Sget_simple_extent_dims(space, dims, NULL) : -1;
+    if (r < 0 || H5Pget_chunk(dcpl, r, chunk) != r || H5Dget_num_chunks(d, space, &have) < 0) {
+        done = -1;
+        goto out;
+    }
+    for (int k = 0; k < r; k++) {
+        if (chunk[k] == 0) {
+            done = -1;
+            goto out;
+        }
+        want *= dims[k] / chunk[k] + (dims[k] % chunk[k] != 0);
+        if (dims[k] == 0)
+            want = 0;
+    }
+    done = have >= want && (H5Pget_nfilters(dcpl) > 0 || size >= need);
+out:
+    if (space >= 0)
+        H5Sclose(space);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    return done;
+}

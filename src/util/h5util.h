@@ -118,4 +118,15 @@ stdbp_status stdbp_h5_dxpl_collective(hid_t *out, stdbp_err *err);
  * missing). */
 stdbp_status stdbp_h5_exists(hid_t loc, const char *path, int *exists, stdbp_err *err);
 
+/* Are all the values of dataset d of file f in the file, before anything
+ * is allocated for them? (A header may declare any shape, and HDF5 reads
+ * what was never written as the fill value; it also reads past the
+ * buffer of a compact dataset smaller than its shape.) need is their
+ * size in bytes as stored without compression. Contiguous and compact:
+ * at least need bytes stored; chunked: every chunk written (and, without
+ * filters, need bytes); any layout: no more stored than the file's size.
+ * 1 yes, 0 no, -1 when HDF5 cannot tell. *stored and *fsize (may be NULL)
+ * get the bytes stored (at most the file's size) and the file's size. */
+int stdbp_h5_dset_complete(hid_t f, hid_t d, uint64_t need, uint64_t *stored, uint64_t *fsize);
+
 #endif

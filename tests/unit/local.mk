@@ -10,7 +10,7 @@ UNIT_TESTS = \
 	%reldir%/test_dataset %reldir%/test_augment \
 	%reldir%/test_yaml_doc %reldir%/test_config %reldir%/test_config_errors \
 	%reldir%/test_config_roundtrip %reldir%/test_config_doc \
-	%reldir%/test_ckpt_digest %reldir%/test_ckpt \
+	%reldir%/test_ckpt_digest %reldir%/test_ckpt %reldir%/test_fuzz_replay \
 	%reldir%/test_hw_quant %reldir%/test_hw_profile %reldir%/test_hw_sim \
 	%reldir%/test_hw_equiv %reldir%/test_hw_deploy \
 	%reldir%/test_nir \
@@ -49,6 +49,8 @@ EXTRA_DIST += %reldir%/test_dataset_fetch.sh %reldir%/test_net_util.h
 %canon_reldir%_test_config_doc_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_ckpt_digest_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_ckpt_LDADD = $(TEST_LIBS) $(HDF5_LIBS)
+# replays tests/fuzz/seeds-* and regress-* (the fuzzers' finds)
+%canon_reldir%_test_fuzz_replay_LDADD = $(TEST_LIBS) $(HDF5_LIBS)
 %canon_reldir%_test_hw_quant_SOURCES = %reldir%/test_hw_quant.c %reldir%/test_hw_util.h
 %canon_reldir%_test_hw_quant_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_hw_profile_SOURCES = %reldir%/test_hw_profile.c %reldir%/test_hw_util.h
