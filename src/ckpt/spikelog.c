@@ -23,6 +23,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "ckpt/ckpt_impl.h"
 #include "ckpt/ckpt_write.h"
 #include "util/fsutil.h"
 #include "util/h5util.h"
@@ -171,6 +172,11 @@ static stdbp_status check_root(stdbp_spikelog *log, stdbp_err *e)
         return stdbp_err_set(e, STDBP_EFORMAT,
                              "spike log %s exists but is not a stdbp spike log; move it away",
                              log->path);
+    if (n > CKPT_MAX_LAYERS) /* a damaged count: not worth an allocation */
+        return stdbp_err_set(e, STDBP_EFORMAT,
+                             "spike log %s exists but is not a stdbp spike log (n_layers %llu); "
+                             "move it away",
+                             log->path, (unsigned long long)n);
     sizes = malloc((n ? n : 1) * sizeof *sizes);
     if (!sizes)
         return stdbp_err_set(e, STDBP_ENOMEM, "spike log: out of memory");
