@@ -73,6 +73,17 @@ STDBP_API stdbp_status stdbp_h5data_load(const char *path, stdbp_dataset *out,
  * scripts/fetch-data.sh. */
 STDBP_API stdbp_status stdbp_dataset_open(const char *name, const char *data_dir, const char *split,
                                           stdbp_dataset *out, stdbp_err *err) STDBP_WUR;
+/* A check the loaders (stdbp_idx_load, stdbp_h5data_load,
+ * stdbp_dataset_open) call between chunks of about
+ * STDBP_DATA_LOAD_CHUNK bytes: when fn returns nonzero the load ends
+ * with STDBP_ESTOPPED ("PATH: loading stopped by a signal"), so that a
+ * SIGTERM during a long load is acted on within a chunk. NULL (the
+ * default): no check. Process-wide, not thread-safe: set it before
+ * loading (the trainer sets stdbp_signal_pending of train.h during its
+ * loads and resets it). Not collective. */
+#define STDBP_DATA_LOAD_CHUNK ((size_t)1 << 20)
+typedef int (*stdbp_data_stop_fn)(void);
+STDBP_API void stdbp_data_set_stop_check(stdbp_data_stop_fn fn);
 /* Frees the buffers and zeroes *ds; accepts a zeroed dataset. */
 STDBP_API void stdbp_dataset_free(stdbp_dataset *ds);
 /* Every label of ds must name one of a network's n_outputs outputs:

@@ -232,7 +232,12 @@ int main(int argc, char **argv)
                                    .max_steps = 0};
         st = stdbp_trainer_create(comm, &cfg, &opts, &tr, &err);
     }
-    if (st == STDBP_OK)
+    if (st == STDBP_ESTOPPED) { /* a signal while loading: nothing to checkpoint, 75 */
+        if (rank == 0)
+            fprintf(stderr, "stdbp_sweep: %s\n", err.msg);
+        st = STDBP_OK;
+        preempted = 1;
+    } else if (st == STDBP_OK)
         st = stdbp_trainer_run(tr, &preempted, &err);
     if (st == STDBP_OK && !preempted && args.deploy && cfg.deploy.enabled)
         st = stdbp_deploy_phase(comm, &cfg, stdbp_trainer_net(tr), stdbp_trainer_test_set(tr),

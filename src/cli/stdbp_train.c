@@ -33,7 +33,9 @@ static const char usage_tail[] =
     "current step, write a checkpoint and exit with status 75; rerun with\n"
     "--resume auto to continue bitwise where it stopped. During the final\n"
     "deploy phase they stop it after the current image (no report; the\n"
-    "training's checkpoint is written) and exit with status 75.\n"
+    "training's checkpoint is written) and exit with status 75. While the data\n"
+    "sets load, they stop the load within a second and exit with status 75\n"
+    "(nothing trained, no checkpoint written).\n"
     "\n"
     "Exit status: 0 done, 1 error (message on stderr), 2 bad command line,\n"
     "75 stopped by a signal after a checkpoint.\n";
@@ -166,7 +168,12 @@ int main(int argc, char **argv)
                                    .discard_later = args.discard_later};
         st = stdbp_trainer_create(comm, &cfg, &opts, &tr, &err);
     }
-    if (st == STDBP_OK)
+    if (st == STDBP_ESTOPPED) { /* a signal while loading: nothing to checkpoint, 75 */
+        if (rank == 0)
+            fprintf(stderr, "stdbp_train: %s\n", err.msg);
+        st = STDBP_OK;
+        preempted = 1;
+    } else if (st == STDBP_OK)
         st = stdbp_trainer_run(tr, &preempted, &err);
     if (st == STDBP_OK && !preempted && args.deploy && cfg.deploy.enabled && !args.max_steps)
         st = stdbp_deploy_phase(comm, &cfg, stdbp_trainer_net(tr), stdbp_trainer_test_set(tr),

@@ -168,14 +168,25 @@ static stdbp_status src_read(idx_src *s, uint8_t *dst, size_t n, size_t *got, st
     return STDBP_OK;
 }
 
-/* Read exactly n decoded bytes, or fail naming what was being read. */
+/* Read exactly n decoded bytes, or fail naming what was being read. In
+ * chunks of STDBP_DATA_LOAD_CHUNK bytes, asking the stop check (data.h)
+ * before each: a signal during a long load ends it within a chunk. */
 static stdbp_status src_read_exact(idx_src *s, uint8_t *dst, size_t n, const char *what,
                                    uint64_t offset, stdbp_err *err)
 {
-    size_t got = 0;
-    stdbp_status st = src_read(s, dst, n, &got, err);
-    if (st != STDBP_OK)
-        return st;
+    size_t got = 0, part;
+    stdbp_status st = STDBP_OK;
+    do {
+        size_t want = n - got < STDBP_DATA_LOAD_CHUNK ? n - got : STDBP_DATA_LOAD_CHUNK;
+        if ((st = stdbp_data_poll_stop(s->name, err)) != STDBP_OK)
+            return st;
+        part = 0;
+        if ((st = src_read(s, dst + got, want, &part, err)) != STDBP_OK)
+            return st;
+        got += part;
+        if (part < want)
+            break;
+    } while (got < n);
     if (got < n)
         return stdbp_err_set(err, STDBP_EFORMAT,
                              "%s: truncated: reading %s needs %zu bytes at offset %llu%s, only "

@@ -19,5 +19,8 @@ void stdbp_train_hooks_from_env(void)
         h.fail_ckpt_step = strtoull(s, NULL, 10);
     if ((s = getenv("STDBP_TEST_FAIL_CKPT_RANK")) && *s)
         h.fail_ckpt_rank = atoi(s);
+    /* loading */
+    if ((s = getenv("STDBP_TEST_LOAD_DELAY_MS")) && *s)
+        h.load_delay_ms = strtol(s, NULL, 10);
     stdbp_test_hooks_set(&h);
 }
