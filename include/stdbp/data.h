@@ -38,11 +38,13 @@ typedef struct stdbp_dataset {
     size_t n;          /* samples */
     stdbp_shape shape; /* per sample; dim = c * h * w */
     size_t dim;
-    uint8_t *u8;      /* n * dim pixels, or NULL */
-    float *f32;       /* n * dim pixels in [0, 1], or NULL */
-    int32_t *labels;  /* n labels */
-    int n_classes;    /* 1 + the largest label, at least 2 */
-    char source[512]; /* file(s) it came from, for messages */
+    uint8_t *u8;       /* n * dim pixels, or NULL */
+    float *f32;        /* n * dim pixels in [0, 1], or NULL */
+    int32_t *labels;   /* n labels */
+    int n_classes;     /* 1 + the largest label, at least 2 */
+    char source[4096]; /* file(s) it came from, whole (for messages and the
+                          deploy report); a load whose paths do not fit
+                          fails instead of cutting them */
 } stdbp_dataset;
 
 /* IDX image + label files (e.g. train-images-idx3-ubyte[.gz]); gzip is

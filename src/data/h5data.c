@@ -375,6 +375,10 @@ stdbp_status stdbp_h5data_load(const char *path, stdbp_dataset *out, stdbp_err *
     int fd;
 
     memset(out, 0, sizeof *out);
+    if (strlen(path) >= sizeof out->source)
+        return stdbp_err_set(err, STDBP_EINVAL,
+                             "hdf5: path too long: %zu bytes, at most %zu are supported (%s)",
+                             strlen(path), sizeof out->source - 1, path);
     /* A plain open first: "No such file or directory" says more than
      * HDF5's stack does, and a directory, FIFO or device is refused here
      * (HDF5 would block on a FIFO, or report a size of -1). */

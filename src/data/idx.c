@@ -420,6 +420,14 @@ stdbp_status stdbp_idx_assemble(stdbp_idx_array *images, stdbp_idx_array *labels
     int max = 0;
 
     memset(out, 0, sizeof *out);
+    if (strlen(images_name) + strlen(labels_name) + 3 >= sizeof out->source) {
+        st = stdbp_err_set(err, STDBP_EINVAL,
+                           "IDX paths too long: the images and labels paths are %zu bytes "
+                           "together, at most %zu are supported (images %s)",
+                           strlen(images_name) + strlen(labels_name), sizeof out->source - 4,
+                           images_name);
+        goto done;
+    }
     if (labels->dims[0] != images->dims[0]) {
         st = stdbp_err_set(err, STDBP_EFORMAT, "%s has %u labels but %s has %u images", labels_name,
                            (unsigned)labels->dims[0], images_name, (unsigned)images->dims[0]);
