@@ -2,11 +2,9 @@
  *   mpirun -np P stdbp_train CONFIG.yaml [--set key.path=value]...
  *                            [--resume auto|PATH]
  * Every rank runs this same program; see --help. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli/cli_common.h"
 #include "cli/cli_options.h"
@@ -76,14 +74,7 @@ static int parse_args(int argc, char **argv, train_args *a, int rank)
          .target = &a->max_steps,
          .parse = stdbp_cli_parse_positive,
          .bad = "--max-steps needs a positive integer, got '%s'"},
-        {.kind = STDBP_CLI_STRING,
-         .name = "exit-file",
-         .metavar = "PATH",
-         .help = "rank 0 writes the exit status (0, 1 or 75) to\n"
-                 "PATH before it exits, for launchers that do not\n"
-                 "pass 75 on (mpirun after its own SIGTERM: see\n"
-                 "docs/SLURM.md; jobs/train.sbatch uses it)",
-         .target = &a->exit_file},
+        STDBP_CLI_OPT_EXIT_FILE(&a->exit_file, "jobs/train.sbatch"),
         STDBP_CLI_OPT_PROGRESS(&a->progress, "bar | log | auto (default auto: a bar on a\n"
                                              "terminal, log lines otherwise)"),
         STDBP_CLI_OPT_NO_DEPLOY(&a->deploy),
@@ -98,38 +89,6 @@ static int parse_args(int argc, char **argv, train_args *a, int rank)
     a->progress = -1;
     a->deploy = 1;
     return stdbp_cli_parse(&spec, argc, argv, &a->config);
-}
-
-/* --exit-file: rank 0 writes "STATUS\n" to path (via path.tmp and a
- * rename, so that a reader never sees a partial file), refusing to
- * replace anything but a regular file. A failure is a warning: the exit
- * status itself is unchanged. Not collective. */
-static void write_exit_file(const char *path, int status)
-{
-    struct stat sb;
-    size_t n = strlen(path) + sizeof ".tmp";
-    char *tmp = malloc(n);
-    FILE *f = NULL;
-    int ok = 0;
-    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-        fprintf(stderr, "stdbp_train: warning: --exit-file %s is not a regular file: not written\n",
-                path);
-        free(tmp);
-        return;
-    }
-    if (tmp) {
-        snprintf(tmp, n, "%s.tmp", path);
-        if (!(stat(tmp, &sb) == 0 && !S_ISREG(sb.st_mode)) && (f = fopen(tmp, "w"))) {
-            ok = fprintf(f, "%d\n", status) > 0;
-            ok = (fclose(f) == 0) && ok && rename(tmp, path) == 0;
-            if (!ok)
-                remove(tmp);
-        }
-    }
-    if (!ok)
-        fprintf(stderr, "stdbp_train: warning: cannot write --exit-file %s: %s\n", path,
-                strerror(errno));
-    free(tmp);
 }
 
 int main(int argc, char **argv)
@@ -182,7 +141,10 @@ int main(int argc, char **argv)
     free(yaml);
     free(args.sets.items);
     if (rank == 0 && args.exit_file)
-        write_exit_file(args.exit_file, st != STDBP_OK ? 1 : preempted ? STDBP_EXIT_PREEMPTED : 0);
+        stdbp_cli_write_exit_file("stdbp_train", args.exit_file,
+                                  st != STDBP_OK ? 1
+                                  : preempted    ? STDBP_EXIT_PREEMPTED
+                                                 : 0);
     if (st != STDBP_OK)
         return stdbp_cli_fail(comm, "stdbp_train", &err);
     MPI_Finalize();
