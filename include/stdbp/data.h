@@ -38,11 +38,13 @@ typedef struct stdbp_dataset {
     size_t n;          /* samples */
     stdbp_shape shape; /* per sample; dim = c * h * w */
     size_t dim;
-    uint8_t *u8;      /* n * dim pixels, or NULL */
-    float *f32;       /* n * dim pixels in [0, 1], or NULL */
-    int32_t *labels;  /* n labels */
-    int n_classes;    /* 1 + the largest label, at least 2 */
-    char source[512]; /* file(s) it came from, for messages */
+    uint8_t *u8;       /* n * dim pixels, or NULL */
+    float *f32;        /* n * dim pixels in [0, 1], or NULL */
+    int32_t *labels;   /* n labels */
+    int n_classes;     /* 1 + the largest label, at least 2 */
+    char source[4096]; /* file(s) it came from, whole (for messages and the
+                          deploy report); a load whose paths do not fit
+                          fails instead of cutting them */
 } stdbp_dataset;
 
 /* IDX image + label files (e.g. train-images-idx3-ubyte[.gz]); gzip is
@@ -73,6 +75,17 @@ STDBP_API stdbp_status stdbp_h5data_load(const char *path, stdbp_dataset *out,
  * scripts/fetch-data.sh. */
 STDBP_API stdbp_status stdbp_dataset_open(const char *name, const char *data_dir, const char *split,
                                           stdbp_dataset *out, stdbp_err *err) STDBP_WUR;
+/* A check the loaders (stdbp_idx_load, stdbp_h5data_load,
+ * stdbp_dataset_open) call between chunks of about
+ * STDBP_DATA_LOAD_CHUNK bytes: when fn returns nonzero the load ends
+ * with STDBP_ESTOPPED ("PATH: loading stopped by a signal"), so that a
+ * SIGTERM during a long load is acted on within a chunk. NULL (the
+ * default): no check. Process-wide, not thread-safe: set it before
+ * loading (the trainer sets stdbp_signal_pending of train.h during its
+ * loads and resets it). Not collective. */
+#define STDBP_DATA_LOAD_CHUNK ((size_t)1 << 20)
+typedef int (*stdbp_data_stop_fn)(void);
+STDBP_API void stdbp_data_set_stop_check(stdbp_data_stop_fn fn);
 /* Frees the buffers and zeroes *ds; accepts a zeroed dataset. */
 STDBP_API void stdbp_dataset_free(stdbp_dataset *ds);
 /* Every label of ds must name one of a network's n_outputs outputs:

@@ -21,7 +21,8 @@ typedef enum stdbp_status {
     STDBP_ENUMERIC, /* NaN or Inf appeared */
     STDBP_EMPI,     /* another rank failed (an MPI failure aborts the job: dist.h) */
     STDBP_ECONFIG,  /* a configuration error (see the message) */
-    STDBP_EFIT      /* a model does not fit the accelerator profile */
+    STDBP_EFIT,     /* a model does not fit the accelerator profile */
+    STDBP_ESTOPPED  /* stopped by a signal before finishing (stdbp_signal_pending) */
 } stdbp_status;
 
 #define STDBP_ERR_MSG_MAX 1024

@@ -1,10 +1,12 @@
 /* Helpers shared by the stdbp_* programs; see cli_common.h. */
 #include "cli/cli_common.h"
 
+#include <errno.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "stdbp/ckpt.h"
 #include "stdbp/dist.h"
@@ -132,4 +134,32 @@ int stdbp_cli_fail(MPI_Comm comm, const char *prog, const stdbp_err *err)
     }
     MPI_Finalize();
     return 1;
+}
+
+void stdbp_cli_write_exit_file(const char *prog, const char *path, int status)
+{
+    struct stat sb;
+    size_t n = strlen(path) + sizeof ".tmp";
+    char *tmp = malloc(n);
+    FILE *f = NULL;
+    int ok = 0;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        fprintf(stderr, "%s: warning: --exit-file %s is not a regular file: not written\n", prog,
+                path);
+        free(tmp);
+        return;
+    }
+    if (tmp) {
+        snprintf(tmp, n, "%s.tmp", path);
+        if (!(stat(tmp, &sb) == 0 && !S_ISREG(sb.st_mode)) && (f = fopen(tmp, "w"))) {
+            ok = fprintf(f, "%d\n", status) > 0;
+            ok = (fclose(f) == 0) && ok && rename(tmp, path) == 0;
+            if (!ok)
+                remove(tmp);
+        }
+    }
+    if (!ok)
+        fprintf(stderr, "%s: warning: cannot write --exit-file %s: %s\n", prog, path,
+                strerror(errno));
+    free(tmp);
 }

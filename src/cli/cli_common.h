@@ -37,6 +37,15 @@ int stdbp_cli_fail(MPI_Comm comm, const char *prog, const stdbp_err *err);
  * the program (a string literal). */
 void stdbp_cli_init(int *argc, char ***argv, const char *prog);
 
+/* --exit-file PATH (STDBP_CLI_OPT_EXIT_FILE): "STATUS\n" into path, for
+ * launchers that do not pass a rank's 75 on (mpirun after its own
+ * SIGTERM: docs/SLURM.md). Via path.tmp and a rename, so that a reader
+ * never sees a partial file; anything but a regular file at path (or
+ * path.tmp) is left alone. A failure is a warning ("PROG: warning: ...")
+ * that leaves the exit status as it is. Not collective: rank 0 calls it
+ * just before it exits. */
+void stdbp_cli_write_exit_file(const char *prog, const char *path, int status);
+
 /* --progress MODE: "bar" 1, "log" 0, "auto" -1; -2 for anything else.
  * Not collective; cannot fail. */
 int stdbp_cli_progress_mode(const char *mode);

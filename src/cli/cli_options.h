@@ -107,6 +107,17 @@ typedef struct stdbp_cli_spec {
         .target = TARGET, .parse = stdbp_cli_parse_progress,                                       \
         .bad = "--progress takes bar, log or auto, not '%s'"                                       \
     }
+/* --exit-file PATH into the const char *TARGET (stdbp_cli_write_exit_file
+ * of cli_common.h); SCRIPT names the batch script that passes it. */
+#define STDBP_CLI_OPT_EXIT_FILE(TARGET, SCRIPT)                                                    \
+    {                                                                                              \
+        .kind = STDBP_CLI_STRING, .name = "exit-file", .metavar = "PATH",                          \
+        .help = "rank 0 writes the exit status (0, 1 or 75) to\n"                                  \
+                "PATH before it exits, for launchers that do not\n"                                \
+                "pass 75 on (mpirun after its own SIGTERM: see\n"                                  \
+                "docs/SLURM.md; " SCRIPT " uses it)",                                              \
+        .target = TARGET                                                                           \
+    }
 /* --no-deploy: *TARGET = 0. */
 #define STDBP_CLI_OPT_NO_DEPLOY(TARGET)                                                            \
     {                                                                                              \

@@ -34,7 +34,8 @@ static const char usage_tail[] =
     "\n"
     "Each point's run directory also gets sweep_point.yaml (status: running, done,\n"
     "preempted or failed). Signals as stdbp_train: SIGTERM or SIGUSR1 checkpoint\n"
-    "and exit 75; rerun with --resume auto.\n"
+    "and exit 75 (while the data sets load: exit 75 at once, nothing written);\n"
+    "rerun with --resume auto.\n"
     "\n"
     "Exit status: 0 done, 1 error (message on stderr), 2 bad command line,\n"
     "75 stopped by a signal after a checkpoint.\n";
@@ -45,6 +46,7 @@ typedef struct sweep_args {
     const char *sweep;
     stdbp_cli_list sets;
     const char *resume;
+    const char *exit_file;
     long index; /* -1: from SLURM_ARRAY_TASK_ID */
     int mode, progress, quiet, deploy;
     int list, count, summary; /* how often each mode was given */
@@ -97,6 +99,7 @@ static int parse_args(int argc, char **argv, sweep_args *a, int rank)
         STDBP_CLI_OPT_SET(&a->sets, "override a config key in every point (repeatable)"),
         STDBP_CLI_OPT_RESUME(&a->resume, "as stdbp_train: continue from the newest checkpoint\n"
                                          "of the point's run directory (auto: fresh if none)"),
+        STDBP_CLI_OPT_EXIT_FILE(&a->exit_file, "jobs/sweep.sbatch"),
         STDBP_CLI_OPT_PROGRESS(&a->progress, "bar | log | auto (as stdbp_train)"),
         STDBP_CLI_OPT_NO_DEPLOY(&a->deploy),
         STDBP_CLI_OPT_QUIET(&a->quiet, "no progress output"),
@@ -214,6 +217,8 @@ int main(int argc, char **argv)
         stdbp_sweep_point_clear(&pt);
         stdbp_sweep_free(&sw);
         free(args.sets.items);
+        if (rank == 0 && args.exit_file)
+            stdbp_cli_write_exit_file("stdbp_sweep", args.exit_file, st != STDBP_OK);
         if (st != STDBP_OK)
             return stdbp_cli_fail(comm, "stdbp_sweep", &err);
         MPI_Finalize();
@@ -232,7 +237,12 @@ int main(int argc, char **argv)
                                    .max_steps = 0};
         st = stdbp_trainer_create(comm, &cfg, &opts, &tr, &err);
     }
-    if (st == STDBP_OK)
+    if (st == STDBP_ESTOPPED) { /* a signal while loading: nothing to checkpoint, 75 */
+        if (rank == 0)
+            fprintf(stderr, "stdbp_sweep: %s\n", err.msg);
+        st = STDBP_OK;
+        preempted = 1;
+    } else if (st == STDBP_OK)
         st = stdbp_trainer_run(tr, &preempted, &err);
     if (st == STDBP_OK && !preempted && args.deploy && cfg.deploy.enabled)
         st = stdbp_deploy_phase(comm, &cfg, stdbp_trainer_net(tr), stdbp_trainer_test_set(tr),
@@ -251,6 +261,11 @@ int main(int argc, char **argv)
     stdbp_sweep_point_clear(&pt);
     stdbp_sweep_free(&sw);
     free(args.sets.items);
+    if (rank == 0 && args.exit_file)
+        stdbp_cli_write_exit_file("stdbp_sweep", args.exit_file,
+                                  st != STDBP_OK ? 1
+                                  : preempted    ? STDBP_EXIT_PREEMPTED
+                                                 : 0);
     if (st != STDBP_OK)
         return stdbp_cli_fail(comm, "stdbp_sweep", &err);
     MPI_Finalize();

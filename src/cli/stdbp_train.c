@@ -2,11 +2,9 @@
  *   mpirun -np P stdbp_train CONFIG.yaml [--set key.path=value]...
  *                            [--resume auto|PATH]
  * Every rank runs this same program; see --help. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli/cli_common.h"
 #include "cli/cli_options.h"
@@ -33,7 +31,9 @@ static const char usage_tail[] =
     "current step, write a checkpoint and exit with status 75; rerun with\n"
     "--resume auto to continue bitwise where it stopped. During the final\n"
     "deploy phase they stop it after the current image (no report; the\n"
-    "training's checkpoint is written) and exit with status 75.\n"
+    "training's checkpoint is written) and exit with status 75. While the data\n"
+    "sets load, they stop the load within a second and exit with status 75\n"
+    "(nothing trained, no checkpoint written).\n"
     "\n"
     "Exit status: 0 done, 1 error (message on stderr), 2 bad command line,\n"
     "75 stopped by a signal after a checkpoint.\n";
@@ -74,14 +74,7 @@ static int parse_args(int argc, char **argv, train_args *a, int rank)
          .target = &a->max_steps,
          .parse = stdbp_cli_parse_positive,
          .bad = "--max-steps needs a positive integer, got '%s'"},
-        {.kind = STDBP_CLI_STRING,
-         .name = "exit-file",
-         .metavar = "PATH",
-         .help = "rank 0 writes the exit status (0, 1 or 75) to\n"
-                 "PATH before it exits, for launchers that do not\n"
-                 "pass 75 on (mpirun after its own SIGTERM: see\n"
-                 "docs/SLURM.md; jobs/train.sbatch uses it)",
-         .target = &a->exit_file},
+        STDBP_CLI_OPT_EXIT_FILE(&a->exit_file, "jobs/train.sbatch"),
         STDBP_CLI_OPT_PROGRESS(&a->progress, "bar | log | auto (default auto: a bar on a\n"
                                              "terminal, log lines otherwise)"),
         STDBP_CLI_OPT_NO_DEPLOY(&a->deploy),
@@ -96,38 +89,6 @@ static int parse_args(int argc, char **argv, train_args *a, int rank)
     a->progress = -1;
     a->deploy = 1;
     return stdbp_cli_parse(&spec, argc, argv, &a->config);
-}
-
-/* --exit-file: rank 0 writes "STATUS\n" to path (via path.tmp and a
- * rename, so that a reader never sees a partial file), refusing to
- * replace anything but a regular file. A failure is a warning: the exit
- * status itself is unchanged. Not collective. */
-static void write_exit_file(const char *path, int status)
-{
-    struct stat sb;
-    size_t n = strlen(path) + sizeof ".tmp";
-    char *tmp = malloc(n);
-    FILE *f = NULL;
-    int ok = 0;
-    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-        fprintf(stderr, "stdbp_train: warning: --exit-file %s is not a regular file: not written\n",
-                path);
-        free(tmp);
-        return;
-    }
-    if (tmp) {
-        snprintf(tmp, n, "%s.tmp", path);
-        if (!(stat(tmp, &sb) == 0 && !S_ISREG(sb.st_mode)) && (f = fopen(tmp, "w"))) {
-            ok = fprintf(f, "%d\n", status) > 0;
-            ok = (fclose(f) == 0) && ok && rename(tmp, path) == 0;
-            if (!ok)
-                remove(tmp);
-        }
-    }
-    if (!ok)
-        fprintf(stderr, "stdbp_train: warning: cannot write --exit-file %s: %s\n", path,
-                strerror(errno));
-    free(tmp);
 }
 
 int main(int argc, char **argv)
@@ -166,7 +127,12 @@ int main(int argc, char **argv)
                                    .discard_later = args.discard_later};
         st = stdbp_trainer_create(comm, &cfg, &opts, &tr, &err);
     }
-    if (st == STDBP_OK)
+    if (st == STDBP_ESTOPPED) { /* a signal while loading: nothing to checkpoint, 75 */
+        if (rank == 0)
+            fprintf(stderr, "stdbp_train: %s\n", err.msg);
+        st = STDBP_OK;
+        preempted = 1;
+    } else if (st == STDBP_OK)
         st = stdbp_trainer_run(tr, &preempted, &err);
     if (st == STDBP_OK && !preempted && args.deploy && cfg.deploy.enabled && !args.max_steps)
         st = stdbp_deploy_phase(comm, &cfg, stdbp_trainer_net(tr), stdbp_trainer_test_set(tr),
@@ -175,7 +141,10 @@ int main(int argc, char **argv)
     free(yaml);
     free(args.sets.items);
     if (rank == 0 && args.exit_file)
-        write_exit_file(args.exit_file, st != STDBP_OK ? 1 : preempted ? STDBP_EXIT_PREEMPTED : 0);
+        stdbp_cli_write_exit_file("stdbp_train", args.exit_file,
+                                  st != STDBP_OK ? 1
+                                  : preempted    ? STDBP_EXIT_PREEMPTED
+                                                 : 0);
     if (st != STDBP_OK)
         return stdbp_cli_fail(comm, "stdbp_train", &err);
     MPI_Finalize();

@@ -69,6 +69,10 @@ int stdbp_cfg_count_names(const char *const *names);
 /* Does layer kind k take key (a layer key's name)? */
 int stdbp_cfg_layer_takes(stdbp_layer_kind k, const char *key);
 
+/* The length of $STDBP_DATA when it is data.dir's default but longer than
+ * data.dir holds (stdbp_config_defaults left data.dir empty and nothing
+ * set it since), else 0. Cannot fail. */
+size_t stdbp_cfg_data_env_too_long(const stdbp_config *cfg);
 /* Recompute the keys that follow others (cfg->derived). Fails only when
  * run.dir would not fit. */
 stdbp_status stdbp_cfg_resolve(stdbp_config *cfg, stdbp_err *err) STDBP_WUR;

@@ -265,8 +265,13 @@ void stdbp_config_defaults(stdbp_config *cfg)
         if (!(k->flags & (STDBP_CFG_MODULE | STDBP_CFG_DOCDEF)) && k->def)
             set_default(cfg, k);
     }
+    /* A $STDBP_DATA that does not fit leaves data.dir empty (never cut
+     * short, nor "data" in its place): validation then says why, unless
+     * the config or --set names data.dir (stdbp_cfg_data_env_too_long). */
     if (env && env[0] && strlen(env) < sizeof cfg->data.dir)
         snprintf(cfg->data.dir, sizeof cfg->data.dir, "%s", env);
+    else if (env && env[0])
+        cfg->data.dir[0] = '\0';
     else
         snprintf(cfg->data.dir, sizeof cfg->data.dir, "data");
     /* The default network: MLP 784-800-10 on the data's input. */
@@ -282,6 +287,13 @@ void stdbp_config_defaults(stdbp_config *cfg)
         STDBP_CFG_FOLLOW_RUN_DIR | STDBP_CFG_FOLLOW_DATA_TEST | STDBP_CFG_FOLLOW_TOTAL_EPOCHS;
     if (stdbp_cfg_resolve(cfg, NULL) != STDBP_OK)
         cfg->run.out_dir[0] = '\0'; /* cannot happen: the default name is short */
+}
+
+size_t stdbp_cfg_data_env_too_long(const stdbp_config *cfg)
+{
+    const char *env = getenv("STDBP_DATA");
+    size_t len = env ? strlen(env) : 0;
+    return !cfg->data.dir[0] && len >= sizeof cfg->data.dir ? len : 0;
 }
 
 stdbp_status stdbp_cfg_resolve(stdbp_config *cfg, stdbp_err *err)

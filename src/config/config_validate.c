@@ -227,6 +227,13 @@ stdbp_status stdbp_config_validate(const stdbp_config *cfg, stdbp_err *err)
 {
     size_t i;
     stdbp_status st;
+    size_t env_len = stdbp_cfg_data_env_too_long(cfg);
+    if (env_len) /* never cut short, nor "data" in its place */
+        return bad(cfg, err, "data.dir",
+                   "its default, $STDBP_DATA, is %zu bytes long, more than the %zu that data.dir "
+                   "holds: set data.dir (in the config, or --set data.dir=DIR) or STDBP_DATA to "
+                   "a shorter path (e.g. a symbolic link to the directory)",
+                   env_len, sizeof cfg->data.dir - 1);
     /* Every per-key rule again: cfg may have been changed by code. */
     for (i = 0; i < stdbp_cfg_schema_len; i++) {
         const stdbp_cfg_key *k = &stdbp_cfg_schema[i];

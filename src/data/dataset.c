@@ -6,6 +6,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/idx_impl.h"
+
+static stdbp_data_stop_fn stop_check;
+
+void stdbp_data_set_stop_check(stdbp_data_stop_fn fn)
+{
+    stop_check = fn;
+}
+
+stdbp_status stdbp_data_poll_stop(const char *path, stdbp_err *err)
+{
+    if (stop_check && stop_check())
+        return stdbp_err_set(err, STDBP_ESTOPPED, "%s: loading stopped by a signal", path);
+    return STDBP_OK;
+}
+
 void stdbp_dataset_free(stdbp_dataset *ds)
 {
     if (!ds)

@@ -17,8 +17,57 @@
 
 #include <hdf5.h>
 
+#include "data/idx_impl.h" /* stdbp_data_poll_stop */
 #include "util/fsutil.h"
 #include "util/h5util.h"
+
+/* Read all n rows (the first dimension) of dset into buf as mem_type
+ * (row_elems elements of elem_size bytes per row), in hyperslabs of about
+ * STDBP_DATA_LOAD_CHUNK bytes, asking the stop check (data.h) before
+ * each: a signal during a long load ends it within a chunk. A failed
+ * read is an error naming /name. */
+static stdbp_status read_rows(hid_t dset, hid_t mem_type, size_t n, size_t row_elems,
+                              size_t elem_size, void *buf, const char *path, const char *name,
+                              stdbp_err *err)
+{
+    hsize_t start[4] = {0, 0, 0, 0}, count[4];
+    hsize_t rows = STDBP_DATA_LOAD_CHUNK / (row_elems * elem_size);
+    hid_t fspace = H5Dget_space(dset), mspace = H5I_INVALID_HID;
+    stdbp_status st = STDBP_OK;
+    char why[256];
+    int rank = fspace < 0 ? -1 : H5Sget_simple_extent_ndims(fspace);
+    if (rank < 1 || rank > 4 || H5Sget_simple_extent_dims(fspace, count, NULL) < 0) {
+        st = stdbp_err_set(err, STDBP_EIO, "%s: cannot read the shape of /%s (%s)", path, name,
+                           stdbp_h5_error(why, sizeof why));
+        goto done;
+    }
+    if (rows == 0)
+        rows = 1;
+    for (size_t i = 0; i < n; i += (size_t)count[0]) {
+        if ((st = stdbp_data_poll_stop(path, err)) != STDBP_OK)
+            goto done;
+        start[0] = (hsize_t)i;
+        count[0] = n - i < rows ? (hsize_t)(n - i) : rows;
+        hsize_t m = count[0] * (hsize_t)row_elems;
+        if (mspace >= 0)
+            H5Sclose(mspace);
+        mspace = H5Screate_simple(1, &m, NULL);
+        if (mspace < 0 ||
+            H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+            H5Dread(dset, mem_type, mspace, fspace, H5P_DEFAULT,
+                    (char *)buf + i * row_elems * elem_size) < 0) {
+            st = stdbp_err_set(err, STDBP_EIO, "%s: cannot read /%s (%s)", path, name,
+                               stdbp_h5_error(why, sizeof why));
+            goto done;
+        }
+    }
+done:
+    if (mspace >= 0)
+        H5Sclose(mspace);
+    if (fspace >= 0)
+        H5Sclose(fspace);
+    return st;
+}
 
 /* "uint8", "int64", "float64", "string", ... for messages. */
 static void type_name(hid_t tid, char *buf, size_t len)
@@ -197,12 +246,10 @@ static stdbp_status load_images(hid_t fid, const char *path, stdbp_dataset *out,
                            n, dim, tname);
         goto done;
     }
-    if (H5Dread(dset, is_u8 ? H5T_NATIVE_UINT8 : H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                is_u8 ? (void *)out->u8 : (void *)out->f32) < 0) {
-        st = stdbp_err_set(err, STDBP_EIO, "%s: cannot read /images (%s)", path,
-                           stdbp_h5_error(why, sizeof why));
+    if ((st = read_rows(dset, is_u8 ? H5T_NATIVE_UINT8 : H5T_NATIVE_FLOAT, n, dim, esize,
+                        is_u8 ? (void *)out->u8 : (void *)out->f32, path, "images", err)) !=
+        STDBP_OK)
         goto done;
-    }
     if (out->f32) {
         size_t i;
         for (i = 0; i < n * dim; i++) {
@@ -276,12 +323,9 @@ static stdbp_status load_labels(hid_t fid, const char *path, stdbp_dataset *out,
      * long long (a uint64 above 2^63 - 1 would saturate as long long and
      * be reported as 9223372036854775807), signed ones as long long. */
     const int is_unsigned = H5Tget_sign(tid) == H5T_SGN_NONE;
-    if (H5Dread(dset, is_unsigned ? H5T_NATIVE_ULLONG : H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL,
-                H5P_DEFAULT, tmp) < 0) {
-        st = stdbp_err_set(err, STDBP_EIO, "%s: cannot read /labels (%s)", path,
-                           stdbp_h5_error(why, sizeof why));
+    if ((st = read_rows(dset, is_unsigned ? H5T_NATIVE_ULLONG : H5T_NATIVE_LLONG, out->n, 1,
+                        sizeof *tmp, tmp, path, "labels", err)) != STDBP_OK)
         goto done;
-    }
     for (i = 0; i < out->n; i++) {
         unsigned long long u;
         memcpy(&u, &tmp[i], sizeof u);
@@ -320,6 +364,10 @@ stdbp_status stdbp_h5data_load(const char *path, stdbp_dataset *out, stdbp_err *
     int fd;
 
     memset(out, 0, sizeof *out);
+    if (strlen(path) >= sizeof out->source)
+        return stdbp_err_set(err, STDBP_EINVAL,
+                             "hdf5: path too long: %zu bytes, at most %zu are supported (%s)",
+                             strlen(path), sizeof out->source - 1, path);
     /* A plain open first: "No such file or directory" says more than
      * HDF5's stack does, and a directory, FIFO or device is refused here
      * (HDF5 would block on a FIFO, or report a size of -1). */

@@ -168,14 +168,25 @@ static stdbp_status src_read(idx_src *s, uint8_t *dst, size_t n, size_t *got, st
     return STDBP_OK;
 }
 
-/* Read exactly n decoded bytes, or fail naming what was being read. */
+/* Read exactly n decoded bytes, or fail naming what was being read. In
+ * chunks of STDBP_DATA_LOAD_CHUNK bytes, asking the stop check (data.h)
+ * before each: a signal during a long load ends it within a chunk. */
 static stdbp_status src_read_exact(idx_src *s, uint8_t *dst, size_t n, const char *what,
                                    uint64_t offset, stdbp_err *err)
 {
-    size_t got = 0;
-    stdbp_status st = src_read(s, dst, n, &got, err);
-    if (st != STDBP_OK)
-        return st;
+    size_t got = 0, part;
+    stdbp_status st = STDBP_OK;
+    do {
+        size_t want = n - got < STDBP_DATA_LOAD_CHUNK ? n - got : STDBP_DATA_LOAD_CHUNK;
+        if ((st = stdbp_data_poll_stop(s->name, err)) != STDBP_OK)
+            return st;
+        part = 0;
+        if ((st = src_read(s, dst + got, want, &part, err)) != STDBP_OK)
+            return st;
+        got += part;
+        if (part < want)
+            break;
+    } while (got < n);
     if (got < n)
         return stdbp_err_set(err, STDBP_EFORMAT,
                              "%s: truncated: reading %s needs %zu bytes at offset %llu%s, only "
@@ -409,6 +420,14 @@ stdbp_status stdbp_idx_assemble(stdbp_idx_array *images, stdbp_idx_array *labels
     int max = 0;
 
     memset(out, 0, sizeof *out);
+    if (strlen(images_name) + strlen(labels_name) + 3 >= sizeof out->source) {
+        st = stdbp_err_set(err, STDBP_EINVAL,
+                           "IDX paths too long: the images and labels paths are %zu bytes "
+                           "together, at most %zu are supported (images %s)",
+                           strlen(images_name) + strlen(labels_name), sizeof out->source - 4,
+                           images_name);
+        goto done;
+    }
     if (labels->dims[0] != images->dims[0]) {
         st = stdbp_err_set(err, STDBP_EFORMAT, "%s has %u labels but %s has %u images", labels_name,
                            (unsigned)labels->dims[0], images_name, (unsigned)images->dims[0]);

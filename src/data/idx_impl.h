@@ -47,4 +47,9 @@ stdbp_status stdbp_idx_assemble(stdbp_idx_array *images, stdbp_idx_array *labels
 /* Free data and zero the array; accepts a zeroed array. */
 void stdbp_idx_array_free(stdbp_idx_array *a);
 
+/* Between chunks of a load: STDBP_ESTOPPED ("PATH: loading stopped by a
+ * signal") when the check of stdbp_data_set_stop_check says stop, else
+ * STDBP_OK (in dataset.c, for the IDX and HDF5 readers). */
+stdbp_status stdbp_data_poll_stop(const char *path, stdbp_err *err);
+
 #endif

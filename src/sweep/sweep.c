@@ -298,23 +298,28 @@ static stdbp_status finish_load(stdbp_sweep *sw, stdbp_sweep **out, stdbp_status
     return STDBP_OK;
 }
 
-static stdbp_sweep *sweep_new(const char *path, stdbp_err *err)
+/* A sweep for the file path; its path must fit whole (the base config
+ * and the sweep's name are found from it: never cut it short). */
+static stdbp_status sweep_new(const char *path, stdbp_sweep **sw, stdbp_err *err)
 {
-    stdbp_sweep *sw = calloc(1, sizeof *sw);
-    if (!sw) {
-        stdbp_err_set(err, STDBP_ENOMEM, "out of memory");
-        return NULL;
-    }
-    snprintf(sw->source, sizeof sw->source, "%s", path);
-    return sw;
+    if (strlen(path) >= sizeof(*sw)->source)
+        return stdbp_err_set(err, STDBP_EINVAL,
+                             "sweep file path too long: %zu bytes, at most %zu are supported "
+                             "(move it, or use a shorter relative path): %s",
+                             strlen(path), sizeof(*sw)->source - 1, path);
+    if (!(*sw = calloc(1, sizeof **sw)))
+        return stdbp_err_set(err, STDBP_ENOMEM, "out of memory");
+    memcpy((*sw)->source, path, strlen(path) + 1);
+    return STDBP_OK;
 }
 
 stdbp_status stdbp_sweep_load(const char *path, stdbp_sweep **out, stdbp_err *err)
 {
     stdbp_sweep *sw;
+    stdbp_status st;
     *out = NULL;
-    if (!(sw = sweep_new(path, err)))
-        return STDBP_ENOMEM;
+    if ((st = sweep_new(path, &sw, err)) != STDBP_OK)
+        return st;
     return finish_load(sw, out, stdbp_yaml_load_file(path, &sw->doc, err), err);
 }
 
@@ -322,9 +327,10 @@ stdbp_status stdbp_sweep_load_string(const char *text, size_t len, const char *p
                                      stdbp_sweep **out, stdbp_err *err)
 {
     stdbp_sweep *sw;
+    stdbp_status st;
     *out = NULL;
-    if (!(sw = sweep_new(path, err)))
-        return STDBP_ENOMEM;
+    if ((st = sweep_new(path, &sw, err)) != STDBP_OK)
+        return st;
     return finish_load(sw, out, stdbp_yaml_load_string(text, len, path, &sw->doc, err), err);
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "stdbp/dist.h"
 #include "stdbp/optim.h"
@@ -17,19 +18,47 @@
 #include "util/fsutil.h"
 #include "util/test_hooks.h"
 
-stdbp_status stdbp_trainer_load_datasets(stdbp_trainer *tr, stdbp_err *err)
+/* The loaders' stop check while the trainer loads: a SIGTERM or SIGUSR1
+ * (stdbp_signals_install) ends the load within a chunk. Test hook: first
+ * sleep load_delay_ms, in slices of 20 ms that end early on a signal, so
+ * that a test's signal lands mid-load of even a small data set. */
+static int load_stop_check(void)
+{
+    long ms = stdbp_test_hooks_get()->load_delay_ms;
+    for (; ms > 0 && !stdbp_signal_pending(); ms -= 20) {
+        struct timespec ts = {0, (ms < 20 ? ms : 20) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return stdbp_signal_pending();
+}
+
+/* Both data sets; a signal ends the load early with STDBP_ESTOPPED. */
+static stdbp_status open_datasets(stdbp_trainer *tr, stdbp_err *err)
 {
     const stdbp_config *cfg = &tr->cfg;
     const char *test_name = cfg->data.test[0] ? cfg->data.test : cfg->data.train;
+    stdbp_status st = stdbp_dataset_open(cfg->data.train, cfg->data.dir, "train", &tr->train, err);
+    if (st == STDBP_OK)
+        st = stdbp_dataset_open(test_name, cfg->data.dir, "test", &tr->test, err);
+    if (st == STDBP_ESTOPPED && err) /* "PATH: loading stopped by a signal" */
+        stdbp_err_prefix(err, "before training: ");
+    if (st == STDBP_ESTOPPED && err)
+        snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg),
+                 "; nothing trained, no checkpoint written (earlier ones are untouched)");
+    return st;
+}
+
+stdbp_status stdbp_trainer_load_datasets(stdbp_trainer *tr, stdbp_err *err)
+{
+    const stdbp_config *cfg = &tr->cfg;
     /* Test hook: one rank fails to load, to check that all ranks stop. */
     if (stdbp_test_hooks_get()->fail_data_rank == tr->rank)
         return stdbp_err_set(err, STDBP_EIO,
                              "%s: cannot open the training data (injected by a test hook)",
                              cfg->data.train);
-    stdbp_status st = stdbp_dataset_open(cfg->data.train, cfg->data.dir, "train", &tr->train, err);
-    if (st != STDBP_OK)
-        return st;
-    st = stdbp_dataset_open(test_name, cfg->data.dir, "test", &tr->test, err);
+    stdbp_data_set_stop_check(load_stop_check);
+    stdbp_status st = open_datasets(tr, err);
+    stdbp_data_set_stop_check(NULL);
     if (st != STDBP_OK)
         return st;
 

@@ -64,6 +64,8 @@ const char *stdbp_status_name(stdbp_status code)
         return "configuration error";
     case STDBP_EFIT:
         return "model does not fit the hardware";
+    case STDBP_ESTOPPED:
+        return "stopped by a signal";
     }
     return "unknown error";
 }

@@ -26,6 +26,10 @@ typedef struct stdbp_test_hooks {
                                   fail_spikes_rank, after the HDF5 call it
                                   checks succeeded; 0: off */
     int fail_spikes_rank;      /* -1: on every rank */
+    /* Loading (signals during data loading). */
+    long load_delay_ms; /* every rank sleeps this long before each chunk of
+                           the data sets it reads (a signal lands
+                           mid-load); 0: off */
 } stdbp_test_hooks;
 
 /* The hooks in force (all off by default). Cannot fail. */

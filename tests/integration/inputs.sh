@@ -133,8 +133,11 @@ wait_gone() {
   while [ $i -lt 200 ] && kill -0 "$1" 2> /dev/null; do sleep 0.1; i=$((i + 1)); done
   kill -0 "$1" 2> /dev/null && { diag "PID $1 still running after 20 s: SIGKILL"; env kill -KILL -- "${2:-}$1"; }
 }
-"${MPIEXEC:-mpiexec}" -n 2 --oversubscribe --bind-to none "$bin/stdbp_train" "$tmp/l.yaml" \
-  --quiet --exit-file "$tmp/exit" > "$tmp/o13" 2>&1 &
+# mpirun SIGKILLs its ranks odls_base_sigkill_timeout seconds after its own
+# SIGTERM (default 1: too short for a checkpoint on a loaded machine); 10
+# here, and mpirun still exits 1.
+OMPI_MCA_odls_base_sigkill_timeout=10 "${MPIEXEC:-mpiexec}" -n 2 --oversubscribe --bind-to none \
+  "$bin/stdbp_train" "$tmp/l.yaml" --quiet --exit-file "$tmp/exit" > "$tmp/o13" 2>&1 &
 pid=$!
 wait_ckpt "$tmp/lrun"
 sleep 0.5

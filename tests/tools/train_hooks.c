@@ -23,5 +23,8 @@ void stdbp_train_hooks_from_env(void)
         h.fail_spikes_step = strtoull(s, NULL, 10);
     if ((s = getenv("STDBP_TEST_FAIL_SPIKES_RANK")) && *s)
         h.fail_spikes_rank = atoi(s);
+    /* loading */
+    if ((s = getenv("STDBP_TEST_LOAD_DELAY_MS")) && *s)
+        h.load_delay_ms = strtol(s, NULL, 10);
     stdbp_test_hooks_set(&h);
 }

@@ -12,7 +12,9 @@
  *                                step S (1-based)
  *   STDBP_TEST_FAIL_CKPT_STEP=N  the Nth fallible step of every checkpoint
  *                                write fails (1-based) ...
- *   STDBP_TEST_FAIL_CKPT_RANK=R  ... on rank R only (unset: every rank) */
+ *   STDBP_TEST_FAIL_CKPT_RANK=R  ... on rank R only (unset: every rank)
+ *   STDBP_TEST_LOAD_DELAY_MS=N   every rank sleeps N ms before each chunk
+ *                                of the data sets it loads */
 void stdbp_train_hooks_from_env(void);
 
 #endif

@@ -15,7 +15,8 @@ UNIT_TESTS = \
 	%reldir%/test_hw_equiv %reldir%/test_hw_deploy \
 	%reldir%/test_nir \
 	%reldir%/test_sweep \
-	%reldir%/test_strbuf %reldir%/test_inputs
+	%reldir%/test_strbuf %reldir%/test_inputs %reldir%/test_data_stop \
+	%reldir%/test_paths
 # test_nir_ckpt checks a NIR file written from a trained checkpoint; the
 # export integration test runs it on the files it makes.
 check_PROGRAMS += $(UNIT_TESTS) %reldir%/test_nir_ckpt
@@ -70,3 +71,5 @@ EXTRA_DIST += %reldir%/test_dataset_fetch.sh %reldir%/test_net_util.h
 %canon_reldir%_test_sweep_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_strbuf_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_inputs_LDADD = $(TEST_LIBS) $(HDF5_LIBS)
+%canon_reldir%_test_data_stop_LDADD = $(TEST_LIBS) $(HDF5_LIBS) $(ZLIB_LIBS)
+%canon_reldir%_test_paths_LDADD = $(TEST_LIBS)
