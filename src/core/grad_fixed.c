@@ -3,6 +3,12 @@
 
 #include <math.h>
 
+#include "core/relpsp_isa.h"
+
+#ifdef STDBP_X86_SIMD
+#include <immintrin.h>
+#endif
+
 #if STDBP_GRAD_FRAC_BITS != 32
 #error "grad_fixed.h assumes STDBP_GRAD_FRAC_BITS == 32"
 #endif
@@ -46,10 +52,32 @@ int stdbp_fixed_add_row(int64_t *restrict acc, double *restrict d, size_t m)
     return !(chk[0] + chk[1] + chk[2] + chk[3] == 0.0);
 }
 
+#ifdef STDBP_X86_SIMD
+/* AVX-512DQ converts 8 int64 at once (SSE2 and AVX2 have no int64 to
+ * double conversion); it rounds as the scalar conversion does. */
+STDBP_TARGET("avx512f,avx512dq")
+static size_t fixed_mean512(int64_t *restrict acc, double *restrict grad, size_t n, double scale)
+{
+    const __m512d vs = _mm512_set1_pd(scale);
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        const __m512i q = _mm512_loadu_si512(acc + k);
+        _mm512_storeu_pd(grad + k, _mm512_mul_pd(_mm512_cvtepi64_pd(q), vs));
+        _mm512_storeu_si512(acc + k, _mm512_setzero_si512());
+    }
+    return k;
+}
+#endif
+
 void stdbp_grad_fixed_mean(int64_t *restrict acc, double *restrict grad, size_t n, size_t count)
 {
     const double scale = 1.0 / STDBP_FIXED_SCALE / (double)(count ? count : 1);
-    for (size_t k = 0; k < n; k++) {
+    size_t k = 0;
+#ifdef STDBP_X86_SIMD
+    if (stdbp_relpsp_isa() == STDBP_ISA_AVX512 && __builtin_cpu_supports("avx512dq"))
+        k = fixed_mean512(acc, grad, n, scale);
+#endif
+    for (; k < n; k++) {
         grad[k] = (double)acc[k] * scale;
         acc[k] = 0;
     }

@@ -127,6 +127,30 @@ static void adam_run(stdbp_isa isa, size_t n, double *out)
     free(g);
 }
 
+/* stdbp_grad_fixed_mean in isa: int64 sums of every size (past 2^53,
+ * where the conversion rounds) to doubles, the sums zeroed. */
+static int fixed_mean_same(stdbp_isa isa)
+{
+    enum { N = 1003 };
+    int64_t a[N], b[N];
+    double ga[N], gb[N];
+    stdbp_rng r;
+    stdbp_rng_seed(&r, 9);
+    for (size_t i = 0; i < N; i++) {
+        const uint64_t u = stdbp_rng_next(&r);
+        a[i] = b[i] = (int64_t)(u >> (i % 13 * 5)) * (i % 2 ? -1 : 1);
+    }
+    stdbp_relpsp_force_isa(isa);
+    stdbp_grad_fixed_mean(a, ga, N, 128);
+    stdbp_relpsp_force_isa(STDBP_ISA_GENERIC);
+    stdbp_grad_fixed_mean(b, gb, N, 128);
+    stdbp_relpsp_force_isa(STDBP_ISA_BEST);
+    int zero = 1;
+    for (size_t i = 0; i < N; i++)
+        zero &= a[i] == 0 && b[i] == 0;
+    return zero && same_bits(ga, gb, sizeof ga);
+}
+
 int main(void)
 {
     stdbp_isa isas[3];
@@ -134,7 +158,7 @@ int main(void)
     for (int i = STDBP_ISA_GENERIC; i <= STDBP_ISA_AVX512; i++)
         if (stdbp_relpsp_isa_available((stdbp_isa)i))
             isas[n_isa++] = (stdbp_isa)i;
-    plan((int)(3 * n_isa + 1));
+    plan((int)(4 * n_isa + 1));
     for (size_t s = 0; s < n_isa; s++)
         diag("instruction set available: %s", stdbp_isa_name(isas[s]));
     diag("the kernels use %s", stdbp_isa_name(stdbp_relpsp_isa()));
@@ -184,6 +208,8 @@ int main(void)
             free(a);
             free(b);
         }
+        ok(fixed_mean_same(isas[s]), "%s fixed-point mean = plain C to the bit, sums zeroed",
+           stdbp_isa_name(isas[s]));
         is_int(0, fwd_bad, "%s forward = closed form to the bit (%d layers)",
                stdbp_isa_name(isas[s]), cases);
         is_int(0, bwd_bad, "%s backward = plain C to the bit (%d layers)", stdbp_isa_name(isas[s]),
