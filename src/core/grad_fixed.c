@@ -69,9 +69,9 @@ static size_t fixed_mean512(int64_t *restrict acc, double *restrict grad, size_t
 }
 #endif
 
-void stdbp_grad_fixed_mean(int64_t *restrict acc, double *restrict grad, size_t n, size_t count)
+/* One chunk of stdbp_grad_fixed_mean. */
+static void fixed_mean_chunk(int64_t *restrict acc, double *restrict grad, size_t n, double scale)
 {
-    const double scale = 1.0 / STDBP_FIXED_SCALE / (double)(count ? count : 1);
     size_t k = 0;
 #ifdef STDBP_X86_SIMD
     if (stdbp_relpsp_isa() == STDBP_ISA_AVX512 && __builtin_cpu_supports("avx512dq"))
@@ -80,5 +80,22 @@ void stdbp_grad_fixed_mean(int64_t *restrict acc, double *restrict grad, size_t 
     for (; k < n; k++) {
         grad[k] = (double)acc[k] * scale;
         acc[k] = 0;
+    }
+}
+
+/* Chunks shared by the rank's OpenMP threads: each value is converted on
+ * its own, so any number of threads gives the same bits. */
+#define PAR_CHUNK ((size_t)16384)
+
+void stdbp_grad_fixed_mean(int64_t *restrict acc, double *restrict grad, size_t n, size_t count)
+{
+    const double scale = 1.0 / STDBP_FIXED_SCALE / (double)(count ? count : 1);
+    const size_t chunks = (n + PAR_CHUNK - 1) / PAR_CHUNK;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) if (chunks > 1)
+#endif
+    for (size_t c = 0; c < chunks; c++) {
+        const size_t a = c * PAR_CHUNK, len = n - a < PAR_CHUNK ? n - a : PAR_CHUNK;
+        fixed_mean_chunk(acc + a, grad + a, len, scale);
     }
 }
