@@ -3,6 +3,7 @@
 
 #include <math.h>
 
+#include "core/chunks.h"
 #include "core/relpsp_isa.h"
 
 #ifdef STDBP_X86_SIMD
@@ -83,19 +84,10 @@ static void fixed_mean_chunk(int64_t *restrict acc, double *restrict grad, size_
     }
 }
 
-/* Chunks shared by the rank's OpenMP threads: each value is converted on
- * its own, so any number of threads gives the same bits. */
-#define PAR_CHUNK ((size_t)16384)
-
+/* Each value is converted on its own: chunks over the threads
+ * (chunks.h). */
 void stdbp_grad_fixed_mean(int64_t *restrict acc, double *restrict grad, size_t n, size_t count)
 {
     const double scale = 1.0 / STDBP_FIXED_SCALE / (double)(count ? count : 1);
-    const size_t chunks = (n + PAR_CHUNK - 1) / PAR_CHUNK;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (chunks > 1)
-#endif
-    for (size_t c = 0; c < chunks; c++) {
-        const size_t a = c * PAR_CHUNK, len = n - a < PAR_CHUNK ? n - a : PAR_CHUNK;
-        fixed_mean_chunk(acc + a, grad + a, len, scale);
-    }
+    STDBP_FOR_CHUNKS(n, a, len, fixed_mean_chunk(acc + a, grad + a, len, scale););
 }

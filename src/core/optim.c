@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "core/chunks.h"
 #include "core/relpsp_isa.h"
 
 #ifdef STDBP_X86_SIMD
@@ -187,22 +188,14 @@ static void adam_step_isa(size_t n, double *w, const double *g, double *m, doubl
     adam_step_c(n, w, g, m, v, b1, b2, eps, inv_bc1, inv_bc2, lr, wd);
 }
 
-/* Each parameter's update is its own: the vector is cut into chunks that
- * the rank's OpenMP threads (OMP_NUM_THREADS) share, with the same bits
- * for any number of threads. */
-#define PAR_CHUNK ((size_t)16384)
-
+/* Each parameter's update is its own: chunks over the threads
+ * (chunks.h). */
 static void adam_step(size_t n, double *w, const double *g, double *m, double *v, double b1,
                       double b2, double eps, double inv_bc1, double inv_bc2, double lr, double wd)
 {
-    const size_t chunks = (n + PAR_CHUNK - 1) / PAR_CHUNK;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (chunks > 1)
-#endif
-    for (size_t c = 0; c < chunks; c++) {
-        const size_t a = c * PAR_CHUNK, len = n - a < PAR_CHUNK ? n - a : PAR_CHUNK;
-        adam_step_isa(len, w + a, g + a, m + a, v + a, b1, b2, eps, inv_bc1, inv_bc2, lr, wd);
-    }
+    STDBP_FOR_CHUNKS(
+        n, a, len,
+        adam_step_isa(len, w + a, g + a, m + a, v + a, b1, b2, eps, inv_bc1, inv_bc2, lr, wd););
 }
 
 static void sgd_step(size_t n, double *restrict w, const double *restrict g, double *restrict vel,

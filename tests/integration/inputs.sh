@@ -120,19 +120,6 @@ network: {layers: [{type: dense, out: 16}, {type: dense, out: 4}]}
 train: {epochs: 100000, batch: 4}
 deploy: {enabled: false}
 YAML
-wait_ckpt() {
-  i=0
-  while [ $i -lt 300 ] && ! ls "$1"/checkpoints/ckpt-*.h5 > /dev/null 2>&1; do
-    sleep 0.1; i=$((i + 1))
-  done
-}
-# wait_gone PID [-]: wait up to 20 s for PID to end, then SIGKILL it (with
-# -, its whole process group): a hang fails the check, not the suite
-wait_gone() {
-  i=0
-  while [ $i -lt 450 ] && kill -0 "$1" 2> /dev/null; do sleep 0.1; i=$((i + 1)); done
-  kill -0 "$1" 2> /dev/null && { diag "PID $1 still running after 45 s: SIGKILL"; env kill -KILL -- "${2:-}$1"; }
-}
 # mpirun SIGKILLs its ranks odls_base_sigkill_timeout seconds after its own
 # SIGTERM (default 1: too short for a checkpoint on a loaded machine); 10
 # here, and mpirun still exits 1.

@@ -27,13 +27,6 @@ wait_armed() {
   done
   return 1
 }
-# wait_gone PID: up to 20 s for PID to end, then SIGKILL (a hang fails
-# the check, not the suite)
-wait_gone() {
-  i=0
-  while [ $i -lt 200 ] && kill -0 "$1" 2> /dev/null; do sleep 0.1; i=$((i + 1)); done
-  kill -0 "$1" 2> /dev/null && { diag "PID $1 still running after 20 s: SIGKILL"; kill -KILL "$1"; }
-}
 sums() { (cd "$tmp/run" && cksum checkpoints/* metrics.csv 2> /dev/null); }
 
 synthetic_data "$tmp" && small_mlp_config "$tmp/c.yaml" l 3 16 0.003 1 25 \

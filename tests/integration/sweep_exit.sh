@@ -12,19 +12,6 @@ tap_tmpdir; tmp=$tap_tmp
 bin=$top_builddir/src/cli
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 point=$tmp/sw/s/point-0000
-wait_ckpt() {
-  i=0
-  while [ $i -lt 300 ] && ! ls "$point"/checkpoints/ckpt-*.h5 > /dev/null 2>&1; do
-    sleep 0.1; i=$((i + 1))
-  done
-}
-# wait_gone PID [-]: up to 45 s (mpirun may take 20 s to pass a signal on) for PID to end, then SIGKILL it (with -,
-# its process group): a hang fails the check, not the suite
-wait_gone() {
-  i=0
-  while [ $i -lt 450 ] && kill -0 "$1" 2> /dev/null; do sleep 0.1; i=$((i + 1)); done
-  kill -0 "$1" 2> /dev/null && { diag "PID $1 still running after 45 s: SIGKILL"; env kill -KILL -- "${2:-}$1"; }
-}
 
 synthetic_data "$tmp"
 cat > "$tmp/base.yaml" <<YAML
@@ -60,7 +47,7 @@ rm -rf "$tmp/sw"
 OMPI_MCA_odls_base_sigkill_timeout=10 "${MPIEXEC:-mpiexec}" -n 2 --oversubscribe \
   --bind-to none "$bin/stdbp_sweep" "$tmp/l.yaml" --index 0 --quiet --exit-file "$tmp/e2" > "$tmp/o2" 2>&1 &
 pid=$!
-wait_ckpt
+wait_ckpt "$point"
 sleep 0.5
 kill -TERM $pid
 wait_gone $pid
@@ -80,7 +67,7 @@ OMPI_MCA_odls_base_sigkill_timeout=10 \
   MPIRUN_ARGS="--oversubscribe --bind-to none" EXIT_FILE="$tmp/sb-exit" \
   setsid -w bash "$top_srcdir/jobs/sweep.sbatch" "$tmp/l.yaml" > "$tmp/o3" 2>&1 &
 pid=$!
-wait_ckpt
+wait_ckpt "$point"
 sleep 0.5
 # the leader of the new session: $pid when setsid exec'd bash, else its child
 lead=$pid

@@ -25,6 +25,24 @@ tap_tmpdir() {
   [ -n "${STDBP_TEST_KEEP:-}" ] || trap 'rm -rf "$tap_tmp"' EXIT
 }
 
+# wait_ckpt RUN_DIR: up to 30 s for a first checkpoint in RUN_DIR.
+wait_ckpt() {
+  _wc_i=0
+  while [ $_wc_i -lt 300 ] && ! ls "$1"/checkpoints/ckpt-*.h5 > /dev/null 2>&1; do
+    sleep 0.1; _wc_i=$((_wc_i + 1))
+  done
+}
+
+# wait_gone PID [-]: up to 45 s (mpirun may take 20 s to pass a signal on)
+# for PID to end, then SIGKILL it (with -, its whole process group): a
+# hang fails the check, not the suite.
+wait_gone() {
+  _wg_i=0
+  while [ $_wg_i -lt 450 ] && kill -0 "$1" 2> /dev/null; do sleep 0.1; _wg_i=$((_wg_i + 1)); done
+  kill -0 "$1" 2> /dev/null &&
+    { diag "PID $1 still running after 45 s: SIGKILL"; env kill -KILL -- "${2:-}$1"; }
+}
+
 # synthetic_data DIR [N_TEST]: DIR/train.h5 (300 samples) and DIR/test.h5
 # (N_TEST, default 100) of 8x8 images in 4 classes (tests/tools/gen_dataset).
 synthetic_data() {
