@@ -1,11 +1,10 @@
-/* The ReL-PSP neuron: reference solver (neuron.h) and the vectorised
- * kernels over many neurons (relpsp.h). */
+/* The ReL-PSP neuron: the reference solver (neuron.h) and the backward
+ * pass's per-neuron terms (relpsp.h); the kernels over many neurons are in
+ * relpsp_fwd.c and relpsp_bwd.c. */
 #include "core/relpsp.h"
 
-#include <float.h>
 #include <math.h>
 
-#include "core/grad_fixed.h"
 #include "stdbp/neuron.h"
 
 stdbp_fire stdbp_relpsp_fire(const double *t_in, const double *w_in, size_t n, double theta,

@@ -3,9 +3,8 @@
  * One call serves m neurons that see the same time-sorted list of input
  * events: event p has time ev->t[p] and the weight row w + ev->row[p] * m
  * (its m weights to the m neurons, contiguous). Every inner loop runs over
- * the m neurons with branch-free selects, in blocks of 4 plus a scalar
- * tail: gcc's -O2 cost model vectorises a loop only when its trip count
- * is a known multiple of the vector length.
+ * the m neurons; the code is in relpsp_fwd.c and relpsp_bwd.c, in plain
+ * C, AVX2 and AVX-512 builds that give the same bits (relpsp_isa.h).
  *
  * Causal counts are kept as doubles (exact below 2^53): the masks
  * "p < nc[j]" then stay in double lanes (SSE2 has no 64-bit integer
