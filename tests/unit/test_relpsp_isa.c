@@ -65,7 +65,20 @@ static int forward_matches(const kase *k, double *out)
     const size_t m = k->m;
     double *acc = out + 3 * m, tin[MAXEV], win[MAXEV];
     const stdbp_events ev = {k->n, k->t, k->row};
-    stdbp_relpsp_forward(&ev, k->w, m, 1.0, k->t_max, acc, out, out + m, out + 2 * m);
+    const size_t used = stdbp_relpsp_forward(&ev, k->w, m, 1.0, k->t_max, acc, out, out + m,
+                                             out + 2 * m);
+    /* The events consumed: up to the group where the last neuron fired,
+     * or every event up to t_max when some neuron stays silent. */
+    size_t want = 0, n_fired = 0, in_window = 0;
+    for (size_t j = 0; j < m; j++) {
+        n_fired += out[m + j] > 0;
+        if (out[m + j] > (double)want)
+            want = (size_t)out[m + j];
+    }
+    while (in_window < k->n && k->t[in_window] <= k->t_max)
+        in_window++;
+    if (used != (n_fired == m ? want : in_window))
+        return 0;
     for (size_t j = 0; j < m; j++) {
         for (size_t p = 0; p < k->n; p++) {
             tin[p] = k->t[p];
