@@ -21,7 +21,7 @@
 
 static const char usage[] =
     "usage: bench_core [--model mlp|cnn|all] [--samples N] [--images N] [--seed S]\n"
-    "                  [--batch B]\n"
+    "                  [--batch B] [--isa best|avx512|avx2|generic]\n"
     "\n"
     "Measures, on one thread, forward and forward+backward samples per second\n"
     "(backward = exact STDBP with fixed-point gradient accumulation; the loss is\n"
@@ -36,7 +36,9 @@ static const char usage[] =
     "$STDBP_DATA/mnist/train-images-idx3-ubyte[.gz] when it exists, otherwise\n"
     "synthetic MNIST-like images (random strokes, ~19%% of pixels lit); the\n"
     "output says which. Latency code t = 1 - x, x = 0 silent.\n"
-    "  --samples N  samples per measurement (default 2000 mlp, 200 cnn x 10)\n";
+    "  --samples N  samples per measurement (default 2000 mlp, 200 cnn x 10)\n"
+    "  --isa NAME   the kernels' build (default best: what the CPU runs fastest);\n"
+    "               every build gives the same digest\n";
 
 static double now(void)
 {
@@ -238,6 +240,12 @@ int main(int argc, char **argv)
             batch = strtoul(argv[++i], NULL, 10);
         } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
             seed = strtoull(argv[++i], NULL, 10);
+        } else if (!strcmp(argv[i], "--isa") && i + 1 < argc) {
+            stdbp_err e;
+            if (stdbp_kernels_select(argv[++i], &e) != STDBP_OK) {
+                fprintf(stderr, "bench_core: --isa: %s\n", e.msg);
+                return 2;
+            }
         } else {
             fprintf(stderr, "bench_core: unknown argument '%s'\n%s", argv[i], usage);
             return 2;

@@ -71,6 +71,14 @@ STDBP_API stdbp_neuron_params stdbp_neuron_defaults(void);
  * bits). For logs and benchmarks. Not collective. */
 STDBP_API const char *stdbp_kernels_isa(void);
 
+/* Makes every later kernel call use the named build ("avx512", "avx2",
+ * "generic"), or "best" (the default) to go back to the automatic choice;
+ * STDBP_EINVAL if unknown or not runnable here. The results do not
+ * change, only the speed: for benchmarks and for checking a build on a
+ * machine that has a faster one. Not thread-safe: call it before any
+ * kernel runs. Not collective. */
+STDBP_API stdbp_status stdbp_kernels_select(const char *name, stdbp_err *err) STDBP_WUR;
+
 /* One layer, as built (read-only view). */
 typedef struct stdbp_layer_info {
     stdbp_layer_kind kind;

@@ -1,6 +1,8 @@
 /* Picking the ReL-PSP kernels' instruction set (relpsp_isa.h). */
 #include "core/relpsp_isa.h"
 
+#include <string.h>
+
 #include "stdbp/net.h"
 
 /* -1: automatic. Written only by stdbp_relpsp_force_isa (tests). */
@@ -53,4 +55,26 @@ const char *stdbp_isa_name(stdbp_isa isa)
 const char *stdbp_kernels_isa(void)
 {
     return stdbp_isa_name(stdbp_relpsp_isa());
+}
+
+stdbp_status stdbp_kernels_select(const char *name, stdbp_err *err)
+{
+    static const stdbp_isa all[] = {STDBP_ISA_GENERIC, STDBP_ISA_AVX2, STDBP_ISA_AVX512};
+    if (name && !strcmp(name, "best")) {
+        stdbp_relpsp_force_isa(STDBP_ISA_BEST);
+        return STDBP_OK;
+    }
+    for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++) {
+        if (strcmp(name, stdbp_isa_name(all[i])))
+            continue;
+        if (!stdbp_relpsp_isa_available(all[i]))
+            return stdbp_err_set(err, STDBP_EINVAL,
+                                 "kernels '%s': this CPU or build cannot run them (it runs '%s')",
+                                 name, stdbp_kernels_isa());
+        stdbp_relpsp_force_isa(all[i]);
+        return STDBP_OK;
+    }
+    return stdbp_err_set(err, STDBP_EINVAL,
+                         "kernels '%s': unknown; use best, avx512, avx2 or generic",
+                         name ? name : "(null)");
 }

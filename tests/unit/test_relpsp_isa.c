@@ -65,8 +65,8 @@ static int forward_matches(const kase *k, double *out)
     const size_t m = k->m;
     double *acc = out + 3 * m, tin[MAXEV], win[MAXEV];
     const stdbp_events ev = {k->n, k->t, k->row};
-    const size_t used = stdbp_relpsp_forward(&ev, k->w, m, 1.0, k->t_max, acc, out, out + m,
-                                             out + 2 * m);
+    const size_t used =
+        stdbp_relpsp_forward(&ev, k->w, m, 1.0, k->t_max, acc, out, out + m, out + 2 * m);
     /* The events consumed: up to the group where the last neuron fired,
      * or every event up to t_max when some neuron stays silent. */
     size_t want = 0, n_fired = 0, in_window = 0;
@@ -243,11 +243,36 @@ int main(void)
     for (int i = STDBP_ISA_GENERIC; i <= STDBP_ISA_AVX512; i++)
         if (stdbp_relpsp_isa_available((stdbp_isa)i))
             isas[n_isa++] = (stdbp_isa)i;
-    plan((int)(4 * n_isa + 2));
+    plan((int)(4 * n_isa + 5));
     for (size_t s = 0; s < n_isa; s++)
         diag("instruction set available: %s", stdbp_isa_name(isas[s]));
     diag("the kernels use %s", stdbp_isa_name(stdbp_relpsp_isa()));
     ok(stdbp_relpsp_isa_available(STDBP_ISA_GENERIC), "plain C kernels always available");
+
+    /* The public switch: every available build by name, then back. */
+    const stdbp_isa best = stdbp_relpsp_isa();
+    int sel_ok = 1;
+    for (size_t s = 0; s < n_isa; s++) {
+        stdbp_err e;
+        sel_ok &= stdbp_kernels_select(stdbp_isa_name(isas[s]), &e) == STDBP_OK &&
+                  stdbp_relpsp_isa() == isas[s] &&
+                  !strcmp(stdbp_kernels_isa(), stdbp_isa_name(isas[s]));
+    }
+    stdbp_err e_best;
+    ok(sel_ok && stdbp_kernels_select("best", &e_best) == STDBP_OK && stdbp_relpsp_isa() == best,
+       "stdbp_kernels_select picks each available build by name, and best again");
+    stdbp_err e_bad;
+    ok(stdbp_kernels_select("avx3", &e_bad) == STDBP_EINVAL && strstr(e_bad.msg, "'avx3'") &&
+           strstr(e_bad.msg, "avx2") && stdbp_relpsp_isa() == best,
+       "unknown build: EINVAL naming it and the choices, choice unchanged (%s)", e_bad.msg);
+    if (n_isa == 3) {
+        skip("every build runs here: no unavailable one to refuse");
+    } else {
+        stdbp_err e_none;
+        ok(stdbp_kernels_select(stdbp_isa_name(STDBP_ISA_AVX512), &e_none) == STDBP_EINVAL &&
+               stdbp_relpsp_isa() == best,
+           "a build this CPU cannot run: EINVAL, choice unchanged (%s)", e_none.msg);
+    }
 
     double *w = malloc(ROWS * 128 * sizeof *w), *fw = malloc(5 * 128 * sizeof *fw);
     double *fw0 = malloc(5 * 128 * sizeof *fw0);
