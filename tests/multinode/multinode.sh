@@ -12,7 +12,8 @@
 #  - the final weights and optimiser state are bitwise equal to a 1-rank
 #    run (h5diff);
 #  - a rate limit (--rate, tc tbf) lands on every link end;
-#  - stop removes every namespace, also what a half-failed start left.
+#  - stop removes every namespace, also what a half-failed start left, and
+#    a start that fails half way removes what it made.
 # Needs root, ip (iproute2), unshare and h5diff; skipped otherwise. The
 # namespaces have a prefix of their own (stdbp-t<PID>-) and are always
 # removed at the end. About 20 s. STDBP_TEST_KEEP=1 keeps the directory.
@@ -26,7 +27,7 @@ command -v h5diff >/dev/null || skip_all "h5diff (hdf5-tools) not installed"
 prefix=stdbp-t$$-
 ip netns add "${prefix}probe" 2>/dev/null && ip netns del "${prefix}probe" ||
   skip_all "ip netns add fails here (no network namespaces in this container)"
-plan 15
+plan 16
 
 export OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
@@ -132,5 +133,14 @@ mn status >/dev/null 2>&1
 st=$?
 mn stop >>"$tmp/stop.log" 2>&1 && [ -z "$(ours)" ] && [ $st = 1 ]
 ok $? "after a half-failed start: status says incomplete (exit $st), stop removes it"
+# a start that fails half way (here: node1's address) removes what it made
+mkdir -p "$tmp/fake"
+printf '#!/bin/sh\ncase "$*" in *"addr add %s.2/"*) exit 2 ;; esac\nexec %s "$@"\n' \
+  "$subnet" "$(command -v ip)" >"$tmp/fake/ip"
+chmod +x "$tmp/fake/ip"
+PATH=$tmp/fake:$PATH mn start --nodes 2 >>"$tmp/start.log" 2>&1
+st=$?
+[ $st -ne 0 ] && [ -z "$(ours)" ]
+ok $? "a start that fails half way exits non-zero ($st) and leaves nothing (left: $(ours))"
 phase "done"
 tap_done
