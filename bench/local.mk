@@ -9,6 +9,8 @@ bench_bench_ckpt_LDADD = $(STDBP_LIBS)
 # make bench: one table of the core and end-to-end rates (bench/bench.sh;
 # BENCH_QUICK=1 for a shorter run).
 EXTRA_DIST += bench/bench.sh
+# Resident memory per rank while training (docs/PERFORMANCE.md).
+EXTRA_DIST += bench/rss_per_rank.sh
 .PHONY: bench
 bench: bench/bench_core$(EXEEXT) src/cli/stdbp_train$(EXEEXT)
 	srcdir='$(abs_top_srcdir)' builddir='$(abs_top_builddir)' MPIEXEC='$(MPIEXEC)' \

@@ -54,6 +54,8 @@ typedef struct stdbp_config {
         long n_train;              /* data.train_samples: use the first N (0 = all) */
         long n_val;                /* data.val_samples held out from train (5000) */
         long n_test;               /* data.test_samples: first N (0 = all) */
+        char shared_memory[8];     /* data.shared_memory: auto | off (default
+                                      auto: one copy per node) */
     } data;
     stdbp_encoding encoding; /* encoding.{t_max, zero_silent, normalise} */
     stdbp_augment augment;   /* augment.{shift, jitter}: training only */

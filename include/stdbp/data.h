@@ -8,7 +8,8 @@
  *
  * A dataset holds its pixels once (uint8 or float32, as stored) and is
  * read-only after loading: no per-epoch copies. Nothing here is
- * collective: every rank loads the dataset on its own.
+ * collective: every rank that calls a loader loads the dataset on its
+ * own (stdbp_dist_dataset_open in dist.h shares one copy per node).
  *
  * Every error message names the file (and, for HDF5, the dataset) and
  * says what is wrong; bad input is an error, never a crash. See

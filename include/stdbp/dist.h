@@ -24,6 +24,7 @@
 
 #include "stdbp/api.h"
 #include "stdbp/config.h"
+#include "stdbp/data.h"
 #include "stdbp/error.h"
 
 /* Step statistics appended after the gradient in the reduced buffer. */
@@ -103,5 +104,42 @@ STDBP_API stdbp_status stdbp_dist_bcast_string(MPI_Comm comm, int root, char **s
  * Returns STDBP_OK. */
 STDBP_API stdbp_status stdbp_config_bcast(stdbp_config *cfg, int root, MPI_Comm comm,
                                           stdbp_err *err) STDBP_WUR;
+
+/* One copy of a data set per node (config: data.shared_memory). */
+typedef struct stdbp_dist_shared stdbp_dist_shared;
+
+/* Collective on comm: the data set stdbp_dataset_open (data.h) gives for
+ * name, data_dir and split, on every rank of comm.
+ *
+ * With shared zero every rank loads its own copy. With shared nonzero the
+ * ranks of one node (MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)) hold one
+ * copy: the node's first rank loads it (honouring the loaders' stop
+ * check, stdbp_data_set_stop_check), copies it into an MPI-3
+ * shared-memory window (MPI_Win_allocate_shared) and frees its own; the
+ * others point *out into the window (MPI_Win_shared_query) once the copy
+ * is complete (the others wait for it). *sh then holds the window. When
+ * the window cannot be created, the node's first rank logs a warning
+ * (stdbp_log) and the node falls back to one private copy per rank
+ * (broadcast from the first rank; *sh NULL).
+ *
+ * Errors are agreed over comm (as stdbp_dist_agree): a load that fails on
+ * a node's first rank fails every rank with the loader's own message
+ * (STDBP_ESTOPPED for a stop), and *out is zeroed everywhere.
+ *
+ * A shared data set is read-only: its pixels and labels are the node's
+ * one copy (encoding and augmentation write into the caller's buffers,
+ * never into the data set). Release it with stdbp_dist_dataset_free,
+ * never with stdbp_dataset_free. */
+STDBP_API stdbp_status stdbp_dist_dataset_open(MPI_Comm comm, int shared, const char *name,
+                                               const char *data_dir, const char *split,
+                                               stdbp_dataset *out, stdbp_dist_shared **sh,
+                                               stdbp_err *err) STDBP_WUR;
+/* Releases a data set of stdbp_dist_dataset_open and zeroes *ds; *sh
+ * becomes NULL. Collective on the comm it was opened on when *sh is
+ * not NULL (the window's ranks free it together: every rank must reach
+ * this call, on success and error paths alike); with *sh NULL it is
+ * stdbp_dataset_free and not collective. Accepts a zeroed ds and NULL
+ * *sh. */
+STDBP_API void stdbp_dist_dataset_free(stdbp_dataset *ds, stdbp_dist_shared **sh);
 
 #endif

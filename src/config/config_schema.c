@@ -39,6 +39,7 @@ _Static_assert(sizeof(stdbp_layer_kind) == sizeof(int), "enum size");
 static const char *const init_kinds[] = {"fire", "kaiming", NULL};
 static const char *const optim_kinds[] = {"adam", "sgd", NULL};
 static const char *const sched_kinds[] = {"constant", "step", "cosine", NULL};
+static const char *const shared_modes[] = {"auto", "off", NULL};
 static const char *const spike_whens[] = {"epoch", "end", NULL};
 const char *const stdbp_cfg_layer_kinds[] = {"dense", "conv2d", "pool", "flatten", NULL};
 
@@ -67,6 +68,8 @@ const stdbp_cfg_key stdbp_cfg_schema[] = {
              "images held out of the training images for validation (seeded)"),
     LONG_KEY("data.test_samples", data.n_test, 0, 1e12, "0",
              "use the first N test images (0 = all)"),
+    {"data.shared_memory", STDBP_CFG_T_WORD, FIELD(data.shared_memory), NONE, 0, 0, shared_modes,
+     "auto", "auto: the ranks of a node share one copy of the data sets (off: one per rank)"},
     /* encoding */
     MODULE_DOUBLE("encoding.t_max", encoding.t_max, 0, INFINITY, MIN_OPEN,
                   "latency code: intensity x fires at t_max * (1 - x)"),

@@ -246,8 +246,10 @@ void stdbp_trainer_destroy(stdbp_trainer **ptr)
     if (!tr)
         return;
     stdbp_trainer_unlock_run_dir(tr);
-    stdbp_dataset_free(&tr->train);
-    stdbp_dataset_free(&tr->test);
+    /* collective on the node's ranks when the data sets are shared:
+       every rank destroys its trainer */
+    stdbp_dist_dataset_free(&tr->train, &tr->train_sh);
+    stdbp_dist_dataset_free(&tr->test, &tr->test_sh);
     free(tr->train_idx);
     free(tr->val_idx);
     free(tr->order);

@@ -31,9 +31,11 @@ struct stdbp_trainer {
     char *resumed_from; /* checkpoint path, or NULL */
     int lock_fd;        /* rank 0: run_dir/.lock while held, else -1 */
 
-    stdbp_dataset train, test;  /* held once per rank */
-    size_t *train_idx, n_train; /* training indices (after the split) */
-    size_t *val_idx, n_val;     /* held-out validation indices */
+    stdbp_dataset train, test;             /* read-only; one copy per node or per rank */
+    stdbp_dist_shared *train_sh, *test_sh; /* their shared windows, or NULL
+                                              (data.shared_memory) */
+    size_t *train_idx, n_train;            /* training indices (after the split) */
+    size_t *val_idx, n_val;                /* held-out validation indices */
     size_t n_test;
     size_t *order; /* this epoch's order of train_idx */
 
@@ -69,7 +71,8 @@ struct stdbp_trainer {
 #define STDBP_TRAINER_STAT_SLOTS (STDBP_STAT_COUNT + 1)
 
 /* Setting up (trainer_setup.c); local, stdbp_trainer_create agrees on the
- * outcome. The training and test sets, the split and their checks: */
+ * outcome. The training and test sets, the split and their checks
+ * (collective on tr->comm: the loads are; their outcome is agreed): */
 stdbp_status stdbp_trainer_load_datasets(stdbp_trainer *tr, stdbp_err *err);
 /* The net, its workspace, the optimiser, the slices and the buffers: */
 stdbp_status stdbp_trainer_build_model(stdbp_trainer *tr, stdbp_err *err);

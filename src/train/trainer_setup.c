@@ -32,14 +32,19 @@ static int load_stop_check(void)
     return stdbp_signal_pending();
 }
 
-/* Both data sets; a signal ends the load early with STDBP_ESTOPPED. */
+/* Collective on tr->comm: both data sets, one copy per node unless
+ * data.shared_memory is off; a signal ends the load early with
+ * STDBP_ESTOPPED. The outcome is agreed. */
 static stdbp_status open_datasets(stdbp_trainer *tr, stdbp_err *err)
 {
     const stdbp_config *cfg = &tr->cfg;
     const char *test_name = cfg->data.test[0] ? cfg->data.test : cfg->data.train;
-    stdbp_status st = stdbp_dataset_open(cfg->data.train, cfg->data.dir, "train", &tr->train, err);
-    if (st == STDBP_OK)
-        st = stdbp_dataset_open(test_name, cfg->data.dir, "test", &tr->test, err);
+    int shared = strcmp(cfg->data.shared_memory, "off") != 0;
+    stdbp_status st = stdbp_dist_dataset_open(tr->comm, shared, cfg->data.train, cfg->data.dir,
+                                              "train", &tr->train, &tr->train_sh, err);
+    if (st == STDBP_OK) /* agreed: every rank or none */
+        st = stdbp_dist_dataset_open(tr->comm, shared, test_name, cfg->data.dir, "test", &tr->test,
+                                     &tr->test_sh, err);
     if (st == STDBP_ESTOPPED && err) /* "PATH: loading stopped by a signal" */
         stdbp_err_prefix(err, "before training: ");
     if (st == STDBP_ESTOPPED && err)
@@ -51,13 +56,17 @@ static stdbp_status open_datasets(stdbp_trainer *tr, stdbp_err *err)
 stdbp_status stdbp_trainer_load_datasets(stdbp_trainer *tr, stdbp_err *err)
 {
     const stdbp_config *cfg = &tr->cfg;
-    /* Test hook: one rank fails to load, to check that all ranks stop. */
+    stdbp_status st = STDBP_OK;
+    /* Test hook: one rank fails to load, to check that all ranks stop
+     * (agreed first: the loads below are collective). */
     if (stdbp_test_hooks_get()->fail_data_rank == tr->rank)
-        return stdbp_err_set(err, STDBP_EIO,
-                             "%s: cannot open the training data (injected by a test hook)",
-                             cfg->data.train);
+        st = stdbp_err_set(err, STDBP_EIO,
+                           "%s: cannot open the training data (injected by a test hook)",
+                           cfg->data.train);
+    if ((st = stdbp_dist_agree(tr->comm, st, err)) != STDBP_OK)
+        return st;
     stdbp_data_set_stop_check(load_stop_check);
-    stdbp_status st = open_datasets(tr, err);
+    st = open_datasets(tr, err);
     stdbp_data_set_stop_check(NULL);
     if (st != STDBP_OK)
         return st;

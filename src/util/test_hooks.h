@@ -30,6 +30,9 @@ typedef struct stdbp_test_hooks {
     long load_delay_ms; /* every rank sleeps this long before each chunk of
                            the data sets it reads (a signal lands
                            mid-load); 0: off */
+    int shm_fail;       /* creating a shared-memory window for a data set
+                           fails (data.shared_memory: auto falls back to
+                           private copies); 0: off */
 } stdbp_test_hooks;
 
 /* The hooks in force (all off by default). Cannot fail. */

@@ -26,5 +26,7 @@ void stdbp_train_hooks_from_env(void)
     /* loading */
     if ((s = getenv("STDBP_TEST_LOAD_DELAY_MS")) && *s)
         h.load_delay_ms = strtol(s, NULL, 10);
+    if ((s = getenv("STDBP_TEST_SHM_FAIL")) && *s)
+        h.shm_fail = atoi(s);
     stdbp_test_hooks_set(&h);
 }

@@ -14,7 +14,9 @@
  *                                write fails (1-based) ...
  *   STDBP_TEST_FAIL_CKPT_RANK=R  ... on rank R only (unset: every rank)
  *   STDBP_TEST_LOAD_DELAY_MS=N   every rank sleeps N ms before each chunk
- *                                of the data sets it loads */
+ *                                of the data sets it loads
+ *   STDBP_TEST_SHM_FAIL=1        no shared-memory window can be created
+ *                                for a data set (data.shared_memory) */
 void stdbp_train_hooks_from_env(void);
 
 #endif

@@ -1,0 +1,84 @@
+#!/bin/sh
+# One copy of the data sets per node (data.shared_memory: auto, the
+# default): training on 1, 2 and 3 ranks with the shared copy gives
+# bitwise the weights and optimiser state of private copies (off, one per
+# rank, as before), with augmentation on (it must never write into the
+# shared images); a node where no window can be made (test hook) falls
+# back to private copies with a warning and the same result; a load error
+# on the loading rank (a corrupt training file, a missing test file) ends
+# all 3 ranks within 10 s with one message.
+. "$top_srcdir/tests/tap/tap.sh"
+command -v h5diff >/dev/null || skip_all "h5diff (hdf5-tools) not installed"
+plan 14
+tap_tmpdir; tmp=$tap_tmp
+bin=$top_builddir/src/cli/stdbp_train
+hooked=$top_builddir/tests/tools/stdbp_train_hooked
+synthetic_data "$tmp"
+ok $? "synthetic dataset written"
+small_mlp_config "$tmp/cfg.yaml" shm 5 16 0.003 2 25 "augment: {shift: 1, jitter: 0.02}
+checkpoint: {keep: 1}
+deploy: {enabled: false}"
+
+last() { ls "$1"/checkpoints/ckpt-*.h5 2>/dev/null | tail -n 1; }
+same_state() {
+  [ -n "$(last "$tmp/$1")" ] && [ -n "$(last "$tmp/$2")" ] &&
+    h5diff -q "$(last "$tmp/$1")" "$(last "$tmp/$2")" /weights /weights >/dev/null 2>&1 &&
+    h5diff -q "$(last "$tmp/$1")" "$(last "$tmp/$2")" /optimizer /optimizer >/dev/null 2>&1
+}
+run() { # NAME P PROGRAM ARGS...
+  _name=$1 _p=$2 _prog=$3; shift 3
+  "$top_srcdir/tests/mpirun.sh" "$_p" "$_prog" "$tmp/cfg.yaml" --quiet --no-deploy \
+    --set run.dir="$tmp/$_name" "$@" > "$tmp/$_name.out" 2>&1 || cat "$tmp/$_name.out" >&2
+}
+
+for p in 1 2 3; do
+  run off$p $p "$bin" --set data.shared_memory=off
+  run auto$p $p "$bin" --set data.shared_memory=auto
+done
+[ -n "$(last "$tmp/off1")" ]; ok $? "P = 1, private copy: finished with a checkpoint"
+for p in 1 2 3; do
+  same_state off1 auto$p
+  ok $? "P = $p, shared copy: weights and optimiser state bitwise equal to P = 1 private"
+done
+for p in 2 3; do
+  same_state off1 off$p
+  ok $? "P = $p, private copies: bitwise equal to P = 1"
+done
+! grep -q "warning" "$tmp/auto3.out"
+ok $? "P = 3 shared: no warning"
+
+# No window can be made (test hook): a warning per data set, private
+# copies, the same result.
+STDBP_TEST_SHM_FAIL=1 run nowin3 3 "$hooked"
+same_state off1 nowin3
+ok $? "no shared window on 3 ranks: falls back, bitwise equal to P = 1"
+[ "$(grep -c 'data.shared_memory: auto: no shared-memory window for .*train.h5' \
+  "$tmp/nowin3.out")" -eq 1 ] &&
+  [ "$(grep -c 'data.shared_memory: auto: no shared-memory window for .*test.h5' \
+    "$tmp/nowin3.out")" -eq 1 ]
+ok $? "... with one warning per data set ($(head -c 300 "$tmp/nowin3.out"))"
+
+# fails NAME ARGS...: a 3-rank run that must fail; sets s and dt.
+fails() {
+  _name=$1; shift
+  t0=$(date +%s)
+  "$top_srcdir/tests/mpirun.sh" 3 "$bin" "$tmp/cfg.yaml" --quiet --no-deploy \
+    --set run.dir="$tmp/$_name" "$@" > "$tmp/$_name.out" 2>&1
+  s=$?
+  dt=$(($(date +%s) - t0))
+}
+printf 'this is not an HDF5 file\n' > "$tmp/bad.h5"
+fails bad --set data.train="hdf5:$tmp/bad.h5"
+[ $s -ne 0 ] && [ $dt -le 10 ]
+ok $? "a corrupt training file on the loading rank: all 3 ranks end within 10 s (status $s, ${dt} s)"
+[ "$(grep -c 'error' "$tmp/bad.out")" -eq 1 ] && grep -q 'error: .*bad.h5' "$tmp/bad.out" &&
+  ! grep -q 'rank [0-9]*:' "$tmp/bad.out"
+ok $? "... one message, naming the file ($(head -c 300 "$tmp/bad.out"))"
+fails missing --set data.test="hdf5:$tmp/missing.h5"
+[ $s -ne 0 ] && [ $dt -le 10 ] && [ "$(grep -c 'error' "$tmp/missing.out")" -eq 1 ] &&
+  grep -q 'error: .*missing.h5' "$tmp/missing.out"
+ok $? "a missing test file: all ranks end within 10 s, one message (status $s, ${dt} s)"
+fails badkey --set data.shared_memory=maybe
+[ $s -ne 0 ] && grep -q 'data.shared_memory' "$tmp/badkey.out"
+ok $? "data.shared_memory takes auto or off ($(head -c 200 "$tmp/badkey.out"))"
+tap_done
