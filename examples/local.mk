@@ -8,3 +8,4 @@ noinst_PROGRAMS += %reldir%/infer_mnist %reldir%/train_loop
 %canon_reldir%_train_loop_LDADD = $(STDBP_LIBS)
 .PHONY: examples
 examples: %reldir%/infer_mnist$(EXEEXT) %reldir%/train_loop$(EXEEXT)
+dist_doc_DATA += docs/API.md
