@@ -15,8 +15,10 @@
 #include "util/log.h"
 
 /* The checkpoint path: path itself, or the newest checkpoint of the run
- * directory path that verifies (damaged ones skipped with a warning). */
-static stdbp_status pick_file(const char *path, char *file, size_t len, stdbp_err *e)
+ * directory path that verifies (damaged ones skipped with a warning),
+ * then already read into *d (*loaded = 1). */
+static stdbp_status pick_file(const char *path, char *file, size_t len, ckpt_data *d, int *loaded,
+                              stdbp_err *e)
 {
     struct stat sb;
     char dir[CKPT_PATH_MAX];
@@ -36,13 +38,15 @@ static stdbp_status pick_file(const char *path, char *file, size_t len, stdbp_er
         return s;
     file[0] = '\0';
     for (size_t i = 0; i < n && !file[0]; i++) {
-        ckpt_data d;
         stdbp_err why;
         stdbp_err_clear(&why);
-        if (stdbp_ckpt_load(list[i].path, &d, &why) == STDBP_OK) {
-            if (strlen(list[i].path) < len)
+        if (stdbp_ckpt_load(list[i].path, d, &why) == STDBP_OK) {
+            if (strlen(list[i].path) < len) {
                 snprintf(file, len, "%s", list[i].path);
-            stdbp_ckpt_data_free(&d);
+                *loaded = 1;
+            } else {
+                stdbp_ckpt_data_free(d);
+            }
         } else {
             stdbp_log(STDBP_LOG_WARNING, "skipping checkpoint: %s", why.msg);
         }
@@ -68,6 +72,7 @@ stdbp_status stdbp_ckpt_load_net(const char *path, stdbp_net **net, stdbp_config
     ckpt_data d;
     stdbp_h5_quiet quiet;
     stdbp_status s;
+    int loaded = 0;
 
     stdbp_err_clear(e);
     memset(&d, 0, sizeof d);
@@ -76,7 +81,7 @@ stdbp_status stdbp_ckpt_load_net(const char *path, stdbp_net **net, stdbp_config
     if (!path || !net)
         return stdbp_err_set(e, STDBP_EINVAL, "stdbp_ckpt_load_net: path and net are required");
     stdbp_h5_quiet_begin(&quiet);
-    if ((s = pick_file(path, file, sizeof file, e)) != STDBP_OK)
+    if ((s = pick_file(path, file, sizeof file, &d, &loaded, e)) != STDBP_OK)
         goto done;
     if (used && used_len > 0 && strlen(file) >= used_len) {
         s = stdbp_err_set(e, STDBP_EINVAL, "checkpoint path %s does not fit in %zu bytes", file,
@@ -84,7 +89,7 @@ stdbp_status stdbp_ckpt_load_net(const char *path, stdbp_net **net, stdbp_config
         goto done;
     }
     /* Verify everything first (format, shapes, Fletcher32, digest). */
-    if ((s = stdbp_ckpt_load(file, &d, e)) != STDBP_OK)
+    if (!loaded && (s = stdbp_ckpt_load(file, &d, e)) != STDBP_OK)
         goto done;
     if ((s = stdbp_ckpt_read_info(file, &input, NULL, 0, e)) != STDBP_OK)
         goto done;
