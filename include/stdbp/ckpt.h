@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "stdbp/api.h"
+#include "stdbp/config.h"
 #include "stdbp/error.h"
 #include "stdbp/net.h"
 #include "stdbp/optim.h"
@@ -115,6 +116,26 @@ STDBP_API stdbp_status stdbp_ckpt_read_config(const char *path, char **config_ya
  * input shape is missing or invalid. */
 STDBP_API stdbp_status stdbp_ckpt_read_info(const char *path, stdbp_shape *input, char *digest,
                                             size_t digest_len, stdbp_err *err) STDBP_WUR;
+
+/* Not collective and calls no MPI (a program may use it without
+ * MPI_Init): the network a checkpoint holds, ready to run. path is a
+ * checkpoint file, or a run directory: then its newest checkpoint that
+ * verifies (damaged ones are skipped with a warning to the log handler).
+ * The file is verified as stdbp_ckpt_read verifies it; the net is built
+ * from the stored config (network.*) and the stored input shape, and gets
+ * the stored weights. *net (free with stdbp_net_destroy) is NULL on
+ * error. cfg (may be NULL) receives the stored config as loaded
+ * (stdbp_config_load_string: the encoding, loss and data settings of the
+ * run), st (may be NULL) its training state (zeroed when the file holds
+ * none: a weights-only checkpoint), used (may be NULL; used_len bytes)
+ * the checkpoint path read.
+ * STDBP_EIO (no such file; a directory without a readable checkpoint),
+ * STDBP_EFORMAT (damaged, truncated or foreign; a stored config that does
+ * not build the stored layers), STDBP_ENOMEM, STDBP_EINVAL. Every message
+ * names the file. */
+STDBP_API stdbp_status stdbp_ckpt_load_net(const char *path, stdbp_net **net, stdbp_config *cfg,
+                                           stdbp_train_state *st, char *used, size_t used_len,
+                                           stdbp_err *err) STDBP_WUR;
 
 /* Spike logs: run_dir/spikes.h5, one group per recorded moment
  * ("epoch-0003", "end"), each holding, for the input and for each layer's

@@ -5,3 +5,4 @@ stdbpinclude_HEADERS += include/stdbp/ckpt.h
 libstdbp_internal_la_SOURCES += %reldir%/ckpt_load.c
 libstdbp_internal_la_SOURCES += %reldir%/ckpt_layout.c %reldir%/ckpt_write.h
 libstdbp_internal_la_SOURCES += %reldir%/spikelog_recover.c
+libstdbp_internal_la_SOURCES += %reldir%/ckpt_net.c

@@ -8,3 +8,8 @@ INTEGRATION_TESTS = %reldir%/train_ranks.sh %reldir%/resume.sh %reldir%/resume_s
 	%reldir%/shared_data.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
+# The installed API: the C examples through pkg-config, the Python package.
+PY_API_TESTS = %reldir%/examples.sh %reldir%/python.sh
+TESTS += $(PY_API_TESTS)
+EXTRA_DIST += $(PY_API_TESTS) %reldir%/install_fixture.sh tests/python/tap.py \
+	tests/python/test_stdbp.py

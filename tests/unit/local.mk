@@ -50,6 +50,9 @@ EXTRA_DIST += %reldir%/test_dataset_fetch.sh %reldir%/test_net_util.h
 %canon_reldir%_test_config_doc_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_ckpt_digest_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_ckpt_LDADD = $(TEST_LIBS) $(HDF5_LIBS)
+# stdbp_ckpt_load_net (no MPI), for examples/ and python/
+UNIT_TESTS += %reldir%/test_ckpt_net
+%canon_reldir%_test_ckpt_net_LDADD = $(TEST_LIBS)
 # replays tests/fuzz/seeds-* and regress-* (the fuzzers' finds)
 %canon_reldir%_test_fuzz_replay_LDADD = $(TEST_LIBS) $(HDF5_LIBS)
 %canon_reldir%_test_hw_quant_SOURCES = %reldir%/test_hw_quant.c %reldir%/test_hw_util.h
