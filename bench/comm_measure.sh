@@ -2,7 +2,7 @@
 # comm_measure.sh: the measurements behind docs/SCALING.md, in one
 # directory of CSV files.
 #
-#   bench/comm_measure.sh OUTDIR [coll] [train] [netns]
+#   bench/comm_measure.sh OUTDIR [coll] [train] [tcp] [tbf] [tcp-train]
 #
 # coll   bench/bench_comm over shared memory on 2, 4 and 8 ranks
 #        (oversubscribed beyond 2: the machine has 2 cores) -> coll.csv
@@ -10,19 +10,21 @@
 #        128 and 512, one thread per rank) on 1, 2, 4 and 8 ranks: the
 #        trainer's own split of the step time (compute, reduce, update)
 #        -> train.csv
-# netns  (root) both again over TCP: one namespace's loopback (2 ranks),
-#        two namespaces joined by a veth pair (1 and 2 ranks each), and
-#        the veth pair limited to 1 Gbit/s by tbf (bench/comm_netns.sh)
-# Default: all three.
+# tcp    (root) bench_comm over TCP: one namespace's loopback (2 ranks),
+#        two namespaces joined by a veth pair (1 and 2 ranks each;
+#        bench/comm_netns.sh). 2 x 2 ranks on 2 cores is slow: minutes.
+# tbf    (root) bench_comm on the veth pair limited to 1 Gbit/s by tbf
+# tcp-train  (root) the training runs on those four links
+# Default: all. Rows are appended to the CSV files already in OUTDIR.
 #
 # The collective algorithms are fixed (Open MPI's tuned component):
 # ring reduce-scatter (3), ring all-gatherv (3), recursive-doubling
 # all-reduce (3); the training runs use the same. Environment: builddir
 # (default build), srcdir (default .), MPIEXEC, STDBP_DATA.
 set -eu
-out=${1:?usage: $0 OUTDIR [coll] [train] [netns]}
+out=${1:?usage: $0 OUTDIR [coll] [train] [tcp] [tbf] [tcp-train]}
 shift
-what=${*:-coll train netns}
+what=${*:-coll train tcp tbf tcp-train}
 srcdir=${srcdir:-.}
 builddir=${builddir:-build}
 : "${MPIEXEC:=mpiexec}"
@@ -97,11 +99,15 @@ if has train; then
     done
   done
 fi
-if has netns; then
+if has tcp; then
   coll tcp-lo sh "$netns" --loopback --per-node 2 --
   coll tcp-2x1 sh "$netns" --per-node 1 --
   coll tcp-2x2 sh "$netns" --per-node 2 --
+fi
+if has tbf; then
   coll tbf1g-2x1 sh "$netns" --rate 1gbit --per-node 1 --
+fi
+if has tcp-train; then
   for b in 128 512; do
     train_run tcp-lo 2 "$b" sh "$netns" --loopback --per-node 2 --
     train_run tcp-2x1 2 "$b" sh "$netns" --per-node 1 --
