@@ -12,7 +12,7 @@ libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libyaml-dev zlib1g-dev
 # Tests: fuzzers (clang + libFuzzer runtime), make format-check
 # (clang-format), HDF5 from Python for checks and plots, a real one-node
 # SLURM cluster for the job-script tests.
-extra="clang libclang-rt-14-dev clang-format python3 python3-h5py python3-matplotlib gnuplot-nox
+extra="clang libclang-rt-14-dev clang-format python3 python3-h5py python3-matplotlib python3-numpy gnuplot-nox
 slurmctld slurmd slurm-client munge npm dataset-fashion-mnist"
 
 case "${1:-}" in
