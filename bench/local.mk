@@ -1,10 +1,14 @@
 # bench: benchmark programs (not installed). See docs/PERFORMANCE.md.
-noinst_PROGRAMS += bench/bench_core bench/bench_reduce bench/bench_ckpt
+noinst_PROGRAMS += bench/bench_core bench/bench_reduce bench/bench_ckpt bench/bench_comm
 bench_bench_core_LDADD = $(STDBP_LIBS) $(ZLIB_LIBS) -lm
 # Reduction cost: fixed point against a plain double allreduce.
 bench_bench_reduce_LDADD = $(STDBP_LIBS)
 # Checkpoint write/read time and size.
 bench_bench_ckpt_LDADD = $(STDBP_LIBS)
+# The collectives of a training step, per message size, and the scripts
+# that measure them and the training steps (docs/SCALING.md).
+bench_bench_comm_LDADD = $(STDBP_LIBS)
+EXTRA_DIST += bench/comm_measure.sh bench/comm_netns.sh
 
 # make bench: one table of the core and end-to-end rates (bench/bench.sh;
 # BENCH_QUICK=1 for a shorter run).

@@ -1,0 +1,381 @@
+#!/usr/bin/env python3
+"""The scaling model of docs/SCALING.md: fit, check, predict.
+
+  scaling_model.py fit DIR          fit alpha/beta per link and collective
+                                    from DIR/coll.csv, the compute and update
+                                    costs from DIR/train.csv (the output of
+                                    bench/comm_measure.sh), check the model
+                                    against every measured training step;
+                                    writes DIR/model.json, prints Markdown
+  scaling_model.py predict [--model DIR/model.json] [--png FILE]
+                                    [--core-us US] [--update-ns NS]
+                                    time per epoch and parallel efficiency on
+                                    cluster interconnects, P = 1 .. 1024,
+                                    global batch 128 .. 8192; Markdown tables
+                                    and a PNG plot (matplotlib). Per core:
+                                    compute US per sample, update NS per
+                                    parameter (default: bench_core's here)
+
+A training step of the sharded update (src/train/trainer_step.c):
+  t(P, B) = compute(ceil(B/P)) + sum(5 int64) + reduce-scatter(n) +
+            all-gather(n) + update(n/P)
+with ring collectives (Open MPI's tuned component fixed to them by MCA
+parameters): reduce-scatter and all-gather each cost
+  (P - 1) alpha + (P - 1)/P * 8n * beta,
+and the recursive-doubling all-reduce of the statistics ceil(log2 P) alpha.
+Needs numpy; plotting needs matplotlib (Debian: python3-numpy,
+python3-matplotlib).
+"""
+import csv
+import json
+import math
+import os
+import sys
+
+import numpy as np
+
+N_MLP = 635200          # parameters of the MNIST MLP 784-800-10
+N_NEURONS_MLP = 810     # the weight-sum penalty all-gathers one value each
+TRAIN_SAMPLES = 55000   # MNIST training images per epoch (5,000 held out)
+CORES = 2               # this machine
+
+# Published interconnect figures (docs/SCALING.md names the sources).
+# alpha: per-message time an MPI message pays on top of the adapter's
+# latency figure (MPI software, one switch hop): taken as 1 us for
+# InfiniBand; for 25 GbE (kernel TCP) the TCP software cost measured here
+# between two namespaces is used instead (set from the fit when present).
+# beta: 1 / (line rate x efficiency), the efficiency 0.9 for InfiniBand
+# (64b/66b coding and headers), 0.94 for TCP over Ethernet (MTU 1500).
+LINKS = {
+    "25 GbE (TCP)": {"alpha": None, "gbit": 25, "eff": 0.94},
+    "100 Gb/s InfiniBand (EDR)": {"alpha": 1.0e-6, "gbit": 100, "eff": 0.9},
+    "200 Gb/s InfiniBand (HDR)": {"alpha": 1.0e-6, "gbit": 200, "eff": 0.9},
+}
+TCP_ALPHA_DEFAULT = 15e-6
+# One core, CPU time, from bench/bench_core --model mlp (docs/SCALING.md):
+# forward+backward per sample, and the update (mean gradient, penalty,
+# Adam) per parameter: its share of the step times the step's time / n.
+CORE_US_PER_SAMPLE = 134.7
+CORE_NS_PER_PARAM = 0.181 * (128 / 8275) / N_MLP * 1e9
+# Links checked with another link's constants instead of fitted: two
+# namespaces of two ranks each, with those of one rank each.
+FIT_FROM = {"tcp-2x2": "tcp-2x1"}
+OUTLIER = 3.0
+
+
+def ring_terms(p):
+    """(a, b) of a ring reduce-scatter or all-gather on p ranks."""
+    return (p - 1.0), (p - 1.0) / p
+
+
+def log_terms(p):
+    return math.ceil(math.log2(p)) if p > 1 else 0.0
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def fit_terms(rows, col, terms, drop=True):
+    """Least squares in relative error: t = a alpha + b bytes beta, with
+    (a, b) = terms(P). A point more than OUTLIER times the first fit is
+    dropped and the fit repeated: on a loaded machine a size whose every
+    repetition was disturbed (the minimum still slow) can only be slower
+    than the link. Returns alpha, beta and the rows kept."""
+    def solve(rs):
+        A = []
+        for r in rs:
+            p, nbytes, t = int(r["ranks"]), float(r["bytes"]), 1e-6 * float(r[col])
+            a, b = terms(p)
+            A.append([a / t, b * nbytes / t])
+        sol, *_ = np.linalg.lstsq(np.array(A), np.ones(len(A)), rcond=None)
+        return max(sol[0], 0.0), max(sol[1], 0.0)
+    alpha, beta = solve(rows)
+    for _ in range(3 if drop else 0):
+        kept = []
+        for r in rows:
+            a, b = terms(int(r["ranks"]))
+            pred = a * alpha + b * float(r["bytes"]) * beta
+            if 1e-6 * float(r[col]) <= OUTLIER * pred:
+                kept.append(r)
+        if len(kept) < 2 or len(kept) == len(rows):
+            break
+        rows = kept
+        alpha, beta = solve(rows)
+    return alpha, beta, rows
+
+
+def fit_alpha_beta(rows, col, drop=True):
+    return fit_terms(rows, col, ring_terms, drop)
+
+
+def coll_model(p, nbytes, alpha, beta):
+    a, b = ring_terms(p)
+    return a * alpha + b * nbytes * beta
+
+
+def best_of_runs(rows, col):
+    """One row per (link, op, ranks, n): the least time over repeated runs."""
+    best = {}
+    for r in rows:
+        k = (r["link"], r["op"], r["ranks"], r["n"])
+        if k not in best or float(r[col]) < float(best[k][col]):
+            best[k] = r
+    return list(best.values())
+
+
+def cmd_fit(d):
+    coll = best_of_runs(read_csv(os.path.join(d, "coll.csv")), "min_us")
+    train = read_csv(os.path.join(d, "train.csv"))
+    col = "min_us"
+    model = {"links": {}, "fit_on": {}}
+    print("## Fitted constants (min over repetitions)\n")
+    print("| link | collective | fitted on P | alpha (us) | beta (ns/byte) | "
+          "bandwidth (GB/s) | sizes dropped | rel. error, fit points (median) | checked on P | "
+          "rel. error there (median) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    links = sorted({r["link"] for r in coll}, key=lambda l: (l in FIT_FROM, l))
+    for link in links:
+        model["links"][link] = {}
+        for op in ("rs", "ag", "sum"):
+            rows = [r for r in coll if r["link"] == link and r["op"] == op]
+            if not rows:
+                continue
+            ps = sorted({int(r["ranks"]) for r in rows})
+            src = FIT_FROM.get(link)
+            # a rate-limited link is slow beyond its burst by design: no
+            # size is dropped as disturbed there
+            drop = not link.startswith("tbf")
+            if src:  # checked with another link's constants, not fitted
+                c = model["links"].get(src, {}).get(op)
+                if not c:
+                    continue
+                alpha, beta, fit_p = c["alpha"], c["beta"], None
+                fit_rows = []
+            else:
+                fit_p = ps[0]  # the smallest: P = 2, not oversubscribed
+                fit_rows = [r for r in rows if int(r["ranks"]) == fit_p]
+            if src:
+                kept = []
+            elif op == "sum":  # recursive doubling: log2(P) (alpha + bytes beta)
+                alpha, beta, kept = fit_terms(fit_rows, col,
+                                              lambda p: (log_terms(p), log_terms(p)), drop)
+            else:
+                alpha, beta, kept = fit_alpha_beta(fit_rows, col, drop)
+            dropped = len(fit_rows) - len(kept) if not src else 0
+            if op == "sum":
+                pred = lambda p, nb: log_terms(p) * (alpha + nb * beta)
+            else:
+                pred = lambda p, nb: coll_model(p, nb, alpha, beta)
+
+            def err(rs):
+                e = [abs(pred(int(r["ranks"]), float(r["bytes"])) / (1e-6 * float(r[col])) - 1)
+                     for r in rs]
+                return float(np.median(e)) if e else float("nan")
+            others = [r for r in rows if int(r["ranks"]) != fit_p]
+            model["links"][link][op] = {"alpha": alpha, "beta": beta, "fit_p": fit_p,
+                                        "dropped": dropped}
+            where = f"{fit_p}" if fit_p else f"(constants of {src})"
+            print(f"| {link} | {op} | {where} | {1e6 * alpha:.2f} | {1e9 * beta:.3f} | "
+                  f"{(1e-9 / beta) if beta > 0 else float('inf'):.2f} | {dropped} | "
+                  f"{(str(round(100 * err(kept))) + ' %') if fit_rows else '-'} | "
+                  f"{','.join(str(p) for p in ps if p != fit_p) or '-'} | "
+                  f"{(str(round(100 * err(others))) + ' %') if others else '-'} |")
+
+    # Compute and update: per sample and per parameter, from the 1-rank runs.
+    # Fitted on the 1-rank run of the smallest batch; the others check it.
+    one = [r for r in train if int(r["ranks"]) == 1]
+    b0 = min(int(r["batch"]) for r in one)
+    one = [r for r in one if int(r["batch"]) == b0]
+    c_s = float(np.median([float(r["compute_ms"]) / b0 for r in one])) * 1e-3
+    u_p = float(np.median([float(r["update_ms"]) / N_MLP for r in one])) * 1e-3
+    model["compute_per_sample"] = c_s
+    model["update_per_param"] = u_p
+    print(f"\ncompute per sample (1 rank, from the trainer's t_compute): {1e6 * c_s:.1f} us; "
+          f"update per parameter (t_update): {1e9 * u_p:.2f} ns\n")
+
+    print("## Predicted against measured time per step\n")
+    print("| link | P | global batch | measured (ms): step = compute + reduce + update | "
+          "predicted (ms): step = compute + reduce + update | error of the step |")
+    print("|---|---|---|---|---|---|")
+    errs = []
+    for r in train:
+        link, p, b = r["link"], int(r["ranks"]), int(r["batch"])
+        lk = "shm" if p == 1 else FIT_FROM.get(link, link)
+        pr = predict_step(model, lk, p, b)
+        if pr is None:
+            continue
+        meas = float(r["step_ms"])
+        e = pr[0] * 1e3 / meas - 1
+        errs.append((link, p, b, e))
+        print(f"| {link} | {p} | {b} | {meas:.2f} = {float(r['compute_ms']):.2f} + "
+              f"{float(r['reduce_ms']):.2f} + {float(r['update_ms']):.2f} | "
+              f"{1e3 * pr[0]:.2f} = {1e3 * pr[1]:.2f} + {1e3 * pr[2]:.2f} + {1e3 * pr[3]:.2f} | "
+              f"{100 * e:+.0f} % |")
+    model["check"] = errs
+    with open(os.path.join(d, "model.json"), "w") as f:
+        json.dump(model, f, indent=1)
+    ae = [abs(e[3]) for e in errs]
+    if ae:
+        print(f"\nmedian |error| {100 * float(np.median(ae)):.0f} %, "
+              f"largest {100 * max(ae):.0f} %")
+
+
+def predict_step(model, link, p, b, oversub=CORES, n=N_MLP):
+    """(total, compute, reduce, update) seconds of one step on this machine,
+    or None when the link was not measured. oversub: the cores the ranks
+    share (compute and update stretch by P/cores beyond them)."""
+    c_s, u_p = model["compute_per_sample"], model["update_per_param"]
+    stretch = max(1.0, p / oversub)
+    compute = math.ceil(b / p) * c_s * stretch
+    update = math.ceil(n / p) * u_p * stretch
+    if p == 1:
+        return compute + update, compute, 0.0, update
+    lk = model["links"].get(link)
+    if not lk or "rs" not in lk or "ag" not in lk:
+        return None
+    reduce = coll_model(p, 8 * n, lk["rs"]["alpha"], lk["rs"]["beta"]) + \
+        coll_model(p, 8 * n, lk["ag"]["alpha"], lk["ag"]["beta"])
+    if "sum" in lk:
+        reduce += log_terms(p) * (lk["sum"]["alpha"] + 40 * lk["sum"]["beta"])
+    # the penalty's all-gather of one value per neuron counts as update
+    update += coll_model(p, 8 * N_NEURONS_MLP, lk["ag"]["alpha"], lk["ag"]["beta"])
+    return compute + reduce + update, compute, reduce, update
+
+
+def cluster_step(model, link, p, b, algo="ring", n=N_MLP):
+    """One step on a cluster with one rank per core, ranks ordered by node:
+    every ring step crosses at most one network link per node, so the
+    network's alpha and beta bound each step. Compute and update at this
+    machine's per-core rates on an unloaded core (bench_core, CPU time)."""
+    c_s, u_p = model["core_compute_per_sample"], model["core_update_per_param"]
+    spec = LINKS[link]
+    alpha = spec["alpha"] if spec["alpha"] is not None else model.get("tcp_alpha", TCP_ALPHA_DEFAULT)
+    beta = 1.0 / (spec["gbit"] * 1e9 / 8 * spec["eff"])
+    compute = math.ceil(b / p) * c_s
+    update = math.ceil(n / p) * u_p
+    if p == 1:
+        return compute + update
+    a = (p - 1) if algo == "ring" else log_terms(p)  # recursive halving/doubling
+    bw = (p - 1) / p * 8 * n * beta
+    comm = 2 * (a * alpha + bw) + log_terms(p) * alpha + (a * alpha + (p - 1) / p * 8 * N_NEURONS_MLP * beta)
+    return compute + update + comm
+
+
+def epoch_time(model, link, p, b, algo="ring"):
+    """Steps of one epoch of TRAIN_SAMPLES: ceil(S/B) steps, the last one
+    short (its compute in proportion)."""
+    t = cluster_step(model, link, p, b, algo)
+    compute = math.ceil(b / p) * model["core_compute_per_sample"]
+    return math.ceil(TRAIN_SAMPLES / b) * (t - compute) + TRAIN_SAMPLES / b * compute
+
+
+def cmd_predict(args):
+    path, png = None, None
+    core_us, update_ns = CORE_US_PER_SAMPLE, CORE_NS_PER_PARAM
+    i = 0
+    while i + 1 < len(args):
+        if args[i] == "--model":
+            path = args[i + 1]
+        elif args[i] == "--png":
+            png = args[i + 1]
+        elif args[i] == "--core-us":
+            core_us = float(args[i + 1])
+        elif args[i] == "--update-ns":
+            update_ns = float(args[i + 1])
+        else:
+            break
+        i += 2
+    if i != len(args):
+        sys.exit(f"predict: bad arguments {' '.join(args[i:])}")
+    model = {"links": {}}
+    if path:
+        with open(path) as f:
+            model = json.load(f)
+    model["core_compute_per_sample"] = 1e-6 * core_us
+    model["core_update_per_param"] = 1e-9 * update_ns
+    print(f"compute {core_us:.1f} us per sample, update {update_ns:.2f} ns per parameter "
+          "(one core)\n")
+    tcp = model["links"].get("tcp-2x1", {}).get("rs")
+    if tcp:
+        model["tcp_alpha"] = tcp["alpha"]
+    ps = [2 ** k for k in range(11)]
+    bs = [128, 256, 512, 1024, 2048, 4096, 8192]
+    print("## Predictions: MNIST MLP (635,200 parameters), one rank per core\n")
+    for link, spec in LINKS.items():
+        alpha = spec["alpha"] if spec["alpha"] is not None else model.get("tcp_alpha", TCP_ALPHA_DEFAULT)
+        print(f"### {link}: alpha {1e6 * alpha:.1f} us, "
+              f"{spec['gbit'] * spec['eff'] / 8:.2f} GB/s\n")
+        print("time per epoch (s) / parallel efficiency (%), ring collectives\n")
+        print("| P | " + " | ".join(f"B = {b}" for b in bs) + " |")
+        print("|---|" + "---|" * len(bs))
+        for p in ps:
+            cells = []
+            for b in bs:
+                if p > b:
+                    cells.append("-")
+                    continue
+                t = cluster_step(model, link, p, b)
+                t1 = cluster_step(model, link, 1, b)
+                epoch = epoch_time(model, link, p, b)
+                cells.append(f"{epoch:.3g} / {100 * t1 / (p * t):.0f}")
+            print(f"| {p} | " + " | ".join(cells) + " |")
+        print()
+    ib = "100 Gb/s InfiniBand (EDR)"
+    for algo in ("ring", "rh"):
+        t = cluster_step(model, ib, 64, 4096, algo)
+        t1 = cluster_step(model, ib, 1, 4096, algo)
+        print(f"64 ranks, global batch 4096, {ib}, {algo}: step {1e3 * t:.3f} ms, "
+              f"efficiency {100 * t1 / (64 * t):.1f} %")
+    epochs = 30  # the MNIST MLP recipe (docs/RESULTS.md): 98.72 % after 30 epochs
+    for b in (128, 4096):
+        total = epochs * epoch_time(model, ib, 64, b)
+        one = epochs * epoch_time(model, ib, 1, b)
+        print(f"{epochs} epochs at global batch {b} on 64 ranks, {ib}: {total:.1f} s "
+              f"(one core: {one:.0f} s; training steps only)")
+    if png:
+        plot(model, ps, bs, png)
+
+
+def plot(model, ps, bs, png):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(2, len(LINKS), figsize=(13, 7.5), sharex=True)
+    for j, link in enumerate(LINKS):
+        for b in bs:
+            pp = [p for p in ps if p <= b]
+            ep = [epoch_time(model, link, p, b) for p in pp]
+            ef = [100 * cluster_step(model, link, 1, b) / (p * cluster_step(model, link, p, b))
+                  for p in pp]
+            axes[0, j].plot(pp, ep, marker=".", label=f"B = {b}")
+            axes[1, j].plot(pp, ef, marker=".", label=f"B = {b}")
+        axes[0, j].set_title(link, fontsize=10)
+        axes[0, j].set_xscale("log", base=2)
+        axes[0, j].set_yscale("log")
+        axes[1, j].set_ylim(0, 105)
+        axes[1, j].set_xlabel("ranks P (one per core)")
+        axes[0, j].grid(True, which="both", alpha=0.3)
+        axes[1, j].grid(True, alpha=0.3)
+    axes[0, 0].set_ylabel("time per epoch (s)")
+    axes[1, 0].set_ylabel("parallel efficiency (%)")
+    axes[0, -1].legend(fontsize=8)
+    fig.suptitle("stdbp MNIST MLP (635,200 parameters): modelled time per epoch and "
+                 "efficiency, ring collectives")
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    print(f"\nwrote {png}")
+
+
+def main():
+    if len(sys.argv) >= 3 and sys.argv[1] == "fit":
+        cmd_fit(sys.argv[2])
+    elif len(sys.argv) >= 2 and sys.argv[1] == "predict":
+        cmd_predict(sys.argv[2:])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
