@@ -35,10 +35,22 @@
 /* The NIR release whose file layout this writer follows (the /version
  * string; NIR's reader does not check it). */
 #define STDBP_NIR_VERSION "1.0.7"
-/* Version of stdbp's mapping onto NIR (metadata key stdbp_mapping). */
-#define STDBP_NIR_MAPPING 1
+/* Version of stdbp's mapping onto NIR (metadata key stdbp_mapping):
+ * 2 adds v_reset and the nudged v_threshold (fire-once in the graph). */
+#define STDBP_NIR_MAPPING 2
 /* v_threshold of the gate IF after SumPool2d: any value in (0, 1). */
 #define STDBP_NIR_POOL_THRESHOLD 0.5
+/* v_reset of every IF: after its first spike a neuron's v is this, so
+ * far below threshold that no input of a trained network brings it back
+ * (finite in float32, so every NIR tool can store and compute with it):
+ * NIR's plain IF equations then fire at most once, as stdbp does. */
+#define STDBP_NIR_V_RESET (-1e30f)
+
+/* The IF v_threshold for stdbp's theta: the largest float32 below theta.
+ * stdbp fires when V >= theta, NIR's IF when v > v_threshold; with this
+ * value the two rules agree for every float32 v (the smallest float32
+ * above it is the smallest float32 >= theta). Cannot fail. */
+STDBP_API float stdbp_nir_threshold(double theta);
 
 /* Where the network came from; every field is optional (NULL / 0). */
 typedef struct stdbp_nir_source {

@@ -178,8 +178,10 @@ static stdbp_status put_filled(nir_writer *w, hid_t g, const char *name, stdbp_s
     return st;
 }
 
-/* layerNN_i (r = 1) and layerNN_if (r = 1, v_threshold): the ReL-PSP
- * neuron is an integrator of a step current, fired once at threshold. */
+/* layerNN_i (r = 1) and layerNN_if (r = 1, v_threshold, v_reset): the
+ * ReL-PSP neuron is an integrator of a step current, fired once at
+ * threshold (v_reset = STDBP_NIR_V_RESET keeps it below threshold for
+ * good after its first spike). */
 static stdbp_status write_neurons(nir_writer *w, const char *prefix, stdbp_shape s, int flat,
                                   int with_i, float threshold)
 {
@@ -198,8 +200,17 @@ static stdbp_status write_neurons(nir_writer *w, const char *prefix, stdbp_shape
     if ((g = node_begin(w, name, "IF")) < 0)
         return w->err->code;
     int ok = put_filled(w, g, "r", s, flat, 1.0f) == STDBP_OK &&
-             put_filled(w, g, "v_threshold", s, flat, threshold) == STDBP_OK;
+             put_filled(w, g, "v_threshold", s, flat, threshold) == STDBP_OK &&
+             put_filled(w, g, "v_reset", s, flat, STDBP_NIR_V_RESET) == STDBP_OK;
     return node_end(w, g, name, ok);
+}
+
+float stdbp_nir_threshold(double theta)
+{
+    float f = (float)theta;
+    if (isfinite(f) && (double)f >= theta)
+        f = nextafterf(f, -INFINITY);
+    return f;
 }
 
 /* Round w to float32; STDBP_ERANGE if it does not fit. */
@@ -317,9 +328,12 @@ static const char meta_neuron[] =
     "this: the I node (r = 1) turns the weighted input spikes into a step current, the IF node "
     "(r = 1) integrates it into the ramp V. Biases are zero.";
 static const char meta_fire[] =
-    "Every IF node fires at most once: at the first time V reaches v_threshold (V >= theta), and "
-    "never again (no reset; v_reset is irrelevant). A neuron whose crossing would come after "
-    "t_max is silent (t_max = inf: no window).";
+    "Every IF node fires at most once: at the first time V reaches theta (V >= theta), and never "
+    "again. The graph says so itself: v_reset = -1e30 puts a neuron that fired so far below "
+    "threshold that it cannot fire again (NIR's plain IF equations give fire-once), and "
+    "v_threshold is the largest float32 below theta, so that NIR's rule v > v_threshold is "
+    "v >= theta for every float32 v. A neuron whose crossing would come after t_max is silent "
+    "(t_max = inf: no window; NIR cannot say this).";
 static const char meta_pool[] =
     "stdbp pooling takes the earliest spike of each window: out = min of the input spike times "
     "(padding is silent). It is exported as layerNN_sumpool2d followed by layerNN_if with r = 1 "
@@ -381,6 +395,7 @@ static stdbp_status write_metadata(nir_writer *w, hid_t node, const stdbp_net *n
         (st = put_i64_scalar(w, g, "fire_once", 1)) != STDBP_OK ||
         (st = put_str(w, g, "fire_rule", meta_fire)) != STDBP_OK ||
         (st = put_f64_scalar(w, g, "theta", np->theta)) != STDBP_OK ||
+        (st = put_f64_scalar(w, g, "v_reset", STDBP_NIR_V_RESET)) != STDBP_OK ||
         (st = put_f64_scalar(w, g, "t_max", np->t_max)) != STDBP_OK ||
         (st = put_str(w, g, "pooling", meta_pool)) != STDBP_OK ||
         (st = put_str(w, g, "time_unit", meta_time)) != STDBP_OK ||
@@ -480,7 +495,7 @@ static stdbp_status write_graph(nir_writer *w, hid_t file, const stdbp_net *net,
 {
     const size_t n_layers = stdbp_net_num_layers(net);
     const double *params = stdbp_net_params_const(net);
-    const float theta = (float)stdbp_net_neuron(net)->theta;
+    const float theta = stdbp_nir_threshold(stdbp_net_neuron(net)->theta);
     stdbp_status st = STDBP_OK;
     hid_t node = H5I_INVALID_HID;
 

@@ -108,7 +108,7 @@ FIELDS = {
     "Conv2d": {"weight", "bias", "stride", "padding", "dilation", "groups", "input_shape"},
     "SumPool2d": {"kernel_size", "stride", "padding"},
     "Flatten": {"start_dim", "end_dim", "input_type"},
-    "I": {"r"}, "IF": {"r", "v_threshold"},
+    "I": {"r"}, "IF": {"r", "v_threshold", "v_reset"},
 }
 errors = []
 def check(cond, msg):
