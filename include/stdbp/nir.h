@@ -13,8 +13,10 @@
  *                                t_max, the encoding, ...): scalars
  * Node names: "input", "output", and per stdbp layer NN (two digits)
  *   dense    layerNN_flatten (only if its input is not flat yet),
- *            layerNN_affine, layerNN_i, layerNN_if
- *   conv2d   layerNN_conv2d, layerNN_i, layerNN_if
+ *            layerNN_affine, layerNN_i, layerNN_if (profile portable:
+ *            layerNN_affine, layerNN_cubalif)
+ *   conv2d   layerNN_conv2d, layerNN_i, layerNN_if (portable:
+ *            layerNN_conv2d, layerNN_cubalif)
  *   pool     layerNN_sumpool2d, layerNN_if (the earliest-spike gate)
  *   flatten  layerNN_flatten
  * The graph is a chain: input -> ... -> output.
@@ -52,6 +54,19 @@
  * above it is the smallest float32 >= theta). Cannot fail. */
 STDBP_API float stdbp_nir_threshold(double theta);
 
+/* Export profiles. EXACT: each layer Affine/Conv2d -> I -> IF, stdbp's
+ * neuron exactly. PORTABLE: Affine/Conv2d -> CubaLIF, the nodes that
+ * nirtorch-based importers (snnTorch, Norse) map; with long time
+ * constants the CubaLIF approximates the ramp (docs/NIR.md). */
+typedef enum stdbp_nir_profile { STDBP_NIR_EXACT = 0, STDBP_NIR_PORTABLE = 1 } stdbp_nir_profile;
+/* PORTABLE: tau_syn = tau_mem = this times the encoding's time span. Over
+ * a span s after an input the CubaLIF's potential falls short of the ramp
+ * by a fraction of about s / tau (3e-4 at s = 3 spans). */
+#define STDBP_NIR_PORTABLE_TAU 1e4
+/* PORTABLE: the time step that snnTorch's importer assumes (it requires
+ * r = tau_mem / this); r and w_in are chosen to satisfy it. */
+#define STDBP_NIR_PORTABLE_DT 1e-4
+
 /* Where the network came from; every field is optional (NULL / 0). */
 typedef struct stdbp_nir_source {
     const char *checkpoint;         /* path of the checkpoint exported */
@@ -60,6 +75,7 @@ typedef struct stdbp_nir_source {
     uint64_t step;                  /* optimiser steps of the checkpoint */
     const char *config_yaml;        /* the effective config (YAML text) */
     const stdbp_encoding *encoding; /* input encoding (NULL: defaults) */
+    stdbp_nir_profile profile;      /* 0: STDBP_NIR_EXACT */
 } stdbp_nir_source;
 
 /* Write net as a NIR graph to path, atomically (path.tmp, then rename;
