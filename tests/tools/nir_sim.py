@@ -37,7 +37,7 @@ lowest index (as stdbp's); no spike by --t-end is -1.
 Usage:
   nir_sim.py GRAPH.nir --data mnist:DIR|idx:IMAGES|hdf5:FILE [--n N]
              [--dt DT] [--t-end T] [--compare CLASSES] [--min-agreement P]
-             [--classes OUT] [--v-reset-zero]
+             [--classes OUT] [--fire-once] [--v-reset-zero]
 CLASSES is `stdbp_eval --classes` output (index label class); the
 agreement (same class on the same sample) is printed.
 """
@@ -277,6 +277,8 @@ class Node:
             self.state = {"v": np.zeros((B, n))}
             if self.type == "CubaLIF":
                 self.state["i"] = np.zeros((B, n))
+        if self.spiking:
+            self.count = np.zeros((B, n), dtype=np.int32)  # spikes per neuron
         # the value at which v crossed, for reports
         self.last_cross = None
 
@@ -314,6 +316,7 @@ class Node:
         if not z.any():
             return None
         v[z] = np.broadcast_to(p["v_reset"], v.shape)[z]
+        self.count += z
         return z
 
 
@@ -415,7 +418,9 @@ def run_batch(order, preds, built, t_in, dt, t_end):
             first[new] = step
         if step > last_in and (first >= 0).any(axis=1).all():
             break
-    return first
+    fired = sum(int((built[n].count > 0).sum()) for n in order if built[n].spiking)
+    again = sum(int((built[n].count > 1).sum()) for n in order if built[n].spiking)
+    return first, fired, again
 
 
 def classify(first):
@@ -444,6 +449,8 @@ def main():
     ap.add_argument("--min-agreement", type=float, default=None,
                     help="exit 1 if the agreement (percent) is below this")
     ap.add_argument("--classes", help="write index, class and tie flag here")
+    ap.add_argument("--fire-once", action="store_true",
+                    help="exit 1 if any neuron fires more than once")
     ap.add_argument("--v-reset-zero", action="store_true",
                     help="ignore the graph's v_reset (NIR's default 0): for comparison")
     a = ap.parse_args()
@@ -462,22 +469,29 @@ def main():
     n = min(n, images.shape[0])
     t0 = time.time()
     classes, ties = np.empty(n, dtype=np.int64), np.empty(n, dtype=bool)
+    fired = again = 0
     for s in range(0, n, a.batch):
         e = min(n, s + a.batch)
         t_in = np.stack([latency_times(images[i], is_u8, t_enc, zero_silent, normalise)
                          for i in range(s, e)])
-        first = run_batch(order, preds, built, t_in, dt, t_end)
+        first, f1, f2 = run_batch(order, preds, built, t_in, dt, t_end)
+        fired, again = fired + f1, again + f2
         classes[s:e], ties[s:e] = classify(first)
     types = sorted(set(nodes[k]["type"] for k in nodes))
     print("nir_sim: %s: %d images, dt = %g, t_end = %g, nodes %s, %.1f s"
           % (a.graph, n, dt, t_end, ",".join(types), time.time() - t0))
     print("nir_sim: %d silent, %d ties within a step" % ((classes < 0).sum(), ties.sum()))
+    print("nir_sim: %d neuron-images fired, %d of them more than once (until each image's "
+          "first output spike)" % (fired, again))
     if a.classes:
         with open(a.classes, "w") as f:
             f.write("# index class tie (nir_sim.py)\n")
             for i in range(n):
                 f.write("%d %d %d\n" % (i, classes[i], ties[i]))
     rc = 0
+    if a.fire_once and again:
+        print("nir_sim: some neurons fired more than once")
+        rc = 1
     if a.compare:
         ref = np.loadtxt(a.compare, dtype=np.int64, comments="#", ndmin=2)
         m = min(n, ref.shape[0])
