@@ -10,7 +10,7 @@
 # - loads the files with the reader recipe of docs/NIR.md when the nir
 #   Python package is importable.
 . "$top_srcdir/tests/tap/tap.sh"
-plan 16
+plan 18
 tap_tmpdir; tmp=$tap_tmp
 bin=$top_builddir/src/cli
 sim=$top_srcdir/tests/tools/nir_sim.py
@@ -156,7 +156,38 @@ else
   echo "ok $((tap_n += 1)) # SKIP python3 with h5py and numpy not found"
 fi
 
-# 16: the reader recipe of docs/NIR.md, where the nir package imports.
+# 16: a graph without stdbp's metadata (as another tool might write it):
+# theta from v_threshold, the defaults plus --set for the rest.
+if [ -n "$py" ]; then
+  cp "$tmp/cnn.portable.nir" "$tmp/foreign.nir"
+  "$py" -c 'import sys, h5py; f = h5py.File(sys.argv[1], "a"); del f["node/metadata"]' \
+    "$tmp/foreign.nir" &&
+    mpirun1 "$bin/stdbp_import" "$tmp/foreign.nir" --run-dir "$tmp/imp.foreign" \
+      --set data.test="hdf5:$tmp/test.h5" --set data.train="hdf5:$tmp/train.h5" \
+      > "$tmp/i.foreign" 2>&1 &&
+    mpirun1 "$bin/stdbp_eval" "$tmp/imp.foreign/checkpoints/ckpt-0000000000.h5" \
+      > "$tmp/eval.foreign" 2>&1 && grep -q "theta 1)" "$tmp/i.foreign"
+  r=$?
+  [ $r -eq 0 ] && [ "$(acc "$tmp/cnn.eval")" = "$(acc "$tmp/eval.foreign")" ]
+  ok $? "a graph without metadata imports (theta 1 from v_threshold 0.99999994), same result"
+  [ $r -eq 0 ] || sed 's/^/# /' "$tmp/i.foreign" "$tmp/eval.foreign" >&2
+else
+  echo "ok $((tap_n += 1)) # SKIP python3 with h5py and numpy not found"
+fi
+
+# 17: what stdbp cannot be: an error naming the node, no checkpoint.
+if [ -n "$py" ]; then
+  cp "$tmp/cnn.exact.nir" "$tmp/bias.nir"
+  "$py" -c 'import sys, h5py; f = h5py.File(sys.argv[1], "a"); f["node/nodes/layer00_conv2d/bias"][0] = 1' \
+    "$tmp/bias.nir"
+  "$bin/stdbp_import" "$tmp/bias.nir" --run-dir "$tmp/imp.bias" > "$tmp/e3" 2>&1; s=$?
+  [ $s -eq 1 ] && grep -q "layer00_conv2d: non-zero bias" "$tmp/e3" && [ ! -e "$tmp/imp.bias" ]
+  ok $? "a non-zero bias: exit 1, the node named, nothing written ($(head -c 120 "$tmp/e3"))"
+else
+  echo "ok $((tap_n += 1)) # SKIP python3 with h5py and numpy not found"
+fi
+
+# 18: the reader recipe of docs/NIR.md, where the nir package imports.
 awk '/<!-- nir-read -->/ {m = 1; next}
      m && /^```python/ {p = 1; next}
      p && /^```/ {exit}
