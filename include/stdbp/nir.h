@@ -13,8 +13,10 @@
  *                                t_max, the encoding, ...): scalars
  * Node names: "input", "output", and per stdbp layer NN (two digits)
  *   dense    layerNN_flatten (only if its input is not flat yet),
- *            layerNN_affine, layerNN_i, layerNN_if
- *   conv2d   layerNN_conv2d, layerNN_i, layerNN_if
+ *            layerNN_affine, layerNN_i, layerNN_if (profile portable:
+ *            layerNN_affine, layerNN_cubalif)
+ *   conv2d   layerNN_conv2d, layerNN_i, layerNN_if (portable:
+ *            layerNN_conv2d, layerNN_cubalif)
  *   pool     layerNN_sumpool2d, layerNN_if (the earliest-spike gate)
  *   flatten  layerNN_flatten
  * The graph is a chain: input -> ... -> output.
@@ -35,10 +37,35 @@
 /* The NIR release whose file layout this writer follows (the /version
  * string; NIR's reader does not check it). */
 #define STDBP_NIR_VERSION "1.0.7"
-/* Version of stdbp's mapping onto NIR (metadata key stdbp_mapping). */
-#define STDBP_NIR_MAPPING 1
+/* Version of stdbp's mapping onto NIR (metadata key stdbp_mapping):
+ * 2 adds v_reset and the nudged v_threshold (fire-once in the graph). */
+#define STDBP_NIR_MAPPING 2
 /* v_threshold of the gate IF after SumPool2d: any value in (0, 1). */
 #define STDBP_NIR_POOL_THRESHOLD 0.5
+/* v_reset of every IF: after its first spike a neuron's v is this, so
+ * far below threshold that no input of a trained network brings it back
+ * (finite in float32, so every NIR tool can store and compute with it):
+ * NIR's plain IF equations then fire at most once, as stdbp does. */
+#define STDBP_NIR_V_RESET (-1e30f)
+
+/* The IF v_threshold for stdbp's theta: the largest float32 below theta.
+ * stdbp fires when V >= theta, NIR's IF when v > v_threshold; with this
+ * value the two rules agree for every float32 v (the smallest float32
+ * above it is the smallest float32 >= theta). Cannot fail. */
+STDBP_API float stdbp_nir_threshold(double theta);
+
+/* Export profiles. EXACT: each layer Affine/Conv2d -> I -> IF, stdbp's
+ * neuron exactly. PORTABLE: Affine/Conv2d -> CubaLIF, the nodes that
+ * nirtorch-based importers (snnTorch, Norse) map; with long time
+ * constants the CubaLIF approximates the ramp (docs/NIR.md). */
+typedef enum stdbp_nir_profile { STDBP_NIR_EXACT = 0, STDBP_NIR_PORTABLE = 1 } stdbp_nir_profile;
+/* PORTABLE: tau_syn = tau_mem = this times the encoding's time span. Over
+ * a span s after an input the CubaLIF's potential falls short of the ramp
+ * by a fraction of about s / tau (3e-4 at s = 3 spans). */
+#define STDBP_NIR_PORTABLE_TAU 1e4
+/* PORTABLE: the time step that snnTorch's importer assumes (it requires
+ * r = tau_mem / this); r and w_in are chosen to satisfy it. */
+#define STDBP_NIR_PORTABLE_DT 1e-4
 
 /* Where the network came from; every field is optional (NULL / 0). */
 typedef struct stdbp_nir_source {
@@ -48,6 +75,7 @@ typedef struct stdbp_nir_source {
     uint64_t step;                  /* optimiser steps of the checkpoint */
     const char *config_yaml;        /* the effective config (YAML text) */
     const stdbp_encoding *encoding; /* input encoding (NULL: defaults) */
+    stdbp_nir_profile profile;      /* 0: STDBP_NIR_EXACT */
 } stdbp_nir_source;
 
 /* Write net as a NIR graph to path, atomically (path.tmp, then rename;

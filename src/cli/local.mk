@@ -7,13 +7,14 @@ libcli_la_SOURCES += %reldir%/cli_options.c %reldir%/cli_options.h
 libcli_la_LIBADD = $(HDF5_LIBS)
 
 CLI_PROGS = %reldir%/stdbp_train %reldir%/stdbp_eval %reldir%/stdbp_deploy \
-	%reldir%/stdbp_export %reldir%/stdbp_sweep
+	%reldir%/stdbp_export %reldir%/stdbp_sweep %reldir%/stdbp_import
 bin_PROGRAMS += $(CLI_PROGS)
 %canon_reldir%_stdbp_train_LDADD = libcli.la $(STDBP_LIBS)
 %canon_reldir%_stdbp_eval_LDADD = libcli.la $(STDBP_LIBS)
 %canon_reldir%_stdbp_deploy_LDADD = libcli.la $(STDBP_LIBS)
 %canon_reldir%_stdbp_export_LDADD = libcli.la $(STDBP_LIBS) $(HDF5_LIBS)
 %canon_reldir%_stdbp_sweep_LDADD = libcli.la $(STDBP_LIBS)
+%canon_reldir%_stdbp_import_LDADD = libcli.la $(STDBP_LIBS) $(HDF5_LIBS)
 
 # stdbp_plot: a python3 script, generated from scripts/stdbp_plot.py with
 # the places to look for scripts/spike_raster.py (installed beside it in

@@ -1,5 +1,5 @@
 /* stdbp_export: a trained network, from a checkpoint, to other formats.
- *   stdbp_export CHECKPOINT.h5|RUN_DIR --nir OUT.nir
+ *   stdbp_export CHECKPOINT.h5|RUN_DIR --nir OUT.nir [--nir-profile exact|portable]
  * The network is rebuilt from the config stored in the checkpoint (as
  * stdbp_eval does) and its weights are loaded and verified by
  * stdbp_ckpt_read; no data set is needed. MPI program: one rank is enough
@@ -23,9 +23,10 @@ static const char usage_head[] =
     "The network is rebuilt from the config stored in the checkpoint; no data set is\n"
     "needed. A RUN_DIR means its newest valid checkpoint.\n"
     "\n"
-    "Each ReL-PSP layer becomes Affine (or Conv2d) -> I -> IF, pooling becomes\n"
-    "SumPool2d -> IF (the earliest-spike gate), flatten becomes Flatten; what NIR\n"
-    "cannot say (fire at most once, theta, t_max, the latency input code) is in the\n"
+    "Each ReL-PSP layer becomes Affine (or Conv2d) -> I -> IF (with --nir-profile\n"
+    "portable: -> CubaLIF), pooling becomes SumPool2d -> IF (the earliest-spike gate),\n"
+    "flatten becomes Flatten. Every IF and CubaLIF fires at most once (v_reset = -1e30\n"
+    "after its spike); what NIR cannot say (t_max, the latency input code) is in the\n"
     "graph's metadata. Mapping and caveats: docs/NIR.md.\n"
     "\n"
     "Options:\n";
@@ -36,7 +37,7 @@ static const char usage_tail[] =
     "  python3 -c 'import nir; g = nir.read(\"mnist.nir\"); print(g.nodes.keys())'\n";
 
 typedef struct export_args {
-    const char *source, *out;
+    const char *source, *out, *profile;
     int quiet;
 } export_args;
 
@@ -49,6 +50,13 @@ static int parse_args(int argc, char **argv, export_args *a, int rank)
          .metavar = "OUT.nir",
          .help = "write the NIR graph to OUT.nir (replaced if it exists)",
          .target = &a->out},
+        {.kind = STDBP_CLI_STRING,
+         .name = "nir-profile",
+         .metavar = "exact|portable",
+         .help = "exact (default): Affine/Conv2d -> I -> IF, stdbp's neuron exactly;\n"
+                 "portable: Affine/Conv2d -> CubaLIF, the nodes snnTorch's and Norse's\n"
+                 "importers map (approximates the ramp: docs/NIR.md)",
+         .target = &a->profile},
         {.kind = STDBP_CLI_FLAG,
          .name = "quiet",
          .short_name = 'q',
@@ -67,6 +75,9 @@ static int parse_args(int argc, char **argv, export_args *a, int rank)
         return rc;
     if (!a->out || !a->out[0])
         return stdbp_cli_bad_usage(&spec, 1, "say what to write: --nir OUT.nir");
+    if (a->profile && strcmp(a->profile, "exact") != 0 && strcmp(a->profile, "portable") != 0)
+        return stdbp_cli_bad_usage(&spec, 1, "--nir-profile: say exact or portable, not '%s'",
+                                   a->profile);
     return 0;
 }
 
@@ -142,12 +153,15 @@ int main(int argc, char **argv)
         st = stdbp_ckpt_read(comm, path, net, NULL, &state, NULL, &err);
     if (st == STDBP_OK) {
         if (rank == 0) {
-            const stdbp_nir_source src = {.checkpoint = path,
-                                          .digest = digest[0] ? digest : NULL,
-                                          .has_step = 1,
-                                          .step = state.step,
-                                          .config_yaml = yaml,
-                                          .encoding = &cfg.encoding};
+            const stdbp_nir_source src = {
+                .checkpoint = path,
+                .digest = digest[0] ? digest : NULL,
+                .has_step = 1,
+                .step = state.step,
+                .config_yaml = yaml,
+                .encoding = &cfg.encoding,
+                .profile = args.profile && !strcmp(args.profile, "portable") ? STDBP_NIR_PORTABLE
+                                                                             : STDBP_NIR_EXACT};
             struct stat a, b;
             if (stat(out, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
                 a.st_ino == b.st_ino)

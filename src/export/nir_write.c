@@ -25,6 +25,8 @@ typedef struct nir_writer {
     size_t n_edges, cap_edges;
     char prev[NAME_LEN]; /* the node the next one follows */
     stdbp_err *err;      /* never NULL */
+    int portable;        /* STDBP_NIR_PORTABLE: CubaLIF neurons */
+    float tau, w_in, r;  /* their parameters */
 } nir_writer;
 
 static stdbp_status h5_fail(nir_writer *w, const char *what)
@@ -178,8 +180,10 @@ static stdbp_status put_filled(nir_writer *w, hid_t g, const char *name, stdbp_s
     return st;
 }
 
-/* layerNN_i (r = 1) and layerNN_if (r = 1, v_threshold): the ReL-PSP
- * neuron is an integrator of a step current, fired once at threshold. */
+/* layerNN_i (r = 1) and layerNN_if (r = 1, v_threshold, v_reset): the
+ * ReL-PSP neuron is an integrator of a step current, fired once at
+ * threshold (v_reset = STDBP_NIR_V_RESET keeps it below threshold for
+ * good after its first spike). */
 static stdbp_status write_neurons(nir_writer *w, const char *prefix, stdbp_shape s, int flat,
                                   int with_i, float threshold)
 {
@@ -198,7 +202,39 @@ static stdbp_status write_neurons(nir_writer *w, const char *prefix, stdbp_shape
     if ((g = node_begin(w, name, "IF")) < 0)
         return w->err->code;
     int ok = put_filled(w, g, "r", s, flat, 1.0f) == STDBP_OK &&
-             put_filled(w, g, "v_threshold", s, flat, threshold) == STDBP_OK;
+             put_filled(w, g, "v_threshold", s, flat, threshold) == STDBP_OK &&
+             put_filled(w, g, "v_reset", s, flat, STDBP_NIR_V_RESET) == STDBP_OK;
+    return node_end(w, g, name, ok);
+}
+
+float stdbp_nir_threshold(double theta)
+{
+    float f = (float)theta;
+    if (isfinite(f) && (double)f >= theta)
+        f = nextafterf(f, -INFINITY);
+    return f;
+}
+
+/* Profile portable: layerNN_cubalif, tau_syn = tau_mem = tau, w_in and r
+ * with w_in r / (tau_syn tau_mem) = 1, v_leak 0: after an input spike of
+ * weight w, I jumps by w w_in / tau_syn and v rises at the rate
+ * r / tau_mem times that, i.e. w (1 - O(t / tau)): the ReL-PSP ramp, up
+ * to the leak. */
+static stdbp_status write_cubalif(nir_writer *w, const char *prefix, stdbp_shape s, int flat,
+                                  float threshold)
+{
+    char name[NAME_LEN];
+    hid_t g;
+    snprintf(name, sizeof name, "%s_cubalif", prefix);
+    if ((g = node_begin(w, name, "CubaLIF")) < 0)
+        return w->err->code;
+    int ok = put_filled(w, g, "tau_syn", s, flat, w->tau) == STDBP_OK &&
+             put_filled(w, g, "tau_mem", s, flat, w->tau) == STDBP_OK &&
+             put_filled(w, g, "r", s, flat, w->r) == STDBP_OK &&
+             put_filled(w, g, "v_leak", s, flat, 0.0f) == STDBP_OK &&
+             put_filled(w, g, "v_threshold", s, flat, threshold) == STDBP_OK &&
+             put_filled(w, g, "v_reset", s, flat, STDBP_NIR_V_RESET) == STDBP_OK &&
+             put_filled(w, g, "w_in", s, flat, w->w_in) == STDBP_OK;
     return node_end(w, g, name, ok);
 }
 
@@ -317,9 +353,12 @@ static const char meta_neuron[] =
     "this: the I node (r = 1) turns the weighted input spikes into a step current, the IF node "
     "(r = 1) integrates it into the ramp V. Biases are zero.";
 static const char meta_fire[] =
-    "Every IF node fires at most once: at the first time V reaches v_threshold (V >= theta), and "
-    "never again (no reset; v_reset is irrelevant). A neuron whose crossing would come after "
-    "t_max is silent (t_max = inf: no window).";
+    "Every IF node fires at most once: at the first time V reaches theta (V >= theta), and never "
+    "again. The graph says so itself: v_reset = -1e30 puts a neuron that fired so far below "
+    "threshold that it cannot fire again (NIR's plain IF equations give fire-once), and "
+    "v_threshold is the largest float32 below theta, so that NIR's rule v > v_threshold is "
+    "v >= theta for every float32 v. A neuron whose crossing would come after t_max is silent "
+    "(t_max = inf: no window; NIR cannot say this).";
 static const char meta_pool[] =
     "stdbp pooling takes the earliest spike of each window: out = min of the input spike times "
     "(padding is silent). It is exported as layerNN_sumpool2d followed by layerNN_if with r = 1 "
@@ -342,6 +381,15 @@ static const char meta_weights[] =
     "float32, rounded from stdbp's float64. Affine weight (out, in) is stdbp's W[in][out] "
     "transposed; Conv2d weight (C_out, C_in, kH, kW) is stdbp's W[c_in][ky][kx][c_out] permuted "
     "(cross-correlation, as PyTorch). Flatten order c*H*W + y*W + x.";
+
+static const char meta_portable[] =
+    "Profile portable: each ReL-PSP layer is Affine (or Conv2d) -> CubaLIF with tau_syn = tau_mem "
+    "= 1e4 encoding time spans, v_leak 0, w_in = 1e-4 tau_syn and r = tau_mem / 1e-4 (so that "
+    "w_in r / (tau_syn tau_mem) = 1, and r = tau_mem / dt for the dt = 1e-4 that snnTorch's "
+    "importer assumes). After an input spike of weight w the current jumps by 1e-4 w and v "
+    "rises at the rate w, short of the exact ramp by a fraction of about s / 1e4 at s spans after "
+    "it. "
+    "Pooling stays SumPool2d -> IF.";
 
 /* The optional provenance keys of src (checkpoint, digest, step, config). */
 static stdbp_status write_source(nir_writer *w, hid_t g, const stdbp_nir_source *src)
@@ -381,6 +429,7 @@ static stdbp_status write_metadata(nir_writer *w, hid_t node, const stdbp_net *n
         (st = put_i64_scalar(w, g, "fire_once", 1)) != STDBP_OK ||
         (st = put_str(w, g, "fire_rule", meta_fire)) != STDBP_OK ||
         (st = put_f64_scalar(w, g, "theta", np->theta)) != STDBP_OK ||
+        (st = put_f64_scalar(w, g, "v_reset", STDBP_NIR_V_RESET)) != STDBP_OK ||
         (st = put_f64_scalar(w, g, "t_max", np->t_max)) != STDBP_OK ||
         (st = put_str(w, g, "pooling", meta_pool)) != STDBP_OK ||
         (st = put_str(w, g, "time_unit", meta_time)) != STDBP_OK ||
@@ -391,6 +440,10 @@ static stdbp_status write_metadata(nir_writer *w, hid_t node, const stdbp_net *n
         (st = put_str(w, g, "decoding", meta_decoding)) != STDBP_OK ||
         (st = put_str(w, g, "weights", meta_weights)) != STDBP_OK ||
         (st = put_str(w, g, "layers", layers)) != STDBP_OK)
+        goto done;
+    if ((st = put_str(w, g, "profile", w->portable ? "portable" : "exact")) != STDBP_OK)
+        goto done;
+    if (w->portable && (st = put_str(w, g, "portable_neuron", meta_portable)) != STDBP_OK)
         goto done;
     st = write_source(w, g, src);
 done:
@@ -423,7 +476,8 @@ static stdbp_status write_layer(nir_writer *w, size_t l, const stdbp_layer_info 
         }
         snprintf(name, sizeof name, "%s_affine", prefix);
         if ((st = write_affine(w, name, l, L, p)) == STDBP_OK)
-            st = write_neurons(w, prefix, L->out, 1, 1, theta);
+            st = w->portable ? write_cubalif(w, prefix, L->out, 1, theta)
+                             : write_neurons(w, prefix, L->out, 1, 1, theta);
         pos->flat = 1;
         break;
     case STDBP_LAYER_CONV2D:
@@ -442,7 +496,9 @@ static stdbp_status write_layer(nir_writer *w, size_t l, const stdbp_layer_info 
         }
         snprintf(name, sizeof name, "%s_%s", prefix, conv ? "conv2d" : "sumpool2d");
         st = conv ? write_conv(w, name, l, L, p) : write_sumpool(w, name, L);
-        if (st == STDBP_OK)
+        if (st == STDBP_OK && conv && w->portable)
+            st = write_cubalif(w, prefix, L->out, 0, theta);
+        else if (st == STDBP_OK)
             st = write_neurons(w, prefix, L->out, 0, conv,
                                conv ? theta : (float)STDBP_NIR_POOL_THRESHOLD);
         break;
@@ -480,7 +536,7 @@ static stdbp_status write_graph(nir_writer *w, hid_t file, const stdbp_net *net,
 {
     const size_t n_layers = stdbp_net_num_layers(net);
     const double *params = stdbp_net_params_const(net);
-    const float theta = (float)stdbp_net_neuron(net)->theta;
+    const float theta = stdbp_nir_threshold(stdbp_net_neuron(net)->theta);
     stdbp_status st = STDBP_OK;
     hid_t node = H5I_INVALID_HID;
 
@@ -528,6 +584,7 @@ stdbp_status stdbp_nir_write(const char *path, const stdbp_net *net, const stdbp
                              stdbp_err *err)
 {
     nir_writer w = {.nodes = H5I_INVALID_HID, .err = err};
+    const double t_enc = src && src->encoding ? src->encoding->t_max : 1.0;
     stdbp_err local;
     stdbp_h5_quiet q;
     stdbp_status st = STDBP_OK;
@@ -540,6 +597,13 @@ stdbp_status stdbp_nir_write(const char *path, const stdbp_net *net, const stdbp
         return stdbp_err_set(err, STDBP_EINVAL, "stdbp_nir_write: no path or no network");
     if (stdbp_net_num_layers(net) == 0)
         return stdbp_err_set(err, STDBP_EINVAL, "%s: the network has no layers", path);
+    if (src && src->profile != STDBP_NIR_EXACT && src->profile != STDBP_NIR_PORTABLE)
+        return stdbp_err_set(err, STDBP_EINVAL, "%s: unknown NIR profile %d", path,
+                             (int)src->profile);
+    w.portable = src && src->profile == STDBP_NIR_PORTABLE;
+    w.tau = (float)(STDBP_NIR_PORTABLE_TAU * t_enc);
+    w.w_in = (float)(STDBP_NIR_PORTABLE_DT * STDBP_NIR_PORTABLE_TAU * t_enc);
+    w.r = (float)(STDBP_NIR_PORTABLE_TAU * t_enc / STDBP_NIR_PORTABLE_DT);
     if (!(tmp = malloc(strlen(path) + 5)))
         return stdbp_err_set(err, STDBP_ENOMEM, "out of memory");
     sprintf(tmp, "%s.tmp", path);

@@ -125,7 +125,7 @@ static const char *const *allowed(const char *type)
     static const char *const pool[] = {"type", "kernel_size", "stride", "padding", NULL};
     static const char *const flatten[] = {"type", "start_dim", "end_dim", "input_type", NULL};
     static const char *const integ[] = {"type", "r", NULL};
-    static const char *const fire[] = {"type", "r", "v_threshold", NULL};
+    static const char *const fire[] = {"type", "r", "v_threshold", "v_reset", NULL};
     if (!strcmp(type, "Input") || !strcmp(type, "Output"))
         return input;
     if (!strcmp(type, "Affine"))
@@ -306,13 +306,15 @@ void nir_check_graph(const stdbp_nir_graph *g, const stdbp_net *net, double enc_
                 NOTE(ok7, "%s: kernel_size, stride or padding wrong", e[k].name);
         } else if (!strcmp(t, "I") || !strcmp(t, "IF")) {
             const int r = shape_dims(L.out, L.kind == STDBP_LAYER_DENSE, d);
-            const float th =
-                L.kind == STDBP_LAYER_POOL ? (float)STDBP_NIR_POOL_THRESHOLD : (float)np->theta;
+            const float th = L.kind == STDBP_LAYER_POOL ? (float)STDBP_NIR_POOL_THRESHOLD
+                                                        : nextafterf((float)np->theta, -INFINITY);
             if (!filled(stdbp_nir_param(nd, "r"), r, d, 1.0f))
                 NOTE(ok6, "%s: r is not float32 ones of the layer's shape", e[k].name);
             if (!strcmp(t, "IF") && !filled(stdbp_nir_param(nd, "v_threshold"), r, d, th))
-                NOTE(ok6, "%s: v_threshold is not float32 %g of the layer's shape", e[k].name,
+                NOTE(ok6, "%s: v_threshold is not float32 %.9g of the layer's shape", e[k].name,
                      (double)th);
+            if (!strcmp(t, "IF") && !filled(stdbp_nir_param(nd, "v_reset"), r, d, -1e30f))
+                NOTE(ok6, "%s: v_reset is not float32 -1e30 of the layer's shape", e[k].name);
         }
         if (e[k].layer >= 0 && (k + 1 == ne || e[k + 1].layer != e[k].layer)) {
             cur = L.out; /* the last node of a layer */
@@ -321,7 +323,10 @@ void nir_check_graph(const stdbp_nir_graph *g, const stdbp_net *net, double enc_
     }
     ok(ok4, "%s: Input, Output and Flatten shapes (int64)", label);
     ok(ok5, "%s: every Affine and Conv2d weight = the checkpoint's, rounded to float32", label);
-    ok(ok6, "%s: biases 0, r 1, v_threshold theta = %g (0.5 after pooling)", label, np->theta);
+    ok(ok6,
+       "%s: biases 0, r 1, v_threshold one float32 below theta = %g (0.5 after pooling), "
+       "v_reset -1e30",
+       label, np->theta);
     ok(ok7, "%s: Conv2d and SumPool2d parameters", label);
 
     /* 8. NIR's type inference along the chain (nir.read(type_check=True)). */
@@ -744,12 +749,14 @@ const double *nir_sim_times(const nir_sim *sim, const char *name, size_t *n)
 
 /* Is the exact time tr consistent with the grid time ts? The crossing
  * lies in (ts - h, ts]; a silent simulation also allows a crossing in the
- * last step before the horizon or the window's end. */
+ * last step before the horizon or the window's end. v_threshold is one
+ * float32 ulp below theta (6e-8 at theta 1), so a float64 simulation may
+ * reach it a few 1e-8 before theta: 1e-6 of slack on that side. */
 static int agrees(double tr, double ts, double h, double horizon, double t_max)
 {
     if (ts == INFINITY)
         return tr == INFINITY || tr > horizon - h || tr > t_max - h;
-    return tr > ts - h - 1e-9 && tr <= ts + 1e-9;
+    return tr > ts - h - 1e-9 && tr <= ts + 1e-6;
 }
 
 void nir_check_simulation(const stdbp_nir_graph *g, const stdbp_net *net, const double *inputs,
