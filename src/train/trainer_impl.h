@@ -71,6 +71,12 @@ struct stdbp_trainer {
 /* Setting up (trainer_setup.c); local, stdbp_trainer_create agrees on the
  * outcome. The training and test sets, the split and their checks: */
 stdbp_status stdbp_trainer_load_datasets(stdbp_trainer *tr, stdbp_err *err);
+/* Called first by stdbp_trainer_load_datasets, before any work (no data
+ * loaded): STDBP_ECONFIG when the number of ranks does not suit the
+ * config (more ranks than train.batch), naming the rank counts and
+ * batches that would work. Every rank computes the same verdict from the
+ * config and the rank count alone. */
+stdbp_status stdbp_trainer_check_ranks(const stdbp_trainer *tr, stdbp_err *err);
 /* The net, its workspace, the optimiser, the slices and the buffers: */
 stdbp_status stdbp_trainer_build_model(stdbp_trainer *tr, stdbp_err *err);
 /* The per-thread slots of the steps (after the buffers above; one per

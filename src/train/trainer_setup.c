@@ -51,13 +51,17 @@ static stdbp_status open_datasets(stdbp_trainer *tr, stdbp_err *err)
 stdbp_status stdbp_trainer_load_datasets(stdbp_trainer *tr, stdbp_err *err)
 {
     const stdbp_config *cfg = &tr->cfg;
+    /* The rank count first: nothing is loaded for a run that cannot go. */
+    stdbp_status st = stdbp_trainer_check_ranks(tr, err);
+    if (st != STDBP_OK)
+        return st;
     /* Test hook: one rank fails to load, to check that all ranks stop. */
     if (stdbp_test_hooks_get()->fail_data_rank == tr->rank)
         return stdbp_err_set(err, STDBP_EIO,
                              "%s: cannot open the training data (injected by a test hook)",
                              cfg->data.train);
     stdbp_data_set_stop_check(load_stop_check);
-    stdbp_status st = open_datasets(tr, err);
+    st = open_datasets(tr, err);
     stdbp_data_set_stop_check(NULL);
     if (st != STDBP_OK)
         return st;
@@ -87,12 +91,50 @@ stdbp_status stdbp_trainer_load_datasets(stdbp_trainer *tr, stdbp_err *err)
                              "samples (set augment.shift: 0)",
                              cfg->augment.shift, tr->train.source, tr->train.shape.c,
                              tr->train.shape.h, tr->train.shape.w);
-    if ((size_t)cfg->train.batch < (size_t)tr->size)
-        return stdbp_err_set(err, STDBP_ECONFIG,
-                             "train.batch = %ld is smaller than the number of ranks (%d): "
-                             "every rank needs at least one sample per batch",
-                             cfg->train.batch, tr->size);
     return STDBP_OK;
+}
+
+/* Appends ", %ld" (or "%ld" first) to buf of size n holding *used
+ * characters; a value that does not fit is left out. */
+static void append_long(char *buf, size_t n, size_t *used, long v)
+{
+    int w = snprintf(buf + *used, n - *used, "%s%ld", *used ? ", " : "", v);
+    if (w > 0 && *used + (size_t)w < n)
+        *used += (size_t)w;
+    else
+        buf[*used] = '\0';
+}
+
+/* Up to this many values in each list of the rank-count message. */
+#define RANK_HINTS 8
+
+stdbp_status stdbp_trainer_check_ranks(const stdbp_trainer *tr, stdbp_err *err)
+{
+    const long batch = tr->cfg.train.batch, p = tr->size;
+    char divisors[160] = "", multiples[160] = "";
+    size_t used = 0;
+    int k = 0;
+    long d = 1;
+    if (batch >= p)
+        return STDBP_OK;
+    /* Rank counts that share train.batch evenly: its divisors. */
+    for (; d <= batch && k < RANK_HINTS; d++)
+        if (batch % d == 0) {
+            append_long(divisors, sizeof divisors, &used, d);
+            k++;
+        }
+    const int more = d <= batch; /* divisors left unlisted may remain */
+    /* Batches that this rank count shares evenly: its multiples. */
+    used = 0;
+    for (k = 1; k <= 4; k++)
+        append_long(multiples, sizeof multiples, &used, p * k);
+    return stdbp_err_set(err, STDBP_ECONFIG,
+                         "train.batch = %ld is smaller than the number of ranks (%ld): every "
+                         "rank needs at least one sample of each global batch. Rank counts that "
+                         "work with train.batch = %ld: 1 to %ld (equal shares: %s%s); batches "
+                         "that work on %ld ranks: %ld or more (equal shares: %s, ...). Run on "
+                         "fewer ranks or set train.batch",
+                         batch, p, batch, batch, divisors, more ? ", ..." : "", p, p, multiples);
 }
 
 stdbp_status stdbp_trainer_build_model(stdbp_trainer *tr, stdbp_err *err)
