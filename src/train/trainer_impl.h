@@ -55,6 +55,9 @@ struct stdbp_trainer {
     stdbp_train_slot *slots;   /* n_threads: one per thread, see above */
 
     stdbp_train_state state;
+    double base_lr;    /* optimizer.lr scaled for train.batch (lr_scaling) */
+    int64_t *norm_acc; /* layer-wise optimisers: the norms' accumulator */
+    size_t norm_size;  /* ... its length (0: none) */
     double lr;
     int stop; /* a rank saw SIGTERM/SIGUSR1 in the last step */
     double t_start, t_compute, t_reduce;

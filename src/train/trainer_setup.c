@@ -16,6 +16,7 @@
 #include "stdbp/optim.h"
 #include "train/trainer_impl.h"
 #include "util/fsutil.h"
+#include "util/log.h"
 #include "util/test_hooks.h"
 
 /* The loaders' stop check while the trainer loads: a SIGTERM or SIGUSR1
@@ -164,8 +165,18 @@ stdbp_status stdbp_trainer_build_model(stdbp_trainer *tr, stdbp_err *err)
     if ((st = stdbp_ws_create(tr->net, &tr->ws, err)) != STDBP_OK)
         return st;
     tr->n_params = stdbp_net_num_params(tr->net);
-    if ((st = stdbp_optim_create(&cfg->optim, tr->n_params, &tr->opt, err)) != STDBP_OK)
+    if ((st = stdbp_optim_create(&cfg->optim, tr->n_params, &tr->opt, err)) != STDBP_OK ||
+        (st = stdbp_optim_use_layers(tr->opt, tr->net, err)) != STDBP_OK)
         return st;
+    tr->base_lr = stdbp_optim_scaled_lr(&cfg->optim, cfg->train.batch);
+    if (tr->rank == 0 && cfg->optim.lr_scaling != STDBP_LR_SCALE_NONE)
+        stdbp_log(STDBP_LOG_INFO,
+                  "optimizer.lr_scaling %s: learning rate %g x %s(%ld / %g) = %.6g at "
+                  "train.batch %ld",
+                  cfg->optim.lr_scaling == STDBP_LR_SCALE_SQRT ? "sqrt" : "linear", cfg->optim.lr,
+                  cfg->optim.lr_scaling == STDBP_LR_SCALE_SQRT ? "sqrt" : "", cfg->train.batch,
+                  cfg->optim.lr_base_batch, tr->base_lr, cfg->train.batch);
+    tr->norm_size = stdbp_optim_norm_size(tr->opt);
     /* Sharding needs slices that MPI's int counts can describe: of the
      * parameters, and of the weight-sum penalty's neurons. */
     tr->sharded = cfg->train.shard_update && tr->size > 1 && tr->n_params <= (size_t)INT_MAX;
@@ -181,8 +192,9 @@ stdbp_status stdbp_trainer_build_model(stdbp_trainer *tr, stdbp_err *err)
     tr->scratch = calloc(stdbp_net_input_size(tr->net), sizeof *tr->scratch);
     tr->dl_dt = calloc(stdbp_net_output_size(tr->net), sizeof *tr->dl_dt);
     tr->order = calloc(tr->n_train ? tr->n_train : 1, sizeof *tr->order);
+    tr->norm_acc = calloc(tr->norm_size ? tr->norm_size : 1, sizeof *tr->norm_acc);
     if (!tr->slope || !tr->acc || !tr->grad || !tr->times || !tr->scratch || !tr->dl_dt ||
-        !tr->order)
+        !tr->order || !tr->norm_acc)
         return stdbp_err_set(err, STDBP_ENOMEM, "out of memory for %zu parameters", tr->n_params);
     return stdbp_trainer_alloc_slots(tr, err);
 }

@@ -5,6 +5,6 @@ INTEGRATION_TESTS = %reldir%/train_ranks.sh %reldir%/resume.sh %reldir%/resume_s
 	%reldir%/ckpt_faults.sh %reldir%/spikelog_faults.sh %reldir%/ckpt_full_disk.sh \
 	%reldir%/train_64.sh %reldir%/export.sh %reldir%/plot.sh %reldir%/inputs.sh \
 	%reldir%/train_threads.sh %reldir%/signals_load.sh %reldir%/sweep_exit.sh \
-	%reldir%/ranks_config.sh
+	%reldir%/ranks_config.sh %reldir%/train_layerwise.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
