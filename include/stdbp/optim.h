@@ -86,8 +86,10 @@ STDBP_API void stdbp_optim_destroy(stdbp_optim **opt);
 STDBP_API void stdbp_optim_step(stdbp_optim *opt, double *params, const double *grad, double lr);
 /* The same step restricted to the parameters [lo, hi) (clamped to the
  * model): only those parameters and their state change, and each gets
- * bitwise what stdbp_optim_step would give it. Counts as one step. The
- * sharded update calls it on each rank's slice. Cannot fail. */
+ * bitwise what stdbp_optim_step would give it (layer-wise kinds: only
+ * when [lo, hi) cuts no layer; else use the two halves below). Counts as
+ * one step. The sharded update calls it on each rank's slice. Cannot
+ * fail. */
 STDBP_API void stdbp_optim_step_slice(stdbp_optim *opt, double *params, const double *grad,
                                       double lr, size_t lo, size_t hi);
 /* Layer-wise kinds: the tensors are the layers of net that have
