@@ -10,6 +10,7 @@
 /* Enum fields are stored through an int. */
 _Static_assert(sizeof(stdbp_optim_kind) == sizeof(int), "enum size");
 _Static_assert(sizeof(stdbp_sched_kind) == sizeof(int), "enum size");
+_Static_assert(sizeof(stdbp_lr_scaling) == sizeof(int), "enum size");
 _Static_assert(sizeof(stdbp_init_kind) == sizeof(int), "enum size");
 _Static_assert(sizeof(stdbp_layer_kind) == sizeof(int), "enum size");
 
@@ -37,7 +38,8 @@ _Static_assert(sizeof(stdbp_layer_kind) == sizeof(int), "enum size");
 #define DOCDEF STDBP_CFG_DOCDEF
 
 static const char *const init_kinds[] = {"fire", "kaiming", NULL};
-static const char *const optim_kinds[] = {"adam", "sgd", NULL};
+static const char *const optim_kinds[] = {"adam", "sgd", "lamb", "lars", NULL};
+static const char *const lr_scalings[] = {"none", "linear", "sqrt", NULL};
 static const char *const sched_kinds[] = {"constant", "step", "cosine", NULL};
 static const char *const shared_modes[] = {"auto", "off", NULL};
 static const char *const spike_whens[] = {"epoch", "end", NULL};
@@ -110,25 +112,36 @@ const stdbp_cfg_key stdbp_cfg_schema[] = {
                   "time given to silent outputs in the loss (later than any real spike)"),
     /* optimizer */
     {"optimizer.kind", STDBP_CFG_T_ENUM, FIELD(optim.kind), NONE, MODULE, 0, optim_kinds, NULL,
-     "adam (AdamW-style decay) or sgd"},
+     "adam (AdamW-style decay), sgd, lamb (Adam with a layer-wise trust ratio) or lars (SGD "
+     "with momentum and a layer-wise trust ratio)"},
     MODULE_DOUBLE("optimizer.lr", optim.lr, 0, INFINITY, MIN_OPEN,
                   "base learning rate (the schedule scales it)"),
+    {"optimizer.lr_scaling", STDBP_CFG_T_ENUM, FIELD(optim.lr_scaling), NONE, MODULE, 0,
+     lr_scalings, NULL,
+     "scale lr with train.batch: none, linear (x batch / lr_base_batch) or sqrt (x its root)"},
+    MODULE_DOUBLE("optimizer.lr_base_batch", optim.lr_base_batch, 0, INFINITY, 0,
+                  "the global batch at which lr holds, for lr_scaling (0 = unset)"),
     MODULE_DOUBLE("optimizer.beta1", optim.beta1, 0, 1, MAX_OPEN,
-                  "Adam: decay of the first moment"),
+                  "Adam, LAMB: decay of the first moment"),
     MODULE_DOUBLE("optimizer.beta2", optim.beta2, 0, 1, MAX_OPEN,
-                  "Adam: decay of the second moment"),
+                  "Adam, LAMB: decay of the second moment"),
     MODULE_DOUBLE("optimizer.eps", optim.eps, 0, INFINITY, MIN_OPEN,
-                  "Adam: added to the root of the second moment"),
+                  "Adam, LAMB: added to the root of the second moment; LARS: to the "
+                  "trust ratio's denominator"),
     MODULE_DOUBLE("optimizer.weight_decay", optim.weight_decay, 0, INFINITY, 0,
-                  "decoupled weight decay (Adam and SGD)"),
-    MODULE_DOUBLE("optimizer.momentum", optim.momentum, 0, 1, MAX_OPEN, "SGD: momentum"),
+                  "decoupled weight decay (every kind)"),
+    MODULE_DOUBLE("optimizer.momentum", optim.momentum, 0, 1, MAX_OPEN, "SGD, LARS: momentum"),
     {"optimizer.nesterov", STDBP_CFG_T_BOOL, FIELD(optim.nesterov), NONE, MODULE, 0, NULL, NULL,
-     "SGD: Nesterov momentum (needs momentum > 0)"},
+     "SGD, LARS: Nesterov momentum (needs momentum > 0)"},
+    MODULE_DOUBLE("optimizer.trust_coef", optim.trust_coef, 0, INFINITY, MIN_OPEN,
+                  "LAMB, LARS: scales each layer's trust ratio ||w|| / ||update||"),
     /* schedule */
     {"schedule.kind", STDBP_CFG_T_ENUM, FIELD(schedule.kind), NONE, MODULE, 0, sched_kinds, NULL,
      "learning-rate schedule: constant, step or cosine"},
     MODULE_DOUBLE("schedule.warmup_epochs", schedule.warmup_epochs, 0, INFINITY, 0,
                   "linear ramp of the rate from 0 over these (fractional) epochs"),
+    MODULE_DOUBLE("schedule.warmup_steps", schedule.warmup_steps, 0, INFINITY, 0,
+                  "or over these steps: step k (from 1) gets k / warmup_steps of the rate"),
     MODULE_DOUBLE("schedule.step_epochs", schedule.step_epochs, 0, INFINITY, MIN_OPEN,
                   "step: epochs between decays"),
     MODULE_DOUBLE("schedule.gamma", schedule.gamma, 0, 1, MIN_OPEN,

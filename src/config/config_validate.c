@@ -250,11 +250,23 @@ stdbp_status stdbp_config_validate(const stdbp_config *cfg, stdbp_err *err)
         st = check_deploy(cfg, err);
     if (st)
         return st;
-    if (cfg->optim.kind == STDBP_OPTIM_SGD && cfg->optim.nesterov && cfg->optim.momentum <= 0)
+    if ((cfg->optim.kind == STDBP_OPTIM_SGD || cfg->optim.kind == STDBP_OPTIM_LARS) &&
+        cfg->optim.nesterov && cfg->optim.momentum <= 0)
         return bad(cfg, err, "optimizer.nesterov", "needs optimizer.momentum > 0");
-    if (cfg->schedule.kind == STDBP_SCHED_COSINE && cfg->schedule.min_lr > cfg->optim.lr)
-        return bad(cfg, err, "schedule.min_lr", "%g is above optimizer.lr (%g)",
-                   cfg->schedule.min_lr, cfg->optim.lr);
+    if (cfg->optim.lr_scaling != STDBP_LR_SCALE_NONE && !(cfg->optim.lr_base_batch > 0))
+        return bad(cfg, err, "optimizer.lr_base_batch",
+                   "must be set (> 0) with optimizer.lr_scaling: the global batch at which "
+                   "optimizer.lr holds, e.g. 128");
+    const double lr = stdbp_optim_scaled_lr(&cfg->optim, cfg->train.batch);
+    if (!(lr < INFINITY))
+        return bad(cfg, err, "optimizer.lr_scaling", "gives a learning rate of %g", lr);
+    if (cfg->schedule.kind == STDBP_SCHED_COSINE && cfg->schedule.min_lr > lr)
+        return bad(cfg, err, "schedule.min_lr", "%g is above optimizer.lr (%g%s)",
+                   cfg->schedule.min_lr, lr,
+                   cfg->optim.lr_scaling != STDBP_LR_SCALE_NONE ? ", scaled" : "");
+    if (cfg->schedule.warmup_epochs > 0 && cfg->schedule.warmup_steps > 0)
+        return bad(cfg, err, "schedule.warmup_steps",
+                   "and schedule.warmup_epochs are both set: set one of them");
     if (cfg->schedule.warmup_epochs > (double)cfg->train.epochs)
         return bad(cfg, err, "schedule.warmup_epochs",
                    "%g epochs of warm-up is longer than the run (train.epochs %ld)",

@@ -1,24 +1,19 @@
-/* AdamW and SGD with momentum on one flat parameter buffer, and gradient
- * clipping by global norm; see include/stdbp/optim.h. */
+/* AdamW and SGD with momentum on one flat parameter buffer, the learning
+ * rate's batch scaling, and gradient clipping by global norm; see
+ * include/stdbp/optim.h. LAMB and LARS share the state and are stepped in
+ * optim_layerwise.c. */
 #include "stdbp/optim.h"
 
 #include <math.h>
 #include <stdlib.h>
 
 #include "core/chunks.h"
+#include "core/optim_impl.h"
 #include "core/relpsp_isa.h"
 
 #ifdef STDBP_X86_SIMD
 #include <immintrin.h>
 #endif
-
-struct stdbp_optim {
-    stdbp_optim_params p;
-    size_t n;          /* parameters */
-    size_t state_size; /* Adam: 2n (m, v); SGD: n (velocity) */
-    double *state;     /* the whole state, with steps */
-    uint64_t steps;
-};
 
 stdbp_optim_params stdbp_optim_defaults(void)
 {
@@ -31,15 +26,53 @@ stdbp_optim_params stdbp_optim_defaults(void)
     p.weight_decay = 0.0;
     p.momentum = 0.9;
     p.nesterov = 0;
+    p.lr_scaling = STDBP_LR_SCALE_NONE;
+    p.lr_base_batch = 0.0;
+    p.trust_coef = 1.0;
     return p;
+}
+
+double stdbp_optim_scaled_lr(const stdbp_optim_params *p, long batch)
+{
+    if (!(p->lr_base_batch > 0) || batch <= 0)
+        return p->lr;
+    const double ratio = (double)batch / p->lr_base_batch;
+    if (p->lr_scaling == STDBP_LR_SCALE_LINEAR)
+        return p->lr * ratio;
+    if (p->lr_scaling == STDBP_LR_SCALE_SQRT)
+        return p->lr * sqrt(ratio);
+    return p->lr;
+}
+
+int stdbp_optim_is_layerwise(stdbp_optim_kind kind)
+{
+    return kind == STDBP_OPTIM_LAMB || kind == STDBP_OPTIM_LARS;
 }
 
 /* Names the offending field so that the config layer's message can point
  * at the key. */
 static stdbp_status check_params(const stdbp_optim_params *p, stdbp_err *err)
 {
-    if (p->kind != STDBP_OPTIM_ADAM && p->kind != STDBP_OPTIM_SGD)
+    const int adam_like = p->kind == STDBP_OPTIM_ADAM || p->kind == STDBP_OPTIM_LAMB;
+    if (p->kind != STDBP_OPTIM_ADAM && p->kind != STDBP_OPTIM_SGD &&
+        !stdbp_optim_is_layerwise(p->kind))
         return stdbp_err_set(err, STDBP_EINVAL, "optimiser: unknown kind %d", (int)p->kind);
+    if (p->lr_scaling != STDBP_LR_SCALE_NONE && p->lr_scaling != STDBP_LR_SCALE_LINEAR &&
+        p->lr_scaling != STDBP_LR_SCALE_SQRT)
+        return stdbp_err_set(err, STDBP_EINVAL, "optimiser: unknown lr_scaling %d",
+                             (int)p->lr_scaling);
+    if (p->lr_scaling != STDBP_LR_SCALE_NONE &&
+        !(p->lr_base_batch > 0 && p->lr_base_batch < INFINITY))
+        return stdbp_err_set(err, STDBP_EINVAL,
+                             "optimiser: lr_scaling needs lr_base_batch > 0 (got %g)",
+                             p->lr_base_batch);
+    if (stdbp_optim_is_layerwise(p->kind) && !(p->trust_coef > 0 && p->trust_coef < INFINITY))
+        return stdbp_err_set(err, STDBP_EINVAL,
+                             "optimiser: trust_coef must be finite and > 0 (got %g)",
+                             p->trust_coef);
+    if (p->kind == STDBP_OPTIM_LARS && !(p->eps > 0 && p->eps < INFINITY))
+        return stdbp_err_set(err, STDBP_EINVAL, "optimiser: eps must be finite and > 0 (got %g)",
+                             p->eps);
     if (!(p->lr > 0 && p->lr < INFINITY))
         return stdbp_err_set(err, STDBP_EINVAL, "optimiser: lr must be finite and > 0 (got %g)",
                              p->lr);
@@ -47,7 +80,7 @@ static stdbp_status check_params(const stdbp_optim_params *p, stdbp_err *err)
         return stdbp_err_set(err, STDBP_EINVAL,
                              "optimiser: weight_decay must be finite and >= 0 (got %g)",
                              p->weight_decay);
-    if (p->kind == STDBP_OPTIM_ADAM) {
+    if (adam_like) {
         if (!(p->beta1 >= 0 && p->beta1 < 1))
             return stdbp_err_set(err, STDBP_EINVAL, "optimiser: beta1 must be in [0, 1) (got %g)",
                                  p->beta1);
@@ -80,7 +113,7 @@ stdbp_status stdbp_optim_create(const stdbp_optim_params *p, size_t n_params, st
     st = check_params(p, err);
     if (st != STDBP_OK)
         return st;
-    if (p->kind == STDBP_OPTIM_ADAM)
+    if (p->kind == STDBP_OPTIM_ADAM || p->kind == STDBP_OPTIM_LAMB)
         per = 2;
     if (n_params > (size_t)-1 / sizeof(double) / per)
         return stdbp_err_set(err, STDBP_ENOMEM, "optimiser: %zu parameters is too many", n_params);
@@ -107,6 +140,7 @@ void stdbp_optim_destroy(stdbp_optim **opt)
     if (!opt || !*opt)
         return;
     free((*opt)->state);
+    free((*opt)->tensor);
     free(*opt);
     *opt = NULL;
 }
@@ -226,6 +260,10 @@ void stdbp_optim_step_slice(stdbp_optim *opt, double *params, const double *grad
     const size_t n = opt->n;
     hi = hi < n ? hi : n;
     lo = lo < hi ? lo : hi;
+    if (stdbp_optim_is_layerwise(p->kind)) {
+        stdbp_optim_layerwise_step(opt, params, grad, lr, lo, hi);
+        return;
+    }
     opt->steps++;
     if (p->kind == STDBP_OPTIM_ADAM) {
         /* Bias corrections depend only on the step count, so a restored
@@ -243,7 +281,7 @@ void stdbp_optim_step_slice(stdbp_optim *opt, double *params, const double *grad
 
 size_t stdbp_optim_state_arrays(const stdbp_optim *opt)
 {
-    return opt->p.kind == STDBP_OPTIM_ADAM ? 2 : 1;
+    return opt->p.kind == STDBP_OPTIM_ADAM || opt->p.kind == STDBP_OPTIM_LAMB ? 2 : 1;
 }
 
 size_t stdbp_optim_state_size(const stdbp_optim *opt)

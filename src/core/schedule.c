@@ -8,6 +8,7 @@ stdbp_schedule stdbp_schedule_defaults(void)
     stdbp_schedule s;
     s.kind = STDBP_SCHED_CONSTANT;
     s.warmup_epochs = 0.0;
+    s.warmup_steps = 0.0;
     s.step_epochs = 10.0;
     s.gamma = 0.5;
     s.min_lr = 0.0;
@@ -24,6 +25,10 @@ stdbp_status stdbp_schedule_check(const stdbp_schedule *s, stdbp_err *err)
         return stdbp_err_set(err, STDBP_EINVAL,
                              "schedule: warmup_epochs must be finite and >= 0 (got %g)",
                              s->warmup_epochs);
+    if (!(s->warmup_steps >= 0 && s->warmup_steps < INFINITY))
+        return stdbp_err_set(err, STDBP_EINVAL,
+                             "schedule: warmup_steps must be finite and >= 0 (got %g)",
+                             s->warmup_steps);
     if (s->kind == STDBP_SCHED_STEP) {
         if (!(s->step_epochs > 0 && s->step_epochs < INFINITY))
             return stdbp_err_set(err, STDBP_EINVAL,
@@ -68,5 +73,14 @@ double stdbp_schedule_lr(const stdbp_schedule *s, double base_lr, double epoch)
      * for every kind and the formulas above hold unchanged after it. */
     if (s->warmup_epochs > 0 && epoch < s->warmup_epochs)
         lr *= epoch / s->warmup_epochs;
+    return lr;
+}
+
+double stdbp_schedule_lr_step(const stdbp_schedule *s, double base_lr, double epoch, uint64_t step)
+{
+    double lr = stdbp_schedule_lr(s, base_lr, epoch);
+    const double k = (double)step + 1.0;
+    if (s->warmup_steps > 0 && k < s->warmup_steps)
+        lr *= k / s->warmup_steps;
     return lr;
 }

@@ -253,6 +253,7 @@ void stdbp_trainer_destroy(stdbp_trainer **ptr)
     free(tr->train_idx);
     free(tr->val_idx);
     free(tr->order);
+    free(tr->norm_acc);
     stdbp_trainer_free_slots(tr);
     stdbp_ws_destroy(&tr->ws);
     stdbp_net_destroy(&tr->net);

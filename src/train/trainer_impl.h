@@ -57,6 +57,9 @@ struct stdbp_trainer {
     stdbp_train_slot *slots;   /* n_threads: one per thread, see above */
 
     stdbp_train_state state;
+    double base_lr;    /* optimizer.lr scaled for train.batch (lr_scaling) */
+    int64_t *norm_acc; /* layer-wise optimisers: the norms' accumulator */
+    size_t norm_size;  /* ... its length (0: none) */
     double lr;
     int stop; /* a rank saw SIGTERM/SIGUSR1 in the last step */
     double t_start, t_compute, t_reduce;
@@ -74,6 +77,12 @@ struct stdbp_trainer {
  * outcome. The training and test sets, the split and their checks
  * (collective on tr->comm: the loads are; their outcome is agreed): */
 stdbp_status stdbp_trainer_load_datasets(stdbp_trainer *tr, stdbp_err *err);
+/* Called first by stdbp_trainer_load_datasets, before any work (no data
+ * loaded): STDBP_ECONFIG when the number of ranks does not suit the
+ * config (more ranks than train.batch), naming the rank counts and
+ * batches that would work. Every rank computes the same verdict from the
+ * config and the rank count alone. */
+stdbp_status stdbp_trainer_check_ranks(const stdbp_trainer *tr, stdbp_err *err);
 /* The net, its workspace, the optimiser, the slices and the buffers: */
 stdbp_status stdbp_trainer_build_model(stdbp_trainer *tr, stdbp_err *err);
 /* The per-thread slots of the steps (after the buffers above; one per

@@ -16,6 +16,7 @@
 #include "stdbp/optim.h"
 #include "train/trainer_impl.h"
 #include "util/fsutil.h"
+#include "util/log.h"
 #include "util/test_hooks.h"
 
 /* The loaders' stop check while the trainer loads: a SIGTERM or SIGUSR1
@@ -56,7 +57,10 @@ static stdbp_status open_datasets(stdbp_trainer *tr, stdbp_err *err)
 stdbp_status stdbp_trainer_load_datasets(stdbp_trainer *tr, stdbp_err *err)
 {
     const stdbp_config *cfg = &tr->cfg;
-    stdbp_status st = STDBP_OK;
+    /* The rank count first: nothing is loaded for a run that cannot go. */
+    stdbp_status st = stdbp_trainer_check_ranks(tr, err);
+    if (st != STDBP_OK)
+        return st;
     /* Test hook: one rank fails to load, to check that all ranks stop
      * (agreed first: the loads below are collective). */
     if (stdbp_test_hooks_get()->fail_data_rank == tr->rank)
@@ -96,12 +100,50 @@ stdbp_status stdbp_trainer_load_datasets(stdbp_trainer *tr, stdbp_err *err)
                              "samples (set augment.shift: 0)",
                              cfg->augment.shift, tr->train.source, tr->train.shape.c,
                              tr->train.shape.h, tr->train.shape.w);
-    if ((size_t)cfg->train.batch < (size_t)tr->size)
-        return stdbp_err_set(err, STDBP_ECONFIG,
-                             "train.batch = %ld is smaller than the number of ranks (%d): "
-                             "every rank needs at least one sample per batch",
-                             cfg->train.batch, tr->size);
     return STDBP_OK;
+}
+
+/* Appends ", %ld" (or "%ld" first) to buf of size n holding *used
+ * characters; a value that does not fit is left out. */
+static void append_long(char *buf, size_t n, size_t *used, long v)
+{
+    int w = snprintf(buf + *used, n - *used, "%s%ld", *used ? ", " : "", v);
+    if (w > 0 && *used + (size_t)w < n)
+        *used += (size_t)w;
+    else
+        buf[*used] = '\0';
+}
+
+/* Up to this many values in each list of the rank-count message. */
+#define RANK_HINTS 8
+
+stdbp_status stdbp_trainer_check_ranks(const stdbp_trainer *tr, stdbp_err *err)
+{
+    const long batch = tr->cfg.train.batch, p = tr->size;
+    char divisors[160] = "", multiples[160] = "";
+    size_t used = 0;
+    int k = 0;
+    long d = 1;
+    if (batch >= p)
+        return STDBP_OK;
+    /* Rank counts that share train.batch evenly: its divisors. */
+    for (; d <= batch && k < RANK_HINTS; d++)
+        if (batch % d == 0) {
+            append_long(divisors, sizeof divisors, &used, d);
+            k++;
+        }
+    const int more = d <= batch; /* divisors left unlisted may remain */
+    /* Batches that this rank count shares evenly: its multiples. */
+    used = 0;
+    for (k = 1; k <= 4; k++)
+        append_long(multiples, sizeof multiples, &used, p * k);
+    return stdbp_err_set(err, STDBP_ECONFIG,
+                         "train.batch = %ld is smaller than the number of ranks (%ld): every "
+                         "rank needs at least one sample of each global batch. Rank counts that "
+                         "work with train.batch = %ld: 1 to %ld (equal shares: %s%s); batches "
+                         "that work on %ld ranks: %ld or more (equal shares: %s, ...). Run on "
+                         "fewer ranks or set train.batch",
+                         batch, p, batch, batch, divisors, more ? ", ..." : "", p, p, multiples);
 }
 
 stdbp_status stdbp_trainer_build_model(stdbp_trainer *tr, stdbp_err *err)
@@ -131,8 +173,18 @@ stdbp_status stdbp_trainer_build_model(stdbp_trainer *tr, stdbp_err *err)
     if ((st = stdbp_ws_create(tr->net, &tr->ws, err)) != STDBP_OK)
         return st;
     tr->n_params = stdbp_net_num_params(tr->net);
-    if ((st = stdbp_optim_create(&cfg->optim, tr->n_params, &tr->opt, err)) != STDBP_OK)
+    if ((st = stdbp_optim_create(&cfg->optim, tr->n_params, &tr->opt, err)) != STDBP_OK ||
+        (st = stdbp_optim_use_layers(tr->opt, tr->net, err)) != STDBP_OK)
         return st;
+    tr->base_lr = stdbp_optim_scaled_lr(&cfg->optim, cfg->train.batch);
+    if (tr->rank == 0 && cfg->optim.lr_scaling != STDBP_LR_SCALE_NONE)
+        stdbp_log(STDBP_LOG_INFO,
+                  "optimizer.lr_scaling %s: learning rate %g x %s(%ld / %g) = %.6g at "
+                  "train.batch %ld",
+                  cfg->optim.lr_scaling == STDBP_LR_SCALE_SQRT ? "sqrt" : "linear", cfg->optim.lr,
+                  cfg->optim.lr_scaling == STDBP_LR_SCALE_SQRT ? "sqrt" : "", cfg->train.batch,
+                  cfg->optim.lr_base_batch, tr->base_lr, cfg->train.batch);
+    tr->norm_size = stdbp_optim_norm_size(tr->opt);
     /* Sharding needs slices that MPI's int counts can describe: of the
      * parameters, and of the weight-sum penalty's neurons. */
     tr->sharded = cfg->train.shard_update && tr->size > 1 && tr->n_params <= (size_t)INT_MAX;
@@ -148,8 +200,9 @@ stdbp_status stdbp_trainer_build_model(stdbp_trainer *tr, stdbp_err *err)
     tr->scratch = calloc(stdbp_net_input_size(tr->net), sizeof *tr->scratch);
     tr->dl_dt = calloc(stdbp_net_output_size(tr->net), sizeof *tr->dl_dt);
     tr->order = calloc(tr->n_train ? tr->n_train : 1, sizeof *tr->order);
+    tr->norm_acc = calloc(tr->norm_size ? tr->norm_size : 1, sizeof *tr->norm_acc);
     if (!tr->slope || !tr->acc || !tr->grad || !tr->times || !tr->scratch || !tr->dl_dt ||
-        !tr->order)
+        !tr->order || !tr->norm_acc)
         return stdbp_err_set(err, STDBP_ENOMEM, "out of memory for %zu parameters", tr->n_params);
     return stdbp_trainer_alloc_slots(tr, err);
 }

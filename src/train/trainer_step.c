@@ -178,8 +178,19 @@ stdbp_status stdbp_trainer_step(stdbp_trainer *tr, size_t b, size_t len, size_t 
             return stdbp_err_set(err, STDBP_ENUMERIC, "gradient norm is %g", norm);
     }
     double epoch_pos = (double)tr->state.epoch + (double)b / (double)n_batches;
-    tr->lr = stdbp_schedule_lr(&cfg->schedule, cfg->optim.lr, epoch_pos);
-    stdbp_optim_step_slice(tr->opt, params, tr->grad, tr->lr, lo, hi);
+    tr->lr = stdbp_schedule_lr_step(&cfg->schedule, tr->base_lr, epoch_pos, tr->state.step);
+    if (tr->norm_size) {
+        /* Layer-wise (LAMB, LARS): each rank's exact per-layer sums of
+         * squares of its slice; collective when sharded: the integer sums
+         * over the ranks are the whole layers' whatever the slices. */
+        stdbp_optim_norms_slice(tr->opt, params, tr->grad, lo, hi, tr->norm_acc);
+        if (tr->sharded &&
+            (st = stdbp_dist_sum_i64(tr->comm, tr->norm_acc, tr->norm_size, err)) != STDBP_OK)
+            return st;
+        stdbp_optim_step_slice_norms(tr->opt, params, tr->grad, tr->lr, lo, hi, tr->norm_acc);
+    } else {
+        stdbp_optim_step_slice(tr->opt, params, tr->grad, tr->lr, lo, hi);
+    }
     double t3 = stdbp_now();
     tr->t_update += t3 - t2; /* with the clip's all-gather, if any */
     /* Collective: every rank's new slice to every rank. */

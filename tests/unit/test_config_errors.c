@@ -35,7 +35,7 @@ static const file_case file_cases[] = {
     {"encoding:\n  zero_silent: maybe\n",
      "2:16: encoding.zero_silent: expected true or false, got 'maybe'"},
     {"optimizer:\n  kind: adamw\n",
-     "2:9: optimizer.kind: expected adam or sgd, got 'adamw'; did you mean 'adam'?"},
+     "2:9: optimizer.kind: expected adam, sgd, lamb or lars, got 'adamw'; did you mean 'adam'?"},
     {"schedule:\n  kind: cosin\n",
      "2:9: schedule.kind: expected constant, step or cosine, got 'cosin'; did you mean "
      "'cosine'?"},
