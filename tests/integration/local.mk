@@ -4,6 +4,7 @@
 INTEGRATION_TESTS = %reldir%/train_ranks.sh %reldir%/resume.sh %reldir%/resume_safety.sh \
 	%reldir%/ckpt_faults.sh %reldir%/spikelog_faults.sh %reldir%/ckpt_full_disk.sh \
 	%reldir%/train_64.sh %reldir%/export.sh %reldir%/plot.sh %reldir%/inputs.sh \
-	%reldir%/train_threads.sh %reldir%/signals_load.sh %reldir%/sweep_exit.sh
+	%reldir%/train_threads.sh %reldir%/signals_load.sh %reldir%/sweep_exit.sh \
+	%reldir%/deploy_hw.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
