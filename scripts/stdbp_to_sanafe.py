@@ -4,6 +4,12 @@ images in SANA-FE's YAML SNN format, for the cross-check of
 docs/HARDWARE.md ("Cross-check against SANA-FE").
 
   stdbp_to_sanafe.py CKPT.h5 REPORT.json IMAGES.idx OUT_DIR [-n N] [--first K]
+  stdbp_to_sanafe.py --compare REPORT.json OUT_DIR
+
+The second form, after run.sh, sets SANA-FE's run_summary.yaml of each
+image beside stdbp's report (same images: deploy.samples = N from image
+0) and prints the table of docs/HARDWARE.md: spikes, neuron updates,
+energy and latency per image.
 
 CKPT.h5 is the checkpoint that stdbp_deploy read, REPORT.json the
 report.json it wrote (for each layer's scale and theta_q, the bit width,
@@ -102,7 +108,66 @@ def yaml_list(values):
     return "[" + ", ".join(str(int(v)) for v in values) + "]"
 
 
+def read_summary(path):
+    """SANA-FE's run_summary.yaml: flat `key: value` lines."""
+    out = {}
+    for line in open(path):
+        if ":" in line:
+            k, v = line.split(":", 1)
+            try:
+                out[k.strip()] = float(v)
+            except ValueError:
+                pass
+    return out
+
+
+def compare(report, out_dir):
+    exp = json.load(open(os.path.join(out_dir, "expected.json")))
+    r = [x for x in json.load(open(report))["results"] if x.get("simulated")][0]
+    runs = []
+    for im in exp["images"]:
+        path = os.path.join(out_dir, "run_%d" % im["image"], "run_summary.yaml")
+        if not os.path.exists(path):
+            fail("%s: missing (run run.sh first)" % path)
+        runs.append((im, read_summary(path)))
+    n = len(runs)
+    if r["images"] != n:
+        print("%s: warning: stdbp simulated %d images, SANA-FE %d" % (PROG, r["images"], n),
+              file=sys.stderr)
+    mean = lambda k: sum(s.get(k, 0.0) for _, s in runs) / n
+    ops, e = r["ops_per_image"], r["energy_uj_per_image"]
+    rows = [
+        ("time steps run", "%.1f" % r["decomposition"]["decision_steps"],
+         "%.1f" % (sum(im["timesteps"] for im, _ in runs) / n)),
+        ("spikes (neurons, to the decision)", "%.1f" % ops["spikes"],
+         "%.1f" % (sum(sum(im["spikes_to_decision"]) for im, _ in runs) / n)),
+        ("neurons fired (SANA-FE, inputs included)", "%.1f" % (ops["spikes"] + ops["input_spikes"]),
+         "%.1f" % mean("total_neurons_fired")),
+        ("packets", "%.1f" % ops["packets_sent"], "%.1f" % mean("total_messages_sent")),
+        ("neuron updates", "%.1f" % ops["neuron_updates"], "%.1f" % mean("total_neurons_updated")),
+        ("synaptic events", "%.1f" % ops["synaptic_updates"], "-"),
+        ("energy, synaptic (uJ)", "%.4g" % e["synaptic"], "%.4g" % (1e6 * mean("synapse"))),
+        ("energy, neuron + fire (uJ; SANA-FE: soma)", "%.4g" % (e["neuron"] + e["fire"]),
+         "%.4g" % (1e6 * mean("soma"))),
+        ("energy, send + receive + hops (uJ; SANA-FE: network)",
+         "%.4g" % (e["send"] + e["receive"] + e["hops"]),
+         "%.4g" % (1e6 * mean("network"))),
+        ("energy, dynamic (uJ)", "%.4g" % e["dynamic"], "%.4g" % (1e6 * mean("total"))),
+        ("energy, static (uJ)", "%.4g" % e["static"], "not modelled"),
+        ("latency (ms)", "%.4g" % r["latency_ms"], "%.4g" % (1e3 * mean("sim_time"))),
+    ]
+    print("| per image (mean of %d) | stdbp loihi_like | SANA-FE arch/loihi.yaml |" % n)
+    print("|---|---|---|")
+    for row in rows:
+        print("| %s | %s | %s |" % row)
+    return 0
+
+
 def main(argv):
+    if argv and argv[0] == "--compare":
+        if len(argv) != 3:
+            fail("usage: --compare REPORT.json OUT_DIR")
+        return compare(argv[1], argv[2])
     p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     p.add_argument("ckpt")
     p.add_argument("report")
@@ -173,13 +238,16 @@ def main(argv):
             "spikes_to_decision": [int(((st >= 0) & (st <= dec_step)).sum()) for st in steps[1:]],
         })
         lines = ["network:", "  name: stdbp_image_%d" % (a.first + k), "  groups:",
-                 "    - name: in", "      attributes: [soma_hw_name: loihi_inputs, log_spikes: false]",
+                 "    - name: in", "      attributes: [log_spikes: false]",
                  "      neurons:"]
         for i in range(s_in.size):
             train = [0] * n_steps
             if 0 <= s_in[i] < n_steps:
                 train[s_in[i]] = 1
-            lines.append("        - %d: [spikes: %s]" % (i, yaml_list(train)))
+            # SANA-FE's input model keeps one spike train per soma unit:
+            # each input neuron gets its own (arch/loihi.yaml has 1,024)
+            lines.append("        - %d: [soma_hw_name: 'loihi_inputs[%d]', spikes: %s]"
+                         % (i, i, yaml_list(train)))
         for L in range(len(wq)):
             lines += ["    - name: l%d" % L,
                       "      attributes: [soma_hw_name: loihi_lif, synapse_hw_name: "
