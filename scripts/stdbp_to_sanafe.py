@@ -266,7 +266,7 @@ def main(argv):
         path = os.path.join(a.out_dir, "image_%d.yaml" % (a.first + k))
         with open(path, "w") as f:
             f.write("\n".join(lines) + "\n")
-        cmds.append('mkdir -p "$OUT/run_%d" && "$SIM" -s -o "$OUT/run_%d" %s "$OUT/image_%d.yaml" %d'
+        cmds.append('mkdir -p "$OUT/run_%d" && "$SIM" -o "$OUT/run_%d" %s "$OUT/image_%d.yaml" %d'
                     % (a.first + k, a.first + k, a.arch, a.first + k, n_steps))
     with open(os.path.join(a.out_dir, "expected.json"), "w") as f:
         json.dump({"bits": bits, "time_steps": T, "window": window, "theta_q": theta,
