@@ -6,6 +6,13 @@
   RUN_DIR/plots/spike_raster.png     the spike raster of one sample, if
                                      RUN_DIR/spikes.h5 exists (drawn by
                                      spike_raster.py, which stdbp installs)
+  RUN_DIR/plots/tornado.png          the sensitivity of energy, latency and
+                                     power per image to each accelerator
+                                     parameter, if RUN_DIR/sensitivity.json
+                                     exists (stdbp_deploy --sensitivity)
+
+  stdbp_plot --tornado FILE.json [-o DIR] draws only the tornado plot of a
+  sensitivity.json (into DIR, default the file's directory + /plots).
 
 Needs python3 with matplotlib (Debian: python3-matplotlib); the raster also
 needs h5py (python3-h5py). metrics.csv columns: docs/FORMAT.md.
@@ -39,7 +46,11 @@ def parse_args(argv):
         epilog="Example: stdbp_plot runs/mnist  (then open runs/mnist/plots/*.png). "
         "Needs python3-matplotlib; the raster also python3-h5py. "
         "Files: docs/FORMAT.md.")
-    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory (holds metrics.csv)")
+    p.add_argument("run_dir", metavar="RUN_DIR", nargs="?",
+                   help="a run directory (holds metrics.csv)")
+    p.add_argument("--tornado", metavar="FILE.json",
+                   help="draw only the tornado plot of this sensitivity.json "
+                   "(stdbp_deploy --sensitivity)")
     p.add_argument("-o", "--out-dir", help="where to write the PNGs (default RUN_DIR/plots)")
     p.add_argument("-s", "--sample", type=int, default=0,
                    help="sample (row) of spikes.h5 for the raster (default 0)")
@@ -48,7 +59,10 @@ def parse_args(argv):
                    "else the last one)")
     p.add_argument("--no-raster", action="store_true", help="skip the spike raster")
     p.add_argument("--dpi", type=int, default=120, help="resolution (default 120)")
-    return p.parse_args(argv)
+    a = p.parse_args(argv)
+    if not a.run_dir and not a.tornado:
+        p.error("give RUN_DIR or --tornado FILE.json")
+    return a
 
 
 def number(text):
@@ -143,6 +157,69 @@ def plot_curves(rows, run_dir, out, dpi):
               % (PROG, out), file=sys.stderr)
 
 
+def read_sensitivity(path):
+    """The parameters of a sensitivity.json that were varied and simulated
+    at both ends, as (key, low, high, value, {metric: (at_low, at_high)}),
+    and the baseline {metric: value}."""
+    import json
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+        base = doc["baseline"]
+        params = doc["parameters"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        fail("%s: not a sensitivity.json (%s)" % (path, e))
+    metrics = ("energy_uj", "latency_ms", "power_mw")
+    if not base.get("simulated"):
+        fail("%s: the baseline was not simulated" % path)
+    rows = []
+    for q in params:
+        lo, hi = q.get("at_low", {}), q.get("at_high", {})
+        if not q.get("varied") or not lo.get("simulated") or not hi.get("simulated"):
+            continue
+        rows.append((q["key"], q["low"], q["high"], q["value"],
+                     {m: (lo[m], hi[m]) for m in metrics}))
+    return rows, {m: base[m] for m in metrics}, doc
+
+
+def plot_tornado(path, out, dpi):
+    """One panel per metric: a bar per parameter from its value at the low
+    end of the range to its value at the high end, around the baseline,
+    the widest swing (in energy) on top."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    rows, base, doc = read_sensitivity(path)
+    rows.sort(key=lambda r: abs(r[4]["energy_uj"][1] - r[4]["energy_uj"][0]))
+    titles = {"energy_uj": "energy per image (uJ)", "latency_ms": "latency per image (ms)",
+              "power_mw": "power (mW)"}
+    h = max(3.0, 0.35 * len(rows) + 1.5)
+    fig, axes = plt.subplots(1, 3, figsize=(15, h), sharey=True)
+    labels = ["%s [%g, %g]" % (r[0], r[1], r[2]) for r in rows]
+    for ax, m in zip(axes, ("energy_uj", "latency_ms", "power_mw")):
+        b = base[m]
+        for i, r in enumerate(rows):
+            lo, hi = r[4][m]
+            ax.barh(i, lo - b, left=b, color="tab:blue", height=0.6,
+                    label="at low" if i == 0 else None)
+            ax.barh(i, hi - b, left=b, color="tab:orange", height=0.6,
+                    label="at high" if i == 0 else None)
+        ax.axvline(b, color="black", linewidth=0.8)
+        ax.set_title(titles[m])
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(range(len(rows)))
+    axes[0].set_yticklabels(labels, fontsize=8)
+    if rows:
+        axes[0].legend(loc="lower right", fontsize=8)
+    fig.suptitle("sensitivity: profile %s, %d-bit weights, %d images (baseline %.4g uJ, "
+                 "%.4g ms, %.4g mW)" % (doc.get("profile", "?"), doc.get("bits", 0),
+                                        doc.get("images", 0), base["energy_uj"],
+                                        base["latency_ms"], base["power_mw"]))
+    fig.tight_layout()
+    fig.savefig(out, dpi=dpi)
+    plt.close(fig)
+
+
 def find_raster_script():
     here = os.path.dirname(os.path.abspath(__file__))
     cands = [os.environ.get("STDBP_SPIKE_RASTER", "")]
@@ -190,6 +267,18 @@ def system_python_fallback():
 def main(argv):
     args = parse_args(argv)
     system_python_fallback()
+    if args.tornado:
+        if not os.path.isfile(args.tornado):
+            fail("%s: no such file" % args.tornado)
+        out_dir = args.out_dir or os.path.join(os.path.dirname(args.tornado) or ".", "plots")
+        try:
+            os.makedirs(out_dir, exist_ok=True)
+        except OSError as e:
+            fail("cannot create %s: %s" % (out_dir, e))
+        out = os.path.join(out_dir, "tornado.png")
+        plot_tornado(args.tornado, out, args.dpi)
+        print("wrote %s" % out)
+        return 0
     run_dir = args.run_dir
     if not os.path.isdir(run_dir):
         fail("%s: no such directory (give a stdbp run directory)" % run_dir)
@@ -208,6 +297,11 @@ def main(argv):
         raster = os.path.join(out_dir, "spike_raster.png")
         plot_raster(spikes, args, raster)
         written.append(raster)
+    sens = os.path.join(run_dir, "sensitivity.json")
+    if os.path.exists(sens):
+        tornado = os.path.join(out_dir, "tornado.png")
+        plot_tornado(sens, tornado, args.dpi)
+        written.append(tornado)
     for w in written:
         print("wrote %s" % w)
     return 0

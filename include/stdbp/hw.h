@@ -169,6 +169,16 @@ typedef struct stdbp_hw_op {
     double time;
 } stdbp_hw_op;
 
+/* Where one parameter of a profile comes from, and the range it may take
+ * (the profile's `sources:` map, docs/HARDWARE.md section 5). */
+#define STDBP_HW_MAX_SOURCES 64
+typedef struct stdbp_hw_param_source {
+    char key[48];            /* dotted key path, e.g. "ops.synapse.energy_pj" */
+    int ranged;              /* 1: a number with low <= value <= high */
+    double value, low, high; /* in the file's units (pJ, ns, mW, ...) */
+    char source[512];        /* paper + table/section, or "ASSUMPTION: why" */
+} stdbp_hw_param_source;
+
 /* Every parameter of an accelerator, in SI units (the YAML file uses pJ,
  * ns, MHz and mW; docs/HARDWARE.md lists the keys). */
 typedef struct stdbp_hw_profile {
@@ -207,6 +217,9 @@ typedef struct stdbp_hw_profile {
     int stop_at_decision;        /* 1: an image ends at the end of the step of
                                     its first output spike; 0: when no event is
                                     left (event) or at the window (stepped) */
+    int n_sources;               /* entries of the sources map (0: the profile
+                                    has none, as older profiles) */
+    stdbp_hw_param_source sources[STDBP_HW_MAX_SOURCES];
 } stdbp_hw_profile;
 
 /* Defaults for the optional keys (cores_per_tile 1, stop_at_decision 1,
@@ -219,6 +232,14 @@ STDBP_API stdbp_status stdbp_hw_profile_load(const char *path, stdbp_hw_profile 
 /* Same from text in memory (name stands for the file in messages). */
 STDBP_API stdbp_status stdbp_hw_profile_load_string(const char *yaml, size_t len, const char *name,
                                                     stdbp_hw_profile *p, stdbp_err *err) STDBP_WUR;
+/* Load the profile at path (NULL or "": the built-in default) with the
+ * number at the dotted key (e.g. "ops.neuron.energy_pj", in the file's
+ * units) replaced by value: what --sensitivity varies. Fails with
+ * STDBP_ECONFIG if the profile has no such number or the result is not a
+ * valid profile. */
+STDBP_API stdbp_status stdbp_hw_profile_load_variant(const char *path, const char *key,
+                                                     double value, stdbp_hw_profile *p,
+                                                     stdbp_err *err) STDBP_WUR;
 /* The default profile, configs/hw/default.yaml, as compiled into the
  * library (what an empty deploy.hw means). */
 STDBP_API stdbp_status stdbp_hw_profile_load_default(stdbp_hw_profile *p, stdbp_err *err) STDBP_WUR;
@@ -364,6 +385,22 @@ STDBP_API stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset
                                        int64_t time_steps, const char *profile_path,
                                        size_t n_samples, const char *out_dir, FILE *table,
                                        stdbp_hw_summary *summary, stdbp_err *err) STDBP_WUR;
+
+/* Sensitivity of power, latency and energy per image to each parameter
+ * of the profile (profile_path NULL or "": the built-in default): every
+ * entry of its sources map with a range is set to its low and then its
+ * high end, the others kept at their values, and the first n_samples
+ * images (0: all) of test are simulated at the given weight width. Prints
+ * a table to table (NULL: none) and writes sensitivity.json into out_dir
+ * (docs/HARDWARE.md, "Sensitivity"); a variant that does not fit or is
+ * not a valid profile is reported as not simulated. Fails with
+ * STDBP_ECONFIG when the profile has no sources map. Not collective: call
+ * it on rank 0 only. */
+STDBP_API stdbp_status stdbp_hw_sensitivity(const stdbp_net *net, const stdbp_dataset *test,
+                                            const stdbp_encoding *enc, int bits, int64_t time_steps,
+                                            const char *profile_path, size_t n_samples,
+                                            const char *out_dir, FILE *table,
+                                            stdbp_err *err) STDBP_WUR;
 
 /* The paper's figures, printed beside ours (Zhang et al. 2022, abstract:
  * an accelerator whose details are not public). */

@@ -1,8 +1,10 @@
 /* stdbp_deploy: quantise a trained checkpoint, map it onto a simulated
  * multi-core neuromorphic accelerator and report power and latency.
  *   stdbp_deploy CHECKPOINT.h5 [--hw PROFILE.yaml] [--set key=value]...
+ *                [--sensitivity]
  * The post-processing phase of stdbp_train on its own (rank 0 works; more
- * ranks are allowed and simply wait). */
+ * ranks are allowed and simply wait); --sensitivity varies each profile
+ * parameter over its range instead (stdbp_hw_sensitivity). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "cli/deploy_phase.h"
 #include "stdbp/ckpt.h"
 #include "stdbp/dist.h"
+#include "stdbp/hw.h"
 #include "stdbp/stdbp.h"
 
 static const char usage_head[] =
@@ -20,12 +23,16 @@ static const char usage_head[] =
     "times to integer steps), map it onto a simulated multi-core accelerator,\n"
     "simulate the test images and report accuracy, power (mW), latency (ms),\n"
     "energy (uJ) per image, per-layer and per-core breakdowns and mesh traffic.\n"
-    "Writes report.json and report.h5 into the output directory.\n"
+    "Writes report.json and report.h5 into the output directory. With\n"
+    "--sensitivity: each parameter of the profile at the low and high end of\n"
+    "its range instead (table, and sensitivity.json in the output directory;\n"
+    "draw it with stdbp_plot --tornado).\n"
     "\n"
     "Options:\n";
 
 typedef struct deploy_args {
     const char *path, *hw, *out;
+    int sensitivity;
     stdbp_cli_list sets;
 } deploy_args;
 
@@ -46,6 +53,13 @@ static int parse_args(int argc, char **argv, deploy_args *a, int rank)
          .help = "where the report goes (default: run.dir of the\n"
                  "stored config)",
          .target = &a->out},
+        {.kind = STDBP_CLI_FLAG,
+         .name = "sensitivity",
+         .help = "vary each profile parameter over its range (the\n"
+                 "first width of deploy.bits) and write\n"
+                 "sensitivity.json instead of the report",
+         .target = &a->sensitivity,
+         .value = 1},
         STDBP_CLI_OPT_SET(&a->sets, "override a key of the stored config (repeatable),\n"
                                     "e.g. --set deploy.bits=[4,8,16] --set deploy.samples=1000"),
         STDBP_CLI_OPT_HELP,
@@ -68,6 +82,29 @@ static stdbp_status copy_path(const char *option, const char *value, char *field
                              len - 1, value);
     memcpy(field, value, n + 1);
     return STDBP_OK;
+}
+
+/* --sensitivity. Collective on comm (rank 0 works, the others wait for its
+ * verdict). */
+static stdbp_status sensitivity(MPI_Comm comm, const stdbp_config *cfg, const stdbp_net *net,
+                                const stdbp_dataset *test, stdbp_err *err)
+{
+    int rank;
+    stdbp_status st = STDBP_OK;
+    MPI_Comm_rank(comm, &rank);
+    if (rank == 0) {
+        size_t n = cfg->deploy.samples > 0 ? (size_t)cfg->deploy.samples : test->n;
+        if (cfg->data.n_test > 0 && (size_t)cfg->data.n_test < n)
+            n = (size_t)cfg->data.n_test;
+        printf("deploy: sensitivity of %zu test images on %s\n", n < test->n ? n : test->n,
+               cfg->deploy.hw[0] ? cfg->deploy.hw : "the built-in default profile");
+        fflush(stdout);
+        st = stdbp_hw_sensitivity(net, test, &cfg->encoding, cfg->deploy.bits[0],
+                                  cfg->deploy.time_steps, cfg->deploy.hw, n, cfg->run.out_dir,
+                                  stdout, err);
+        fflush(stdout);
+    }
+    return stdbp_dist_agree(comm, st, err); /* collective */
 }
 
 static int finish(int code, char **sets)
@@ -115,7 +152,9 @@ int main(int argc, char **argv)
         st = copy_path("--hw", args.hw, cfg.deploy.hw, sizeof cfg.deploy.hw, &err);
     if (st == STDBP_OK && args.out)
         st = copy_path("--out", args.out, cfg.run.out_dir, sizeof cfg.run.out_dir, &err);
-    if (st == STDBP_OK)
+    if (st == STDBP_OK && args.sensitivity)
+        st = sensitivity(comm, &cfg, net, &test, &err);
+    else if (st == STDBP_OK)
         st = stdbp_deploy_phase(comm, &cfg, net, &test, NULL, &err);
     stdbp_net_destroy(&net);
     stdbp_dataset_free(&test);

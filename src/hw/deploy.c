@@ -24,6 +24,8 @@ void stdbp_hw_bits_run_free(stdbp_hw_bits_run *r)
     free(r->layers);
     free(r->core_info);
     free(r->core);
+    free(r->spike_err);
+    r->spike_err = NULL;
     r->latency = r->energy = NULL;
     r->decision = r->label = NULL;
     r->layers = NULL;
@@ -86,6 +88,7 @@ static void record_image(stdbp_hw_bits_run *r, size_t i, int label, const stdbp_
     r->sum_energy += res->energy;
     r->sum_dynamic += res->energy_dynamic;
     r->sum_static += res->energy_static;
+    r->sum_steps += res->decision >= 0 ? (double)res->decision_step + 1.0 : (double)r->window + 1.0;
     if (res->latency < r->min_latency)
         r->min_latency = res->latency;
     if (res->latency > r->max_latency)
@@ -240,11 +243,9 @@ static void gather_breakdown(const stdbp_qnet *q, const stdbp_hw_map *m, const s
         r->e_hops = 0.0; /* rounding */
 }
 
-/* Simulate n images at one bit width into r. EFIT (the model does not fit
- * this width) is returned to the caller, which records it and goes on. */
-static stdbp_status run_bits(const stdbp_net *net, const stdbp_dataset *test,
-                             const stdbp_encoding *enc, int64_t T, const stdbp_hw_profile *prof,
-                             size_t n, stdbp_hw_bits_run *r, stdbp_err *err)
+stdbp_status stdbp_hw_run_bits(const stdbp_net *net, const stdbp_dataset *test,
+                               const stdbp_encoding *enc, int64_t T, const stdbp_hw_profile *prof,
+                               size_t n, int spike_err, stdbp_hw_bits_run *r, stdbp_err *err)
 {
     stdbp_quant_params qp = stdbp_quant_defaults();
     stdbp_hw_qrun qr;
@@ -290,6 +291,8 @@ static stdbp_status run_bits(const stdbp_net *net, const stdbp_dataset *test,
         goto done;
     }
     gather_breakdown(qr.q, m, sim, prof, r);
+    if (spike_err && (st = stdbp_hw_spike_errors(net, qr.q, test, enc, r, err)))
+        goto done;
     r->simulated = 1;
 done:
     free_slots(slots, want);
@@ -352,7 +355,7 @@ static stdbp_status run_widths(const stdbp_net *net, const stdbp_dataset *test,
     for (size_t b = 0; b < n_bits; b++) {
         stdbp_err e2;
         stdbp_err_clear(&e2);
-        stdbp_status st = run_bits(net, test, enc, T, prof, n, &runs[b], &e2);
+        stdbp_status st = stdbp_hw_run_bits(net, test, enc, T, prof, n, 1, &runs[b], &e2);
         if (st == STDBP_EFIT) {
             snprintf(runs[b].note, sizeof runs[b].note, "%s", e2.msg);
             stdbp_hw_bits_run_free(&runs[b]);

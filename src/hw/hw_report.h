@@ -14,6 +14,21 @@ typedef struct stdbp_hw_layer_row {
     double energy;          /* dynamic joules, summed over its cores */
 } stdbp_hw_layer_row;
 
+/* Float against quantised spikes of one layer, over the images simulated
+ * (errors in steps of the time grid: step_q - t_float / dt). */
+typedef struct stdbp_hw_spike_err {
+    size_t neurons;           /* neuron outputs compared (images x neurons) */
+    size_t float_spikes;      /* the float neuron fired */
+    size_t quant_spikes;      /* the quantised neuron fired */
+    size_t both;              /* both fired: the errors below are over these */
+    double sum_abs, max_abs;  /* |error| in steps */
+    size_t moved;             /* |error| >= 1 step: more than the grid's own rounding */
+    size_t lost_window;       /* float fired after the window: cut */
+    size_t lost_window_early; /* of those, at or before the float decision */
+    size_t lost_other;        /* float fired within the window, quantised silent */
+    size_t extra;             /* quantised fired, float silent */
+} stdbp_hw_spike_err;
+
 typedef struct stdbp_hw_bits_run {
     int bits;
     int simulated;
@@ -36,6 +51,10 @@ typedef struct stdbp_hw_bits_run {
     double e_synapse, e_read, e_neuron, e_fire, e_send, e_receive, e_hops;
     int64_t window;
     double dt;
+    double sum_steps;              /* decision steps (decision step + 1; window + 1 if
+                                      undecided), summed over images */
+    stdbp_hw_spike_err *spike_err; /* n_layers, or NULL when not measured */
+    double float_decision_max;     /* latest float decision, in steps (-1: none) */
 } stdbp_hw_bits_run;
 
 typedef struct stdbp_hw_report {
@@ -50,9 +69,27 @@ typedef struct stdbp_hw_report {
 
 void stdbp_hw_bits_run_free(stdbp_hw_bits_run *r);
 
+/* Simulate the first n images of test at r->bits into r (deploy.c);
+ * spike_err: also measure the float against quantised spike errors.
+ * STDBP_EFIT: the model does not fit this width on prof. */
+stdbp_status stdbp_hw_run_bits(const stdbp_net *net, const stdbp_dataset *test,
+                               const stdbp_encoding *enc, int64_t T, const stdbp_hw_profile *prof,
+                               size_t n, int spike_err, stdbp_hw_bits_run *r,
+                               stdbp_err *err) STDBP_WUR;
+
 /* The line setting the result beside the paper's, into buf. */
 const char *stdbp_hw_report_comparison(const stdbp_hw_report *rep, const stdbp_hw_bits_run *r,
                                        char *buf, size_t len);
+/* The decomposition of latency and energy, and what the paper's figures
+ * imply, one line into buf. */
+const char *stdbp_hw_report_decomposition(const stdbp_hw_bits_run *r, char *buf, size_t len);
+/* Per-layer float against quantised spike errors of r into r->spike_err
+ * (allocated here) for the first r->n images of test: q is the quantised
+ * net, net the float one. */
+stdbp_status stdbp_hw_spike_errors(const stdbp_net *net, const stdbp_qnet *q,
+                                   const stdbp_dataset *test, const stdbp_encoding *enc,
+                                   stdbp_hw_bits_run *r, stdbp_err *err) STDBP_WUR;
+
 /* The assumptions that matter most, one line, into buf. */
 const char *stdbp_hw_report_assumptions(const stdbp_hw_profile *p, char *buf, size_t len);
 

@@ -1,7 +1,8 @@
 # src/hw: quantisation, core mapping, accelerator simulation, report.
 libstdbp_internal_la_SOURCES += %reldir%/hw_impl.h %reldir%/hw_report.h \
 	%reldir%/quant.c %reldir%/profile.c %reldir%/map.c %reldir%/sim.c \
-	%reldir%/report.c %reldir%/report_h5.c %reldir%/deploy.c
+	%reldir%/report.c %reldir%/report_h5.c %reldir%/deploy.c \
+	%reldir%/spike_err.c %reldir%/sensitivity.c
 libstdbp_internal_la_SOURCES += %reldir%/qforward.c
 libstdbp_internal_la_SOURCES += %reldir%/hw_sim.h %reldir%/sim_run.c
 stdbpinclude_HEADERS += include/stdbp/hw.h

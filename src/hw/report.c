@@ -57,6 +57,34 @@ const char *stdbp_hw_report_comparison(const stdbp_hw_report *rep, const stdbp_h
     return buf;
 }
 
+const char *stdbp_hw_report_decomposition(const stdbp_hw_bits_run *r, char *buf, size_t len)
+{
+    size_t n = r->n;
+    double steps = per_image(r->sum_steps, n), lat = per_image(r->sum_latency, n);
+    double busy = per_image(r->sum_busy, n), dyn = per_image(r->sum_dynamic, n);
+    double stat = per_image(r->sum_static, n), e = per_image(r->sum_energy, n);
+    double p_static = busy > 0 ? stat / busy : 0.0;
+    double paper_lat = STDBP_PAPER_LATENCY_MS * 1e-3;
+    double paper_e = STDBP_PAPER_POWER_MW * 1e-3 * paper_lat;
+    double paper_static = (paper_e - dyn) / paper_lat;
+    char leak[160];
+    if (paper_static >= 0)
+        snprintf(leak, sizeof leak, "a static (leakage) power of %.4g mW (%.4g uJ static)",
+                 1e3 * paper_static, 1e6 * (paper_e - dyn));
+    else
+        snprintf(leak, sizeof leak,
+                 "no leakage at all: this model's dynamic energy alone exceeds it");
+    snprintf(buf, len,
+             "decomposition: latency %.4g ms = %.4g decision steps x %.4g us per step; energy "
+             "%.4g uJ = %.4g uJ dynamic + %.4g mW static x %.4g ms busy = %.4g uJ. The paper's "
+             "%.2f ms and %.3f mW (%.4g uJ) per image imply, at these %.4g decision steps and "
+             "%.4g uJ dynamic: a step period of %.4g us and %s",
+             1e3 * lat, steps, steps > 0 ? 1e6 * lat / steps : 0.0, 1e6 * e, 1e6 * dyn,
+             1e3 * p_static, 1e3 * busy, 1e6 * stat, STDBP_PAPER_LATENCY_MS, STDBP_PAPER_POWER_MW,
+             1e6 * paper_e, steps, 1e6 * dyn, steps > 0 ? 1e6 * paper_lat / steps : 0.0, leak);
+    return buf;
+}
+
 /* ---- table ---------------------------------------------------------- */
 
 static double pct(size_t k, size_t n)
@@ -123,6 +151,25 @@ static void print_run(const stdbp_hw_report *rep, const stdbp_hw_bits_run *r, FI
                 "  WARNING: %zu images whose hardware spikes differ from the software "
                 "model: a simulator bug; please report it\n",
                 r->mismatches);
+    if (r->spike_err) {
+        fprintf(out,
+                "  float vs quantised spikes (error in steps = step_q - t_float / dt; window "
+                "%lld steps, latest float decision at step %.1f):\n",
+                (long long)r->window, r->float_decision_max);
+        fprintf(out, "  %-22s %11s %11s %9s %9s %8s %10s %10s %10s %9s\n", "layer", "float/img",
+                "quant/img", "err_mean", "err_max", "moved%", "lost_win%", "(early)", "lost_oth%",
+                "extra/img");
+        for (size_t l = 0; l < r->n_layers; l++) {
+            const stdbp_hw_spike_err *e = &r->spike_err[l];
+            fprintf(out, "  %-22s %11.1f %11.1f %9.3f %9.3f %8.2f %10.3f %10zu %10.3f %9.2f\n",
+                    r->layers[l].info.desc, per_image((double)e->float_spikes, n),
+                    per_image((double)e->quant_spikes, n), e->both ? e->sum_abs / e->both : 0.0,
+                    e->max_abs, pct(e->moved, e->both), pct(e->lost_window, e->float_spikes),
+                    e->lost_window_early, pct(e->lost_other, e->float_spikes),
+                    per_image((double)e->extra, n));
+        }
+    }
+    fprintf(out, "  %s\n", stdbp_hw_report_decomposition(r, buf, sizeof buf));
     fprintf(out, "  %s\n", stdbp_hw_report_comparison(rep, r, buf, sizeof buf));
 }
 
@@ -375,6 +422,64 @@ static void json_cores(FILE *f, int *first, const stdbp_hw_bits_run *r)
     fputs("    ]", f);
 }
 
+/* The decomposition of latency and energy, and the paper's implied step
+ * period and leakage. */
+static void json_decomposition(FILE *f, int *first, const stdbp_hw_bits_run *r)
+{
+    size_t n = r->n;
+    int a = 1;
+    char buf[1024];
+    double steps = per_image(r->sum_steps, n), lat = per_image(r->sum_latency, n);
+    double busy = per_image(r->sum_busy, n), dyn = per_image(r->sum_dynamic, n);
+    double paper_lat = STDBP_PAPER_LATENCY_MS * 1e-3;
+    double paper_e = STDBP_PAPER_POWER_MW * 1e-3 * paper_lat;
+    jkey(f, first, "decomposition");
+    fputc('{', f);
+    jkv_num(f, &a, "decision_steps", steps);
+    jkv_num(f, &a, "step_period_us", steps > 0 ? 1e6 * lat / steps : 0.0);
+    jkv_num(f, &a, "dynamic_uj", 1e6 * dyn);
+    jkv_num(f, &a, "static_mw", busy > 0 ? 1e3 * per_image(r->sum_static, n) / busy : 0.0);
+    jkv_num(f, &a, "busy_ms", 1e3 * busy);
+    jkv_num(f, &a, "static_uj", 1e6 * per_image(r->sum_static, n));
+    jkv_num(f, &a, "paper_energy_uj", 1e6 * paper_e);
+    jkv_num(f, &a, "paper_step_period_us", steps > 0 ? 1e6 * paper_lat / steps : 0.0);
+    jkv_num(f, &a, "paper_static_mw", 1e3 * (paper_e - dyn) / paper_lat);
+    jkv_str(f, &a, "line", stdbp_hw_report_decomposition(r, buf, sizeof buf));
+    fputc('}', f);
+}
+
+/* Float against quantised spikes per layer. */
+static void json_spike_err(FILE *f, int *first, const stdbp_hw_bits_run *r)
+{
+    jkey(f, first, "spike_error");
+    fputc('{', f);
+    int a = 1;
+    jkv_int(f, &a, "window_steps", (long long)r->window);
+    jkv_num(f, &a, "float_decision_max_step", r->float_decision_max);
+    jkey(f, &a, "layers");
+    fputs("[\n", f);
+    for (size_t l = 0; l < r->n_layers; l++) {
+        const stdbp_hw_spike_err *e = &r->spike_err[l];
+        int b = 1;
+        fputs("      {", f);
+        jkv_str(f, &b, "layer", r->layers[l].info.desc);
+        jkv_int(f, &b, "float_spikes", (long long)e->float_spikes);
+        jkv_int(f, &b, "quantised_spikes", (long long)e->quant_spikes);
+        jkv_int(f, &b, "both", (long long)e->both);
+        jkv_num(f, &b, "error_mean_steps", e->both ? e->sum_abs / e->both : 0.0);
+        jkv_num(f, &b, "error_max_steps", e->max_abs);
+        jkv_num(f, &b, "moved_fraction", e->both ? (double)e->moved / e->both : 0.0);
+        jkv_num(f, &b, "lost_to_window_fraction",
+                e->float_spikes ? (double)e->lost_window / e->float_spikes : 0.0);
+        jkv_int(f, &b, "lost_to_window_before_decision", (long long)e->lost_window_early);
+        jkv_num(f, &b, "lost_other_fraction",
+                e->float_spikes ? (double)e->lost_other / e->float_spikes : 0.0);
+        jkv_int(f, &b, "extra_spikes", (long long)e->extra);
+        fputs(l + 1 < r->n_layers ? "},\n" : "}\n", f);
+    }
+    fputs("    ]}", f);
+}
+
 static void json_run(FILE *f, const stdbp_hw_report *rep, const stdbp_hw_bits_run *r)
 {
     int fi = 1;
@@ -406,6 +511,9 @@ static void json_run(FILE *f, const stdbp_hw_report *rep, const stdbp_hw_bits_ru
     json_energy_mesh(f, &fi, r);
     json_layers(f, &fi, r);
     json_cores(f, &fi, r);
+    json_decomposition(f, &fi, r);
+    if (r->spike_err)
+        json_spike_err(f, &fi, r);
     jkv_str(f, &fi, "comparison", stdbp_hw_report_comparison(rep, r, buf, sizeof buf));
     fputs("}", f);
 }

@@ -29,7 +29,8 @@ static void shipped_profiles(void)
     is_double(35.5e-12, p.synapse.energy, 1e-18, "synapse 35.5 pJ");
     is_double(4.1e-9, p.hop_x.time, 1e-18, "east-west hop 4.1 ns");
     is_double(6.5e-9, p.hop_y.time, 1e-18, "north-south hop 6.5 ns");
-    is_double(299e-9, p.barrier, 1e-18, "barrier 299 ns");
+    is_double(1000e-9, p.barrier, 1e-18, "barrier 1.0 us (SANA-FE's sync latency for 2 tiles)");
+    is_double(0.23e-3, p.static_power, 1e-12, "static 0.23 mW per core");
     ok(p.mesh_width == 8 && p.mesh_height == 4 && p.cores_per_tile == 4, "8 x 4 tiles of 4 cores");
     contains(p.source, "loihi_like.yaml", "the source file is recorded");
 
@@ -38,17 +39,17 @@ static void shipped_profiles(void)
     ok(p.cores == 4096 && p.neurons_per_core == 256 && p.synapses_per_core == 65536,
        "truenorth_like: 4096 cores, 256 neurons, 65536 synapses");
     is_double(1e-3, p.time_step, 1e-15, "1 ms tick");
-    is_double(0.0154e-3, p.static_power, 1e-12, "static 0.0154 mW per core");
+    is_double(0.0, p.static_power, 0, "static 0: the 26 pJ per synaptic event includes it");
 
     if (stdbp_hw_profile_load(shipped("default"), &p, &err))
         bail("%s", err.msg);
     ok(p.mode == STDBP_HW_EVENT && p.cores == 64, "default: event-driven, 64 cores");
     is_double(200e6, p.clock_hz, 1e-3, "200 MHz");
-    is_double(4 / 200e6, p.neuron.time, 1e-18, "neuron: 4 cycles at 200 MHz");
+    is_double(18 / 200e6, p.neuron.time, 1e-18, "neuron: 18 cycles (divide) at 200 MHz");
     is_double(1 / 200e6, p.hop_x.time, 1e-18, "hop: 1 cycle (default when cycles is given)");
     ok(p.hop_x.energy == p.hop_y.energy, "'hop' sets both directions");
     is_double(0.0, p.memory_read.time, 0, "memory read pipelined: 0 cycles");
-    is_double(0.15625e-12, p.memory_read_per_bit, 1e-20, "memory read 0.15625 pJ per bit");
+    is_double(0.6e-12, p.memory_read_per_bit, 1e-20, "memory read 0.6 pJ per bit (128 KiB)");
 
     /* the built-in default is the shipped file */
     stdbp_hw_profile d;
@@ -63,6 +64,56 @@ static void shipped_profiles(void)
            d.hop_x.energy == p.hop_x.energy && d.barrier == p.barrier &&
            d.memory_read_per_bit == p.memory_read_per_bit && d.static_power == p.static_power,
        "the built-in default equals configs/hw/default.yaml");
+}
+
+/* Every parameter of every shipped profile has a source and, if it is a
+ * number, a range that holds its value. */
+static void sources(void)
+{
+    static const char *const names[] = {"default", "loihi_like", "truenorth_like"};
+    stdbp_err err;
+    stdbp_hw_profile p;
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+        if (stdbp_hw_profile_load(shipped(names[k]), &p, &err))
+            bail("%s", err.msg);
+        int ranged = 0, bad = 0, has_syn = 0, has_static = 0;
+        for (int i = 0; i < p.n_sources; i++) {
+            const stdbp_hw_param_source *s = &p.sources[i];
+            ranged += s->ranged;
+            if (!s->source[0] || (s->ranged && !(s->low <= s->value && s->value <= s->high))) {
+                diag("%s: %s: source '%s', [%g, %g] value %g", names[k], s->key, s->source, s->low,
+                     s->high, s->value);
+                bad++;
+            }
+            has_syn += strcmp(s->key, "ops.synapse.energy_pj") == 0 && s->ranged;
+            has_static += strcmp(s->key, "static_mw_per_core") == 0 && s->ranged;
+        }
+        ok(p.n_sources >= 25 && ranged >= 20 && bad == 0 && has_syn && has_static,
+           "%s: %d parameters, each with a source, %d with a range holding the value", names[k],
+           p.n_sources, ranged);
+    }
+    stdbp_hw_profile d;
+    if (stdbp_hw_profile_load(shipped("default"), &p, &err) ||
+        stdbp_hw_profile_load_default(&d, &err))
+        bail("%s", err.msg);
+    ok(d.n_sources == p.n_sources && d.n_sources > 0 &&
+           strcmp(d.sources[3].source, p.sources[3].source) == 0,
+       "the built-in default has the same sources");
+
+    /* a variant: one number replaced, the rest as in the file */
+    ok(stdbp_hw_profile_load_variant(NULL, "ops.neuron.energy_pj", 40.0, &p, &err) == STDBP_OK,
+       "a variant of the built-in default loads");
+    is_double(40e-12, p.neuron.energy, 1e-20, "... with ops.neuron.energy_pj = 40");
+    is_double(d.synapse.energy, p.synapse.energy, 0, "... and the rest unchanged");
+    ok(stdbp_hw_profile_load_variant(NULL, "clock_mhz", 100.0, &p, &err) == STDBP_OK,
+       "a clock variant loads");
+    is_double(18 / 100e6, p.neuron.time, 1e-18, "... and times in cycles follow the clock");
+    is_int(STDBP_ECONFIG, stdbp_hw_profile_load_variant(NULL, "ops.nueron.energy_pj", 1, &p, &err),
+           "a variant of a key that is not there fails");
+    contains(err.msg, "ops.nueron.energy_pj", "... naming it");
+    is_int(STDBP_ECONFIG,
+           stdbp_hw_profile_load_variant(shipped("loihi_like"), "cores", 200, &p, &err),
+           "a variant that is not a valid profile fails");
 }
 
 static const char *base = "name: t\n"                               /* 1 */
@@ -153,6 +204,55 @@ static void errors(void)
     is_int(STDBP_ECONFIG, load_edit(15, "stop_at_decision: true", &err), "static power missing");
     contains(err.msg, "static_mw_per_core", "... names it");
 
+    /* the sources map: complete, each entry well formed */
+    static const char *const src_all =
+        "sources:\n"
+        "  mode: {source: a}\n  cores: {low: 4, high: 4, source: a}\n"
+        "  neurons_per_core: {low: 8, high: 16, source: a}\n"
+        "  synapse_memory.synapses: {low: 100, high: 100, source: a}\n"
+        "  mesh.width: {low: 2, high: 2, source: a}\n  mesh.height: {low: 2, high: 2, source: a}\n"
+        "  mesh.hop.energy_pj: {low: 1, high: 1, source: a}\n"
+        "  mesh.hop.time_ns: {low: 1, high: 1, source: a}\n"
+        "  ops.synapse.energy_pj: {low: 0.5, high: 2, source: a}\n"
+        "  ops.synapse.time_ns: {low: 1, high: 1, source: a}\n"
+        "  ops.neuron.energy_pj: {low: 1, high: 1, source: a}\n"
+        "  ops.neuron.time_ns: {low: 1, high: 1, source: a}\n"
+        "  ops.send.energy_pj: {low: 1, high: 1, source: a}\n"
+        "  ops.send.time_ns: {low: 1, high: 1, source: a}\n"
+        "  ops.receive.energy_pj: {low: 1, high: 1, source: a}\n"
+        "  ops.receive.time_ns: {low: 1, high: 1, source: a}\n"
+        "  static_mw_per_core: {low: 0, high: 1, source: 'ASSUMPTION: b'}\n";
+    char text[4096];
+    snprintf(text, sizeof text, "%s%s", base, src_all);
+    ok(stdbp_hw_profile_load_string(text, strlen(text), "x.yaml", &p, &err) == STDBP_OK &&
+           p.n_sources == 17,
+       "a complete sources map loads (%s)", err.msg);
+    snprintf(text, sizeof text, "%s%s", base, src_all);
+    char *cut = strstr(text, "  ops.neuron.time_ns");
+    memmove(cut, strchr(cut, '\n') + 1, strlen(strchr(cut, '\n') + 1) + 1);
+    is_int(STDBP_ECONFIG, stdbp_hw_profile_load_string(text, strlen(text), "x.yaml", &p, &err),
+           "a parameter without an entry in sources");
+    contains(err.msg, "x.yaml:12:", "... at that parameter");
+    contains(err.msg, "ops.neuron.time_ns", "... naming it");
+    snprintf(text, sizeof text, "%s%s", base, src_all);
+    memcpy(strstr(text, "{low: 0.5, high: 2"), "{low: 1.5, high: 2", 18);
+    is_int(STDBP_ECONFIG, stdbp_hw_profile_load_string(text, strlen(text), "x.yaml", &p, &err),
+           "a range that does not hold the value");
+    contains(err.msg, "does not hold its value 1", "... says so");
+    snprintf(text, sizeof text, "%s%s  ops.fire.energy_pj: {low: 0, high: 1, source: a}\n", base,
+             src_all);
+    is_int(STDBP_ECONFIG, stdbp_hw_profile_load_string(text, strlen(text), "x.yaml", &p, &err),
+           "an entry for a key the profile does not have");
+    contains(err.msg, "names no parameter", "... says so");
+    snprintf(text, sizeof text, "%s%s", base, src_all);
+    memcpy(strstr(text, "  mode: {source: a}"), "  mode: {low: 1}   ", 19);
+    is_int(STDBP_ECONFIG, stdbp_hw_profile_load_string(text, strlen(text), "x.yaml", &p, &err),
+           "an entry without a source");
+    snprintf(text, sizeof text, "%s%s", base, src_all);
+    memcpy(strstr(text, "{low: 8, high: 16, source: a}"), "{low: 8, high: 16, source: ''}", 30);
+    is_int(STDBP_ECONFIG, stdbp_hw_profile_load_string(text, strlen(text), "x.yaml", &p, &err),
+           "an empty source");
+
     stdbp_err_clear(&err);
     ok(stdbp_hw_profile_load("/nonexistent/p.yaml", &p, &err) != STDBP_OK, "a missing file fails");
     contains(err.msg, "/nonexistent/p.yaml", "... naming it");
@@ -164,8 +264,9 @@ static void errors(void)
 
 int main(void)
 {
-    plan(60);
+    plan(83);
     shipped_profiles();
+    sources();
     errors();
     return 0;
 }
