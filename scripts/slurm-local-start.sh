@@ -1,8 +1,8 @@
 #!/bin/bash
 # slurm-local-start.sh - a REAL one-node SLURM cluster (munged, slurmctld,
 # slurmd) for stdbp's tests and for trying the job scripts, as root, without
-# systemd, with every file under one directory.  Adapted from the shared
-# recipe (Debian 12: slurm-wlm 22.05, munge 0.5.15, Open MPI 4.1).
+# systemd, with every file under one directory. Written for
+# Debian 12 (: slurm-wlm 22.05, munge 0.5.15, Open MPI 4.1).
 #
 # Usage:  scripts/slurm-local-start.sh [DIR]       then:  source DIR/env.sh
 #         scripts/slurm-local-stop.sh  [DIR]       (always, also after a failure)
@@ -17,7 +17,7 @@
 #   SLURM_LOCAL_INSTALL=1 apt-get install the packages when missing
 # Prints "SLURM_LOCAL_DIR=DIR" on stdout when the node is idle.
 #
-# What matters (see ../shared/slurm/GOTCHAS.md): munge's socket directory must
+# What matters: munge's socket directory must
 # be 0755 and its key 0600; SlurmctldHost must be this machine's short
 # hostname, given as host(127.0.0.1); slurmd starts with -N that name;
 # AuthInfo names our private munge socket; cred_expire=10 makes a requeued
