@@ -1,8 +1,8 @@
 #!/bin/bash
 # slurm-local-start.sh - a REAL one-node SLURM cluster (munged, slurmctld,
 # slurmd) for stdbp's tests and for trying the job scripts, as root, without
-# systemd, with every file under one directory. Written for
-# Debian 12 (: slurm-wlm 22.05, munge 0.5.15, Open MPI 4.1).
+# systemd, with every file under one directory. Written for Debian 12
+# (slurm-wlm 22.05, munge 0.5.15, Open MPI 4.1).
 #
 # Usage:  scripts/slurm-local-start.sh [DIR]       then:  source DIR/env.sh
 #         scripts/slurm-local-stop.sh  [DIR]       (always, also after a failure)
