@@ -273,15 +273,21 @@ class Net:
         pred = self._run(ds, n, [])[0]
         return float(np.count_nonzero(pred == ds.labels()[:n])) / n if n else 0.0
 
-    def to_nir(self, out_path):
-        """Export as a NIR graph (stdbp_nir_write; docs/NIR.md)."""
+    def to_nir(self, out_path, profile="exact"):
+        """Export as a NIR graph (stdbp_nir_write; docs/NIR.md). profile:
+        "exact" (Affine/Conv2d -> I -> IF) or "portable" (CubaLIF, for
+        the nirtorch-based importers)."""
         self._live()
+        if profile not in _lib.NIR_PROFILES:
+            raise ValueError("profile must be one of %s (got %r)"
+                             % (", ".join(sorted(_lib.NIR_PROFILES)), profile))
         e, shape = _err(), _lib.Shape()
         digest = ctypes.create_string_buffer(128)
         _lib.check(_lib.lib.stdbp_ckpt_read_info(_b(self.path), ctypes.byref(shape), digest,
                                                  len(digest), ctypes.byref(e)), e)
         src = _lib.NirSource(_b(self.path), digest.value, 1, self.step,
-                             self.config_yaml.encode(), ctypes.pointer(self._enc))
+                             self.config_yaml.encode(), ctypes.pointer(self._enc),
+                             _lib.NIR_PROFILES[profile])
         _lib.check(_lib.lib.stdbp_nir_write(_b(os.fspath(out_path)), self._net,
                                             ctypes.byref(src), ctypes.byref(e)), e)
         return os.fspath(out_path)
@@ -297,11 +303,11 @@ def load(path):
     return Net(path)
 
 
-def to_nir(path, out_path):
+def to_nir(path, out_path, profile="exact"):
     """Export the checkpoint (or run directory) path as a NIR file."""
     net = load(path)
     try:
-        return net.to_nir(out_path)
+        return net.to_nir(out_path, profile)
     finally:
         net.close()
 

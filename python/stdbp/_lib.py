@@ -63,7 +63,10 @@ class TrainState(ctypes.Structure):
 class NirSource(ctypes.Structure):
     _fields_ = [("checkpoint", ctypes.c_char_p), ("digest", ctypes.c_char_p),
                 ("has_step", ctypes.c_int), ("step", ctypes.c_uint64),
-                ("config_yaml", ctypes.c_char_p), ("encoding", ctypes.POINTER(Encoding))]
+                ("config_yaml", ctypes.c_char_p), ("encoding", ctypes.POINTER(Encoding)),
+                ("profile", ctypes.c_int)]  # stdbp_nir_profile
+
+NIR_PROFILES = {"exact": 0, "portable": 1}  # STDBP_NIR_EXACT, STDBP_NIR_PORTABLE
 
 
 def _candidates():

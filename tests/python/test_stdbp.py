@@ -171,6 +171,19 @@ def test_to_nir():
         assert len(affine) == len(dense)
         for k, w in zip(affine, dense):
             assert np.array_equal(f["node/nodes"][k]["weight"][...], w.T.astype(np.float32))
+        assert meta["profile"][()] == b"exact"
+    port = os.path.join(TMP, "py_portable.nir")
+    assert stdbp.to_nir(RUN, port, profile="portable") == port
+    with h5py.File(port, "r") as f:
+        assert f["node/metadata"]["profile"][()] == b"portable"
+        types = {f["node/nodes"][k]["type"][()] for k in f["node/nodes"]}
+        assert b"CubaLIF" in types, types
+    try:
+        stdbp.to_nir(RUN, port, profile="fast")
+    except ValueError as e:
+        assert "exact" in str(e) and "portable" in str(e), str(e)
+    else:
+        raise AssertionError("profile 'fast' accepted")
 
 
 def expect_error(fn, *words):
