@@ -186,10 +186,14 @@ size_t stdbp_optim_norm_size(const stdbp_optim *opt)
 }
 
 /* Tensor k's bounds (one tensor [0, n) without use_layers). */
-static void tensor_bounds(const stdbp_optim *opt, size_t k, size_t *a, size_t *b)
+/* Tensor k's part of the slice [lo, hi) as [*a, *b); zero if empty. */
+static int tensor_part(const stdbp_optim *opt, size_t k, size_t lo, size_t hi, size_t *a, size_t *b)
 {
-    *a = opt->tensor ? opt->tensor[k] : 0;
-    *b = opt->tensor ? opt->tensor[k + 1] : opt->n;
+    const size_t ta = opt->tensor ? opt->tensor[k] : 0;
+    const size_t tb = opt->tensor ? opt->tensor[k + 1] : opt->n;
+    *a = ta > lo ? ta : lo;
+    *b = tb < hi ? tb : hi;
+    return *a < *b;
 }
 
 void stdbp_optim_norms_slice(const stdbp_optim *opt, const double *params, const double *grad,
@@ -200,10 +204,7 @@ void stdbp_optim_norms_slice(const stdbp_optim *opt, const double *params, const
     hi = hi < opt->n ? hi : opt->n;
     for (size_t k = 0; k < tensors; k++) {
         size_t a, b;
-        tensor_bounds(opt, k, &a, &b);
-        a = a > lo ? a : lo;
-        b = b < hi ? b : hi;
-        if (a < b)
+        if (tensor_part(opt, k, lo, hi, &a, &b))
             tensor_squares(opt, params, grad, a, b, opt->steps + 1, acc + 2 * k * LIMBS);
     }
 }
@@ -216,10 +217,7 @@ void stdbp_optim_step_slice_norms(stdbp_optim *opt, double *params, const double
     hi = hi < opt->n ? hi : opt->n;
     for (size_t k = 0; k < tensors; k++) {
         size_t a, b;
-        tensor_bounds(opt, k, &a, &b);
-        a = a > lo ? a : lo;
-        b = b < hi ? b : hi;
-        if (a < b)
+        if (tensor_part(opt, k, lo, hi, &a, &b))
             tensor_step(opt, params, grad, lr, a, b, opt->steps, acc + 2 * k * LIMBS);
     }
 }
@@ -235,10 +233,7 @@ void stdbp_optim_layerwise_step(stdbp_optim *opt, double *params, const double *
     hi = hi < opt->n ? hi : opt->n;
     for (size_t k = 0; k < tensors; k++) {
         size_t a, b;
-        tensor_bounds(opt, k, &a, &b);
-        a = a > lo ? a : lo;
-        b = b < hi ? b : hi;
-        if (a >= b)
+        if (!tensor_part(opt, k, lo, hi, &a, &b))
             continue;
         memset(acc, 0, sizeof acc);
         tensor_squares(opt, params, grad, a, b, opt->steps, acc);
