@@ -8,6 +8,14 @@
 #include "stdbp/hw.h"
 #include "stdbp/train.h"
 
+size_t stdbp_deploy_samples(const stdbp_config *cfg, const stdbp_dataset *test)
+{
+    size_t n = cfg->deploy.samples > 0 ? (size_t)cfg->deploy.samples : test->n;
+    if (cfg->data.n_test > 0 && (size_t)cfg->data.n_test < n)
+        n = (size_t)cfg->data.n_test;
+    return n;
+}
+
 stdbp_status stdbp_deploy_phase(MPI_Comm comm, const stdbp_config *cfg, const stdbp_net *net,
                                 const stdbp_dataset *test, int *stopped, stdbp_err *err)
 {
@@ -15,9 +23,7 @@ stdbp_status stdbp_deploy_phase(MPI_Comm comm, const stdbp_config *cfg, const st
     stdbp_status st = STDBP_OK;
     MPI_Comm_rank(comm, &rank);
     if (rank == 0) {
-        size_t n = cfg->deploy.samples > 0 ? (size_t)cfg->deploy.samples : test->n;
-        if (cfg->data.n_test > 0 && (size_t)cfg->data.n_test < n)
-            n = (size_t)cfg->data.n_test;
+        size_t n = stdbp_deploy_samples(cfg, test);
         if (n > test->n) /* say what is really simulated */
             printf("deploy: deploy.samples = %ld, but %s holds %zu test images: simulating "
                    "those %zu\n",

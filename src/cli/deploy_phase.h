@@ -9,6 +9,11 @@
 #include "stdbp/data.h"
 #include "stdbp/net.h"
 
+/* The test images the deploy phase simulates: deploy.samples (0: all),
+ * at most data.n_test when set; may exceed test->n (the caller clips and
+ * says so). Not collective. */
+size_t stdbp_deploy_samples(const stdbp_config *cfg, const stdbp_dataset *test);
+
 /* Collective on comm (rank 0 works, the others wait for its verdict).
  * A SIGTERM or SIGUSR1 (stdbp_signals_install) on rank 0 ends the phase
  * after the image it is working on: *stopped (may be NULL) is then 1 on

@@ -93,9 +93,7 @@ static stdbp_status sensitivity(MPI_Comm comm, const stdbp_config *cfg, const st
     stdbp_status st = STDBP_OK;
     MPI_Comm_rank(comm, &rank);
     if (rank == 0) {
-        size_t n = cfg->deploy.samples > 0 ? (size_t)cfg->deploy.samples : test->n;
-        if (cfg->data.n_test > 0 && (size_t)cfg->data.n_test < n)
-            n = (size_t)cfg->data.n_test;
+        const size_t n = stdbp_deploy_samples(cfg, test);
         printf("deploy: sensitivity of %zu test images on %s\n", n < test->n ? n : test->n,
                cfg->deploy.hw[0] ? cfg->deploy.hw : "the built-in default profile");
         fflush(stdout);
