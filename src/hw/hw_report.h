@@ -93,6 +93,8 @@ stdbp_status stdbp_hw_spike_errors(const stdbp_net *net, const stdbp_qnet *q,
 /* The assumptions that matter most, one line, into buf. */
 const char *stdbp_hw_report_assumptions(const stdbp_hw_profile *p, char *buf, size_t len);
 
+/* s as a JSON string literal, quoted and escaped (NULL: ""). */
+void stdbp_hw_json_str(FILE *f, const char *s);
 void stdbp_hw_report_print(const stdbp_hw_report *rep, FILE *out);
 stdbp_status stdbp_hw_report_json(const stdbp_hw_report *rep, const char *path,
                                   stdbp_err *err) STDBP_WUR;

@@ -205,7 +205,7 @@ void stdbp_hw_report_print(const stdbp_hw_report *rep, FILE *out)
 
 /* ---- JSON ----------------------------------------------------------- */
 
-static void jstr(FILE *f, const char *s)
+void stdbp_hw_json_str(FILE *f, const char *s)
 {
     fputc('"', f);
     for (; s && *s; s++) {
@@ -234,7 +234,7 @@ static void jkey(FILE *f, int *first, const char *k)
 {
     fputs(*first ? "" : ", ", f);
     *first = 0;
-    jstr(f, k);
+    stdbp_hw_json_str(f, k);
     fputs(": ", f);
 }
 
@@ -253,7 +253,7 @@ static void jkv_int(FILE *f, int *first, const char *k, long long v)
 static void jkv_str(FILE *f, int *first, const char *k, const char *v)
 {
     jkey(f, first, k);
-    jstr(f, v);
+    stdbp_hw_json_str(f, v);
 }
 
 static void jop(FILE *f, int *first, const char *k, const stdbp_hw_op *o)

@@ -87,28 +87,13 @@ static int by_swing(const void *a, const void *b)
     return strcmp(x->src->key, y->src->key);
 }
 
-static void jstr(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 static void jpoint(FILE *f, const char *k, const sens_point *pt)
 {
     if (k)
         fprintf(f, ", \"%s\": ", k);
     if (!pt->ok) {
         fputs("{\"simulated\": false, \"note\": ", f);
-        jstr(f, pt->note);
+        stdbp_hw_json_str(f, pt->note);
         fputc('}', f);
         return;
     }
@@ -129,9 +114,9 @@ static stdbp_status write_json(const char *path, const stdbp_hw_profile *p, int 
     if (!f)
         return stdbp_err_set(err, STDBP_EIO, "cannot write %s", path);
     fprintf(f, "{\n  \"format_version\": %d,\n  \"profile\": ", STDBP_SENS_VERSION);
-    jstr(f, p->name);
+    stdbp_hw_json_str(f, p->name);
     fputs(",\n  \"profile_source\": ", f);
-    jstr(f, p->source);
+    stdbp_hw_json_str(f, p->source);
     fprintf(f, ",\n  \"bits\": %d,\n  \"time_steps\": %lld,\n  \"images\": %zu", bits, (long long)T,
             n);
     fputs(",\n  \"baseline\": ", f);
@@ -140,11 +125,11 @@ static stdbp_status write_json(const char *path, const stdbp_hw_profile *p, int 
     for (size_t k = 0; k < n_rows; k++) {
         const sens_row *r = &rows[k];
         fputs("    {\"key\": ", f);
-        jstr(f, r->src->key);
+        stdbp_hw_json_str(f, r->src->key);
         fprintf(f, ", \"value\": %.10g, \"low\": %.10g, \"high\": %.10g, \"varied\": %s",
                 r->src->value, r->src->low, r->src->high, r->varied ? "true" : "false");
         fputs(", \"source\": ", f);
-        jstr(f, r->src->source);
+        stdbp_hw_json_str(f, r->src->source);
         jpoint(f, "at_low", &r->lo);
         jpoint(f, "at_high", &r->hi);
         fprintf(f, ", \"energy_swing_uj\": %.10g}%s\n", r->swing, k + 1 < n_rows ? "," : "");
