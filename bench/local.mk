@@ -8,7 +8,7 @@ bench_bench_ckpt_LDADD = $(STDBP_LIBS)
 # The collectives of a training step, per message size, and the scripts
 # that measure them and the training steps (docs/SCALING.md).
 bench_bench_comm_LDADD = $(STDBP_LIBS)
-EXTRA_DIST += bench/comm_measure.sh bench/comm_netns.sh
+EXTRA_DIST += bench/comm_measure.sh bench/comm_netns.sh bench/coll_algorithms.sh
 
 # make bench: one table of the core and end-to-end rates (bench/bench.sh;
 # BENCH_QUICK=1 for a shorter run).
