@@ -121,21 +121,34 @@ STDBP_API void stdbp_encode(const stdbp_encoding *enc, const stdbp_dataset *ds, 
 typedef struct stdbp_augment {
     int shift;     /* translate by up to +-shift pixels on each axis; 0 = off */
     double jitter; /* add N(0, jitter^2) to each input spike time; 0 = off */
+    double rotate; /* rotate by a uniform angle in +-rotate degrees; 0 = off */
+    double scale;  /* scale by a uniform factor in [1 - scale, 1 + scale]; 0 = off */
 } stdbp_augment;
 
 #define STDBP_SEED_AUGMENT UINT64_C(0xA5A5F00DD00DA5A5)
 
 STDBP_API stdbp_augment stdbp_augment_defaults(void);
 /* Augment sample index i of epoch in place: times holds shape.c * shape.h
- * * shape.w encoded times; scratch as many doubles (used by the shift).
- * Pixels shifted in from outside the image are silent (INFINITY); jitter
- * moves only spikes (never silence) and clamps at 0. No allocation.
- * Cannot fail. */
+ * * shape.w encoded times; scratch as many doubles (used by the rotation,
+ * scaling and shift). In that order: rotation and scaling about the
+ * centre (stdbp_affine_times), the shift, the jitter; a setting that is
+ * off draws no random numbers, so adding one leaves the others' draws
+ * unchanged only if it is off. Pixels moved in from outside the image are
+ * silent (INFINITY); jitter moves only spikes (never silence) and clamps
+ * at 0. No allocation. Cannot fail. */
 STDBP_API void stdbp_augment_apply(const stdbp_augment *aug, uint64_t seed, uint64_t epoch,
                                    size_t i, stdbp_shape shape, double *times, double *scratch);
 /* The translation alone: out[c][y][x] = in[c][y - dy][x - dx], INFINITY
  * outside. in and out must not overlap. Cannot fail. */
 STDBP_API void stdbp_shift_times(const double *in, stdbp_shape shape, int dy, int dx, double *out);
+/* Rotation by angle (radians; a positive angle turns the image clockwise
+ * as shown with row 0 at the top) and scaling by scale (> 0) about the image centre,
+ * nearest neighbour: out[c][y][x] = in[c] at the input pixel nearest to
+ * the point that maps to (y, x); INFINITY where that is outside. Spike
+ * times are moved, never interpolated. in and out must not overlap.
+ * Cannot fail. */
+STDBP_API void stdbp_affine_times(const double *in, stdbp_shape shape, double angle, double scale,
+                                  double *out);
 
 /* A seeded split of [0, n) into training and validation indices: the
  * validation set is n_val indices chosen by a shuffle with seed; both

@@ -84,6 +84,10 @@ const stdbp_cfg_key stdbp_cfg_schema[] = {
      "training images: random translation by up to +-N pixels per axis (0 = off)"},
     MODULE_DOUBLE("augment.jitter", augment.jitter, 0, INFINITY, 0,
                   "training images: Gaussian noise of this s.d. on input spike times (0 = off)"),
+    MODULE_DOUBLE("augment.rotate", augment.rotate, 0, 180, 0,
+                  "training images: random rotation by up to +-N degrees (0 = off)"),
+    MODULE_DOUBLE("augment.scale", augment.scale, 0, 0.5, 0,
+                  "training images: random scaling by a factor in [1 - N, 1 + N] (0 = off)"),
     /* network */
     {"network.input", STDBP_CFG_T_SHAPE, FIELD(network.input), 1, 65536, DOCDEF, 0, NULL, "null",
      "input shape [C, H, W]; null = from the data set"},

@@ -1,4 +1,5 @@
-/* Training-time augmentation: random translation and spike-time jitter;
+/* Training-time augmentation: random rotation and scaling
+ * (augment_affine.c), translation and spike-time jitter;
  * see include/stdbp/data.h. */
 #include "stdbp/data.h"
 
@@ -11,6 +12,8 @@ stdbp_augment stdbp_augment_defaults(void)
     stdbp_augment a;
     a.shift = 0;
     a.jitter = 0.0;
+    a.rotate = 0.0;
+    a.scale = 0.0;
     return a;
 }
 
@@ -33,11 +36,19 @@ void stdbp_shift_times(const double *in, stdbp_shape shape, int dy, int dx, doub
 void stdbp_augment_apply(const stdbp_augment *aug, uint64_t seed, uint64_t epoch, size_t i,
                          stdbp_shape shape, double *times, double *scratch)
 {
-    if (aug->shift <= 0 && !(aug->jitter > 0.0))
+    const int affine = aug->rotate > 0.0 || aug->scale > 0.0;
+    if (aug->shift <= 0 && !(aug->jitter > 0.0) && !affine)
         return;
     stdbp_rng rng;
     stdbp_rng_stream(&rng, seed ^ STDBP_SEED_AUGMENT, epoch, (uint64_t)i);
     size_t dim = (size_t)shape.c * shape.h * shape.w;
+    if (affine) {
+        const double deg = aug->rotate > 0.0 ? aug->rotate * (2 * stdbp_rng_uniform(&rng) - 1) : 0;
+        const double f = aug->scale > 0.0 ? 1 + aug->scale * (2 * stdbp_rng_uniform(&rng) - 1) : 1;
+        stdbp_affine_times(times, shape, deg * (3.14159265358979323846 / 180), f, scratch);
+        for (size_t k = 0; k < dim; k++)
+            times[k] = scratch[k];
+    }
     if (aug->shift > 0) {
         uint64_t span = 2 * (uint64_t)aug->shift + 1;
         int dy = (int)stdbp_rng_below(&rng, span) - aug->shift;

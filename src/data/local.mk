@@ -2,5 +2,5 @@
 # orders, rank slices and augmentation (docs/DATA.md).
 libstdbp_internal_la_SOURCES += %reldir%/idx.c %reldir%/idx_impl.h %reldir%/dataset.c \
 	%reldir%/h5data.c %reldir%/open.c %reldir%/encode.c %reldir%/shard.c \
-	%reldir%/augment.c
+	%reldir%/augment.c %reldir%/augment_affine.c
 stdbpinclude_HEADERS += include/stdbp/data.h

@@ -100,6 +100,13 @@ stdbp_status stdbp_trainer_load_datasets(stdbp_trainer *tr, stdbp_err *err)
                              "samples (set augment.shift: 0)",
                              cfg->augment.shift, tr->train.source, tr->train.shape.c,
                              tr->train.shape.h, tr->train.shape.w);
+    if ((cfg->augment.rotate > 0 || cfg->augment.scale > 0) &&
+        (tr->train.shape.h < 2 || tr->train.shape.w < 2))
+        return stdbp_err_set(err, STDBP_ECONFIG,
+                             "augment.rotate and augment.scale need images, but %s holds "
+                             "[%d, %d, %d] samples (set them to 0)",
+                             tr->train.source, tr->train.shape.c, tr->train.shape.h,
+                             tr->train.shape.w);
     return STDBP_OK;
 }
 

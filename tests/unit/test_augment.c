@@ -39,7 +39,7 @@ int main(void)
     stdbp_shape img = {1, H, W};
     stdbp_augment aug = stdbp_augment_defaults();
 
-    plan(16);
+    plan(23);
     ok(aug.shift == 0 && aug.jitter == 0.0, "defaults: no augmentation");
     for (int k = 0; k < 24; k++)
         in[k] = k;
@@ -136,5 +136,49 @@ int main(void)
     ok(silent_kept && nonneg, "jitter: silent inputs stay silent, times stay >= 0");
     is_double(0.0, mean, 0.003, "jitter: mean offset ~0 over %d spikes", n);
     is_double(0.05, sd, 0.003, "jitter: s.d. 0.05 over %d spikes", n);
+
+    /* Rotation and scaling: nearest neighbour about the centre. */
+    double a[H * W], b[H * W];
+    for (int k = 0; k < H * W; k++)
+        a[k] = 0.01 * k;
+    stdbp_affine_times(a, img, 0.0, 1.0, b);
+    ok(memcmp(a, b, sizeof a) == 0, "affine: angle 0, scale 1 is the identity");
+    /* +90 degrees turns the image clockwise as shown (row 0 on top): the
+     * top row becomes the right column, out[y][x] = in[W-1-x][y]. */
+    stdbp_affine_times(a, img, 3.14159265358979323846 / 2, 1.0, b);
+    good = 1;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            good &= b[y * W + x] == a[(W - 1 - x) * W + y];
+    ok(good, "affine: 90 degrees moves every pixel exactly (out[y][x] = in[W-1-x][y])");
+    impulse(t);
+    stdbp_affine_times(t, img, 0.3, 1.0, b);
+    int dy = 9, dx = 9;
+    ok(find_impulse(b, &dy, &dx) && dy == 0 && dx == 0 && b[(H / 2) * W + W / 2] == 0.25,
+       "affine: the centre stays, its time unchanged");
+    stdbp_affine_times(a, img, 0.0, 2.0, b);
+    ok(b[0] == a[2 * W + 2] && b[(H - 1) * W + W - 1] == a[6 * W + 6],
+       "affine: scale 2 magnifies about the centre (corners from (2,2) and (6,6))");
+    stdbp_affine_times(a, img, 0.0, 0.5, b);
+    ok(isinf(b[0]) && b[(H / 2) * W + W / 2] == a[(H / 2) * W + W / 2],
+       "affine: scale 0.5 brings silence in at the border");
+    /* Through stdbp_augment_apply: deterministic per (seed, epoch,
+     * index); the multiset of spike times is kept up to pixels that
+     * leave or repeat, so a rotation of an impulse keeps one spike. */
+    aug = stdbp_augment_defaults();
+    aug.rotate = 30;
+    aug.scale = 0.1;
+    int same_draw = 1, moved = 0;
+    for (size_t i = 0; i < 20; i++) {
+        for (int k = 0; k < H * W; k++)
+            t[k] = ref[k] = 0.01 * k;
+        stdbp_augment_apply(&aug, 7, 3, i, img, t, scratch);
+        stdbp_augment_apply(&aug, 7, 3, i, img, ref, scratch);
+        same_draw &= memcmp(t, ref, sizeof t) == 0;
+        for (int k = 0; k < H * W; k++)
+            moved += t[k] != 0.01 * k;
+    }
+    ok(same_draw, "affine: the same (seed, epoch, index) gives the same image");
+    ok(moved > 20 * H * W / 4, "affine: rotations up to 30 degrees move most pixels (%d)", moved);
     return 0;
 }
