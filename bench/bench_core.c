@@ -10,6 +10,9 @@
 #include <string.h>
 #include <time.h>
 #include <zlib.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "stdbp/loss.h"
 #include "stdbp/net.h"
@@ -251,6 +254,11 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+#ifdef _OPENMP
+    /* One thread, whatever OMP_NUM_THREADS says: the update's loops are
+     * threaded, and a second thread would also spin between steps. */
+    omp_set_num_threads(1);
+#endif
     if (strcmp(model, "mlp") && strcmp(model, "cnn") && strcmp(model, "all")) {
         fprintf(stderr, "bench_core: --model must be mlp, cnn or all (got '%s')\n", model);
         return 2;
