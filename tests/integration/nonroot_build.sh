@@ -40,7 +40,7 @@ else
 fi
 [ -n "$home" ] && [ -d "$home" ] || skip_all "user $user has no home directory"
 
-plan 8
+plan 7
 scratch=$(as_user mktemp -d "$home/stdbp-nonroot-XXXXXX") || exit 99
 [ -n "${STDBP_TEST_KEEP:-}" ] || trap 'rm -rf "$scratch"' EXIT
 cp "$tarball" "$scratch/" && synthetic_data "$scratch" && chown -R "$user" "$scratch"
@@ -119,7 +119,5 @@ chown "$user" "$scratch/with.sh"
 as_user sh "$scratch/with.sh" &&
   grep -q "checking whether H5Pset_fapl_mpio links... yes" "$scratch/build2/configure.log"
 ok $? "configure --with-hdf5=$h5 MPICC=$mpicc as $user"
-end=$(date +%s)
-[ $((end - start)) -lt 600 ]
-ok $? "all of it within 10 minutes ($((end - start)) s)"
+diag "the build, install and checks took $(($(date +%s) - start)) s"
 tap_done
