@@ -42,7 +42,6 @@ static const char usage_tail[] =
     "and exit 75 (while the data sets load: exit 75 at once, nothing written);\n"
     "rerun with --resume auto.\n"
     "\n"
-    "\n"
     "--run trains every point that is not done, N at a time, each as its own MPI\n"
     "job: LAUNCHER -np P --bind-to none $MPIRUN_ARGS stdbp_sweep SWEEP.yaml\n"
     "--index K --resume auto [--set ...] (with --launcher none: stdbp_sweep itself,\n"
@@ -50,7 +49,9 @@ static const char usage_tail[] =
     "summary as --summary does. Run it again to go on: finished points are\n"
     "skipped, the others resume from their checkpoints. SIGINT, SIGTERM or SIGHUP\n"
     "stop it: the running points get SIGUSR1, checkpoint and exit; a second\n"
-    "signal kills them. Run --run itself without mpirun.\n"
+    "signal kills them. With -j above 1 and OMP_NUM_THREADS unset, each point gets\n"
+    "OMP_NUM_THREADS = CPUs / (N x P). --resume and --exit-file do not go with\n"
+    "--run. Run --run itself without mpirun.\n"
     "\n"
     "Exit status: 0 done, 1 error (message on stderr; --run: a point failed),\n"
     "2 bad command line, 75 stopped by a signal after a checkpoint.\n";
