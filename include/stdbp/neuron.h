@@ -1,7 +1,7 @@
 /* The ReL-PSP neuron on its own: reference solver for one neuron.
  *
  * Kernel K(x) = max(x, 0); V(t) = sum_i w_i K(t - t_i); the neuron fires
- * once, the first time V reaches theta. Closed form (DESIGN.md section 1):
+ * once, the first time V reaches theta. Closed form (docs/ARCHITECTURE.md, "The model"):
  * go through the fired inputs in time order, equal times together, keeping
  * S = sum w and R = sum w t; after each group, if S > 0 the candidate is
  * (theta + R) / S, and it fires there if that is no later than the next

@@ -129,6 +129,27 @@ STDBP_API stdbp_status stdbp_sweep_write_status(const stdbp_sweep *sw, const std
                                                 const char *status, const char *message,
                                                 stdbp_err *err) STDBP_WUR;
 
+/* Create pt's run directory and the directories above it (mkdir -p). */
+STDBP_API stdbp_status stdbp_sweep_point_mkdir(const stdbp_sweep_point *pt,
+                                               stdbp_err *err) STDBP_WUR;
+
+/* What pt's run_dir/sweep_point.yaml says: status ("running", "done",
+ * "preempted", "failed"; "" when there is no such file; "unknown" when it
+ * cannot be read) into status (size bytes), and its message (why it
+ * failed, or why the file cannot be read; "" if none) into message (msize
+ * bytes; may be NULL). Cannot fail. */
+STDBP_API void stdbp_sweep_point_status(const stdbp_sweep_point *pt, char *status, size_t size,
+                                        char *message, size_t msize);
+
+/* *done = 1 when point pt has finished as the summary counts it (status
+ * `done` there: metrics.csv has all train.epochs epochs of the point's
+ * config, base with pt's overrides) and its run wrote status done (it got
+ * through the deploy phase too); else 0. base: stdbp_sweep_load_base.
+ * Fails only when the point's config does not validate. */
+STDBP_API stdbp_status stdbp_sweep_point_done(const stdbp_sweep *sw, const stdbp_sweep_point *pt,
+                                              const stdbp_config *base, int *done,
+                                              stdbp_err *err) STDBP_WUR;
+
 /* Collect every point's final metrics (last row of RUN_DIR/metrics.csv,
  * best val_acc over its rows) and status into a table, best first (best
  * validation accuracy, then the final test accuracy; points without

@@ -54,6 +54,13 @@ void stdbp_cli_init(int *argc, char ***argv, const char *prog)
     stdbp_set_log_handler(log_to_console, NULL);
 }
 
+void stdbp_cli_init_nompi(const char *prog)
+{
+    log_rank = 0;
+    log_prog = prog;
+    stdbp_set_log_handler(log_to_console, NULL);
+}
+
 stdbp_status stdbp_cli_load_config(MPI_Comm comm, const char *path, const char *yaml_text,
                                    char **sets, int n_sets, stdbp_config *cfg, char **yaml_out,
                                    stdbp_err *err)

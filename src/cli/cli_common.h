@@ -37,6 +37,11 @@ int stdbp_cli_fail(MPI_Comm comm, const char *prog, const stdbp_err *err);
  * the program (a string literal). */
 void stdbp_cli_init(int *argc, char ***argv, const char *prog);
 
+/* For a process that never starts MPI (stdbp_sweep --run, which starts
+ * an MPI job per point): the log handler of stdbp_cli_init only, as rank
+ * 0. Not collective. */
+void stdbp_cli_init_nompi(const char *prog);
+
 /* --exit-file PATH (STDBP_CLI_OPT_EXIT_FILE): "STATUS\n" into path, for
  * launchers that do not pass a rank's 75 on (mpirun after its own
  * SIGTERM: docs/SLURM.md). Via path.tmp and a rename, so that a reader

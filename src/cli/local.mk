@@ -13,6 +13,8 @@ bin_PROGRAMS += $(CLI_PROGS)
 %canon_reldir%_stdbp_eval_LDADD = libcli.la $(STDBP_LIBS)
 %canon_reldir%_stdbp_deploy_LDADD = libcli.la $(STDBP_LIBS)
 %canon_reldir%_stdbp_export_LDADD = libcli.la $(STDBP_LIBS) $(HDF5_LIBS)
+%canon_reldir%_stdbp_sweep_SOURCES = %reldir%/stdbp_sweep.c %reldir%/sweep_local.c \
+	%reldir%/sweep_local.h
 %canon_reldir%_stdbp_sweep_LDADD = libcli.la $(STDBP_LIBS)
 %canon_reldir%_stdbp_import_LDADD = libcli.la $(STDBP_LIBS) $(HDF5_LIBS)
 

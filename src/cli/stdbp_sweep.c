@@ -1,15 +1,18 @@
 /* stdbp_sweep: hyperparameter sweeps over stdbp_train runs.
  *   stdbp_sweep SWEEP.yaml --list | --count | --summary
  *   mpirun -np P stdbp_sweep SWEEP.yaml --index K [--set k=v]... [--resume auto]
- * Every rank runs this same program; rank 0 reads the sweep file. See
- * --help, include/stdbp/sweep.h and docs/SLURM.md. */
+ *   stdbp_sweep SWEEP.yaml --run [-j N] [--ranks P]   (no MPI: sweep_local.h)
+ * With --index every rank runs this same program; rank 0 reads the sweep
+ * file. See --help, include/stdbp/sweep.h and docs/SLURM.md. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli_common.h"
 #include "cli/cli_options.h"
 #include "cli/deploy_phase.h"
+#include "cli/sweep_local.h"
 #include "stdbp/sweep.h"
 #include "stdbp/dist.h"
 #include "stdbp/stdbp.h"
@@ -18,7 +21,9 @@
 static const char usage_head[] =
     "Usage: stdbp_sweep SWEEP.yaml --list | --count | --summary [--set KEY=VALUE]...\n"
     "       mpirun -np P stdbp_sweep SWEEP.yaml [--index K] [OPTION]...\n"
-    "Expand a hyperparameter sweep over a base config and train one point of it.\n"
+    "       stdbp_sweep SWEEP.yaml --run [-j N] [--ranks P] [OPTION]...\n"
+    "Expand a hyperparameter sweep over a base config and train one point of it,\n"
+    "or all of them on this machine.\n"
     "\n"
     "A sweep file (docs/SLURM.md, configs/sweep_example.yaml) names a base config\n"
     "(`base:`, relative to the sweep file) and, under `params:`, per config key a\n"
@@ -37,19 +42,32 @@ static const char usage_tail[] =
     "and exit 75 (while the data sets load: exit 75 at once, nothing written);\n"
     "rerun with --resume auto.\n"
     "\n"
-    "Exit status: 0 done, 1 error (message on stderr), 2 bad command line,\n"
-    "75 stopped by a signal after a checkpoint.\n";
+    "--run trains every point that is not done, N at a time, each as its own MPI\n"
+    "job: LAUNCHER -np P --bind-to none $MPIRUN_ARGS stdbp_sweep SWEEP.yaml\n"
+    "--index K --resume auto [--set ...] (with --launcher none: stdbp_sweep itself,\n"
+    "one rank), its output appended to RUN_DIR/sweep.log; then it prints the\n"
+    "summary as --summary does. Run it again to go on: finished points are\n"
+    "skipped, the others resume from their checkpoints. SIGINT, SIGTERM or SIGHUP\n"
+    "stop it: the running points get SIGUSR1, checkpoint and exit; a second\n"
+    "signal kills them. With -j above 1 and OMP_NUM_THREADS unset, each point gets\n"
+    "OMP_NUM_THREADS = CPUs / (N x P). --resume and --exit-file do not go with\n"
+    "--run. Run --run itself without mpirun.\n"
+    "\n"
+    "Exit status: 0 done, 1 error (message on stderr; --run: a point failed),\n"
+    "2 bad command line, 75 stopped by a signal after a checkpoint.\n";
 
-enum { MODE_RUN, MODE_LIST, MODE_COUNT, MODE_SUMMARY };
+enum { MODE_RUN, MODE_LIST, MODE_COUNT, MODE_SUMMARY, MODE_LOCAL };
 
 typedef struct sweep_args {
     const char *sweep;
     stdbp_cli_list sets;
     const char *resume;
     const char *exit_file;
-    long index; /* -1: from SLURM_ARRAY_TASK_ID */
+    long index;       /* -1: from SLURM_ARRAY_TASK_ID */
+    long jobs, ranks; /* --run: -j N, --ranks P (0: not given) */
+    const char *launcher;
     int mode, progress, quiet, deploy;
-    int list, count, summary; /* how often each mode was given */
+    int list, count, summary, run; /* how often each mode was given */
 } sweep_args;
 
 /* The point to train without --index: SLURM's array task. */
@@ -65,8 +83,9 @@ static int index_from_slurm(const stdbp_cli_spec *spec, sweep_args *a)
     return 0;
 }
 
-/* Same argv on every rank, so every rank reaches the same verdict. */
-static int parse_args(int argc, char **argv, sweep_args *a, int rank)
+/* Same argv on every rank, so every rank reaches the same verdict;
+ * verbose: print messages and --help. */
+static int parse_args(int argc, char **argv, sweep_args *a, int verbose)
 {
     const stdbp_cli_option options[] = {
         {.kind = STDBP_CLI_COUNT,
@@ -83,6 +102,11 @@ static int parse_args(int argc, char **argv, sweep_args *a, int rank)
                  "DIR/NAME/summary.csv and print it, best validation\n"
                  "accuracy first; unfinished points are listed as such",
          .target = &a->summary},
+        {.kind = STDBP_CLI_COUNT,
+         .name = "run",
+         .help = "train every unfinished point on this machine, N at a\n"
+                 "time (-j), then print the summary (below)",
+         .target = &a->run},
         {.kind = STDBP_CLI_PARSE,
          .name = "index",
          .metavar = "K",
@@ -97,6 +121,28 @@ static int parse_args(int argc, char **argv, sweep_args *a, int rank)
                  "\n"
                  "Options:\n"},
         STDBP_CLI_OPT_SET(&a->sets, "override a config key in every point (repeatable)"),
+        {.kind = STDBP_CLI_PARSE,
+         .name = "jobs",
+         .short_name = 'j',
+         .metavar = "N",
+         .help = "--run: points at a time (default 1)",
+         .target = &a->jobs,
+         .parse = stdbp_cli_parse_positive,
+         .bad = "--jobs needs a number > 0, got '%s'"},
+        {.kind = STDBP_CLI_PARSE,
+         .name = "ranks",
+         .metavar = "P",
+         .help = "--run: MPI ranks per point (default 1)",
+         .target = &a->ranks,
+         .parse = stdbp_cli_parse_positive,
+         .bad = "--ranks needs a number > 0, got '%s'"},
+        {.kind = STDBP_CLI_STRING,
+         .name = "launcher",
+         .metavar = "PROG",
+         .help = "--run: mpirun (default), another program that takes\n"
+                 "mpirun's -np and --bind-to (mpiexec, a full path), or\n"
+                 "none (stdbp_sweep started directly; --ranks 1 only)",
+         .target = &a->launcher},
         STDBP_CLI_OPT_RESUME(&a->resume, "as stdbp_train: continue from the newest checkpoint\n"
                                          "of the point's run directory (auto: fresh if none)"),
         STDBP_CLI_OPT_EXIT_FILE(&a->exit_file, "jobs/sweep.sbatch"),
@@ -108,7 +154,7 @@ static int parse_args(int argc, char **argv, sweep_args *a, int rank)
         STDBP_CLI_OPT_END};
     const stdbp_cli_spec spec = {"stdbp_sweep", usage_head,   usage_tail,
                                  options,       "SWEEP.yaml", STDBP_CLI_MISSING_MORE,
-                                 rank == 0};
+                                 verbose};
     int rc, modes;
     memset(a, 0, sizeof *a);
     a->progress = -1;
@@ -116,10 +162,29 @@ static int parse_args(int argc, char **argv, sweep_args *a, int rank)
     a->index = -1;
     if ((rc = stdbp_cli_parse(&spec, argc, argv, &a->sweep)) != 0)
         return rc;
-    modes = a->list + a->count + a->summary;
+    modes = a->list + a->count + a->summary + a->run;
     if (modes > 1 || (modes && a->index >= 0))
-        return stdbp_cli_bad_usage(&spec, 0, "give one of --list, --count, --summary, --index");
-    a->mode = a->list ? MODE_LIST : a->count ? MODE_COUNT : a->summary ? MODE_SUMMARY : MODE_RUN;
+        return stdbp_cli_bad_usage(&spec, 0,
+                                   "give one of --list, --count, --summary, --run, --index");
+    a->mode = a->list      ? MODE_LIST
+              : a->count   ? MODE_COUNT
+              : a->summary ? MODE_SUMMARY
+              : a->run     ? MODE_LOCAL
+                           : MODE_RUN;
+    if (a->mode != MODE_LOCAL && (a->jobs || a->ranks || a->launcher))
+        return stdbp_cli_bad_usage(&spec, 0, "--jobs, --ranks and --launcher go with --run");
+    if (a->mode == MODE_LOCAL && (a->resume || a->exit_file))
+        return stdbp_cli_bad_usage(&spec, 0,
+                                   "--run always resumes its points (--resume auto) and takes "
+                                   "no --resume or --exit-file");
+    if (a->mode == MODE_LOCAL) {
+        a->jobs = a->jobs ? a->jobs : 1;
+        a->ranks = a->ranks ? a->ranks : 1;
+        a->launcher = a->launcher && *a->launcher ? a->launcher : "mpirun";
+        if (strcmp(a->launcher, "none") == 0 && a->ranks != 1)
+            return stdbp_cli_bad_usage(
+                &spec, 0, "--launcher none runs one rank per point, not --ranks %ld", a->ranks);
+    }
     if (a->mode == MODE_RUN && a->index < 0)
         return index_from_slurm(&spec, a);
     return 0;
@@ -186,6 +251,46 @@ static stdbp_status prepare(const sweep_args *a, stdbp_sweep **sw, stdbp_sweep_p
     return st;
 }
 
+/* --run: no MPI in this process (sweep_local.h); returns the exit status. */
+static int run_local(const sweep_args *a, const char *argv0)
+{
+    stdbp_err err;
+    stdbp_sweep *sw = NULL;
+    stdbp_status st;
+    int code = 1;
+
+    stdbp_cli_init_nompi("stdbp_sweep");
+    stdbp_err_clear(&err);
+    if (getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK")) {
+        fprintf(stderr, "stdbp_sweep: --run starts an MPI job per point itself: run it "
+                        "without mpirun or srun\n");
+        return 2;
+    }
+    st = stdbp_sweep_load(a->sweep, &sw, &err);
+    if (st == STDBP_OK)
+        st = stdbp_sweep_check(sw, a->sets.items, (size_t)a->sets.n, &err);
+    if (st == STDBP_OK) {
+        stdbp_sweep_local_opts o = {.sweep_path = a->sweep,
+                                    .argv0 = argv0,
+                                    .jobs = a->jobs,
+                                    .ranks = a->ranks,
+                                    .launcher = a->launcher,
+                                    .sets = a->sets.items,
+                                    .n_sets = (size_t)a->sets.n,
+                                    .deploy = a->deploy,
+                                    .quiet = a->quiet,
+                                    .progress = a->progress};
+        st = stdbp_sweep_run_local(sw, &o, &code, &err);
+    }
+    if (st != STDBP_OK) {
+        fflush(stdout);
+        fprintf(stderr, "stdbp_sweep: error: %s\n", err.msg);
+        code = 1;
+    }
+    stdbp_sweep_free(&sw);
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     MPI_Comm comm = MPI_COMM_WORLD;
@@ -196,13 +301,23 @@ int main(int argc, char **argv)
     stdbp_config cfg;
     stdbp_trainer *tr = NULL;
     char *yaml = NULL;
-    int rank, preempted = 0;
+    int rank, preempted = 0, rc;
 
+    /* --run must not start MPI (sweep_local.h): look for it first,
+     * silently; everything else (and a bad command line) goes the usual
+     * way, parsed again from the start (optind 0: getopt starts over). */
+    if (parse_args(argc, argv, &args, 0) == 0 && args.mode == MODE_LOCAL) {
+        rc = run_local(&args, argv[0]);
+        free(args.sets.items);
+        return rc;
+    }
+    free(args.sets.items);
+    optind = 0;
     stdbp_cli_init(&argc, &argv, "stdbp_sweep");
     MPI_Comm_rank(comm, &rank);
     stdbp_err_clear(&err);
     memset(&pt, 0, sizeof pt);
-    int rc = parse_args(argc, argv, &args, rank);
+    rc = parse_args(argc, argv, &args, rank == 0);
     if (rc != 0) {
         free(args.sets.items);
         MPI_Finalize();

@@ -131,29 +131,46 @@ static void read_metrics(row *r)
     fclose(f);
 }
 
-/* status and message from run_dir/sweep_point.yaml ("" if absent). */
-static void read_status(row *r)
+/* status and message from run_dir/sweep_point.yaml: see
+ * stdbp_sweep_point_status. */
+static void read_status_file(const char *run_dir, char *status, size_t size, char *message,
+                             size_t msize)
 {
     char path[STDBP_CFG_STR + 32];
     stdbp_yaml_doc *doc = NULL;
     stdbp_err e;
-    r->status[0] = r->message[0] = '\0';
-    snprintf(path, sizeof path, "%s/%s", r->run_dir, STDBP_SWEEP_STATUS_FILE);
+    status[0] = '\0';
+    if (message)
+        message[0] = '\0';
+    snprintf(path, sizeof path, "%s/%s", run_dir, STDBP_SWEEP_STATUS_FILE);
     FILE *f = fopen(path, "r");
     if (!f)
         return;
     fclose(f);
     if (stdbp_yaml_load_file(path, &doc, &e) != STDBP_OK) {
-        snprintf(r->status, sizeof r->status, "unknown");
-        snprintf(r->message, sizeof r->message, "%s", e.msg);
+        snprintf(status, size, "unknown");
+        if (message)
+            snprintf(message, msize, "%s", e.msg);
         return;
     }
     const stdbp_yaml_node *root = stdbp_yaml_root(doc);
     const char *s = stdbp_yaml_text(stdbp_yaml_get(root, "status"), NULL);
     const char *m = stdbp_yaml_text(stdbp_yaml_get(root, "message"), NULL);
-    snprintf(r->status, sizeof r->status, "%s", s ? s : "unknown");
-    snprintf(r->message, sizeof r->message, "%s", m ? m : "");
+    snprintf(status, size, "%s", s ? s : "unknown");
+    if (message)
+        snprintf(message, msize, "%s", m ? m : "");
     stdbp_yaml_free(&doc);
+}
+
+void stdbp_sweep_point_status(const stdbp_sweep_point *pt, char *status, size_t size, char *message,
+                              size_t msize)
+{
+    read_status_file(pt->run_dir, status, size, message, msize);
+}
+
+static void read_status(row *r)
+{
+    read_status_file(r->run_dir, r->status, sizeof r->status, r->message, sizeof r->message);
 }
 
 static void classify(row *r)
@@ -166,6 +183,36 @@ static void classify(row *r)
     else if (!r->status[0] || strcmp(r->status, "done") == 0)
         snprintf(r->status, sizeof r->status, r->have ? "partial" : "missing");
     r->group = strcmp(r->status, "done") == 0 ? 0 : r->have ? 1 : 2;
+}
+
+stdbp_status stdbp_sweep_point_mkdir(const stdbp_sweep_point *pt, stdbp_err *err)
+{
+    return stdbp_sweep_mkdirs(pt->run_dir, err);
+}
+
+stdbp_status stdbp_sweep_point_done(const stdbp_sweep *sw, const stdbp_sweep_point *pt,
+                                    const stdbp_config *base, int *done, stdbp_err *err)
+{
+    stdbp_config *cfg = malloc(sizeof *cfg);
+    row *r = calloc(1, sizeof *r);
+    char written[16];
+    stdbp_status st = STDBP_OK;
+    *done = 0;
+    if (!cfg || !r)
+        st = stdbp_err_set(err, STDBP_ENOMEM, "out of memory");
+    else if ((st = stdbp_sweep_point_config(sw, pt, base, cfg, err)) == STDBP_OK) {
+        r->index = pt->index;
+        r->epochs = cfg->train.epochs;
+        snprintf(r->run_dir, sizeof r->run_dir, "%s", pt->run_dir);
+        read_metrics(r);
+        read_status(r);
+        snprintf(written, sizeof written, "%s", r->status);
+        classify(r);
+        *done = r->group == 0 && strcmp(written, "done") == 0;
+    }
+    free(r);
+    free(cfg);
+    return st;
 }
 
 /* NaN sorts after every number. */
