@@ -14,3 +14,8 @@ PY_API_TESTS = %reldir%/examples.sh %reldir%/python.sh
 TESTS += $(PY_API_TESTS)
 EXTRA_DIST += $(PY_API_TESTS) %reldir%/install_fixture.sh tests/python/tap.py \
 	tests/python/test_stdbp.py
+# The outputs: files of an older stdbp (fixtures/old-run), the snippets
+# of docs/FORMAT.md.
+FORMAT_TESTS = %reldir%/format_compat.sh
+TESTS += $(FORMAT_TESTS)
+EXTRA_DIST += $(FORMAT_TESTS) %reldir%/fixtures
