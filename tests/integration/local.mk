@@ -16,6 +16,6 @@ EXTRA_DIST += $(PY_API_TESTS) %reldir%/install_fixture.sh tests/python/tap.py \
 	tests/python/test_stdbp.py
 # The outputs: files of an older stdbp (fixtures/old-run), the snippets
 # of docs/FORMAT.md.
-FORMAT_TESTS = %reldir%/format_compat.sh
+FORMAT_TESTS = %reldir%/format_compat.sh %reldir%/format_snippets.sh
 TESTS += $(FORMAT_TESTS)
 EXTRA_DIST += $(FORMAT_TESTS) %reldir%/fixtures
