@@ -3,9 +3,17 @@
 
   RUN_DIR/plots/learning_curves.png  loss and accuracy per epoch (train,
                                      validation, test) from metrics.csv
+  RUN_DIR/plots/diagnostics.png      the training diagnostics per epoch from
+                                     metrics.csv: learning rate, silent
+                                     outputs and hidden neurons, first output
+                                     spike time (mean and spread), synaptic
+                                     events per sample
   RUN_DIR/plots/spike_raster.png     the spike raster of one sample, if
                                      RUN_DIR/spikes.h5 exists (drawn by
-                                     spike_raster.py, which stdbp installs)
+                                     spike_raster.py, which stdbp installs),
+                                     with its label and predicted class, the
+                                     time axis clipped to the 99th percentile
+                                     of its spike times
   RUN_DIR/plots/tornado.png          the sensitivity of energy, latency and
                                      power per image to each accelerator
                                      parameter, if RUN_DIR/sensitivity.json
@@ -41,8 +49,11 @@ def parse_args(argv):
         prog=PROG,
         description="Draw the plots of a stdbp run directory as PNG files in "
         "RUN_DIR/plots/: learning curves (loss and accuracy per epoch, train / "
-        "validation / test, from metrics.csv) and, if RUN_DIR/spikes.h5 exists, "
-        "the spike raster of one sample.",
+        "validation / test, from metrics.csv), the training diagnostics (learning "
+        "rate, silent outputs and hidden neurons, first output spike time, synaptic "
+        "events per sample) and, if RUN_DIR/spikes.h5 exists, the spike raster of "
+        "one sample (its label and predicted class marked, the time axis clipped "
+        "to the 99th percentile of its spike times).",
         epilog="Example: stdbp_plot runs/mnist  (then open runs/mnist/plots/*.png). "
         "Needs python3-matplotlib; the raster also python3-h5py. "
         "Files: docs/FORMAT.md.")
@@ -58,6 +69,8 @@ def parse_args(argv):
                    help="moment of spikes.h5 for the raster (default: 'end' if present, "
                    "else the last one)")
     p.add_argument("--no-raster", action="store_true", help="skip the spike raster")
+    p.add_argument("--no-clip", action="store_true",
+                   help="raster: show every spike (no clipping of the time axis)")
     p.add_argument("--dpi", type=int, default=120, help="resolution (default 120)")
     a = p.parse_args(argv)
     if not a.run_dir and not a.tornado:
@@ -94,6 +107,9 @@ def read_metrics(path):
     if missing:
         fail("%s: header lacks column(s) %s (got: %s); is it a stdbp metrics.csv?"
              % (path, ", ".join(missing), ",".join(header)))
+    # Epochs count from 1; a file without the diagnostics columns (written
+    # by an older stdbp) counts them from 0.
+    shift = 0 if "silent_outputs" in header else 1
     by_epoch = {}
     for line, r in enumerate(rows[1:], start=2):
         if len(r) != len(header):
@@ -101,6 +117,7 @@ def read_metrics(path):
         v = {name: number(cell) for name, cell in zip(header, r)}
         if math.isnan(v["epoch"]):
             fail("%s:%d: epoch '%s' is not a number" % (path, line, r[header.index("epoch")]))
+        v["epoch"] += shift
         by_epoch[int(v["epoch"])] = v
     if not by_epoch:
         fail("%s has a header but no epochs yet (the first row is written at the end of "
@@ -115,7 +132,7 @@ def plot_curves(rows, run_dir, out, dpi):
         import matplotlib.pyplot as plt
     except ImportError as e:
         fail("%s: install matplotlib (Debian: apt-get install python3-matplotlib)" % e)
-    epochs = [int(r["epoch"]) + 1 for r in rows]  # metrics.csv counts from 0
+    epochs = [int(r["epoch"]) for r in rows]  # from 1 (read_metrics)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4.2))
     splits = [("train", "C0", "o"), ("val", "C1", "s"), ("test", "C2", "^")]
     labels = {"train": "train", "val": "validation", "test": "test"}
@@ -155,6 +172,64 @@ def plot_curves(rows, run_dir, out, dpi):
     if drawn == 0:
         print("%s: warning: metrics.csv holds no finite loss or accuracy; %s is empty"
               % (PROG, out), file=sys.stderr)
+
+
+DIAGNOSTICS = ("lr", "silent_outputs", "silent_hidden", "first_spike_mean", "first_spike_std",
+               "syn_events_per_sample")
+
+
+def plot_diagnostics(rows, run_dir, out, dpi):
+    """The training diagnostics per epoch, four panels. Returns False (and
+    draws nothing) when metrics.csv has none (an older file: lr only)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def col(name):
+        return [(int(r["epoch"]), r[name]) for r in rows
+                if name in r and math.isfinite(r[name])]
+    if not any(col(c) for c in DIAGNOSTICS[1:]):
+        return False
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
+    (ax_lr, ax_silent), (ax_first, ax_events) = axes
+
+    def line(ax, pts, label, color, marker="o"):
+        if pts:
+            xs, ys = zip(*pts)
+            ax.plot(xs, ys, color=color, marker=marker, markersize=4, linewidth=1.5, label=label)
+    line(ax_lr, col("lr"), "learning rate", "C0")
+    ax_lr.set_title("learning rate (last step of the epoch)")
+    line(ax_silent, [(e, 100 * v) for e, v in col("silent_outputs")], "outputs", "C3")
+    line(ax_silent, [(e, 100 * v) for e, v in col("silent_hidden")], "hidden neurons", "C1", "s")
+    ax_silent.set_title("silent neurons (%)")
+    ax_silent.set_ylim(-2, 102)
+    mean = dict(col("first_spike_mean"))
+    std = dict(col("first_spike_std"))
+    pts = sorted(mean.items())
+    line(ax_first, pts, "mean", "C2")
+    if pts and all(e in std for e, _ in pts):
+        xs = [e for e, _ in pts]
+        ax_first.fill_between(xs, [m - std[e] for e, m in pts], [m + std[e] for e, m in pts],
+                              color="C2", alpha=0.2, label="mean +- std")
+    ax_first.set_title("first output spike time (model units)")
+    line(ax_events, col("syn_events_per_sample"), "synaptic events", "C4")
+    ax_events.set_title("synaptic events per sample")
+    epochs = [int(r["epoch"]) for r in rows]
+    for ax in axes.flat:
+        ax.set_xlabel("epoch")
+        ax.grid(True, alpha=0.3)
+        if len(epochs) <= 20:
+            ax.set_xticks(epochs)
+        if len(ax.get_legend_handles_labels()[0]) > 1:
+            ax.legend(fontsize=8)
+    fig.suptitle("%s: training diagnostics" % (os.path.basename(os.path.normpath(run_dir))
+                                               or run_dir), fontsize=10)
+    fig.text(0.5, 0.01, "measured after each epoch on the first 1,024 test images "
+             "(docs/FORMAT.md, Metrics)", ha="center", fontsize=8, color="0.35")
+    fig.tight_layout(rect=(0, 0.03, 1, 0.97))
+    fig.savefig(out, dpi=dpi)
+    plt.close(fig)
+    return True
 
 
 def read_sensitivity(path):
@@ -240,6 +315,8 @@ def plot_raster(spikes, args, out):
            "--dpi", str(args.dpi)]
     if args.moment:
         cmd += ["--moment", args.moment]
+    if args.no_clip:
+        cmd += ["--no-clip"]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        universal_newlines=True)
     if r.returncode != 0:
@@ -292,6 +369,12 @@ def main(argv):
     curves = os.path.join(out_dir, "learning_curves.png")
     plot_curves(rows, run_dir, curves, args.dpi)
     written.append(curves)
+    diagnostics = os.path.join(out_dir, "diagnostics.png")
+    if plot_diagnostics(rows, run_dir, diagnostics, args.dpi):
+        written.append(diagnostics)
+    else:
+        print("%s: metrics.csv has no diagnostics columns (written by an older stdbp): "
+              "no diagnostics.png" % PROG, file=sys.stderr)
     spikes = os.path.join(run_dir, "spikes.h5")
     if not args.no_raster and os.path.exists(spikes):
         raster = os.path.join(out_dir, "spike_raster.png")

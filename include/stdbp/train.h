@@ -88,7 +88,9 @@ STDBP_API void stdbp_signals_install(void);
 STDBP_API int stdbp_signal_pending(void);
 
 /* The columns of run_dir/metrics.csv and metrics.h5, in file order
- * (docs/FORMAT.md), for programs that read them back. */
+ * (docs/FORMAT.md), for programs that read them back. The epoch column
+ * counts from 1; a metrics.csv without the last five columns (written by
+ * an older stdbp) counts from 0. */
 enum {
     STDBP_METRIC_EPOCH,
     STDBP_METRIC_STEP,
@@ -102,6 +104,11 @@ enum {
     STDBP_METRIC_EPOCH_SECONDS,
     STDBP_METRIC_SAMPLES_PER_S,
     STDBP_METRIC_WALL_SECONDS,
+    STDBP_METRIC_SILENT_OUTPUTS,
+    STDBP_METRIC_SILENT_HIDDEN,
+    STDBP_METRIC_FIRST_SPIKE_MEAN,
+    STDBP_METRIC_FIRST_SPIKE_STD,
+    STDBP_METRIC_SYN_EVENTS_PER_SAMPLE,
     STDBP_METRIC_COUNT
 };
 /* A column's name ("epoch", "train_loss", ...), NULL when column is not

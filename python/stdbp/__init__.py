@@ -327,7 +327,8 @@ def metrics(run_dir, as_frame=None):
     """The per-epoch metrics of a run: metrics.h5 (or metrics.csv) as a
     dict of numpy arrays in file order (epoch, step, lr, train_loss, ...),
     or a pandas DataFrame when pandas is installed (as_frame=None) or
-    asked for (as_frame=True)."""
+    asked for (as_frame=True). Epochs count from 1, also for a file of an
+    older stdbp (which counted them from 0; docs/FORMAT.md)."""
     cols, i = [], 0
     while True:
         name = _lib.lib.stdbp_metric_name(i)
@@ -346,12 +347,16 @@ def metrics(run_dir, as_frame=None):
             rows = list(csv.reader(f))
         head, body = rows[0], rows[1:]
         out = {c: np.array([float(r[k]) for r in body]) for k, c in enumerate(head)}
+        if "epoch" in out and "silent_outputs" not in out:  # older: from 0
+            out["epoch"] = out["epoch"] + 1
     else:
         import h5py
         _need(h5)
         with h5py.File(h5, "r") as f:
             names = [c for c in cols if c in f] + sorted(k for k in f if k not in cols)
             out = {c: f[c][...] for c in names}
+            if "epoch" in out and "format_version" not in f.attrs:  # version 1: from 0
+                out["epoch"] = out["epoch"] + 1
     if as_frame is not False:
         try:
             import pandas

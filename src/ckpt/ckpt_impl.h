@@ -145,6 +145,12 @@ void stdbp_ckpt_list_free(char **list, size_t n);
 uint64_t stdbp_ckpt_shape_size(const int32_t s[3]);
 int stdbp_ckpt_layer_size_ok(const ckpt_layer *l);
 
+/* The attributes units and description (one line) of a dataset of a
+ * checkpoint or spike log, as NUL-padded strings (docs/FORMAT.md). An
+ * h5util failure: the caller prefixes the file. */
+stdbp_status stdbp_ckpt_describe(hid_t obj, const char *units, const char *description,
+                                 stdbp_err *err);
+
 /* Test hook (util/test_hooks.h): sleep ckpt_delay_ms when set. */
 void stdbp_ckpt_test_delay(void);
 

@@ -246,6 +246,10 @@ static stdbp_status write_layer_weights(ckpt_writer *w, hid_t g, size_t i)
     ATTR(stdbp_h5_attr_put_u64(d, "layer", i, w->e));
     ATTR(stdbp_h5_attr_put_str(d, "kind", stdbp_ckpt_kind_name(l->kind), w->e));
     ATTR(stdbp_h5_attr_put_str(d, "layout", weight_layout(l->kind), w->e));
+    ATTR(stdbp_ckpt_describe(d, "threshold/model time",
+                             l->kind == STDBP_LAYER_CONV2D ? "the conv2d layer's kernel weights"
+                                                           : "the dense layer's weights",
+                             w->e));
 done:
     if (d >= 0)
         H5Dclose(d);
@@ -287,6 +291,8 @@ static stdbp_status write_optimizer(ckpt_writer *w)
     if (st != STDBP_OK)
         goto done;
     ATTR(stdbp_h5_attr_put_str(d, "layout", layout, w->e));
+    ATTR(stdbp_ckpt_describe(d, "weight units (m, velocity), squared (v)",
+                             "the optimiser's per-parameter state, in the layout above", w->e));
 done:
     if (d >= 0)
         H5Dclose(d);
@@ -322,6 +328,7 @@ static stdbp_status write_train(ckpt_writer *w)
     if (st != STDBP_OK)
         goto done;
     ATTR(stdbp_h5_attr_put_str(d, "generator", "xoshiro256**", w->e));
+    ATTR(stdbp_ckpt_describe(d, "1", "the state of the run's random generator", w->e));
 done:
     if (d >= 0)
         H5Dclose(d);
@@ -344,6 +351,7 @@ static stdbp_status write_config(ckpt_writer *w)
     if (st != STDBP_OK)
         goto done;
     ATTR(stdbp_h5_attr_put_str(d, "format", "yaml", w->e));
+    ATTR(stdbp_ckpt_describe(d, "none", "the run's effective configuration, as YAML", w->e));
 done:
     if (d >= 0)
         H5Dclose(d);

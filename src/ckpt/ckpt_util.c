@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/h5util.h"
 #include "util/log.h"
 #include "util/sha256.h"
 #include "util/test_hooks.h"
@@ -341,4 +342,11 @@ void stdbp_ckpt_test_delay(void)
     ts.tv_nsec = (ms % 1000) * 1000000L;
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
+}
+
+stdbp_status stdbp_ckpt_describe(hid_t obj, const char *units, const char *description,
+                                 stdbp_err *err)
+{
+    stdbp_status st = stdbp_h5_attr_put_str(obj, "units", units, err);
+    return st == STDBP_OK ? stdbp_h5_attr_put_str(obj, "description", description, err) : st;
 }

@@ -498,6 +498,10 @@ stdbp_status stdbp_spikelog_write(stdbp_spikelog *log, const char *moment, size_
             goto done;
         H5U(stdbp_h5_attr_put_str(d, "kind", log->kinds[l], e));
         H5U(stdbp_h5_attr_put_i32v(d, "shape", log->shapes[l], 3, e));
+        H5U(stdbp_ckpt_describe(d, "model time",
+                                l == 0 ? "input spike times of the recorded samples (inf: none)"
+                                       : "output spike times of the layer (inf: silent)",
+                                e));
         H5Dclose(d);
         d = H5I_INVALID_HID;
     }
@@ -505,6 +509,7 @@ stdbp_status stdbp_spikelog_write(stdbp_spikelog *log, const char *moment, size_
         if ((st = write_rows(log, g, "labels", H5T_STD_I32LE, H5T_NATIVE_INT32, &label_fill,
                              n_total, 0, first, count, labels, &d)) != STDBP_OK)
             goto done;
+        H5U(stdbp_ckpt_describe(d, "1", "the recorded samples' labels (-1: row not written)", e));
         H5Dclose(d);
         d = H5I_INVALID_HID;
     }

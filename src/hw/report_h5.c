@@ -1,7 +1,7 @@
 /* The deployment report as HDF5 (report.h5), written with the serial API
  * (default file driver) by the one process that runs the deployment.
  * Layout (docs/HARDWARE.md, "Report"):
- *   /                 attributes: format_version, profile, profile_source,
+ *   /                 attributes: format, format_version, profile, profile_source,
  *                     mode, time_steps, t_max, images, paper_power_mw,
  *                     paper_latency_ms
  *   /bits_B/          attributes: the headline figures of width B and the
@@ -9,9 +9,9 @@
  *   /bits_B/images/   latency_s, energy_j, decision, label (one per image)
  *   /bits_B/layers/   one value per computing layer
  *   /bits_B/cores/    one value per core in use
- * Numbers are stored in the native types (little-endian IEEE float64 and
- * int64 on the hosts stdbp runs on), strings as NUL-terminated UTF-8. Not
- * collective. */
+ * Every dataset has the attributes units and description. Numbers are stored in the native types
+ * (little-endian IEEE float64 and int64 on the hosts stdbp runs on), strings as NUL-terminated
+ * UTF-8. Not collective. */
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,12 +44,71 @@ static stdbp_status attr_str(hid_t obj, const char *name, const char *s, stdbp_e
     return stdbp_h5_attr_put_str_as(obj, name, s, H5T_STR_NULLTERM, H5T_CSET_UTF8, err);
 }
 
-/* A 1-D dataset of n values of the native type. */
+/* The units and one-line description of every dataset, by group
+ * ("images", "layers", "cores"; NULL: both of the last two) and name. */
+typedef struct col_doc {
+    const char *group, *name, *units, *description;
+} col_doc;
+static const col_doc col_docs[] = {
+    {"images", "latency_s", "s",
+     "from the start of the first input step to the end of the decision step"},
+    {"images", "energy_j", "J", "energy of the image, dynamic plus static"},
+    {"images", "decision", "1", "the class the chip decided: the earliest output (-1: none fired)"},
+    {"images", "label", "1", "the image's label"},
+    {"layers", "net_layer", "1", "index of the layer in the network (0-based, as in /model)"},
+    {"layers", "neurons", "1", "neurons of the layer"},
+    {"layers", "synapses", "1", "synapses (weights) of the layer"},
+    {"layers", "first_core", "1", "index of the first core the layer is mapped onto"},
+    {"layers", "cores", "1", "cores the layer is mapped onto"},
+    {"layers", "theta_q", "1", "the layer's threshold in integer weight units x steps (theta_q)"},
+    {"layers", "accumulator_bits", "bit",
+     "signed accumulator bits that hold the layer's sums within the window"},
+    {"layers", "scale", "1", "model weight per integer weight unit"},
+    {"cores", "layer", "1", "index of the core's layer (in /bits_B/layers)"},
+    {"cores", "x", "1", "the core's column on the mesh"},
+    {"cores", "y", "1", "the core's row on the mesh"},
+    {"cores", "neurons", "1", "neurons mapped onto the core"},
+    {"cores", "first_neuron", "1", "index of the core's first neuron within its layer"},
+    {"cores", "synapses", "1", "synapses stored on the core"},
+    {"cores", "axons", "1", "distinct input sources (axons) of the core"},
+    {"cores", "utilisation", "1", "fraction of the run's busy time the core was busy"},
+    {"cores", "queue_wait_s_per_image", "s", "time packets waited in the core's queue, per image"},
+    {NULL, "spikes_per_image", "1", "output spikes per image"},
+    {NULL, "synaptic_updates_per_image", "1", "synaptic updates per image"},
+    {NULL, "neuron_updates_per_image", "1", "neuron (membrane) updates per image"},
+    {NULL, "packets_sent_per_image", "1", "spike packets sent per image"},
+    {NULL, "packets_received_per_image", "1", "spike packets received per image"},
+    {NULL, "hops_per_image", "1", "mesh hops of the packets per image"},
+    {NULL, "energy_j_per_image", "J", "dynamic energy per image"},
+};
+
+/* A 1-D dataset of n values of the native type, with the attributes
+ * units and description from col_docs. */
 static stdbp_status column(hid_t grp, const char *name, hid_t type, size_t n, const void *data,
                            stdbp_err *err)
 {
     const hsize_t dim = n;
-    return stdbp_h5_dset_put(grp, name, type, type, 1, &dim, data, err);
+    char path[256];
+    const char *g = strrchr(stdbp_h5_name(grp, path, sizeof path), '/');
+    const col_doc *doc = NULL;
+    stdbp_status st;
+    g = g ? g + 1 : path;
+    for (size_t k = 0; !doc && k < sizeof col_docs / sizeof col_docs[0]; k++)
+        if (strcmp(col_docs[k].name, name) == 0 &&
+            (!col_docs[k].group || strcmp(col_docs[k].group, g) == 0))
+            doc = &col_docs[k];
+    if (!doc) /* a new column needs its entry above */
+        return stdbp_err_set(err, STDBP_EINVAL, "report column %s/%s has no description", g, name);
+    if ((st = stdbp_h5_dset_put(grp, name, type, type, 1, &dim, data, err)) != STDBP_OK)
+        return st;
+    hid_t d = H5Dopen2(grp, name, H5P_DEFAULT);
+    if (d < 0)
+        return stdbp_h5_fail(err, STDBP_EIO, "reopening dataset %s", name);
+    st = attr_str(d, "units", doc->units, err);
+    if (st == STDBP_OK)
+        st = attr_str(d, "description", doc->description, err);
+    H5Dclose(d);
+    return st;
 }
 
 static stdbp_status group(hid_t parent, const char *name, hid_t *out, stdbp_err *err)
@@ -271,6 +330,7 @@ static stdbp_status write_root(hid_t f, const stdbp_hw_report *rep, stdbp_err *e
 {
     const stdbp_hw_profile *p = rep->profile;
     stdbp_status st;
+    TRY(attr_str(f, "format", "stdbp-hw-report", err));
     TRY(attr_i64(f, "format_version", 1, err));
     TRY(attr_str(f, "profile", p->name, err));
     TRY(attr_str(f, "profile_source", p->source, err));

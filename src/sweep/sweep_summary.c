@@ -96,12 +96,17 @@ static void read_metrics(row *r)
         return;
     for (int k = 0; k < STDBP_METRIC_COUNT; k++)
         col[k] = -1;
+    /* Epochs count from 1; a file without the diagnostics columns (written
+     * by an older stdbp) counts them from 0. */
+    double epoch_base = 1;
     if (fgets(line, sizeof line, f)) {
         int c = 0;
         for (char *tok = strtok(line, ",\r\n"); tok; tok = strtok(NULL, ",\r\n"), c++)
             for (int k = 0; k < STDBP_METRIC_COUNT; k++)
                 if (strcmp(tok, stdbp_metric_name(k)) == 0)
                     col[k] = c;
+        if (col[STDBP_METRIC_SILENT_OUTPUTS] < 0)
+            epoch_base = 0;
     }
     while (fgets(line, sizeof line, f)) {
         double v[64];
@@ -121,6 +126,7 @@ static void read_metrics(row *r)
             continue;
         for (int k = 0; k < STDBP_METRIC_COUNT; k++)
             r->last[k] = col[k] >= 0 && col[k] < n ? v[col[k]] : NAN;
+        r->last[STDBP_METRIC_EPOCH] += 1 - epoch_base;
         r->have = 1;
         double va = r->last[STDBP_METRIC_VAL_ACC];
         if (!isnan(va) && (isnan(r->best_val) || va > r->best_val)) {
@@ -175,7 +181,7 @@ static void read_status(row *r)
 
 static void classify(row *r)
 {
-    int complete = r->have && r->last[STDBP_METRIC_EPOCH] + 1 >= (double)r->epochs;
+    int complete = r->have && r->last[STDBP_METRIC_EPOCH] >= (double)r->epochs;
     if (strcmp(r->status, "failed") == 0)
         ; /* keep: the run said so */
     else if (complete)
@@ -281,7 +287,7 @@ static stdbp_status write_csv(const char *path, const row *rows, size_t n, stdbp
         fprintf(f, ",%zu,%s", r->index, r->status);
         csv_num(f, r->best_val, r->have);
         csv_num(f, r->best_epoch, r->have);
-        csv_num(f, r->last[STDBP_METRIC_EPOCH] + 1, r->have);
+        csv_num(f, r->last[STDBP_METRIC_EPOCH], r->have);
         fprintf(f, ",%ld", r->epochs);
         csv_num(f, r->last[STDBP_METRIC_STEP], r->have);
         for (size_t k = 0; k < N_SUMMARY_METRICS; k++)
@@ -311,7 +317,7 @@ static void print_table(FILE *out, const stdbp_sweep *sw, const char *csv, const
         fmt_num(ta, sizeof ta, r->last[STDBP_METRIC_TEST_ACC], r->have, "%.4f");
         fmt_num(tl, sizeof tl, r->last[STDBP_METRIC_TRAIN_LOSS], r->have, "%.4g");
         if (r->have)
-            snprintf(ep, sizeof ep, "%.0f/%ld", r->last[STDBP_METRIC_EPOCH] + 1, r->epochs);
+            snprintf(ep, sizeof ep, "%.0f/%ld", r->last[STDBP_METRIC_EPOCH], r->epochs);
         else
             snprintf(ep, sizeof ep, "-/%ld", r->epochs);
         fprintf(out, "%4s %6zu %-9s %12s %8s %10s %7s  %s\n", rank, r->index, r->status, bv, ta, tl,

@@ -8,3 +8,4 @@ libstdbp_internal_la_SOURCES += %reldir%/trainer_setup.c
 libstdbp_internal_la_SOURCES += %reldir%/trainer_step.c
 libstdbp_internal_la_SOURCES += %reldir%/trainer_run.c
 libstdbp_internal_la_SOURCES += %reldir%/run_lock.c
+libstdbp_internal_la_SOURCES += %reldir%/diagnostics.c

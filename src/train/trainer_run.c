@@ -60,10 +60,11 @@ static stdbp_status end_of_epoch(stdbp_trainer *tr, double epoch_seconds, size_t
         tr->state.best_val_acc = val.accuracy;
         tr->state.best_epoch = tr->state.epoch;
     }
-    if (tr->rank != 0)
-        return STDBP_OK;
+    stdbp_metrics_row diag;
+    if ((st = stdbp_metrics_diagnose(tr, &diag, err)) != STDBP_OK || tr->rank != 0)
+        return st;
     stdbp_metrics_row row = {
-        .epoch = tr->state.epoch,
+        .epoch = tr->state.epoch + 1,
         .step = tr->state.step,
         .lr = tr->lr,
         .train_loss = tr->state.epoch_samples ? stdbp_grad_from_fixed(tr->state.epoch_loss) /
@@ -79,6 +80,11 @@ static stdbp_status end_of_epoch(stdbp_trainer *tr, double epoch_seconds, size_t
         .epoch_seconds = epoch_seconds,
         .samples_per_s = epoch_seconds > 0 ? (double)epoch_samples / epoch_seconds : 0,
         .wall_seconds = wall_seconds(tr),
+        .silent_outputs = diag.silent_outputs,
+        .silent_hidden = diag.silent_hidden,
+        .first_spike_mean = diag.first_spike_mean,
+        .first_spike_std = diag.first_spike_std,
+        .syn_events_per_sample = diag.syn_events_per_sample,
     };
     const double step_time = tr->t_compute + tr->t_reduce + tr->t_update + 1e-300;
     stdbp_progress_print(&tr->progress,

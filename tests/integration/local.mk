@@ -30,3 +30,8 @@ check-nonroot: tests/tools/gen_dataset$(EXEEXT)
 .PHONY: check-nonroot
 # The Spack recipe that spack_recipe.sh checks (docs/INSTALL.md).
 EXTRA_DIST += packaging/spack/repo.yaml packaging/spack/stdbp/package.py
+# The outputs: files of an older stdbp (fixtures/old-run), the snippets
+# of docs/FORMAT.md.
+FORMAT_TESTS = %reldir%/format_compat.sh %reldir%/format_snippets.sh
+TESTS += $(FORMAT_TESTS)
+EXTRA_DIST += $(FORMAT_TESTS) %reldir%/fixtures

@@ -1,15 +1,19 @@
 #!/bin/sh
 # Issue: the plots users expect. Trains a tiny run (with a spike log) and
-# runs stdbp_plot on it: learning curves and a spike raster as valid PNG
-# files in RUN_DIR/plots/; --help; clear errors for a missing directory, a
-# missing, empty or header-only metrics.csv. Skips without matplotlib.
+# runs stdbp_plot on it: learning curves, the training diagnostics and a
+# spike raster as valid PNG files in RUN_DIR/plots/; the raster names the
+# label and the predicted class and clips its time axis (one late spike
+# planted: it does not stretch the axis, and is counted); an older run's
+# metrics.csv (epochs from 0, no diagnostics) still plots; --help; clear
+# errors for a missing directory, a missing, empty or header-only
+# metrics.csv. Skips without matplotlib.
 . "$top_srcdir/tests/tap/tap.sh"
 py=
 for p in python3 /usr/bin/python3; do
   if "$p" -c 'import matplotlib, h5py' >/dev/null 2>&1; then py=$p; break; fi
 done
 [ -n "$py" ] || skip_all "python3 with matplotlib and h5py not found (python3-matplotlib)"
-plan 11
+plan 15
 tap_tmpdir; tmp=$tap_tmp
 plot=$top_builddir/src/cli/stdbp_plot
 
@@ -69,6 +73,44 @@ if [ -e "$tmp/run/spikes.h5" ]; then
 else
   echo "ok $((tap_n += 1)) # SKIP no spikes.h5 to draw"
 fi
+
+is_png "$tmp/run/plots/diagnostics.png" 2>"$tmp/png3" && grep -q "diagnostics.png" "$tmp/out"
+r=$?; ok $r "plots/diagnostics.png (learning rate, silent neurons, first spike, events) is a valid PNG"
+[ $r -eq 0 ] || sed 's/^/# /' "$tmp/png3" "$tmp/out" >&2
+
+# The raster: label and prediction, and a clipped time axis. One input
+# spike of sample 0 moved to t = 1000: the axis ends well before it.
+if [ -e "$tmp/run/spikes.h5" ]; then
+  cp "$tmp/run/spikes.h5" "$tmp/late.h5"
+  "$py" - "$tmp/late.h5" <<'PY'
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r+") as f:
+    m = "end" if "end" in f else sorted(k for k in f if isinstance(f[k], h5py.Group))[-1]
+    d = f[m]["input"]
+    row = d[0]
+    row[np.flatnonzero(np.isfinite(row))[0]] = 1000.0
+    d[0] = row
+PY
+  "$py" "$top_srcdir/scripts/spike_raster.py" "$tmp/late.h5" -o "$tmp/late.png" > "$tmp/raster.out" 2>&1
+  grep -q "label [0-9]*, predicted [0-9-]*; time axis to [0-9.e+]*, [1-9][0-9]* spikes\{0,1\} past it" "$tmp/raster.out" &&
+    sed -n 's/.*time axis to \([0-9.e+-]*\),.*/\1/p' "$tmp/raster.out" | awk '{exit !($1 < 100)}' &&
+    is_png "$tmp/late.png" 2>/dev/null
+  r=$?; ok $r "raster: label and predicted class named, axis clipped before the late spike ($(cat "$tmp/raster.out"))"
+  "$py" "$top_srcdir/scripts/spike_raster.py" "$tmp/late.h5" --no-clip -o "$tmp/all.png" > "$tmp/raster2.out" 2>&1
+  grep -q "time axis to 1000, 0 spikes past it" "$tmp/raster2.out" && is_png "$tmp/all.png" 2>/dev/null
+  ok $? "raster --no-clip: the axis reaches the late spike ($(cat "$tmp/raster2.out"))"
+else
+  echo "ok $((tap_n += 1)) # SKIP no spikes.h5 to draw"
+  echo "ok $((tap_n += 1)) # SKIP no spikes.h5 to draw"
+fi
+
+# An older run directory (epochs from 0, no diagnostics): the curves, and
+# a word that there are no diagnostics to draw.
+cp -R "$top_srcdir/tests/integration/fixtures/old-run" "$tmp/old"
+"$plot" "$tmp/old" --no-raster > "$tmp/old.out" 2>&1 && is_png "$tmp/old/plots/learning_curves.png" 2>/dev/null &&
+  [ ! -e "$tmp/old/plots/diagnostics.png" ] && grep -q "no diagnostics" "$tmp/old.out"
+r=$?; ok $r "an older run's metrics.csv: learning curves, no diagnostics.png (said so)"
+[ $r -eq 0 ] || sed 's/^/# /' "$tmp/old.out" >&2
 
 "$plot" "$tmp/run" --no-raster --out-dir "$tmp/elsewhere" --sample 1 > "$tmp/out2" 2>&1 &&
   is_png "$tmp/elsewhere/learning_curves.png" 2>/dev/null && [ ! -e "$tmp/elsewhere/spike_raster.png" ]

@@ -3,11 +3,12 @@
 # number of ranks. Trains a small network for several steps with P = 1, 2,
 # 3 and 4 and compares every weight and the optimiser state exactly
 # (h5diff with no tolerance), with the update sharded over the ranks (the
-# default) and replicated. Also checks that an error on one rank ends
+# default) and replicated, and the per-epoch metrics (the diagnostics
+# included). Also checks that an error on one rank ends
 # every rank promptly with one clear message.
 . "$top_srcdir/tests/tap/tap.sh"
 command -v h5diff >/dev/null || skip_all "h5diff (hdf5-tools) not installed"
-plan 21
+plan 22
 tap_tmpdir; tmp=$tap_tmp
 bin=$top_builddir/src/cli/stdbp_train
 synthetic_data "$tmp"
@@ -28,6 +29,17 @@ for p in 2 3 4; do
     h5diff -q "$ref" "$got" /optimizer /optimizer >/dev/null 2>&1
   ok $? "P = $p: weights and optimiser state bitwise equal to P = 1"
 done
+# The per-epoch metrics too (all but the timings), diagnostics included:
+# the diagnostic images are spread over the ranks and summed as integers.
+r=0
+for p in 2 3 4; do
+  for c in epoch step lr train_loss train_acc val_loss val_acc test_loss test_acc \
+    silent_outputs silent_hidden first_spike_mean first_spike_std syn_events_per_sample; do
+    h5diff -q "$tmp/p1/metrics.h5" "$tmp/p$p/metrics.h5" "/$c" "/$c" >/dev/null 2>&1 ||
+      { r=1; diag "P = $p: metrics.h5 /$c differs from P = 1"; }
+  done
+done
+ok $r "P = 2, 3, 4: metrics.h5 (losses, accuracies, diagnostics) bitwise equal to P = 1"
 
 # The sharded update (the default on several ranks) and the replicated
 # one give the same weights and optimiser state, also with a gradient

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Threads inside a rank (OpenMP) change nothing but the speed: P ranks x
 # T threads for (P, T) = (1, 1), (1, 2), (2, 2), (1, 3) give bitwise the
-# same weights, optimiser state and metrics (losses and accuracies) after
+# same weights, optimiser state and metrics (losses, accuracies and the
+# diagnostics: silent neurons, first output spike, synaptic events) after
 # a short training, for a dense network (and a convolutional one on
 # 1 x 2 and 2 x 3); evaluation gives the same figures and the deploy
 # phase the same report with 1 and 2 threads. Skipped when built without OpenMP.
@@ -43,7 +44,8 @@ same_run() {
     h5diff -q "$_a" "$_b" /weights /weights >/dev/null 2>&1 &&
     h5diff -q "$_a" "$_b" /optimizer /optimizer >/dev/null 2>&1 &&
     [ "$(wc -l < "$tmp/$1/metrics.csv")" -ge 3 ] || return 1
-  for _c in step lr train_loss train_acc val_loss val_acc test_loss test_acc; do
+  for _c in epoch step lr train_loss train_acc val_loss val_acc test_loss test_acc \
+    silent_outputs silent_hidden first_spike_mean first_spike_std syn_events_per_sample; do
     h5diff -q "$tmp/$1/metrics.h5" "$tmp/$2/metrics.h5" "/$_c" "/$_c" >/dev/null 2>&1 || return 1
   done
 }

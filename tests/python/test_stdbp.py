@@ -136,6 +136,15 @@ def test_metrics_reader():
     assert np.allclose(c["test_acc"], m["test_acc"], equal_nan=True)
 
 
+def test_metrics_older_files():
+    """stdbp.metrics numbers an older stdbp's epochs from 1 too"""
+    old = os.path.join(E["top_srcdir"], "tests", "integration", "fixtures", "old-run")
+    for path in (old, os.path.join(old, "metrics.csv")):
+        m = stdbp.metrics(path, as_frame=False)
+        assert list(m["epoch"]) == [1], (path, m["epoch"])
+        assert list(m["step"]) == [1], (path, m["step"])
+
+
 def test_report_reader():
     """stdbp.report returns report.json and report.h5 as stored"""
     if not os.path.exists(os.path.join(RUN, "report.json")):
@@ -236,4 +245,4 @@ def test_close():
 if __name__ == "__main__":
     sys.exit(tap.run([test_import, test_load, test_weights, test_accuracy, test_spikes_bitwise,
                       test_predict_is_earliest, test_spikes_reader, test_metrics_reader,
-                      test_report_reader, test_to_nir, test_bad_paths, test_close]))
+                      test_metrics_older_files, test_report_reader, test_to_nir, test_bad_paths, test_close]))
