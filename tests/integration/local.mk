@@ -7,7 +7,7 @@ INTEGRATION_TESTS = %reldir%/train_ranks.sh %reldir%/resume.sh %reldir%/resume_s
 	%reldir%/inputs.sh %reldir%/train_threads.sh %reldir%/signals_load.sh \
 	%reldir%/sweep_exit.sh %reldir%/shared_data.sh %reldir%/scaling.sh \
 	%reldir%/ranks_config.sh %reldir%/train_layerwise.sh %reldir%/deploy_hw.sh \
-	%reldir%/programs.sh %reldir%/eval_json.sh
+	%reldir%/programs.sh %reldir%/eval_json.sh %reldir%/progress.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 # The installed API: the C examples through pkg-config, the Python package.
