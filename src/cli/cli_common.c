@@ -314,6 +314,7 @@ int stdbp_cli_fail(MPI_Comm comm, const char *prog, const stdbp_err *err)
 {
     int rank;
     MPI_Comm_rank(comm, &rank);
+    fflush(stdout); /* what the run printed comes before the error */
     if (rank == 0) {
         fprintf(stderr, "%s: error: %s\n", prog,
                 err && err->msg[0] ? err->msg : stdbp_status_name(err ? err->code : STDBP_EINVAL));

@@ -34,7 +34,7 @@ static stdbp_status checkpoint(stdbp_trainer *tr, stdbp_err *err)
     st = stdbp_ckpt_write(tr->comm, tr->cfg.run.out_dir, tr->net, tr->opt, &tr->state,
                           tr->config_yaml, (int)tr->cfg.checkpoint.keep, path, sizeof path, err);
     if (st == STDBP_OK && tr->rank == 0)
-        stdbp_progress_print(&tr->progress, "checkpoint\a%s\n", path);
+        stdbp_progress_print(&tr->progress, "checkpoint\a%s\n", path); /* \a: progress.h */
     return st;
 }
 
@@ -158,7 +158,7 @@ static stdbp_status stop_now(stdbp_trainer *tr, int *preempted, stdbp_err *err)
         return st;
     *preempted = tr->stop;
     if (tr->rank == 0)
-        stdbp_progress_print(&tr->progress, "stopped\aat\astep\a%llu (%s)\n",
+        stdbp_progress_print(&tr->progress, "stopped\aat\astep\a%llu\a(%s)\n",
                              (unsigned long long)tr->state.step,
                              tr->stop ? "signal: resume with --resume auto" : "step limit");
     return STDBP_OK;
@@ -179,9 +179,9 @@ static void report_start(stdbp_trainer *tr)
                              tr->resumed_from, (unsigned long long)tr->state.epoch + 1,
                              (unsigned long long)tr->state.step);
     if (tr->resumed_from && tr->state.epoch >= (uint64_t)cfg->train.epochs)
-        stdbp_progress_print(&tr->progress,
-                             "the run had already finished its %ld epochs: nothing to train\n",
-                             cfg->train.epochs);
+        stdbp_progress_print(
+            &tr->progress, "the run had already\afinished\aits\a%ld\aepochs:\anothing\ato\atrain\n",
+            cfg->train.epochs);
 }
 
 /* Rank 0: the bar or log line after global batch b of the epoch that
