@@ -55,6 +55,8 @@ def parse_args(argv):
         "one sample (its label and predicted class marked, the time axis clipped "
         "to the 99th percentile of its spike times).",
         epilog="Example: stdbp_plot runs/mnist  (then open runs/mnist/plots/*.png). "
+        "Also: stdbp_plot confusion EVAL.json OUT.png (the confusion matrix of "
+        "stdbp_eval --json; see stdbp_plot confusion --help). "
         "Needs python3-matplotlib; the raster also python3-h5py. "
         "Files: docs/FORMAT.md.")
     p.add_argument("run_dir", metavar="RUN_DIR", nargs="?",
@@ -341,7 +343,77 @@ def system_python_fallback():
             os.execv(sys_py, [sys_py, os.path.abspath(__file__)] + sys.argv[1:])
 
 
+def confusion_command(argv):
+    """stdbp_plot confusion EVAL.json OUT.png: the confusion matrix of a
+    `stdbp_eval --json` file as a PNG (rows: label, columns: predicted
+    class, plus a column for samples without an output spike), each row
+    shaded by its fraction of the label's samples, the counts written in
+    the cells, and each class's accuracy beside its row."""
+    import json
+    p = argparse.ArgumentParser(
+        prog=PROG + " confusion",
+        description="Draw the confusion matrix of a stdbp_eval --json file as a PNG.",
+        epilog="Example: stdbp_eval runs/mnist --json eval.json && "
+        "stdbp_plot confusion eval.json confusion.png")
+    p.add_argument("eval_json", metavar="EVAL.json", help="written by stdbp_eval --json")
+    p.add_argument("out", metavar="OUT.png", help="the PNG to write")
+    p.add_argument("--dpi", type=int, default=120, help="resolution (default 120)")
+    a = p.parse_args(argv)
+    try:
+        with open(a.eval_json) as f:
+            doc = json.load(f)
+        k = int(doc["classes"])
+        cm = [[int(v) for v in row] for row in doc["confusion"]]
+        silent = [int(v) for v in doc.get("no_spike", [0] * k)]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        fail("%s: not a stdbp_eval --json file (%s)" % (a.eval_json, e))
+    if doc.get("format") != "stdbp-eval" or len(cm) != k or any(len(r) != k for r in cm):
+        fail("%s: not a stdbp_eval --json file (format %r, %d x ? matrix for %d classes)"
+             % (a.eval_json, doc.get("format"), len(cm), k))
+    system_python_fallback()
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    rows = [cm[c] + [silent[c]] for c in range(k)]
+    totals = [max(1, sum(r)) for r in rows]
+    frac = [[v / t for v in r] for r, t in zip(rows, totals)]
+    size = max(4.0, 0.5 * (k + 1) + 2.5)
+    fig, ax = plt.subplots(figsize=(size + 1.0, size))
+    im = ax.imshow(frac, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    if k <= 30:
+        for c in range(k):
+            for p_ in range(k + 1):
+                if rows[c][p_]:
+                    ax.text(p_, c, str(rows[c][p_]), ha="center", va="center", fontsize=7,
+                            color="white" if frac[c][p_] > 0.5 else "black")
+    ax.set_xticks(range(k + 1))
+    ax.set_xticklabels([str(c) for c in range(k)] + ["none"], fontsize=8)
+    ax.set_yticks(range(k))
+    ax.set_yticklabels(["%d (%.1f%%)" % (c, 100.0 * cm[c][c] / totals[c]) for c in range(k)],
+                       fontsize=8)
+    ax.set_xlabel("predicted class (none: no output spike)")
+    ax.set_ylabel("label (accuracy)")
+    acc = doc.get("accuracy")
+    ax.set_title("%s split: accuracy %s of %d samples, step %s" % (
+        doc.get("split", "?"), "%.2f%%" % (100 * acc) if acc is not None else "n/a",
+        int(doc.get("samples", 0)), doc.get("step", "?")), fontsize=9)
+    fig.colorbar(im, ax=ax, label="fraction of the label's samples")
+    fig.tight_layout()
+    out_dir = os.path.dirname(a.out)
+    try:
+        if out_dir:
+            os.makedirs(out_dir, exist_ok=True)
+        fig.savefig(a.out, dpi=a.dpi)
+    except OSError as e:
+        fail("cannot write %s: %s" % (a.out, e))
+    plt.close(fig)
+    print("wrote %s" % a.out)
+    return 0
+
+
 def main(argv):
+    if argv[:1] == ["confusion"]:
+        return confusion_command(argv[1:])
     args = parse_args(argv)
     system_python_fallback()
     if args.tornado:

@@ -81,6 +81,35 @@ STDBP_API stdbp_status stdbp_evaluate(MPI_Comm comm, const stdbp_net *net, stdbp
                                       double *times_buf, stdbp_eval_result *out,
                                       stdbp_err *err) STDBP_WUR;
 
+/* Called by stdbp_evaluate_detail on every rank, from the calling
+ * thread, between chunks of the rank's own slice: done of total samples
+ * of that slice evaluated so far (the last call has done == total). */
+typedef void (*stdbp_eval_progress_fn)(uint64_t done, uint64_t total, void *user);
+
+/* What stdbp_evaluate_detail gives beyond stdbp_evaluate; any member may
+ * be NULL. Must be the same (NULL or not, member by member) on every rank. */
+typedef struct stdbp_eval_detail {
+    /* n_out x n_out counts, row = label, column = predicted class (the
+     * earliest output spike), summed over the ranks: the diagonal sums to
+     * the correct count. */
+    uint64_t *confusion;
+    /* n_out counts: samples of each label whose outputs are all silent
+     * (no class predicted; not in confusion). */
+    uint64_t *silent;
+    stdbp_eval_progress_fn progress;
+    void *user; /* passed to progress */
+} stdbp_eval_detail;
+
+/* Collective on comm: stdbp_evaluate with the per-class counts and the
+ * progress of detail (NULL: as stdbp_evaluate). The counts are exact sums,
+ * the same for any number of ranks and threads. */
+STDBP_API stdbp_status stdbp_evaluate_detail(MPI_Comm comm, const stdbp_net *net, stdbp_ws *ws,
+                                             const stdbp_dataset *ds, const size_t *idx, size_t n,
+                                             const stdbp_encoding *enc,
+                                             const stdbp_loss_params *loss, double *times_buf,
+                                             const stdbp_eval_detail *detail,
+                                             stdbp_eval_result *out, stdbp_err *err) STDBP_WUR;
+
 /* Signals: SIGTERM and SIGUSR1 set a flag that the loop polls once per
  * step (the flag is combined across ranks in the step's reduction, so all
  * ranks stop at the same step). Not collective. */

@@ -5,6 +5,7 @@
 
 #include <mpi.h>
 
+#include "stdbp/ckpt.h"
 #include "stdbp/config.h"
 #include "stdbp/error.h"
 
@@ -17,13 +18,41 @@ stdbp_status stdbp_cli_load_config(MPI_Comm comm, const char *path, const char *
                                    char **sets, int n_sets, stdbp_config *cfg, char **yaml_out,
                                    stdbp_err *err);
 
+/* Collective on comm: a program's CHECKPOINT argument into path (of size
+ * len): a checkpoint file as it is, a run directory as its newest valid
+ * checkpoint (stdbp_ckpt_find_latest; an error when it has none). Rank 0
+ * looks at the file system; every rank gets the same path or error. */
+stdbp_status stdbp_cli_resolve_checkpoint(MPI_Comm comm, const char *arg, char *path, size_t len,
+                                          stdbp_err *err);
+
 /* Collective on comm: rebuild a checkpoint's network from the config
- * stored in it (plus the n_sets overrides), open its test set (data.test,
- * else data.train) and load the weights. On success the caller owns *test
+ * stored in it (plus the n_sets overrides), open a data set and load the
+ * weights. arg is a checkpoint file or a run directory
+ * (stdbp_cli_resolve_checkpoint); the file used goes into resolved (of
+ * size resolved_len) unless that is NULL. which: "test" opens data.test
+ * (else data.train), "train" opens data.train (for the training and
+ * validation splits). state (NULL: not wanted) gets the stored training
+ * state (its step and epoch). On success the caller owns *ds
  * (stdbp_dataset_free) and *net (stdbp_net_destroy). */
-stdbp_status stdbp_cli_load_checkpoint(MPI_Comm comm, const char *path, char **sets, int n_sets,
-                                       stdbp_config *cfg, stdbp_dataset *test, stdbp_net **net,
-                                       stdbp_err *err);
+stdbp_status stdbp_cli_load_checkpoint(MPI_Comm comm, const char *arg, char **sets, int n_sets,
+                                       const char *which, stdbp_config *cfg, stdbp_dataset *ds,
+                                       stdbp_net **net, char *resolved, size_t resolved_len,
+                                       stdbp_train_state *state, stdbp_err *err);
+
+/* Not collective: an accelerator profile given as NAME or path into path
+ * (of size len). A value that contains '/' or ends in .yaml is a path,
+ * used as it is. Otherwise NAME.yaml is looked up in the directories of
+ * $STDBP_HW_PATH (colon-separated) when set, then, for a program run from
+ * its build tree, the source tree's configs/hw, then the installed
+ * profiles ($(pkgdatadir)/hw); the first found wins. When none has it, the
+ * error names the directories searched and the profiles found there. An
+ * empty name stays empty (the built-in default profile). */
+stdbp_status stdbp_cli_find_hw(const char *name, char *path, size_t len, stdbp_err *err);
+
+/* Collective on comm: stdbp_cli_find_hw on rank 0 for the profile in
+ * field (of size len, e.g. cfg->deploy.hw), replaced by the path found;
+ * every rank gets the same field or error. */
+stdbp_status stdbp_cli_resolve_hw(MPI_Comm comm, char *field, size_t len, stdbp_err *err);
 
 /* Rank 0 prints "PROG: error: MSG" on stderr; every rank finalises MPI.
  * Returns the exit status to use (1). Call on every rank. */

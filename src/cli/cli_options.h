@@ -124,10 +124,11 @@ typedef struct stdbp_cli_spec {
         .kind = STDBP_CLI_FLAG, .name = "no-deploy",                                               \
         .help = "skip the quantisation and accelerator report", .target = TARGET, .value = 0       \
     }
-/* --quiet: *TARGET = 1. */
+/* -q, --quiet: *TARGET = 1. */
 #define STDBP_CLI_OPT_QUIET(TARGET, HELP)                                                          \
     {                                                                                              \
-        .kind = STDBP_CLI_FLAG, .name = "quiet", .help = HELP, .target = TARGET, .value = 1        \
+        .kind = STDBP_CLI_FLAG, .name = "quiet", .short_name = 'q', .help = HELP,                  \
+        .target = TARGET, .value = 1                                                               \
     }
 
 /* Parse argv by spec: the options, then exactly one operand, into

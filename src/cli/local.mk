@@ -5,6 +5,10 @@ libcli_la_SOURCES = %reldir%/cli_common.c %reldir%/cli_common.h \
 	%reldir%/deploy_phase.c %reldir%/deploy_phase.h
 libcli_la_SOURCES += %reldir%/cli_options.c %reldir%/cli_options.h
 libcli_la_LIBADD = $(HDF5_LIBS)
+# Where --hw NAME looks (cli_common.c): the installed profiles, and the
+# source tree's configs/hw for a program run from the build tree.
+libcli_la_CPPFLAGS = $(AM_CPPFLAGS) -DSTDBP_PKGDATADIR='"$(pkgdatadir)"' \
+	-DSTDBP_BINDIR='"$(bindir)"' -DSTDBP_SRCDIR='"$(abs_top_srcdir)"'
 
 CLI_PROGS = %reldir%/stdbp_train %reldir%/stdbp_eval %reldir%/stdbp_deploy \
 	%reldir%/stdbp_export %reldir%/stdbp_sweep %reldir%/stdbp_import

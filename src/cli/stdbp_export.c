@@ -81,27 +81,6 @@ static int parse_args(int argc, char **argv, export_args *a, int rank)
     return 0;
 }
 
-/* Rank 0: the input shape (/model attribute input) and the digest of a
- * checkpoint, for a config whose network.input is unset. */
-/* Collective: a run directory becomes its newest valid checkpoint. */
-static stdbp_status resolve(MPI_Comm comm, const char *arg, char *path, size_t len, stdbp_err *err)
-{
-    struct stat sb;
-    int rank, is_dir = 0;
-    MPI_Comm_rank(comm, &rank);
-    if (rank == 0)
-        is_dir = stat(arg, &sb) == 0 && S_ISDIR(sb.st_mode);
-    MPI_Bcast(&is_dir, 1, MPI_INT, 0, comm);
-    if (!is_dir) {
-        snprintf(path, len, "%s", arg);
-        return STDBP_OK;
-    }
-    stdbp_status st = stdbp_ckpt_find_latest(comm, arg, path, len, err);
-    if (st == STDBP_OK && path[0] == '\0')
-        st = stdbp_err_set(err, STDBP_EIO, "%s: no valid checkpoint in %s/checkpoints", arg, arg);
-    return st;
-}
-
 int main(int argc, char **argv)
 {
     MPI_Comm comm = MPI_COMM_WORLD;
@@ -124,12 +103,7 @@ int main(int argc, char **argv)
     }
     const char *out = args.out;
 
-    stdbp_status st = STDBP_OK;
-    if (strlen(args.source) >= sizeof path) /* resolve would cut it */
-        st = stdbp_err_set(&err, STDBP_EINVAL, "path too long (%zu bytes, at most %zu): %.60s...",
-                           strlen(args.source), sizeof path - 1, args.source);
-    if (st == STDBP_OK)
-        st = resolve(comm, args.source, path, sizeof path, &err);
+    stdbp_status st = stdbp_cli_resolve_checkpoint(comm, args.source, path, sizeof path, &err);
     /* Rank 0 reads the stored config; every rank gets the parsed result. */
     if (st == STDBP_OK) {
         st = rank == 0 ? stdbp_ckpt_read_config(path, &stored, &err) : STDBP_OK;

@@ -39,7 +39,7 @@ static const char usage_tail[] =
     "75 stopped by a signal after a checkpoint.\n";
 
 typedef struct train_args {
-    const char *config;
+    const char *config, *run_dir, *hw;
     stdbp_cli_list sets;
     const char *resume;
     const char *exit_file;
@@ -54,6 +54,18 @@ static int parse_args(int argc, char **argv, train_args *a, int rank)
         STDBP_CLI_OPT_SET(&a->sets, "override a config key (repeatable), e.g.\n"
                                     "--set optimizer.lr=3e-4 --set train.epochs=2\n"
                                     "(docs/CONFIG.md lists every key)"),
+        {.kind = STDBP_CLI_STRING,
+         .name = "run-dir",
+         .metavar = "DIR",
+         .help = "the run directory (as --set run.dir=DIR)",
+         .target = &a->run_dir},
+        {.kind = STDBP_CLI_STRING,
+         .name = "hw",
+         .metavar = "NAME|PROFILE.yaml",
+         .help = "accelerator profile of the deploy phase, a shipped\n"
+                 "one by NAME or a file (as --set deploy.hw=...; see\n"
+                 "stdbp_deploy --help)",
+         .target = &a->hw},
         STDBP_CLI_OPT_RESUME(&a->resume, "continue from the newest valid checkpoint in the\n"
                                          "run directory (auto; a fresh start if none), or\n"
                                          "from the checkpoint file PATH. Without it, a run\n"
@@ -116,8 +128,29 @@ int main(int argc, char **argv)
     /* Before anything slow, so that an early signal is not lost. */
     stdbp_signals_install();
 
-    stdbp_status st = stdbp_cli_load_config(comm, args.config, NULL, args.sets.items, args.sets.n,
-                                            &cfg, &yaml, &err);
+    /* --run-dir and --hw are --set run.dir=... and --set deploy.hw=...,
+     * after the other --set (they are meant) */
+    char *run_dir_set = NULL, *hw_set = NULL;
+    char **sets = malloc(((size_t)args.sets.n + 2) * sizeof *sets);
+    int n_sets = args.sets.n;
+    if (sets && args.sets.n)
+        memcpy(sets, args.sets.items, (size_t)args.sets.n * sizeof *sets);
+    if (sets && args.run_dir && (run_dir_set = malloc(strlen(args.run_dir) + 9)))
+        sprintf(run_dir_set, "run.dir=%s", args.run_dir), sets[n_sets++] = run_dir_set;
+    if (sets && args.hw && (hw_set = malloc(strlen(args.hw) + 11)))
+        sprintf(hw_set, "deploy.hw=%s", args.hw), sets[n_sets++] = hw_set;
+    stdbp_status st = STDBP_OK;
+    if (!sets || (args.run_dir && !run_dir_set) || (args.hw && !hw_set))
+        st = stdbp_err_set(&err, STDBP_ENOMEM, "out of memory");
+    st = stdbp_dist_agree(comm, st, &err);
+    if (st == STDBP_OK)
+        st = stdbp_cli_load_config(comm, args.config, NULL, sets, n_sets, &cfg, &yaml, &err);
+    free(sets);
+    free(run_dir_set);
+    free(hw_set);
+    /* deploy.hw may name a shipped profile: found now, before training */
+    if (st == STDBP_OK && args.deploy && cfg.deploy.enabled && !args.max_steps)
+        st = stdbp_cli_resolve_hw(comm, cfg.deploy.hw, sizeof cfg.deploy.hw, &err);
     if (st == STDBP_OK) {
         stdbp_trainer_opts opts = {.resume = args.resume,
                                    .config_yaml = yaml,

@@ -21,10 +21,11 @@ typedef struct eval_slot {
 
 /* Samples [begin, end) over up to n_threads threads. The per-sample
  * values are integers (the loss in fixed point), so their sums do not
- * depend on which thread took which sample. */
+ * depend on which thread took which sample. pred (NULL: not wanted) gets
+ * each sample's predicted class at k - begin. */
 static void eval_range(const stdbp_net *net, eval_slot *slots, int nt, const stdbp_dataset *ds,
                        const size_t *idx, size_t begin, size_t end, const stdbp_encoding *enc,
-                       const stdbp_loss_params *loss)
+                       const stdbp_loss_params *loss, int *pred)
 {
     size_t n_out = stdbp_net_output_size(net);
     (void)nt; /* without OpenMP: one thread */
@@ -46,15 +47,67 @@ static void eval_range(const stdbp_net *net, eval_slot *slots, int nt, const std
             s->sums[0] += stdbp_grad_to_fixed(l);
         else
             s->sums[3]++;
-        s->sums[1] += stdbp_classify(t_out, n_out) == ds->labels[i];
+        int c = stdbp_classify(t_out, n_out);
+        s->sums[1] += c == ds->labels[i];
         s->sums[2]++;
+        if (pred)
+            pred[k - begin] = c;
     }
+}
+
+/* Samples between progress reports: about 1 % of the slice, at least 256
+ * (each chunk is one parallel region). */
+static size_t chunk_size(size_t len)
+{
+    size_t c = len / 100;
+    return c < 256 ? 256 : c;
+}
+
+/* Collective on comm: the per-class counts of this rank's predictions
+ * pred (of samples [begin, end)), summed over the ranks, into detail. */
+static stdbp_status count_classes(MPI_Comm comm, const stdbp_dataset *ds, const size_t *idx,
+                                  size_t begin, size_t end, const int *pred, size_t n_out,
+                                  const stdbp_eval_detail *detail, stdbp_err *err)
+{
+    const size_t len = n_out * n_out + n_out;
+    int64_t *counts = calloc(len, sizeof *counts);
+    stdbp_status st = counts ? STDBP_OK : stdbp_err_set(err, STDBP_ENOMEM, "out of memory");
+    if ((st = stdbp_dist_agree(comm, st, err)) != STDBP_OK) { /* collective */
+        free(counts);
+        return st;
+    }
+    for (size_t k = begin; k < end; k++) {
+        size_t label = (size_t)ds->labels[idx ? idx[k] : k];
+        int c = pred[k - begin];
+        if (label >= n_out)
+            continue; /* checked by stdbp_dataset_check_labels */
+        if (c < 0)
+            counts[n_out * n_out + label]++;
+        else
+            counts[label * n_out + (size_t)c]++;
+    }
+    st = stdbp_dist_sum_i64(comm, counts, len, err); /* collective */
+    for (size_t j = 0; st == STDBP_OK && j < n_out * n_out && detail->confusion; j++)
+        detail->confusion[j] = (uint64_t)counts[j];
+    for (size_t j = 0; st == STDBP_OK && j < n_out && detail->silent; j++)
+        detail->silent[j] = (uint64_t)counts[n_out * n_out + j];
+    free(counts);
+    return st;
 }
 
 stdbp_status stdbp_evaluate(MPI_Comm comm, const stdbp_net *net, stdbp_ws *ws,
                             const stdbp_dataset *ds, const size_t *idx, size_t n,
                             const stdbp_encoding *enc, const stdbp_loss_params *loss,
                             double *times_buf, stdbp_eval_result *out, stdbp_err *err)
+{
+    return stdbp_evaluate_detail(comm, net, ws, ds, idx, n, enc, loss, times_buf, NULL, out, err);
+}
+
+stdbp_status stdbp_evaluate_detail(MPI_Comm comm, const stdbp_net *net, stdbp_ws *ws,
+                                   const stdbp_dataset *ds, const size_t *idx, size_t n,
+                                   const stdbp_encoding *enc, const stdbp_loss_params *loss,
+                                   double *times_buf, const stdbp_eval_detail *detail,
+                                   stdbp_eval_result *out, stdbp_err *err)
 {
     int rank, size, want = 1, nt = 1;
     size_t begin, end, n_out = stdbp_net_output_size(net);
@@ -90,7 +143,22 @@ stdbp_status stdbp_evaluate(MPI_Comm comm, const stdbp_net *net, stdbp_ws *ws,
         }
     } else if (!slots)
         slots = &one;
-    eval_range(net, slots, nt, ds, idx, begin, end, enc, loss);
+    /* The predictions, when the per-class counts are wanted (every rank
+     * alike); a rank without the memory goes on without and fails below. */
+    const int classes = detail && (detail->confusion || detail->silent);
+    int *pred = classes ? malloc((end - begin ? end - begin : 1) * sizeof *pred) : NULL;
+    if (detail && detail->progress) {
+        for (size_t k = begin; k < end;) {
+            size_t stop = end - k > chunk_size(end - begin) ? k + chunk_size(end - begin) : end;
+            eval_range(net, slots, nt, ds, idx, k, stop, enc, loss,
+                       pred ? pred + (k - begin) : NULL);
+            k = stop;
+            detail->progress((uint64_t)(k - begin), (uint64_t)(end - begin), detail->user);
+        }
+        if (end == begin)
+            detail->progress(0, 0, detail->user);
+    } else
+        eval_range(net, slots, nt, ds, idx, begin, end, enc, loss, pred);
     for (int t = 0; t < nt; t++)
         for (int j = 0; j < 4; j++)
             sums[j] += slots[t].sums[j];
@@ -102,6 +170,12 @@ stdbp_status stdbp_evaluate(MPI_Comm comm, const stdbp_net *net, stdbp_ws *ws,
         free(slots);
     }
     stdbp_status st = stdbp_dist_sum_i64(comm, sums, 4, err); /* collective */
+    if (st == STDBP_OK && classes) {
+        st = pred ? STDBP_OK : stdbp_err_set(err, STDBP_ENOMEM, "out of memory");
+        if ((st = stdbp_dist_agree(comm, st, err)) == STDBP_OK) /* collective */
+            st = count_classes(comm, ds, idx, begin, end, pred, n_out, detail, err);
+    }
+    free(pred);
     if (st != STDBP_OK)
         return st;
     out->n = (uint64_t)sums[2];

@@ -35,7 +35,8 @@ stdbp_status stdbp_trainer_log_spikes(stdbp_trainer *tr, const char *moment, std
     if (st != STDBP_OK || has) {
         if (st == STDBP_OK && tr->rank == 0)
             stdbp_progress_print(&tr->progress,
-                                 "spike log %s/spikes.h5 already holds \"%s\" (written before "
+                                 /* \a: no line break there (progress.h) */
+                                 "spike log %s/spikes.h5\aalready\aholds\a\"%s\" (written before "
                                  "the resume): kept\n",
                                  cfg->run.out_dir, moment);
         stdbp_status cst = stdbp_spikelog_close(&log, err);

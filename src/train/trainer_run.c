@@ -34,8 +34,54 @@ static stdbp_status checkpoint(stdbp_trainer *tr, stdbp_err *err)
     st = stdbp_ckpt_write(tr->comm, tr->cfg.run.out_dir, tr->net, tr->opt, &tr->state,
                           tr->config_yaml, (int)tr->cfg.checkpoint.keep, path, sizeof path, err);
     if (st == STDBP_OK && tr->rank == 0)
-        stdbp_progress_print(&tr->progress, "checkpoint %s\n", path);
+        stdbp_progress_print(&tr->progress, "checkpoint\a%s\n", path); /* \a: progress.h */
     return st;
+}
+
+/* Does the epoch with 0-based index e end with an evaluation? */
+static int evaluates_at(const stdbp_trainer *tr, uint64_t e)
+{
+    const stdbp_config *cfg = &tr->cfg;
+    return e + 1 >= (uint64_t)cfg->train.epochs ||
+           (cfg->train.eval_every > 0 && (e + 1) % (uint64_t)cfg->train.eval_every == 0);
+}
+
+/* Evaluation samples of the epochs from e (0-based) to the last. */
+static double eval_samples_from(const stdbp_trainer *tr, uint64_t e)
+{
+    double n = 0;
+    for (; e < (uint64_t)tr->cfg.train.epochs; e++)
+        if (evaluates_at(tr, e))
+            n += (double)(tr->n_val + tr->n_test);
+    return n;
+}
+
+/* The end-of-epoch evaluation's progress on rank 0: its part (validation
+ * or test, of part samples, after offset samples of the evaluation's
+ * total), done/slice of this rank's own slice. */
+typedef struct eval_progress {
+    stdbp_trainer *tr;
+    double offset, part, total, t0;
+} eval_progress;
+
+static void on_eval_progress(uint64_t done, uint64_t slice, void *user)
+{
+    eval_progress *e = user;
+    stdbp_trainer *tr = e->tr;
+    if (tr->rank != 0)
+        return;
+    double seen = e->offset + (slice ? (double)done / (double)slice : 1) * e->part;
+    double el = stdbp_now() - e->t0;
+    if (seen > 0 && el > 0.2) /* a rate from more than the first moments */
+        tr->progress.eval_rate = seen / el;
+    const stdbp_eta eta = {
+        .train_left =
+            (double)(tr->cfg.train.epochs - 1 - (long)tr->state.epoch) * (double)tr->n_train,
+        .eval_left = e->total - seen + eval_samples_from(tr, tr->state.epoch + 1),
+        .train_rate = tr->progress.train_rate,
+        .eval_rate = tr->progress.eval_rate};
+    stdbp_progress_eval(&tr->progress, (long)tr->state.epoch + 1, tr->cfg.train.epochs,
+                        (uint64_t)(seen + 0.5), (uint64_t)e->total, stdbp_progress_eta(&eta));
 }
 
 /* Collective: validation and test accuracy, the metrics row. */
@@ -45,15 +91,22 @@ static stdbp_status end_of_epoch(stdbp_trainer *tr, double epoch_seconds, size_t
     const stdbp_config *cfg = &tr->cfg;
     stdbp_eval_result val = {NAN, NAN, 0}, test = {NAN, NAN, 0};
     stdbp_status st = STDBP_OK;
-    int last = tr->state.epoch + 1 >= (uint64_t)cfg->train.epochs;
-    int eval_now = last || (cfg->train.eval_every > 0 &&
-                            (tr->state.epoch + 1) % (uint64_t)cfg->train.eval_every == 0);
+    int eval_now = evaluates_at(tr, tr->state.epoch);
+    eval_progress ep = {tr, 0, (double)tr->n_val, (double)(tr->n_val + tr->n_test), stdbp_now()};
+    const stdbp_eval_detail detail = {.progress = on_eval_progress, .user = &ep};
+    if (eval_now && tr->rank == 0)
+        stdbp_progress_eval(&tr->progress, (long)tr->state.epoch + 1, cfg->train.epochs, 0,
+                            (uint64_t)ep.total, 0);
     if (eval_now && tr->n_val > 0)
-        st = stdbp_evaluate(tr->comm, tr->net, tr->ws, &tr->train, tr->val_idx, tr->n_val,
-                            &cfg->encoding, &cfg->loss, tr->times, &val, err);
+        st = stdbp_evaluate_detail(tr->comm, tr->net, tr->ws, &tr->train, tr->val_idx, tr->n_val,
+                                   &cfg->encoding, &cfg->loss, tr->times, &detail, &val, err);
+    ep.offset = (double)tr->n_val;
+    ep.part = (double)tr->n_test;
     if (st == STDBP_OK && eval_now)
-        st = stdbp_evaluate(tr->comm, tr->net, tr->ws, &tr->test, NULL, tr->n_test, &cfg->encoding,
-                            &cfg->loss, tr->times, &test, err);
+        st = stdbp_evaluate_detail(tr->comm, tr->net, tr->ws, &tr->test, NULL, tr->n_test,
+                                   &cfg->encoding, &cfg->loss, tr->times, &detail, &test, err);
+    if (eval_now && stdbp_now() - ep.t0 > 0)
+        tr->progress.eval_rate = ep.total / (stdbp_now() - ep.t0);
     if (st != STDBP_OK)
         return st;
     if (tr->n_val > 0 && eval_now && val.accuracy > tr->state.best_val_acc) {
@@ -87,13 +140,18 @@ static stdbp_status end_of_epoch(stdbp_trainer *tr, double epoch_seconds, size_t
         .syn_events_per_sample = diag.syn_events_per_sample,
     };
     const double step_time = tr->t_compute + tr->t_reduce + tr->t_update + 1e-300;
+    /* After a resume mid-epoch, the time and rate are of this session's
+     * part of the epoch: say so. */
+    char part[96] = "";
+    if (epoch_samples < tr->n_train)
+        snprintf(part, sizeof part, " (%zu\asamples\asince\athe\aresume)", epoch_samples);
     stdbp_progress_print(&tr->progress,
-                         "epoch %llu/%ld: train loss %.4f acc %.2f%% | val acc %.2f%% | "
-                         "test loss %.4f acc %.2f%% | %.1f s, %.0f samples/s "
-                         "(of the step time: reduce %.1f%%, update %.1f%%)\n",
+                         "epoch\a%llu/%ld: train\aloss\a%.4f\aacc\a%.2f%% | val\aacc\a%.2f%% | "
+                         "test\aloss\a%.4f\aacc\a%.2f%% | %.1f\as, %.0f\asamples/s%s "
+                         "(of\athe\astep\atime:\areduce\a%.1f%%,\aupdate\a%.1f%%)\n",
                          (unsigned long long)tr->state.epoch + 1, cfg->train.epochs, row.train_loss,
                          100 * row.train_acc, 100 * row.val_acc, row.test_loss, 100 * row.test_acc,
-                         epoch_seconds, row.samples_per_s, 100 * tr->t_reduce / step_time,
+                         epoch_seconds, row.samples_per_s, part, 100 * tr->t_reduce / step_time,
                          100 * tr->t_update / step_time);
     return stdbp_metrics_append(cfg->run.out_dir, &row, err);
 }
@@ -106,7 +164,7 @@ static stdbp_status stop_now(stdbp_trainer *tr, int *preempted, stdbp_err *err)
         return st;
     *preempted = tr->stop;
     if (tr->rank == 0)
-        stdbp_progress_print(&tr->progress, "stopped at step %llu (%s)\n",
+        stdbp_progress_print(&tr->progress, "stopped\aat\astep\a%llu\a(%s)\n",
                              (unsigned long long)tr->state.step,
                              tr->stop ? "signal: resume with --resume auto" : "step limit");
     return STDBP_OK;
@@ -117,18 +175,19 @@ static void report_start(stdbp_trainer *tr)
 {
     const stdbp_config *cfg = &tr->cfg;
     stdbp_progress_print(&tr->progress,
-                         "stdbp_train: %zu parameters, %zu training / %zu validation / %zu "
-                         "test samples, %d ranks x %d threads, global batch %zu\n",
-                         tr->n_params, tr->n_train, tr->n_val, tr->n_test, tr->size, tr->n_threads,
+                         "stdbp_train: %zu\aparameters, %zu\atraining / %zu\avalidation / "
+                         "%zu\atest\asamples, %d\arank%s\ax\a%d\athread%s, global\abatch\a%zu\n",
+                         tr->n_params, tr->n_train, tr->n_val, tr->n_test, tr->size,
+                         tr->size == 1 ? "" : "s", tr->n_threads, tr->n_threads == 1 ? "" : "s",
                          (size_t)cfg->train.batch);
     if (tr->resumed_from)
-        stdbp_progress_print(&tr->progress, "resumed from %s at epoch %llu, step %llu\n",
+        stdbp_progress_print(&tr->progress, "resumed\afrom\a%s at epoch\a%llu, step\a%llu\n",
                              tr->resumed_from, (unsigned long long)tr->state.epoch + 1,
                              (unsigned long long)tr->state.step);
     if (tr->resumed_from && tr->state.epoch >= (uint64_t)cfg->train.epochs)
-        stdbp_progress_print(&tr->progress,
-                             "the run had already finished its %ld epochs: nothing to train\n",
-                             cfg->train.epochs);
+        stdbp_progress_print(
+            &tr->progress, "the run had already\afinished\aits\a%ld\aepochs:\anothing\ato\atrain\n",
+            cfg->train.epochs);
 }
 
 /* Rank 0: the bar or log line after global batch b of the epoch that
@@ -139,13 +198,22 @@ static void report_step(stdbp_trainer *tr, size_t b, size_t n_batches, size_t ep
     const stdbp_config *cfg = &tr->cfg;
     const size_t batch = (size_t)cfg->train.batch;
     const double seen = (double)(tr->state.epoch_samples ? tr->state.epoch_samples : 1);
+    /* The rate of this session's steps of the epoch: epoch_samples counts
+     * only those (not the samples before a resume) */
     double el = stdbp_now() - t_epoch;
     double rate = el > 0 ? (double)epoch_samples / el : 0;
-    double left = (double)(n_batches - b - 1) * (double)batch +
-                  (double)(cfg->train.epochs - 1 - (long)tr->state.epoch) * (double)tr->n_train;
+    double done = (double)b * (double)batch + (double)(b + 1 < n_batches ? batch : 0);
+    if (rate > 0)
+        tr->progress.train_rate = rate;
+    const stdbp_eta eta = {.train_left = (b + 1 < n_batches ? (double)tr->n_train - done : 0) +
+                                         (double)(cfg->train.epochs - 1 - (long)tr->state.epoch) *
+                                             (double)tr->n_train,
+                           .eval_left = eval_samples_from(tr, tr->state.epoch),
+                           .train_rate = tr->progress.train_rate,
+                           .eval_rate = tr->progress.eval_rate};
     stdbp_progress_step(&tr->progress, (long)tr->state.epoch + 1, cfg->train.epochs, (long)b + 1,
                         (long)n_batches, stdbp_grad_from_fixed(tr->state.epoch_loss) / seen,
-                        (double)tr->state.epoch_correct / seen, rate, rate > 0 ? left / rate : 0);
+                        (double)tr->state.epoch_correct / seen, rate, stdbp_progress_eta(&eta));
 }
 
 /* A signal was seen or the step limit (opts.max_steps) is reached. */

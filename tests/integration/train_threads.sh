@@ -53,12 +53,14 @@ same_run() {
 train mlp_p1t1 "$tmp/mlp.yaml" 1 1
 [ -n "$(last "$tmp/mlp_p1t1")" ]
 ok $? "1 rank x 1 thread: finished with a checkpoint"
-grep -q "1 ranks x 1 threads" "$tmp/mlp_p1t1.out"
+grep -q "1 rank x 1 thread," "$tmp/mlp_p1t1.out"
 ok $? "the start line gives the ranks and threads"
+plural() { [ "$1" -eq 1 ] && echo "1 $2" || echo "$1 ${2}s"; } # plural N WORD
 for pt in 1x2 2x2 1x3; do
   p=${pt%x*} t=${pt#*x}
   train "mlp_p${p}t$t" "$tmp/mlp.yaml" "$p" "$t"
-  grep -q "$p ranks x $t threads" "$tmp/mlp_p${p}t$t.out" && same_run mlp_p1t1 "mlp_p${p}t$t"
+  grep -q "$(plural "$p" rank) x $(plural "$t" thread)," "$tmp/mlp_p${p}t$t.out" &&
+    same_run mlp_p1t1 "mlp_p${p}t$t"
   ok $? "MLP, $p rank(s) x $t threads: weights, optimiser state and metrics bitwise equal to 1 x 1"
 done
 for pt in 1x1 1x2 2x3; do

@@ -130,12 +130,14 @@ for l in srun mpirun; do
   log=$tmp/b-$l.out
   info=$(scontrol show job "${jid[$l]}")
   failed0=$tap_failed
-  step=$(sed -n 's/^stopped at step \([0-9]*\) (signal.*/\1/p' "$log" | head -n 1)
+  # log lines start with the local time (--progress log)
+  step=$(sed -n 's/^\([0-9T:-]* \)\{0,1\}stopped at step \([0-9]*\) (signal.*/\2/p' "$log" |
+    head -n 1)
   [ -n "$step" ] && [ "$step" -lt 144 ] && grep -q 'stdbp_train exited with status 75' "$log"
   ok $? "(b/$l) on SIGUSR1 the ranks checkpoint at step ${step:-?} of 144 and exit 75"
   echo "$info" | grep -q 'Restarts=1 ' && grep -q "restart 1 on" "$log"
   ok $? "(b/$l) the job requeues itself and runs again (SLURM_RESTART_COUNT=1)"
-  grep -q "^resumed from $tmp/run-b-$l/checkpoints/ckpt-0*$step.h5 " "$log"
+  grep -q "^\([0-9T:-]* \)\{0,1\}resumed from $tmp/run-b-$l/checkpoints/ckpt-0*$step.h5\( \|$\)" "$log"
   ok $? "(b/$l) the rerun resumes from that checkpoint (--resume auto)"
   echo "$info" | grep -q 'JobState=COMPLETED' && echo "$info" | grep -q 'ExitCode=0:0'
   ok $? "(b/$l) the job ends COMPLETED with exit code 0"

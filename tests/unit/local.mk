@@ -16,7 +16,7 @@ UNIT_TESTS = \
 	%reldir%/test_nir \
 	%reldir%/test_sweep \
 	%reldir%/test_strbuf %reldir%/test_inputs %reldir%/test_data_stop \
-	%reldir%/test_paths
+	%reldir%/test_paths %reldir%/test_progress
 # test_nir_ckpt checks a NIR file written from a trained checkpoint; the
 # export integration test runs it on the files it makes.
 check_PROGRAMS += $(UNIT_TESTS) %reldir%/test_nir_ckpt
@@ -77,3 +77,4 @@ UNIT_TESTS += %reldir%/test_ckpt_net
 %canon_reldir%_test_inputs_LDADD = $(TEST_LIBS) $(HDF5_LIBS)
 %canon_reldir%_test_data_stop_LDADD = $(TEST_LIBS) $(HDF5_LIBS) $(ZLIB_LIBS)
 %canon_reldir%_test_paths_LDADD = $(TEST_LIBS)
+%canon_reldir%_test_progress_LDADD = $(TEST_LIBS)
