@@ -8,7 +8,7 @@ INTEGRATION_TESTS = %reldir%/train_ranks.sh %reldir%/resume.sh %reldir%/resume_s
 	%reldir%/sweep_exit.sh %reldir%/shared_data.sh %reldir%/scaling.sh \
 	%reldir%/ranks_config.sh %reldir%/train_layerwise.sh %reldir%/deploy_hw.sh \
 	%reldir%/sweep_run.sh %reldir%/install_deps.sh %reldir%/spack_recipe.sh \
-	%reldir%/docs_links.sh
+	%reldir%/docs_links.sh \
 	%reldir%/programs.sh %reldir%/eval_json.sh %reldir%/progress.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
