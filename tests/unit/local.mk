@@ -3,7 +3,7 @@
 UNIT_TESTS = \
 	%reldir%/test_error \
 	%reldir%/test_relpsp %reldir%/test_relpsp_isa %reldir%/test_layers %reldir%/test_net %reldir%/test_net_init \
-	%reldir%/test_grad %reldir%/test_grad_fixed \
+	%reldir%/test_grad %reldir%/test_grad_fixed %reldir%/test_events \
 	%reldir%/test_rng %reldir%/test_loss %reldir%/test_optim %reldir%/test_optim_layerwise %reldir%/test_schedule \
 	%reldir%/test_penalty \
 	%reldir%/test_idx %reldir%/test_h5data %reldir%/test_encode %reldir%/test_shard \
@@ -32,6 +32,7 @@ EXTRA_DIST += %reldir%/test_dataset_fetch.sh %reldir%/test_net_util.h
 %canon_reldir%_test_net_init_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_grad_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_grad_fixed_LDADD = $(TEST_LIBS)
+%canon_reldir%_test_events_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_rng_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_loss_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_optim_LDADD = $(TEST_LIBS)
