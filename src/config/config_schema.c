@@ -58,7 +58,8 @@ const stdbp_cfg_key stdbp_cfg_schema[] = {
      "seed of every random choice (initialisation, split, shuffles)"},
     /* data */
     {"data.train", STDBP_CFG_T_STR, FIELD(data.train), NONE, NONEMPTY | DATASET, 0, NULL, "mnist",
-     "training set: mnist, fashion-mnist or hdf5:PATH"},
+     "training set: mnist, fashion-mnist, hdf5:PATH or an event set: events:PATH, shd:PATH, "
+     "nmnist:DIR"},
     {"data.test", STDBP_CFG_T_STR, FIELD(data.test), NONE, NONEMPTY | DATASET | DOCDEF,
      STDBP_CFG_FOLLOW_DATA_TEST, NULL, "data.train",
      "test set, same forms (mnist and fashion-mnist use their t10k files)"},
@@ -79,11 +80,23 @@ const stdbp_cfg_key stdbp_cfg_schema[] = {
      NULL, "pixels of intensity 0 stay silent (else fire at t_max)"},
     {"encoding.normalise", STDBP_CFG_T_BOOL, FIELD(encoding.normalise), NONE, MODULE, 0, NULL, NULL,
      "divide each image by its brightest pixel first"},
+    /* event data sets */
+    MODULE_DOUBLE("data.events.time_scale", encoding.ev_time_scale, 0, INFINITY, MIN_OPEN,
+                  "event sets: model time units per stored unit (e.g. 1e-5 for N-MNIST's "
+                  "microseconds)"),
+    MODULE_DOUBLE("data.events.window", encoding.ev_window, 0, INFINITY, MIN_OPEN | INF_OK,
+                  "event sets: keep events before this time (scaled; inf = all)"),
+    {"data.events.first_k", STDBP_CFG_T_LONG, FIELD(encoding.ev_first_k), 0, 1e9, MODULE, 0, NULL,
+     NULL, "event sets: keep each channel's first k events (0 = all)"},
+    {"data.events.ttfs", STDBP_CFG_T_BOOL, FIELD(encoding.ev_ttfs), NONE, MODULE, 0, NULL, NULL,
+     "event sets: keep each channel's first event only (time to first spike)"},
     /* augment */
     {"augment.shift", STDBP_CFG_T_INT, FIELD(augment.shift), 0, 64, MODULE, 0, NULL, NULL,
      "training images: random translation by up to +-N pixels per axis (0 = off)"},
     MODULE_DOUBLE("augment.jitter", augment.jitter, 0, INFINITY, 0,
                   "training images: Gaussian noise of this s.d. on input spike times (0 = off)"),
+    MODULE_DOUBLE("augment.drop", augment.drop, 0, 1, MAX_OPEN,
+                  "event sets, training: drop each input event with this probability (0 = off)"),
     /* network */
     {"network.input", STDBP_CFG_T_SHAPE, FIELD(network.input), 1, 65536, DOCDEF, 0, NULL, "null",
      "input shape [C, H, W]; null = from the data set"},

@@ -11,6 +11,7 @@ stdbp_augment stdbp_augment_defaults(void)
     stdbp_augment a;
     a.shift = 0;
     a.jitter = 0.0;
+    a.drop = 0.0;
     return a;
 }
 
