@@ -73,13 +73,6 @@ const stdbp_cfg_key stdbp_cfg_schema[] = {
              "use the first N test images (0 = all)"),
     {"data.shared_memory", STDBP_CFG_T_WORD, FIELD(data.shared_memory), NONE, 0, 0, shared_modes,
      "auto", "auto: the ranks of a node share one copy of the data sets (off: one per rank)"},
-    /* encoding */
-    MODULE_DOUBLE("encoding.t_max", encoding.t_max, 0, INFINITY, MIN_OPEN,
-                  "latency code: intensity x fires at t_max * (1 - x)"),
-    {"encoding.zero_silent", STDBP_CFG_T_BOOL, FIELD(encoding.zero_silent), NONE, MODULE, 0, NULL,
-     NULL, "pixels of intensity 0 stay silent (else fire at t_max)"},
-    {"encoding.normalise", STDBP_CFG_T_BOOL, FIELD(encoding.normalise), NONE, MODULE, 0, NULL, NULL,
-     "divide each image by its brightest pixel first"},
     /* event data sets */
     MODULE_DOUBLE("data.events.time_scale", encoding.ev_time_scale, 0, INFINITY, MIN_OPEN,
                   "event sets: model time units per stored unit (e.g. 1e-5 for N-MNIST's "
@@ -90,6 +83,13 @@ const stdbp_cfg_key stdbp_cfg_schema[] = {
      NULL, "event sets: keep each channel's first k events (0 = all)"},
     {"data.events.ttfs", STDBP_CFG_T_BOOL, FIELD(encoding.ev_ttfs), NONE, MODULE, 0, NULL, NULL,
      "event sets: keep each channel's first event only (time to first spike)"},
+    /* encoding */
+    MODULE_DOUBLE("encoding.t_max", encoding.t_max, 0, INFINITY, MIN_OPEN,
+                  "latency code: intensity x fires at t_max * (1 - x)"),
+    {"encoding.zero_silent", STDBP_CFG_T_BOOL, FIELD(encoding.zero_silent), NONE, MODULE, 0, NULL,
+     NULL, "pixels of intensity 0 stay silent (else fire at t_max)"},
+    {"encoding.normalise", STDBP_CFG_T_BOOL, FIELD(encoding.normalise), NONE, MODULE, 0, NULL, NULL,
+     "divide each image by its brightest pixel first"},
     /* augment */
     {"augment.shift", STDBP_CFG_T_INT, FIELD(augment.shift), 0, 64, MODULE, 0, NULL, NULL,
      "training images: random translation by up to +-N pixels per axis (0 = off)"},

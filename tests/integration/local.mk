@@ -6,7 +6,8 @@ INTEGRATION_TESTS = %reldir%/train_ranks.sh %reldir%/resume.sh %reldir%/resume_s
 	%reldir%/train_64.sh %reldir%/export.sh %reldir%/nir_interop.sh %reldir%/plot.sh \
 	%reldir%/inputs.sh %reldir%/train_threads.sh %reldir%/signals_load.sh \
 	%reldir%/sweep_exit.sh %reldir%/shared_data.sh %reldir%/scaling.sh \
-	%reldir%/ranks_config.sh %reldir%/train_layerwise.sh %reldir%/deploy_hw.sh
+	%reldir%/ranks_config.sh %reldir%/train_layerwise.sh %reldir%/deploy_hw.sh \
+	%reldir%/train_events.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 # The installed API: the C examples through pkg-config, the Python package.

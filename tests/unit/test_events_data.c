@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../tools/gen_events.h"
+#include "tools/gen_events.h"
 #include "stdbp/stdbp.h"
 #include "tap/basic.h"
 
