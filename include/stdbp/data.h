@@ -39,10 +39,17 @@ typedef struct stdbp_dataset {
     size_t n;          /* samples */
     stdbp_shape shape; /* per sample; dim = c * h * w */
     size_t dim;
-    uint8_t *u8;       /* n * dim pixels, or NULL */
-    float *f32;        /* n * dim pixels in [0, 1], or NULL */
-    int32_t *labels;   /* n labels */
-    int n_classes;     /* 1 + the largest label, at least 2 */
+    uint8_t *u8;     /* n * dim pixels, or NULL */
+    float *f32;      /* n * dim pixels in [0, 1], or NULL */
+    int32_t *labels; /* n labels */
+    int n_classes;   /* 1 + the largest label, at least 2 */
+    /* Event data sets (u8 and f32 NULL; see stdbp_events_load): sample
+     * i's events are k in [ev_off[i], ev_off[i + 1]), at time ev_t[k]
+     * (stored units, finite, >= 0) on channel ev_ch[k] < dim, in order of
+     * (time, channel) within each sample. NULL for image data sets. */
+    int64_t *ev_off; /* n + 1 */
+    double *ev_t;
+    uint32_t *ev_ch;
     char source[4096]; /* file(s) it came from, whole (for messages and the
                           deploy report); a load whose paths do not fit
                           fails instead of cutting them */
@@ -105,11 +112,22 @@ typedef struct stdbp_encoding {
     double t_max;    /* default 1 */
     int zero_silent; /* default 1 */
     int normalise;   /* default 0 */
+    /* Event data sets only (config: data.events.*), applied in this
+     * order: times are multiplied by time_scale (model units per stored
+     * unit); events at scaled times >= window are dropped; then each
+     * channel keeps its first first_k events (ttfs: its first one). */
+    double ev_time_scale; /* > 0, default 1 */
+    double ev_window;     /* > 0; default INFINITY (keep all) */
+    long ev_first_k;      /* 0 (default) = all */
+    int ev_ttfs;          /* default 0 */
 } stdbp_encoding;
 
 STDBP_API stdbp_encoding stdbp_encoding_defaults(void);
 /* Encode sample i into times[ds->dim]; enc NULL means the defaults. No
- * allocation. Cannot fail. */
+ * allocation. Cannot fail. For an event data set: each channel's first
+ * event after the selection of stdbp_encoding (its time to first spike;
+ * INFINITY if none), which is what a network given the events would see
+ * if its first layer took one spike per channel. */
 STDBP_API void stdbp_encode(const stdbp_encoding *enc, const stdbp_dataset *ds, size_t i,
                             double *times);
 
@@ -123,6 +141,8 @@ typedef struct stdbp_augment {
     double jitter; /* add N(0, jitter^2) to each input spike time; 0 = off */
     double rotate; /* rotate by a uniform angle in +-rotate degrees; 0 = off */
     double scale;  /* scale by a uniform factor in [1 - scale, 1 + scale]; 0 = off */
+    double drop;   /* event data sets: drop each event with this
+                      probability, in [0, 1); 0 = off */
 } stdbp_augment;
 
 #define STDBP_SEED_AUGMENT UINT64_C(0xA5A5F00DD00DA5A5)
@@ -149,6 +169,73 @@ STDBP_API void stdbp_shift_times(const double *in, stdbp_shape shape, int dy, in
  * Cannot fail. */
 STDBP_API void stdbp_affine_times(const double *in, stdbp_shape shape, double angle, double scale,
                                   double *out);
+
+/* Event data sets. The forms "events:PATH", "shd:PATH" and "nmnist:DIR"
+ * of stdbp_dataset_open load them; each loader checks the whole file
+ * and names the file and the place of the first fault. Times are kept as
+ * stored (seconds for SHD, microseconds for N-MNIST, the file's unit for
+ * the own layout): data.events.time_scale turns them into model units.
+ *
+ * Own HDF5 layout (docs/DATA.md):
+ *   /times    float64, E values (finite, >= 0)
+ *   /units    uint32, E channels (< the product of shape)
+ *   /offsets  int64, N + 1 values: sample i is [offsets[i], offsets[i+1]),
+ *             offsets[0] = 0, non-decreasing, offsets[N] = E
+ *   /labels   integer type, N values in [0, STDBP_DATA_MAX_CLASSES)
+ *   attribute "shape" on the root: 1 value (D) or 3 (C, H, W)
+ * Events need not be sorted in the file. Not collective. */
+STDBP_API stdbp_status stdbp_events_load(const char *path, stdbp_dataset *out,
+                                         stdbp_err *err) STDBP_WUR;
+/* The Spiking Heidelberg Digits' HDF5 layout: /spikes/times and
+ * /spikes/units, N variable-length arrays each (any float type, seconds;
+ * any integer type, channels < 700), /labels (N integers). Shape (700,
+ * 1, 1). Not collective. */
+#define STDBP_SHD_CHANNELS 700
+STDBP_API stdbp_status stdbp_shd_load(const char *path, stdbp_dataset *out,
+                                      stdbp_err *err) STDBP_WUR;
+/* N-MNIST's binary format under dir: one file per sample in the folders
+ * dir/0 .. dir/9 (the folder is the label), each a sequence of 5-byte
+ * events: x (8 bits), y (8 bits), then polarity (1 bit) and a timestamp
+ * in microseconds (23 bits), big-endian; x, y < 34. Channel = polarity *
+ * 34 * 34 + y * 34 + x; shape (2, 34, 34). Files are taken in name order
+ * within each folder. Not collective. */
+#define STDBP_NMNIST_SIZE 34
+STDBP_API stdbp_status stdbp_nmnist_load(const char *dir, stdbp_dataset *out,
+                                         stdbp_err *err) STDBP_WUR;
+/* One N-MNIST file's bytes (len of them) into *n events (*t, *ch, freed
+ * by the caller with free(); NULL when there are none); name is for the
+ * messages ("NAME: event K at byte B: ..."). Not collective. */
+STDBP_API stdbp_status stdbp_nmnist_parse(const unsigned char *buf, size_t len, const char *name,
+                                          double **t, uint32_t **ch, size_t *n,
+                                          stdbp_err *err) STDBP_WUR;
+/* 1 if ds holds events (ev_off set), else 0. */
+STDBP_API int stdbp_dataset_is_events(const stdbp_dataset *ds);
+/* 1 if stdbp_dataset_open would load name as an event data set. */
+STDBP_API int stdbp_dataset_name_is_events(const char *name);
+/* Sample i of an event data set as the network's input: the selection
+ * of enc (NULL: the defaults), then, with aug not NULL, the augmentation
+ * drawn from the stream (seed ^ STDBP_SEED_AUGMENT, epoch, i), the same
+ * for any ranks and threads: a shift by (dy, dx) as for images (events
+ * shifted out are dropped; only for shapes with h, w > 1), jitter
+ * N(0, jitter^2) on each time (clamped at 0) and the drop. *ch and *t
+ * (*n events) are allocated here; the caller frees them. STDBP_ENOMEM. */
+STDBP_API stdbp_status stdbp_sample_events(const stdbp_encoding *enc, const stdbp_augment *aug,
+                                           uint64_t seed, uint64_t epoch, const stdbp_dataset *ds,
+                                           size_t i, uint32_t **ch, double **t, size_t *n,
+                                           stdbp_err *err) STDBP_WUR;
+/* Forward sample i of ds, image or events, as training and evaluation
+ * do: images are encoded into times (ds->dim doubles), augmented when
+ * aug is not NULL (scratch: ds->dim doubles) and run through
+ * stdbp_net_forward; event samples go through stdbp_sample_events and
+ * stdbp_net_forward_events (scratch unused; times, if not NULL, gets
+ * each channel's first event as stdbp_encode gives it). *out: the output
+ * times (owned by ws). Fails only for event samples (memory, a channel
+ * the network does not have). Not collective. */
+STDBP_API stdbp_status stdbp_sample_forward(const stdbp_net *net, stdbp_ws *ws,
+                                            const stdbp_encoding *enc, const stdbp_augment *aug,
+                                            uint64_t seed, uint64_t epoch, const stdbp_dataset *ds,
+                                            size_t i, double *times, double *scratch,
+                                            const double **out, stdbp_err *err) STDBP_WUR;
 
 /* A seeded split of [0, n) into training and validation indices: the
  * validation set is n_val indices chosen by a shuffle with seed; both

@@ -151,6 +151,39 @@ STDBP_API void stdbp_ws_destroy(stdbp_ws **ws);
  * forward). Cannot fail; does not allocate. */
 STDBP_API const double *stdbp_net_forward(const stdbp_net *net, stdbp_ws *ws,
                                           const double *in_times);
+/* Event input: a sample as a list of (channel, time) events, any number
+ * per channel (channel = the index into the C x H x W input, channel-major
+ * as in_times). The first dense or conv2d layer (after any flatten) takes
+ * every event exactly: a neuron's membrane gains w (t - t_k) after each of
+ * its channel's events, and its dL/dw sums over the causal events of that
+ * channel. Hidden neurons still fire once. When the first layer is a pool,
+ * only each channel's earliest event matters (pooling keeps the earliest
+ * spike), and that is what it gets. Events need not be sorted: they are
+ * taken in order of (time, channel), so any order of the same events gives
+ * the same bits, and an image given as one event per fired pixel gives the
+ * bits of stdbp_net_forward. Times that are not finite are dropped
+ * (silent), as in stdbp_net_forward. */
+typedef struct stdbp_event_input {
+    size_t n;           /* number of events (at most STDBP_MAX_EVENTS) */
+    const uint32_t *ch; /* channel of each, < stdbp_net_input_size */
+    const double *t;    /* time of each */
+} stdbp_event_input;
+
+#define STDBP_MAX_EVENTS ((size_t)1 << 30)
+
+/* Forward one sample given as events; *out receives the output layer's
+ * times (owned by ws, valid until the next forward). stdbp_ws_layer_times
+ * and the backward work as after stdbp_net_forward; the input "times" of
+ * the workspace (and dL/dt of the input from stdbp_net_backward) are per
+ * channel: the earliest event of each channel, and dL/dt summed over the
+ * channel's events (the derivative for a common shift of all of them).
+ * The workspace grows its event buffers when a sample has more events
+ * than any before (the only allocation). STDBP_EINVAL for a channel
+ * outside the input or more than STDBP_MAX_EVENTS events, STDBP_ENOMEM;
+ * on error no forward has run on ws. Not collective. */
+STDBP_API stdbp_status stdbp_net_forward_events(const stdbp_net *net, stdbp_ws *ws,
+                                                const stdbp_event_input *ev, const double **out,
+                                                stdbp_err *err) STDBP_WUR;
 /* Spike times of layer i's output from the last forward (owned by ws). */
 STDBP_API const double *stdbp_ws_layer_times(const stdbp_ws *ws, size_t i);
 

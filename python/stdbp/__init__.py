@@ -138,7 +138,7 @@ class Net:
         self.config = _yaml_load(self.config_yaml)
         enc = self.config.get("encoding", {})
         self._enc = _lib.Encoding(float(enc.get("t_max", 1.0)), int(bool(enc.get("zero_silent", 1))),
-                                  int(bool(enc.get("normalise", 0))))
+                                  int(bool(enc.get("normalise", 0))), 1.0, float("inf"), 0, 0)
         ws, e = ctypes.c_void_p(), _err()
         _lib.check(_lib.lib.stdbp_ws_create(self._net, ctypes.byref(ws), ctypes.byref(e)), e)
         self._ws = ws

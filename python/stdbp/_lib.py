@@ -43,12 +43,17 @@ class Dataset(ctypes.Structure):
     _fields_ = [("n", ctypes.c_size_t), ("shape", Shape), ("dim", ctypes.c_size_t),
                 ("u8", ctypes.POINTER(ctypes.c_uint8)), ("f32", ctypes.POINTER(ctypes.c_float)),
                 ("labels", ctypes.POINTER(ctypes.c_int32)), ("n_classes", ctypes.c_int),
+                ("ev_off", ctypes.POINTER(ctypes.c_int64)),
+                ("ev_t", ctypes.POINTER(ctypes.c_double)),
+                ("ev_ch", ctypes.POINTER(ctypes.c_uint32)),
                 ("source", ctypes.c_char * 4096)]
 
 
 class Encoding(ctypes.Structure):
     _fields_ = [("t_max", ctypes.c_double), ("zero_silent", ctypes.c_int),
-                ("normalise", ctypes.c_int)]
+                ("normalise", ctypes.c_int), ("ev_time_scale", ctypes.c_double),
+                ("ev_window", ctypes.c_double), ("ev_first_k", ctypes.c_long),
+                ("ev_ttfs", ctypes.c_int)]
 
 
 class TrainState(ctypes.Structure):

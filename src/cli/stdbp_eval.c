@@ -153,9 +153,14 @@ static stdbp_status write_classes(const char *path, const stdbp_net *net, stdbp_
         return stdbp_err_set(err, STDBP_EIO, "%s: cannot create: %s", path, strerror(errno));
     fprintf(f, "# index label class (stdbp_eval --classes)\n");
     for (size_t k = 0; k < n; k++) {
-        size_t i = idx ? idx[k] : k;
-        stdbp_encode(enc, ds, i, times);
-        const double *out = stdbp_net_forward(net, ws, times);
+        const size_t i = idx ? idx[k] : k;
+        const double *out;
+        stdbp_status st =
+            stdbp_sample_forward(net, ws, enc, NULL, 0, 0, ds, i, times, NULL, &out, err);
+        if (st != STDBP_OK) {
+            fclose(f);
+            return st;
+        }
         fprintf(f, "%zu %d %d\n", i, (int)ds->labels[i], stdbp_classify(out, n_out));
     }
     if (ferror(f) | (fclose(f) != 0))

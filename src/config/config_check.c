@@ -123,12 +123,17 @@ static stdbp_status check_text(const stdbp_config *cfg, const stdbp_cfg_key *k, 
         const char *hint;
         if (strncmp(s, "hdf5:", 5) == 0 && s[5])
             return STDBP_OK;
+        if (stdbp_dataset_name_is_events(s))
+            return strchr(s, ':')[1]
+                       ? STDBP_OK
+                       : fail(cfg, path, node, err, "%.7s needs a path, e.g. events:data/x.h5", s);
         if (strncmp(s, "hdf5:", 5) == 0)
             return fail(cfg, path, node, err, "hdf5: needs a file name, e.g. hdf5:data/x.h5");
         hint = stdbp_yaml_suggest(s, sets);
         return fail(cfg, path, node, err,
-                    "expected mnist, fashion-mnist or hdf5:PATH, got '%.40s'%s%s%s", s,
-                    hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+                    "expected mnist, fashion-mnist, hdf5:PATH, events:PATH, shd:PATH or "
+                    "nmnist:DIR, got '%.40s'%s%s%s",
+                    s, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
     }
     return STDBP_OK;
 }

@@ -58,7 +58,8 @@ const stdbp_cfg_key stdbp_cfg_schema[] = {
      "seed of every random choice (initialisation, split, shuffles)"},
     /* data */
     {"data.train", STDBP_CFG_T_STR, FIELD(data.train), NONE, NONEMPTY | DATASET, 0, NULL, "mnist",
-     "training set: mnist, fashion-mnist or hdf5:PATH"},
+     "training set: mnist, fashion-mnist, hdf5:PATH or an event set: events:PATH, shd:PATH, "
+     "nmnist:DIR"},
     {"data.test", STDBP_CFG_T_STR, FIELD(data.test), NONE, NONEMPTY | DATASET | DOCDEF,
      STDBP_CFG_FOLLOW_DATA_TEST, NULL, "data.train",
      "test set, same forms (mnist and fashion-mnist use their t10k files)"},
@@ -72,6 +73,16 @@ const stdbp_cfg_key stdbp_cfg_schema[] = {
              "use the first N test images (0 = all)"),
     {"data.shared_memory", STDBP_CFG_T_WORD, FIELD(data.shared_memory), NONE, 0, 0, shared_modes,
      "auto", "auto: the ranks of a node share one copy of the data sets (off: one per rank)"},
+    /* event data sets */
+    MODULE_DOUBLE("data.events.time_scale", encoding.ev_time_scale, 0, INFINITY, MIN_OPEN,
+                  "event sets: model time units per stored unit (e.g. 1e-5 for N-MNIST's "
+                  "microseconds)"),
+    MODULE_DOUBLE("data.events.window", encoding.ev_window, 0, INFINITY, MIN_OPEN | INF_OK,
+                  "event sets: keep events before this time (scaled; inf = all)"),
+    {"data.events.first_k", STDBP_CFG_T_LONG, FIELD(encoding.ev_first_k), 0, 1e9, MODULE, 0, NULL,
+     NULL, "event sets: keep each channel's first k events (0 = all)"},
+    {"data.events.ttfs", STDBP_CFG_T_BOOL, FIELD(encoding.ev_ttfs), NONE, MODULE, 0, NULL, NULL,
+     "event sets: keep each channel's first event only (time to first spike)"},
     /* encoding */
     MODULE_DOUBLE("encoding.t_max", encoding.t_max, 0, INFINITY, MIN_OPEN,
                   "latency code: intensity x fires at t_max * (1 - x)"),
@@ -88,6 +99,8 @@ const stdbp_cfg_key stdbp_cfg_schema[] = {
                   "training images: random rotation by up to +-N degrees (0 = off)"),
     MODULE_DOUBLE("augment.scale", augment.scale, 0, 0.5, 0,
                   "training images: random scaling by a factor in [1 - N, 1 + N] (0 = off)"),
+    MODULE_DOUBLE("augment.drop", augment.drop, 0, 1, MAX_OPEN,
+                  "event sets, training: drop each input event with this probability (0 = off)"),
     /* network */
     {"network.input", STDBP_CFG_T_SHAPE, FIELD(network.input), 1, 65536, DOCDEF, 0, NULL, "null",
      "input shape [C, H, W]; null = from the data set"},

@@ -24,7 +24,18 @@ typedef struct conv_scr {
     double *g, *te, *g_nc, *dl_pos; /* backward, c_out each */
     double *dt_ev;                  /* cap */
     double *dw;                     /* the sample's dL/dw, param_count */
+    struct conv_ext *x;             /* event input, if the last forward had it */
 } conv_scr;
+
+/* The last forward's per-position lists when it had event input (t NULL
+ * otherwise): position pos's events are [start[pos], start[pos] +
+ * cnt[pos]) of t and row, in the event memory, which also holds dt. */
+typedef struct conv_ext {
+    const double *t;
+    const uint32_t *row;
+    const size_t *start;
+    double *dt;
+} conv_ext;
 
 static size_t conv_layout(const stdbp_layer_info *L, unsigned char *base, conv_scr *d)
 {
@@ -48,6 +59,7 @@ static size_t conv_layout(const stdbp_layer_info *L, unsigned char *base, conv_s
     d->dl_pos = stdbp_carve(base, &off, m * sizeof(double));
     d->dt_ev = stdbp_carve(base, &off, cap * sizeof(double));
     d->dw = stdbp_carve(base, &off, L->param_count * sizeof(double));
+    d->x = stdbp_carve(base, &off, sizeof *d->x);
     return off;
 }
 
@@ -122,6 +134,7 @@ static uint64_t conv_forward(const stdbp_layer_run *run, const double *in, doubl
     conv_layout(L, run->scratch, &d);
     const size_t n = stdbp_sort_fired(in, stdbp_shape_size(L->in), d.idx, d.sort);
     const uint64_t pairs = conv_gather(L, in, n, &d);
+    d.x->t = NULL;
     for (size_t pos = 0; pos < P; pos++) {
         const stdbp_events ev = {d.cnt[pos], d.ev_t + pos * cap, d.ev_row + pos * cap};
         stdbp_relpsp_forward(&ev, run->w, m, run->neuron->theta, run->neuron->t_max, d.acc, d.t_pos,
@@ -169,16 +182,19 @@ static int conv_backward(const stdbp_layer_run *run, const double *out, const do
         }
         if (!any)
             continue;
-        const stdbp_events ev = {d.cnt[pos], d.ev_t + pos * cap, d.ev_row + pos * cap};
+        const size_t o = d.x->t ? d.x->start[pos] : pos * cap;
+        const stdbp_events ev = {d.cnt[pos], (d.x->t ? d.x->t : d.ev_t) + o,
+                                 (d.x->t ? d.x->row : d.ev_row) + o};
+        double *dt_ev = d.x->t ? d.x->dt : d.dt_ev;
         const size_t n =
             stdbp_relpsp_grad_prepare(&ev, run->w, m, d.t_pos, d.nc + pos * m, d.s + pos * m,
                                       d.dl_pos, surrogate, run->neuron, d.acc, &gr, &bad);
-        stdbp_relpsp_backward_acc(&ev, n, run->w, m, &gr, d.dw, d.dt_ev);
-        const uint32_t *ev_row = d.ev_row + pos * cap;
+        stdbp_relpsp_backward_acc(&ev, n, run->w, m, &gr, d.dw, dt_ev);
+        const uint32_t *ev_row = ev.row;
         for (size_t p = 0; p < n; p++) {
-            chk += d.dt_ev[p] * 0.0;
+            chk += dt_ev[p] * 0.0;
             if (dl_din)
-                dl_din[d.row_in[ev_row[p]] + d.pos_in[pos]] += d.dt_ev[p];
+                dl_din[d.row_in[ev_row[p]] + d.pos_in[pos]] += dt_ev[p];
         }
     }
     /* Summed over positions in double, rounded once per weight. */
@@ -197,5 +213,110 @@ static void conv_causal(const stdbp_layer_run *run, double *out)
             out[co * P + pos] = d.nc[pos * m + co];
 }
 
-const stdbp_layer_ops stdbp_conv2d_ops = {"conv2d",     conv_setup,    conv_scratch_size,
-                                          conv_forward, conv_backward, conv_causal};
+/* Event input: the output positions that see input (iy, ix), as in
+ * conv_gather. */
+static void conv_span(const stdbp_layer_info *L, int iy, int ix, int *oy0, int *oy1, int *ox0,
+                      int *ox1)
+{
+    const int k = L->kernel, st = L->stride, pad = L->padding;
+    const int ay = iy + pad - k + 1, ax = ix + pad - k + 1;
+    *oy0 = ay <= 0 ? 0 : (ay + st - 1) / st;
+    *ox0 = ax <= 0 ? 0 : (ax + st - 1) / st;
+    *oy1 = (iy + pad) / st < L->out.h - 1 ? (iy + pad) / st : L->out.h - 1;
+    *ox1 = (ix + pad) / st < L->out.w - 1 ? (ix + pad) / st : L->out.w - 1;
+}
+
+/* (input, position) pairs of the events. */
+static size_t conv_event_pairs(const stdbp_layer_info *L, const stdbp_events *ev)
+{
+    const uint32_t HW = (uint32_t)L->in.h * (uint32_t)L->in.w;
+    size_t pairs = 0;
+    int oy0, oy1, ox0, ox1;
+    for (size_t p = 0; p < ev->n; p++) {
+        const uint32_t r = ev->row[p] % HW;
+        conv_span(L, (int)(r / (uint32_t)L->in.w), (int)(r % (uint32_t)L->in.w), &oy0, &oy1, &ox0,
+                  &ox1);
+        if (oy1 >= oy0 && ox1 >= ox0)
+            pairs += (size_t)(oy1 - oy0 + 1) * (size_t)(ox1 - ox0 + 1);
+    }
+    return pairs;
+}
+
+static size_t conv_ext_layout(const stdbp_layer_info *L, size_t n, size_t pairs,
+                              unsigned char *base, double **t, uint32_t **row, size_t **start,
+                              double **dt)
+{
+    size_t off = 0;
+    *start = stdbp_carve(base, &off, ((size_t)L->out.h * L->out.w + 1) * sizeof **start);
+    *t = stdbp_carve(base, &off, pairs * sizeof **t);
+    *row = stdbp_carve(base, &off, pairs * sizeof **row);
+    *dt = stdbp_carve(base, &off, n * sizeof **dt); /* a position sees an event at most once */
+    return off;
+}
+
+static size_t conv_events_bytes(const stdbp_layer_info *L, const stdbp_events *ev)
+{
+    double *t, *dt;
+    uint32_t *row;
+    size_t *start;
+    return conv_ext_layout(L, ev->n, conv_event_pairs(L, ev), NULL, &t, &row, &start, &dt);
+}
+
+/* The events into per-position lists (counted, then filled in time
+ * order, so each list is sorted), then the kernel on each position. */
+static uint64_t conv_forward_events(const stdbp_layer_run *run, const stdbp_events *ev, void *mem,
+                                    double *out)
+{
+    const stdbp_layer_info *L = run->info;
+    const size_t m = (size_t)L->out.c, P = (size_t)L->out.h * L->out.w;
+    const int k = L->kernel, st = L->stride, pad = L->padding, W = L->in.w;
+    const uint32_t HW = (uint32_t)L->in.h * (uint32_t)W;
+    const size_t pairs = conv_event_pairs(L, ev);
+    double *t, *dt;
+    uint32_t *row;
+    size_t *start;
+    conv_scr d;
+    int oy0, oy1, ox0, ox1;
+    conv_layout(L, run->scratch, &d);
+    conv_ext_layout(L, ev->n, pairs, mem, &t, &row, &start, &dt);
+    for (int pass = 0; pass < 2; pass++) {
+        memset(d.cnt, 0, P * sizeof *d.cnt);
+        for (size_t p = 0; p < ev->n; p++) {
+            const uint32_t c = ev->row[p] / HW, r = ev->row[p] % HW;
+            const int iy = (int)(r / (uint32_t)W), ix = (int)(r % (uint32_t)W);
+            conv_span(L, iy, ix, &oy0, &oy1, &ox0, &ox1);
+            for (int oy = oy0; oy <= oy1; oy++)
+                for (int ox = ox0; ox <= ox1; ox++) {
+                    const size_t pos = (size_t)oy * L->out.w + ox;
+                    const size_t q = d.cnt[pos]++;
+                    if (pass) {
+                        const size_t slot = start[pos] + q;
+                        t[slot] = ev->t[p];
+                        row[slot] =
+                            (uint32_t)(((int)c * k + iy + pad - oy * st) * k + ix + pad - ox * st);
+                    }
+                }
+        }
+        if (!pass) {
+            size_t acc = 0;
+            for (size_t pos = 0; pos < P; pos++) {
+                start[pos] = acc;
+                acc += d.cnt[pos];
+            }
+            start[P] = acc;
+        }
+    }
+    *d.x = (conv_ext){t, row, start, dt};
+    for (size_t pos = 0; pos < P; pos++) {
+        const stdbp_events pe = {d.cnt[pos], t + start[pos], row + start[pos]};
+        stdbp_relpsp_forward(&pe, run->w, m, run->neuron->theta, run->neuron->t_max, d.acc, d.t_pos,
+                             d.nc + pos * m, d.s + pos * m);
+        for (size_t co = 0; co < m; co++)
+            out[co * P + pos] = d.t_pos[co];
+    }
+    return (uint64_t)pairs * m;
+}
+
+const stdbp_layer_ops stdbp_conv2d_ops = {"conv2d",          conv_setup,         conv_scratch_size,
+                                          conv_forward,      conv_backward,      conv_causal,
+                                          conv_events_bytes, conv_forward_events};

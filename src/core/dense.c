@@ -14,7 +14,16 @@ typedef struct dense_scr {
     double *acc, *nc, *s;  /* kernel, out each */
     double *g, *te, *g_nc; /* backward terms, out each */
     double *dt_ev;         /* dL/dt per event */
+    struct dense_ext *x;   /* event input, if the last forward had it */
 } dense_scr;
+
+/* The last forward's events when they came from stdbp_net_forward_events
+ * (t NULL otherwise): the workspace's sorted list and dt memory. */
+typedef struct dense_ext {
+    const double *t;
+    const uint32_t *row;
+    double *dt;
+} dense_ext;
 
 static size_t dense_layout(const stdbp_layer_info *info, unsigned char *base, dense_scr *d)
 {
@@ -31,6 +40,7 @@ static size_t dense_layout(const stdbp_layer_info *info, unsigned char *base, de
     d->te = stdbp_carve(base, &off, m * sizeof(double));
     d->g_nc = stdbp_carve(base, &off, m * sizeof(double));
     d->dt_ev = stdbp_carve(base, &off, n * sizeof(double));
+    d->x = stdbp_carve(base, &off, sizeof *d->x);
     return off;
 }
 
@@ -65,6 +75,7 @@ static uint64_t dense_forward(const stdbp_layer_run *run, const double *in, doub
     for (size_t p = 0; p < n; p++)
         d.ev_t[p] = in[d.idx[p]];
     *d.n_ev = n;
+    d.x->t = NULL;
     const stdbp_events ev = {n, d.ev_t, d.idx};
     stdbp_relpsp_forward(&ev, run->w, m, run->neuron->theta, run->neuron->t_max, d.acc, out, d.nc,
                          d.s);
@@ -78,16 +89,18 @@ static int dense_backward(const stdbp_layer_run *run, const double *out, const d
     dense_scr d;
     int bad = 0;
     dense_layout(run->info, run->scratch, &d);
-    const stdbp_events ev = {*d.n_ev, d.ev_t, d.idx};
+    const int x = d.x->t != NULL;
+    const stdbp_events ev = {*d.n_ev, x ? d.x->t : d.ev_t, x ? d.x->row : d.idx};
+    double *dt_ev = x ? d.x->dt : d.dt_ev;
     stdbp_relpsp_grad gr = {d.g, d.te, d.g_nc, 0.0, 0.0};
     const size_t n = stdbp_relpsp_grad_prepare(&ev, run->w, m, out, d.nc, d.s, dl_dout, surrogate,
                                                run->neuron, d.acc, &gr, &bad);
     /* Each weight row belongs to one input, so each weight gets at most one
      * term per sample: round it straight into the accumulator. */
-    bad |= stdbp_relpsp_backward_fixed(&ev, n, run->w, m, &gr, grad, dl_din ? d.dt_ev : NULL);
+    bad |= stdbp_relpsp_backward_fixed(&ev, n, run->w, m, &gr, grad, dl_din ? dt_ev : NULL);
     if (dl_din)
         for (size_t p = 0; p < n; p++)
-            dl_din[d.idx[p]] += d.dt_ev[p];
+            dl_din[ev.row[p]] += dt_ev[p];
     return bad;
 }
 
@@ -98,5 +111,28 @@ static void dense_causal(const stdbp_layer_run *run, double *out)
     memcpy(out, d.nc, (size_t)run->info->out.c * sizeof *out);
 }
 
-const stdbp_layer_ops stdbp_dense_ops = {"dense",       dense_setup,    dense_scratch_size,
-                                         dense_forward, dense_backward, dense_causal};
+/* Event input: the sorted events themselves, several per row possible
+ * (each weight may then get several terms per sample; each is rounded
+ * and added on its own, as the fixed-point sum allows). */
+static size_t dense_events_bytes(const stdbp_layer_info *info, const stdbp_events *ev)
+{
+    (void)info;
+    return ev->n * sizeof(double);
+}
+
+static uint64_t dense_forward_events(const stdbp_layer_run *run, const stdbp_events *ev, void *mem,
+                                     double *out)
+{
+    const size_t m = (size_t)run->info->out.c;
+    dense_scr d;
+    dense_layout(run->info, run->scratch, &d);
+    *d.n_ev = ev->n;
+    *d.x = (dense_ext){ev->t, ev->row, mem};
+    stdbp_relpsp_forward(ev, run->w, m, run->neuron->theta, run->neuron->t_max, d.acc, out, d.nc,
+                         d.s);
+    return (uint64_t)ev->n * m;
+}
+
+const stdbp_layer_ops stdbp_dense_ops = {
+    "dense",        dense_setup,  dense_scratch_size, dense_forward,
+    dense_backward, dense_causal, dense_events_bytes, dense_forward_events};

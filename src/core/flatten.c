@@ -44,5 +44,11 @@ static void flatten_causal(const stdbp_layer_run *run, double *out)
         out[i] = -1.0;
 }
 
-const stdbp_layer_ops stdbp_flatten_ops = {"flatten",       flatten_setup,    flatten_scratch_size,
-                                           flatten_forward, flatten_backward, flatten_causal};
+const stdbp_layer_ops stdbp_flatten_ops = {"flatten",
+                                           flatten_setup,
+                                           flatten_scratch_size,
+                                           flatten_forward,
+                                           flatten_backward,
+                                           flatten_causal,
+                                           NULL,
+                                           NULL};

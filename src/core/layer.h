@@ -12,6 +12,8 @@
 
 #include "stdbp/net.h"
 
+struct stdbp_events; /* core/relpsp.h */
+
 /* One call's view of a layer. */
 typedef struct stdbp_layer_run {
     const stdbp_layer_info *info;
@@ -41,6 +43,14 @@ typedef struct stdbp_layer_ops {
      * (dense, conv2d: the causal count, 0 if silent; pool: the argmin
      * input, -1 if silent; flatten: -1). For tests. */
     void (*causal)(const stdbp_layer_run *run, double *out);
+    /* Event input (dense, conv2d; NULL for the others): the layer's input
+     * as the time-sorted events ev (row = input index, finite times; see
+     * stdbp_net_forward_events). events_bytes: the memory forward_events
+     * needs for ev; mem: that many bytes, 64-byte aligned. ev's arrays and
+     * mem stay untouched until the next forward, and backward reads them. */
+    size_t (*events_bytes)(const stdbp_layer_info *info, const struct stdbp_events *ev);
+    uint64_t (*forward_events)(const stdbp_layer_run *run, const struct stdbp_events *ev, void *mem,
+                               double *out);
 } stdbp_layer_ops;
 
 extern const stdbp_layer_ops stdbp_dense_ops, stdbp_conv2d_ops, stdbp_pool_ops, stdbp_flatten_ops;

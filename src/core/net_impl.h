@@ -27,6 +27,18 @@ struct stdbp_ws {
     uint64_t events; /* synaptic events of the last forward */
     int ready;       /* a forward has run */
     void *mem;       /* the one allocation behind all of the above */
+    /* Event input (stdbp_net_forward_events), grown on demand: */
+    size_t ev_cap;    /* events the buffers below hold */
+    void *ev_mem;     /* one allocation: the four arrays and sort scratch */
+    double *ev_tc;    /* the sample's events in channel order */
+    uint32_t *ev_cc;  /* their channels */
+    uint32_t *ev_idx; /* sorted order */
+    double *ev_t;     /* the events in (time, channel) order */
+    uint32_t *ev_row; /* their channels */
+    void *ev_sort;    /* stdbp_sort_fired scratch */
+    uint32_t *ev_cnt; /* input size + 1 counts (counting sort by channel) */
+    size_t lay_cap;   /* bytes of lay_mem */
+    void *lay_mem;    /* the event layer's memory (events_bytes) */
 };
 
 #endif

@@ -75,5 +75,5 @@ static void pool_causal(const stdbp_layer_run *run, double *out)
         out[o] = arg[o];
 }
 
-const stdbp_layer_ops stdbp_pool_ops = {"pool",       pool_setup,    pool_scratch_size,
-                                        pool_forward, pool_backward, pool_causal};
+const stdbp_layer_ops stdbp_pool_ops = {
+    "pool", pool_setup, pool_scratch_size, pool_forward, pool_backward, pool_causal, NULL, NULL};

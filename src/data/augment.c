@@ -14,6 +14,7 @@ stdbp_augment stdbp_augment_defaults(void)
     a.jitter = 0.0;
     a.rotate = 0.0;
     a.scale = 0.0;
+    a.drop = 0.0;
     return a;
 }
 

@@ -29,6 +29,9 @@ void stdbp_dataset_free(stdbp_dataset *ds)
     free(ds->u8);
     free(ds->f32);
     free(ds->labels);
+    free(ds->ev_off);
+    free(ds->ev_t);
+    free(ds->ev_ch);
     memset(ds, 0, sizeof *ds);
 }
 

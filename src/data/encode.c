@@ -9,6 +9,10 @@ stdbp_encoding stdbp_encoding_defaults(void)
     e.t_max = 1.0;
     e.zero_silent = 1;
     e.normalise = 0;
+    e.ev_time_scale = 1.0;
+    e.ev_window = INFINITY;
+    e.ev_first_k = 0;
+    e.ev_ttfs = 0;
     return e;
 }
 
@@ -62,6 +66,16 @@ void stdbp_encode(const stdbp_encoding *enc, const stdbp_dataset *ds, size_t i, 
         }
         for (k = 0; k < dim; k++)
             times[k] = encode_one(enc, p[k] / denom);
+    } else if (ds->ev_off) { /* events: each channel's first (sorted by time) */
+        for (k = 0; k < dim; k++)
+            times[k] = INFINITY;
+        for (int64_t q = ds->ev_off[i]; q < ds->ev_off[i + 1]; q++) {
+            const double t = ds->ev_t[q] * enc->ev_time_scale;
+            if (t >= enc->ev_window)
+                break;
+            if (times[ds->ev_ch[q]] == INFINITY)
+                times[ds->ev_ch[q]] = t;
+        }
     } else {
         for (k = 0; k < dim; k++)
             times[k] = encode_one(enc, 0.0);

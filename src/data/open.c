@@ -1,4 +1,5 @@
-/* Datasets by name: "mnist", "fashion-mnist", "hdf5:PATH"; see
+/* Datasets by name: "mnist", "fashion-mnist", "hdf5:PATH", "events:PATH",
+ * "shd:PATH", "nmnist:DIR"; see
  * include/stdbp/data.h and docs/DATA.md. */
 #include "stdbp/data.h"
 
@@ -52,16 +53,35 @@ stdbp_status stdbp_dataset_open(const char *name, const char *data_dir, const ch
     memset(out, 0, sizeof *out);
     if (!name || !name[0])
         return stdbp_err_set(err, STDBP_EINVAL,
-                             "no dataset named: expected mnist, fashion-mnist or hdf5:PATH");
+                             "no dataset named: expected mnist, fashion-mnist, hdf5:PATH, "
+                             "events:PATH, shd:PATH or nmnist:DIR");
     if (strncmp(name, "hdf5:", 5) == 0) {
         if (!name[5])
             return stdbp_err_set(err, STDBP_EINVAL,
                                  "dataset \"%s\": no path after hdf5: (write hdf5:PATH)", name);
         return stdbp_h5data_load(name + 5, out, err);
     }
+    if (strncmp(name, "events:", 7) == 0 || strncmp(name, "shd:", 4) == 0 ||
+        strncmp(name, "nmnist:", 7) == 0) {
+        const char *path = strchr(name, ':') + 1;
+        if (!path[0])
+            return stdbp_err_set(err, STDBP_EINVAL, "dataset \"%s\": no path after the colon",
+                                 name);
+        if (name[0] == 'e')
+            return stdbp_events_load(path, out, err);
+        if (name[0] == 's')
+            return stdbp_shd_load(path, out, err);
+        /* nmnist:DIR: DIR/Train or DIR/Test by split when there, else DIR */
+        const char *sub = (!split || strcmp(split, "train") == 0) ? "Train" : "Test";
+        if ((size_t)snprintf(images, sizeof images, "%s/%s", path, sub) < sizeof images &&
+            access(images, F_OK) == 0)
+            return stdbp_nmnist_load(images, out, err);
+        return stdbp_nmnist_load(path, out, err);
+    }
     if (strcmp(name, "mnist") != 0 && strcmp(name, "fashion-mnist") != 0)
         return stdbp_err_set(err, STDBP_EINVAL,
-                             "unknown dataset \"%s\": expected mnist, fashion-mnist or hdf5:PATH",
+                             "unknown dataset \"%s\": expected mnist, fashion-mnist, hdf5:PATH, "
+                             "events:PATH, shd:PATH or nmnist:DIR",
                              name);
     if (!split || strcmp(split, "train") == 0)
         prefix = "train";

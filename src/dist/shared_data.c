@@ -150,7 +150,8 @@ stdbp_status stdbp_dist_dataset_open(MPI_Comm comm, int shared, const char *name
         err = &local;
     *sh = NULL;
     memset(out, 0, sizeof *out);
-    if (!shared) /* every rank loads its own copy */
+    /* every rank loads its own copy (event sets are not shared yet) */
+    if (!shared || stdbp_dataset_name_is_events(name))
         return stdbp_dist_agree(comm, stdbp_dataset_open(name, data_dir, split, out, err), err);
 
     stdbp_dist_shared *h = malloc(sizeof *h);

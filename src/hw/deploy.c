@@ -327,6 +327,12 @@ static stdbp_status check_args(const stdbp_net *net, const stdbp_dataset *test, 
         return stdbp_err_set(err, STDBP_EINVAL,
                              "deploy: needs a network, a test set, at least one bit width, a "
                              "profile and an output directory");
+    if (stdbp_dataset_is_events(test))
+        return stdbp_err_set(err, STDBP_EINVAL,
+                             "deploy: %s is an event data set; the deploy phase (quantised "
+                             "simulation on the accelerator) takes images only for now: set "
+                             "deploy.enabled: false (or run stdbp_train --no-deploy)",
+                             test->source);
     if (test->dim != stdbp_net_input_size(net))
         return stdbp_err_set(err, STDBP_EINVAL,
                              "deploy: %s has %zu values per sample, the network takes %zu",

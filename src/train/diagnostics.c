@@ -38,13 +38,18 @@ static int is_hidden(const stdbp_net *net, size_t l)
            (li.kind == STDBP_LAYER_DENSE || li.kind == STDBP_LAYER_CONV2D);
 }
 
-/* Test image i through slot s's workspace, its counts added into acc. */
-static void diagnose_one(const stdbp_trainer *tr, stdbp_train_slot *s, size_t i, int64_t *acc)
+/* Test sample i (image or events) through slot s's workspace, its counts
+ * added into acc. Fails only for event samples (stdbp_sample_forward). */
+static stdbp_status diagnose_one(const stdbp_trainer *tr, stdbp_train_slot *s, size_t i,
+                                 int64_t *acc, stdbp_err *err)
 {
     const stdbp_net *net = tr->net;
     const size_t n_layers = stdbp_net_num_layers(net), n_out = stdbp_net_output_size(net);
-    stdbp_encode(&tr->cfg.encoding, &tr->test, i, s->times);
-    const double *t_out = stdbp_net_forward(net, s->ws, s->times);
+    const double *t_out;
+    stdbp_status st = stdbp_sample_forward(net, s->ws, &tr->cfg.encoding, NULL, 0, 0, &tr->test, i,
+                                           s->times, NULL, &t_out, err);
+    if (st != STDBP_OK)
+        return st;
     double first = INFINITY;
     for (size_t j = 0; j < n_out; j++) {
         if (!isfinite(t_out[j]))
@@ -68,6 +73,7 @@ static void diagnose_one(const stdbp_trainer *tr, stdbp_train_slot *s, size_t i,
     }
     acc[D_EVENTS] += (int64_t)stdbp_ws_synaptic_events(s->ws);
     acc[D_SAMPLES]++;
+    return STDBP_OK;
 }
 
 stdbp_status stdbp_metrics_diagnose(stdbp_trainer *tr, stdbp_metrics_row *row, stdbp_err *err)
@@ -86,11 +92,15 @@ stdbp_status stdbp_metrics_diagnose(stdbp_trainer *tr, stdbp_metrics_row *row, s
     if ((size_t)nt > end - begin)
         nt = end - begin > 1 ? (int)(end - begin) : 1;
     acc = calloc((size_t)nt * D_COUNT, sizeof *acc);
-    if (!acc)
+    stdbp_status *failed = calloc((size_t)nt, sizeof *failed);
+    if (!acc || !failed)
         st = stdbp_err_set(err, STDBP_ENOMEM, "metrics: out of memory for the diagnostics");
     /* Collective: every rank reaches the agreement and the sum. */
-    if ((st = stdbp_dist_agree(tr->comm, st, err)) != STDBP_OK)
+    if ((st = stdbp_dist_agree(tr->comm, st, err)) != STDBP_OK) {
+        free(acc);
+        free(failed);
         return st;
+    }
 #ifdef _OPENMP
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
 #endif
@@ -99,7 +109,18 @@ stdbp_status stdbp_metrics_diagnose(stdbp_trainer *tr, stdbp_metrics_row *row, s
 #ifdef _OPENMP
         t = omp_get_thread_num();
 #endif
-        diagnose_one(tr, &tr->slots[t], k, acc + (size_t)t * D_COUNT);
+        if (failed[t] == STDBP_OK)
+            failed[t] =
+                diagnose_one(tr, &tr->slots[t], k, acc + (size_t)t * D_COUNT, &tr->slots[t].err);
+    }
+    for (int t = 0; t < nt && st == STDBP_OK; t++)
+        if ((st = failed[t]) != STDBP_OK && err)
+            *err = tr->slots[t].err;
+    free(failed);
+    /* Collective: a failure on any rank ends the diagnostics on all. */
+    if ((st = stdbp_dist_agree(tr->comm, st, err)) != STDBP_OK) {
+        free(acc);
+        return st;
     }
     memset(sum, 0, sizeof sum);
     for (int t = 0; t < nt; t++)

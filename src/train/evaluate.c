@@ -40,8 +40,14 @@ static void eval_range(const stdbp_net *net, eval_slot *slots, int nt, const std
         eval_slot *s = &slots[t];
         double dl_dt[4096];
         size_t i = idx ? idx[k] : k;
-        stdbp_encode(enc, ds, i, s->times);
-        const double *t_out = stdbp_net_forward(net, s->ws, s->times);
+        const double *t_out;
+        stdbp_err e;
+        if (stdbp_sample_forward(net, s->ws, enc, NULL, 0, 0, ds, i, s->times, NULL, &t_out, &e) !=
+            STDBP_OK) { /* out of memory for an event sample: counted as non-finite */
+            s->sums[3]++;
+            s->sums[2]++;
+            continue;
+        }
         double l = stdbp_loss_softmax_ce(loss, t_out, n_out, ds->labels[i], dl_dt);
         if (isfinite(l))
             s->sums[0] += stdbp_grad_to_fixed(l);

@@ -58,8 +58,10 @@ stdbp_status stdbp_trainer_log_spikes(stdbp_trainer *tr, const char *moment, std
     }
     for (size_t k = 0; st == STDBP_OK && k < count; k++) {
         size_t i = begin + k;
-        stdbp_encode(&cfg->encoding, &tr->test, i, times[0] + k * in_size);
-        stdbp_net_forward(tr->net, tr->ws, times[0] + k * in_size);
+        const double *o;
+        if ((st = stdbp_sample_forward(tr->net, tr->ws, &cfg->encoding, NULL, 0, 0, &tr->test, i,
+                                       times[0] + k * in_size, NULL, &o, err)) != STDBP_OK)
+            break;
         for (size_t l = 0; l < n_layers; l++) {
             stdbp_layer_info li = stdbp_net_layer(tr->net, l);
             size_t width = (size_t)li.out.c * (size_t)li.out.h * (size_t)li.out.w;

@@ -107,6 +107,17 @@ stdbp_status stdbp_trainer_load_datasets(stdbp_trainer *tr, stdbp_err *err)
                              "[%d, %d, %d] samples (set them to 0)",
                              tr->train.source, tr->train.shape.c, tr->train.shape.h,
                              tr->train.shape.w);
+    const int events = stdbp_dataset_is_events(&tr->train);
+    if (events && (cfg->augment.rotate > 0 || cfg->augment.scale > 0))
+        return stdbp_err_set(err, STDBP_ECONFIG,
+                             "augment.rotate and augment.scale apply to images, but %s is an "
+                             "event data set (use augment.shift, jitter or drop)",
+                             tr->train.source);
+    if (!events && cfg->augment.drop > 0)
+        return stdbp_err_set(err, STDBP_ECONFIG,
+                             "augment.drop applies to event data sets, but %s holds images "
+                             "(set augment.drop: 0)",
+                             tr->train.source);
     return STDBP_OK;
 }
 

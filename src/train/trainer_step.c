@@ -23,14 +23,16 @@ static stdbp_status run_sample(const stdbp_trainer *tr, stdbp_train_slot *s, siz
     size_t n_out = stdbp_net_output_size(tr->net);
     size_t i = tr->order[b * (size_t)cfg->train.batch + k];
     int label = tr->train.labels[i];
-    stdbp_encode(&cfg->encoding, &tr->train, i, s->times);
-    stdbp_augment_apply(&cfg->augment, cfg->run.seed, tr->state.epoch, i, tr->train.shape, s->times,
-                        s->scratch);
-    const double *t_out = stdbp_net_forward(tr->net, s->ws, s->times);
+    const double *t_out;
+    stdbp_status st =
+        stdbp_sample_forward(tr->net, s->ws, &cfg->encoding, &cfg->augment, cfg->run.seed,
+                             tr->state.epoch, &tr->train, i, s->times, s->scratch, &t_out, err);
+    if (st != STDBP_OK)
+        return st;
     double l = stdbp_loss_softmax_ce(&cfg->loss, t_out, n_out, label, s->dl_dt);
     if (!isfinite(l))
         return stdbp_err_set(err, STDBP_ENUMERIC, "loss is %g on training sample %zu", l, i);
-    stdbp_status st = stdbp_net_backward(tr->net, s->ws, s->dl_dt, s->acc, NULL, err);
+    st = stdbp_net_backward(tr->net, s->ws, s->dl_dt, s->acc, NULL, err);
     if (st != STDBP_OK) {
         stdbp_err_prefix(err, "training sample %zu: ", i);
         return st;

@@ -5,10 +5,12 @@ EXTRA_DIST += %reldir%/fuzz_idx.c %reldir%/idx.dict %reldir%/seeds \
 	%reldir%/fuzz_config.c %reldir%/config.dict \
 	%reldir%/fuzz_ckpt.c %reldir%/fuzz_h5ids.h %reldir%/ckpt.dict %reldir%/ckpt_seed.yaml %reldir%/seeds-ckpt \
 	%reldir%/fuzz_h5data.c %reldir%/h5data.dict %reldir%/seeds-h5data %reldir%/regress-ckpt \
-	%reldir%/regress-h5data %reldir%/hdf5-bugs
+	%reldir%/regress-h5data %reldir%/hdf5-bugs \
+	%reldir%/fuzz_events.c %reldir%/seeds-events %reldir%/regress-events
 CLEANFILES += %reldir%/fuzz_idx %reldir%/fuzz_config %reldir%/fuzz_ckpt %reldir%/fuzz_h5data \
-	%reldir%/fuzz_ckpt_fast %reldir%/fuzz_h5data_fast
-.PHONY: fuzz-idx fuzz-config fuzz-ckpt fuzz-h5data
+	%reldir%/fuzz_ckpt_fast %reldir%/fuzz_h5data_fast %reldir%/fuzz_events \
+	%reldir%/fuzz_events_fast
+.PHONY: fuzz-idx fuzz-config fuzz-ckpt fuzz-h5data fuzz-events
 FUZZ_FLAGS = -g -O1 -std=c11 -Wall -Wextra -D_POSIX_C_SOURCE=200809L \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-I$(top_srcdir)/include -I$(top_srcdir)/src
@@ -52,6 +54,13 @@ FUZZ_CKPT_SRCS = $(top_srcdir)/%reldir%/fuzz_ckpt.c $(top_srcdir)/src/ckpt/ckpt_
 	$(top_srcdir)/src/ckpt/spikelog.c $(top_srcdir)/src/ckpt/spikelog_recover.c \
 	$(top_srcdir)/src/util/h5util.c
 FUZZ_H5DATA_SRCS = $(top_srcdir)/%reldir%/fuzz_h5data.c $(top_srcdir)/src/data/h5data.c \
+	$(top_srcdir)/src/util/h5util.c
+# make fuzz-events: the event data readers (events:PATH, shd:PATH and one
+# N-MNIST file; the first byte of an input picks which), as fuzz-h5data.
+# Seeds: tests/fuzz/seeds-events (files of tests/tools/gen_events, each
+# behind its selector byte).
+FUZZ_EVENTS_SRCS = $(top_srcdir)/%reldir%/fuzz_events.c $(top_srcdir)/src/data/evh5.c \
+	$(top_srcdir)/src/data/nmnist.c $(top_srcdir)/src/data/events_check.c \
 	$(top_srcdir)/src/util/h5util.c
 FUZZ_MPI_FLAGS = -I$(top_builddir)/include $(HDF5_CFLAGS) `$(CC) --showme:compile 2>/dev/null`
 FUZZ_MPI_LIBS = .libs/libstdbp_internal.a $(HDF5_LIBS) $(YAML_LIBS) $(ZLIB_LIBS) \
@@ -110,6 +119,22 @@ fuzz-ckpt: %reldir%/fuzz_ckpt
 		%reldir%/corpus-ckpt $(top_srcdir)/%reldir%/seeds-ckpt $(top_srcdir)/%reldir%/regress-ckpt
 	$(FUZZ_H5_RUN) ./%reldir%/fuzz_ckpt -runs=0 $(FUZZ_RUN_FLAGS) -max_len=65536 \
 		%reldir%/corpus-ckpt
+%reldir%/fuzz_events %reldir%/fuzz_events_fast: $(FUZZ_EVENTS_SRCS) \
+		$(top_srcdir)/src/data/events_impl.h $(top_srcdir)/src/util/h5util.h \
+		$(top_srcdir)/include/stdbp/data.h $(top_srcdir)/%reldir%/fuzz_h5ids.h libstdbp_internal.la
+	@$(MKDIR_P) %reldir%
+	$(AM_V_CC)$(CLANG) $(FUZZ_FLAGS) $(FUZZ_MPI_FLAGS) $(FUZZ_EVENTS_SRCS) \
+		-o %reldir%/fuzz_events $(FUZZ_MPI_LIBS)
+	$(AM_V_CC)$(CLANG) $(FUZZ_FAST_FLAGS) $(FUZZ_MPI_FLAGS) $(FUZZ_EVENTS_SRCS) \
+		-o %reldir%/fuzz_events_fast $(FUZZ_MPI_LIBS)
+fuzz-events: %reldir%/fuzz_events
+	@$(MKDIR_P) %reldir%/corpus-events
+	$(FUZZ_H5_RUN) ./%reldir%/fuzz_events_fast -max_total_time=$(FUZZ_SECONDS) \
+		$(FUZZ_RUN_FLAGS) -max_len=65536 -dict=$(top_srcdir)/%reldir%/h5data.dict \
+		%reldir%/corpus-events $(top_srcdir)/%reldir%/seeds-events \
+		$(top_srcdir)/%reldir%/regress-events
+	$(FUZZ_H5_RUN) ./%reldir%/fuzz_events -runs=0 $(FUZZ_RUN_FLAGS) -max_len=65536 \
+		%reldir%/corpus-events
 fuzz-h5data: %reldir%/fuzz_h5data
 	@$(MKDIR_P) %reldir%/corpus-h5data
 	$(FUZZ_H5_RUN) ./%reldir%/fuzz_h5data_fast -max_total_time=$(FUZZ_SECONDS) \
@@ -119,11 +144,11 @@ fuzz-h5data: %reldir%/fuzz_h5data
 	$(FUZZ_H5_RUN) ./%reldir%/fuzz_h5data -runs=0 $(FUZZ_RUN_FLAGS) -max_len=65536 \
 		%reldir%/corpus-h5data
 else
-fuzz-config fuzz-ckpt fuzz-h5data:
+fuzz-config fuzz-ckpt fuzz-h5data fuzz-events:
 	@echo "make $@ needs a build configured without --enable-sanitizers" >&2; exit 1
 endif
 else
-fuzz-idx fuzz-config fuzz-ckpt fuzz-h5data:
+fuzz-idx fuzz-config fuzz-ckpt fuzz-h5data fuzz-events:
 	@echo "make $@ needs clang and its fuzzer runtime:" >&2; \
 	echo "  apt-get install clang libclang-rt-14-dev, then run configure again" >&2; \
 	exit 1

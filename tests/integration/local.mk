@@ -9,7 +9,8 @@ INTEGRATION_TESTS = %reldir%/train_ranks.sh %reldir%/resume.sh %reldir%/resume_s
 	%reldir%/ranks_config.sh %reldir%/train_layerwise.sh %reldir%/deploy_hw.sh \
 	%reldir%/sweep_run.sh %reldir%/install_deps.sh %reldir%/spack_recipe.sh \
 	%reldir%/docs_links.sh \
-	%reldir%/programs.sh %reldir%/eval_json.sh %reldir%/progress.sh
+	%reldir%/programs.sh %reldir%/eval_json.sh %reldir%/progress.sh \
+	%reldir%/train_events.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 # The installed API: the C examples through pkg-config, the Python package.

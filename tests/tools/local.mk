@@ -1,5 +1,7 @@
 # tests/tools: helpers the shell tests run (a synthetic dataset writer).
-check_PROGRAMS += %reldir%/gen_dataset
+check_PROGRAMS += %reldir%/gen_dataset %reldir%/gen_events
+%canon_reldir%_gen_events_SOURCES = %reldir%/gen_events.c %reldir%/gen_events.h
+%canon_reldir%_gen_events_LDADD = $(HDF5_LIBS)
 %canon_reldir%_gen_dataset_LDADD = $(STDBP_LIBS) $(HDF5_LIBS)
 
 # stdbp_train with the test hooks (src/util/test_hooks.h) set from the

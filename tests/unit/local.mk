@@ -3,11 +3,11 @@
 UNIT_TESTS = \
 	%reldir%/test_error \
 	%reldir%/test_relpsp %reldir%/test_relpsp_isa %reldir%/test_layers %reldir%/test_net %reldir%/test_net_init \
-	%reldir%/test_grad %reldir%/test_grad_fixed \
+	%reldir%/test_grad %reldir%/test_grad_fixed %reldir%/test_events \
 	%reldir%/test_rng %reldir%/test_loss %reldir%/test_optim %reldir%/test_optim_layerwise %reldir%/test_schedule \
 	%reldir%/test_penalty \
 	%reldir%/test_idx %reldir%/test_h5data %reldir%/test_encode %reldir%/test_shard \
-	%reldir%/test_dataset %reldir%/test_augment \
+	%reldir%/test_dataset %reldir%/test_augment %reldir%/test_events_data \
 	%reldir%/test_yaml_doc %reldir%/test_config %reldir%/test_config_errors \
 	%reldir%/test_config_roundtrip %reldir%/test_config_doc \
 	%reldir%/test_ckpt_digest %reldir%/test_ckpt %reldir%/test_fuzz_replay \
@@ -32,6 +32,7 @@ EXTRA_DIST += %reldir%/test_dataset_fetch.sh %reldir%/test_net_util.h
 %canon_reldir%_test_net_init_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_grad_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_grad_fixed_LDADD = $(TEST_LIBS)
+%canon_reldir%_test_events_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_rng_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_loss_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_optim_LDADD = $(TEST_LIBS)
@@ -40,6 +41,7 @@ EXTRA_DIST += %reldir%/test_dataset_fetch.sh %reldir%/test_net_util.h
 %canon_reldir%_test_penalty_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_idx_LDADD = $(TEST_LIBS) $(ZLIB_LIBS)
 %canon_reldir%_test_h5data_LDADD = $(TEST_LIBS) $(HDF5_LIBS)
+%canon_reldir%_test_events_data_LDADD = $(TEST_LIBS) $(HDF5_LIBS)
 %canon_reldir%_test_encode_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_shard_LDADD = $(TEST_LIBS)
 %canon_reldir%_test_dataset_LDADD = $(TEST_LIBS) $(ZLIB_LIBS) $(HDF5_LIBS)

@@ -63,8 +63,9 @@ static const file_case file_cases[] = {
     {"network:\n  input: [1, 0, 28]\n", "2:14: network.input[1]: must be in [1, 65536], got 0"},
     /* text rules */
     {"data:\n  train: mnsit\n",
-     "2:10: data.train: expected mnist, fashion-mnist or hdf5:PATH, got 'mnsit'; did you mean "
-     "'mnist'?"},
+     "2:10: data.train: expected mnist, fashion-mnist, hdf5:PATH, events:PATH, shd:PATH or "
+     "nmnist:DIR, got 'mnsit'; did you mean 'mnist'?"},
+    {"data:\n  train: 'shd:'\n", "2:10: data.train: shd: needs a path, e.g. events:data/x.h5"},
     {"data:\n  train: 'hdf5:'\n", "2:10: data.train: hdf5: needs a file name, e.g. hdf5:data/x.h5"},
     {"run:\n  name: a/b\n",
      "2:9: run.name: 'a/b' cannot name a directory: use at most 200 characters, no '/'"},

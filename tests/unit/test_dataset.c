@@ -161,7 +161,8 @@ int main(void)
     stdbp_err_clear(&err);
     is_int(STDBP_EINVAL, stdbp_dataset_open("cifar", dir, "train", &ds, &err),
            "an unknown data set name is refused");
-    contains(err.msg, "mnist, fashion-mnist or hdf5:PATH", "  the message lists the choices");
+    contains(err.msg, "mnist, fashion-mnist, hdf5:PATH, events:PATH, shd:PATH or nmnist:DIR",
+             "  the message lists the choices");
     is_int(STDBP_EINVAL, stdbp_dataset_open("mnist", dir, "valid", &ds, &err),
            "an unknown split is refused");
     contains(err.msg, "train or test", "  the message lists the choices");

@@ -5,6 +5,9 @@
  *     stdbp_ckpt_read into the seeds' network, a spike log with
  *     stdbp_spikelog_open) and every one under tests/fuzz/seeds-h5data
  *     loads with stdbp_h5data_load;
+ *   - every seed and reproducer of tests/fuzz/seeds-events and
+ *     tests/fuzz/regress-events loads, or is refused, through the event
+ *     reader its first byte picks (make fuzz-events);
  *   - every reproducer under tests/fuzz/regress-ckpt and
  *     tests/fuzz/regress-h5data is refused with a message by every reader
  *     (before its fix, each one crashed);
@@ -57,8 +60,8 @@ static void copy_file(const char *from, const char *to)
         sysbail("writing %s", to);
 }
 
-/* The regular files of dir, sorted; *n of them. */
-static char **list_dir(const char *dir, size_t *n)
+/* The regular files of dir whose names hold ext, sorted; *n of them. */
+static char **list_dir_ext(const char *dir, const char *ext, size_t *n)
 {
     struct dirent **ents = NULL;
     int k = scandir(dir, &ents, NULL, alphasort);
@@ -69,12 +72,17 @@ static char **list_dir(const char *dir, size_t *n)
         struct stat sb;
         snprintf(p, sizeof p, "%s/%s", dir, ents[i]->d_name);
         if (ents[i]->d_name[0] != '.' && stat(p, &sb) == 0 && S_ISREG(sb.st_mode) &&
-            strstr(ents[i]->d_name, ".h5"))
+            strstr(ents[i]->d_name, ext))
             out[(*n)++] = bstrdup(p);
         free(ents[i]);
     }
     free(ents);
     return out;
+}
+
+static char **list_dir(const char *dir, size_t *n)
+{
+    return list_dir_ext(dir, ".h5", n);
 }
 
 static void free_list(char **l, size_t n)
@@ -229,6 +237,70 @@ static void replay_h5data(const char *srcdir)
     free_list(files, n);
 }
 
+/* An input of fuzz_events (tests/fuzz/fuzz_events.c): its first byte
+ * picks the reader, the rest is the file. Returns the reader's status. */
+static stdbp_status load_event_input(const char *file, stdbp_err *err, int *nothing)
+{
+    char tmp[4400];
+    FILE *f = fopen(file, "rb");
+    unsigned char *buf = malloc(1 << 20);
+    size_t len = f && buf ? fread(buf, 1, 1 << 20, f) : 0;
+    stdbp_status st;
+    stdbp_dataset ds;
+    if (f)
+        fclose(f);
+    if (len < 1)
+        bail("reading %s", file);
+    stdbp_err_clear(err);
+    if (buf[0] % 3 == 2) {
+        double *t;
+        uint32_t *ch;
+        size_t n;
+        st = stdbp_nmnist_parse(buf + 1, len - 1, file, &t, &ch, &n, err);
+        *nothing = st == STDBP_OK || (!t && !ch && n == 0);
+        free(t);
+        free(ch);
+    } else {
+        snprintf(tmp, sizeof tmp, "%s/events-input.h5", run_dir);
+        f = fopen(tmp, "wb");
+        if (!f || fwrite(buf + 1, 1, len - 1, f) != len - 1 || fclose(f) != 0)
+            bail("writing %s", tmp);
+        st = buf[0] % 3 == 0 ? stdbp_events_load(tmp, &ds, err) : stdbp_shd_load(tmp, &ds, err);
+        *nothing = st == STDBP_OK || (!ds.ev_off && !ds.ev_t && !ds.labels);
+        stdbp_dataset_free(&ds);
+        unlink(tmp);
+    }
+    free(buf);
+    return st;
+}
+
+static void replay_events(const char *srcdir)
+{
+    char dir[4400];
+    size_t n;
+    char **files;
+    stdbp_err err;
+    int nothing;
+
+    snprintf(dir, sizeof dir, "%s/tests/fuzz/seeds-events", srcdir);
+    files = list_dir_ext(dir, ".bin", &n);
+    ok(n >= 3, "tests/fuzz/seeds-events holds a file per reader (%zu)", n);
+    for (size_t i = 0; i < n; i++) {
+        stdbp_status s = load_event_input(files[i], &err, &nothing);
+        is_int(STDBP_OK, s, "events seed %s loads (%s)", base(files[i]), err.msg);
+    }
+    free_list(files, n);
+    snprintf(dir, sizeof dir, "%s/tests/fuzz/regress-events", srcdir);
+    files = list_dir_ext(dir, ".bin", &n);
+    ok(n >= 2, "tests/fuzz/regress-events holds reproducers (%zu)", n);
+    for (size_t i = 0; i < n; i++) {
+        stdbp_status s = load_event_input(files[i], &err, &nothing);
+        ok(s != STDBP_OK && err.msg[0] && nothing, "regress-events/%s is refused (%s)",
+           base(files[i]), err.msg);
+    }
+    free_list(files, n);
+}
+
 /* Set attribute name of obj (an existing one) to n values of mtype. */
 static void set_attr(hid_t obj, const char *name, hid_t mtype, const void *v)
 {
@@ -336,6 +408,7 @@ int main(int argc, char **argv)
 
     replay_ckpt(srcdir);
     replay_h5data(srcdir);
+    replay_events(srcdir);
     oversized(srcdir);
 
     stdbp_optim_destroy(&opt);
