@@ -6,7 +6,7 @@
 # the spike log is written; the deploy phase refuses event sets clearly.
 . "$top_srcdir/tests/tap/tap.sh"
 command -v h5diff >/dev/null || skip_all "h5diff (hdf5-tools) not installed"
-plan 12
+plan 13
 tap_tmpdir; tmp=$tap_tmp
 bin=$top_builddir/src/cli/stdbp_train
 gen=$top_builddir/tests/tools/gen_events
@@ -82,3 +82,7 @@ ok $? "a damaged N-MNIST file ends the run with its name"
   --set 'data.train="events:"' > "$tmp/x.out" 2>&1
 [ $? -ne 0 ] && grep -q "events: needs a path" "$tmp/x.out"
 ok $? "events: without a path is refused by the config check"
+run rot 1 --set augment.rotate=10
+grep -q "augment.rotate and augment.scale apply to images, but .*train.h5 is an event data set" \
+  "$tmp/rot.out" && [ -z "$(last "$tmp/rot")" ]
+ok $? "augment.rotate is refused for an event set, before any training"
