@@ -2,7 +2,7 @@
 # $(pkgdatadir)/configs; accelerator profiles to $(pkgdatadir)/hw, where
 # --hw NAME finds them (src/cli/cli_common.c).
 configsdir = $(pkgdatadir)/configs
-dist_configs_DATA = configs/mnist_mlp.yaml configs/mnist_cnn.yaml \
+dist_configs_DATA = configs/mnist_mlp.yaml configs/mnist_mlp_aug.yaml configs/mnist_cnn.yaml \
 	configs/fmnist_mlp.yaml configs/fmnist_cnn.yaml configs/smoke.yaml \
 	configs/sweep_example.yaml configs/mnist_mlp_b1024.yaml configs/mnist_mlp_b4096.yaml \
 	configs/mnist_cnn_b1024.yaml configs/emnist_events_mlp.yaml
