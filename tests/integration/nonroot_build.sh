@@ -101,7 +101,7 @@ as_user LD_LIBRARY_PATH="$mod/lib" OMP_NUM_THREADS=1 timeout 120 \
   "$(command -v "${MPIEXEC:-mpiexec}")" -n 1 "$bin/stdbp_train" "$scratch/tiny.yaml" \
   --progress log > "$scratch/train.out" 2>&1; s=$?
 [ $s -eq 0 ] && ls "$scratch"/run/checkpoints/ckpt-*.h5 > /dev/null 2>&1 &&
-  grep -q "^epoch 1/1:" "$scratch/train.out"
+  grep -Eq "^([0-9T:-]+ )?epoch 1/1:" "$scratch/train.out"
 ok $? "  the installed stdbp_train trains 1 epoch on 1 rank ($s)"
 [ $s -eq 0 ] || tail -n 15 "$scratch/train.out" | sed 's/^/#   /' >&2
 as_user LD_LIBRARY_PATH="$mod/lib" "$bin/stdbp_sweep" --version > /dev/null 2>&1 &&
