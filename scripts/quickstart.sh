@@ -13,6 +13,11 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}
 np=${NP:-2}
+# One OpenMP thread per core among the ranks (OpenMP's default would start
+# a thread per core in every rank and oversubscribe the cores).
+cores=$(nproc)
+: "${OMP_NUM_THREADS:=$((cores / np > 0 ? cores / np : 1))}"
+export OMP_NUM_THREADS
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export STDBP_DATA=${STDBP_DATA:-$top/data}
 
