@@ -124,7 +124,7 @@ static double run(fdx *f, double *sig)
  * the events of one channel); *skip at a causal-set change. */
 static double central(fdx *f, double *x, uint32_t chan, int *skip)
 {
-    double lp, lm;
+    double lp = 0.0, lm = 0.0;
     for (int s = 0; s < 2; s++) {
         const double d = s ? -EPS : EPS;
         if (x)
