@@ -25,10 +25,11 @@ tap_tmpdir() {
   [ -n "${STDBP_TEST_KEEP:-}" ] || trap 'rm -rf "$tap_tmp"' EXIT
 }
 
-# wait_ckpt RUN_DIR: up to 30 s for a first checkpoint in RUN_DIR.
+# wait_ckpt RUN_DIR [SECONDS]: up to SECONDS (default 30) for a first
+# checkpoint in RUN_DIR.
 wait_ckpt() {
   _wc_i=0
-  while [ $_wc_i -lt 300 ] && ! ls "$1"/checkpoints/ckpt-*.h5 > /dev/null 2>&1; do
+  while [ $_wc_i -lt $((${2:-30} * 10)) ] && ! ls "$1"/checkpoints/ckpt-*.h5 > /dev/null 2>&1; do
     sleep 0.1; _wc_i=$((_wc_i + 1))
   done
 }
