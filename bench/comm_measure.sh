@@ -6,10 +6,10 @@
 #
 # coll   bench/bench_comm over shared memory on 2, 4 and 8 ranks
 #        (oversubscribed beyond 2: the machine has 2 cores) -> coll.csv
-# train  short stdbp_train runs (the MNIST MLP, 50 steps of global batch
-#        128 and 512, one thread per rank) on 1, 2, 4 and 8 ranks: the
-#        trainer's own split of the step time (compute, reduce, update)
-#        -> train.csv
+# train  short stdbp_train runs (the MNIST MLP, 100 steps of global batch
+#        128, 256, 512 and 50 of 1024 (TRAIN_BATCHES), one thread per rank)
+#        on 1, 2, 4 and 8 ranks: the trainer's own split of the step time
+#        (compute, reduce, update; the slowest rank's compute) -> train.csv
 # tcp    (root) bench_comm over TCP: one namespace's loopback (2 ranks),
 #        two namespaces joined by a veth pair (1 and 2 ranks each;
 #        bench/comm_netns.sh). 2 x 2 ranks on 2 cores is slow: minutes.
@@ -52,7 +52,7 @@ coll() {
 train_run() {
   link=$1 p=$2 batch=$3; shift 3
   dir=$(mktemp -d "${TMPDIR:-/tmp}/scal-train-XXXXXX")
-  steps=50
+  steps=$((51200 / batch)); [ $steps -le 100 ] || steps=100 # 51,300 of 55,000 images at most
   l0=$(load)
   "$@" "$train" "$srcdir/configs/mnist_mlp.yaml" --no-deploy \
     --set train.epochs=1 --set train.batch="$batch" --set augment.shift=0 \
@@ -60,7 +60,8 @@ train_run() {
     --set data.test_samples=100 --set spikes.samples=0 --set run.dir="$dir" \
     > "$dir/out.txt" 2>&1 || { cat "$dir/out.txt" >&2; rm -rf "$dir"; return 1; }
   # the epoch's training time from metrics.csv (epoch_seconds), its split
-  # from the epoch line: "... (of the step time: reduce 7.8%, update 1.2%)"
+  # from the epoch line: "... (of the step time: reduce 7.8%, update 1.2%;
+  # slowest rank's compute +12%)": rank 0's compute, and the slowest's
   sec=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "epoch_seconds") c = i }
                  NR > 1 && c { s = $c } END { print s }' "$dir/metrics.csv")
   awk -v link="$link" -v p="$p" -v b="$batch" -v steps="$steps" -v l0="$l0" -v l1="$(load)" \
@@ -68,9 +69,10 @@ train_run() {
     /of the step time/ {
       r = $0; sub(/.*reduce /, "", r); sub(/%.*/, "", r)
       u = $0; sub(/.*update /, "", u); sub(/%.*/, "", u)
-      step = 1e3 * sec / steps
-      printf "%s,%d,%d,%d,%.3f,%.3f,%.3f,%.3f,%s,%s\n", link, p, b, steps, step,
-        step * (100 - r - u) / 100, step * r / 100, step * u / 100, l0, l1 }' \
+      m = 0; if ($0 ~ /slowest rank/) { m = $0; sub(/.*compute /, "", m); sub(/%.*/, "", m) }
+      step = 1e3 * sec / steps; c = step * (100 - r - u) / 100
+      printf "%s,%d,%d,%d,%.3f,%.3f,%.3f,%.3f,%s,%s,%.3f\n", link, p, b, steps, step,
+        c, step * r / 100, step * u / 100, l0, l1, c * (1 + m / 100) }' \
     "$dir/out.txt" >> "$out/train.csv"
   rm -rf "$dir"
 }
@@ -81,7 +83,7 @@ mpi() { # P: a shared-memory runner on P ranks
 [ -f "$out/coll.csv" ] ||
   echo "link,op,ranks,n,bytes,reps,min_us,median_us" > "$out/coll.csv"
 [ -f "$out/train.csv" ] ||
-  echo "link,ranks,batch,steps,step_ms,compute_ms,reduce_ms,update_ms,load_start,load_end" \
+  echo "link,ranks,batch,steps,step_ms,compute_ms,reduce_ms,update_ms,load_start,load_end,slowest_compute_ms" \
     > "$out/train.csv"
 netns="$srcdir/bench/comm_netns.sh"
 if has coll; then
@@ -91,7 +93,7 @@ if has coll; then
   done
 fi
 if has train; then
-  for b in 128 512; do
+  for b in ${TRAIN_BATCHES:-128 256 512 1024}; do
     train_run shm 1 "$b" # stdbp_train runs without mpiexec on one rank
     for p in 2 4 8; do
       # shellcheck disable=SC2046

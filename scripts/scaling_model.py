@@ -183,22 +183,34 @@ def cmd_fit(d):
                   f"{','.join(str(p) for p in ps if p != fit_p) or '-'} | "
                   f"{(str(round(100 * err(others))) + ' %') if others else '-'} |")
 
-    # Compute and update: per sample and per parameter, from the 1-rank runs.
-    # Fitted on the 1-rank run of the smallest batch; the others check it.
+    # Compute and update per sample and per parameter, from the 1-rank runs
+    # (the median over their batches). The update streams five arrays per
+    # parameter: ranks on one node share its memory bandwidth, so the
+    # node-wide rate (u_node, from the 2-rank run of the smallest batch)
+    # bounds the update from below as well as the one-core rate (u_core).
     one = [r for r in train if int(r["ranks"]) == 1]
-    b0 = min(int(r["batch"]) for r in one)
-    one = [r for r in one if int(r["batch"]) == b0]
-    c_s = float(np.median([float(r["compute_ms"]) / b0 for r in one])) * 1e-3
+    c_s = float(np.median([float(r["compute_ms"]) / int(r["batch"]) for r in one])) * 1e-3
     u_p = float(np.median([float(r["update_ms"]) / N_MLP for r in one])) * 1e-3
+    two = [r for r in train if int(r["ranks"]) == CORES and r["link"] == "shm"]
+    u_node = 0.0
+    if two:
+        b0 = min(int(r["batch"]) for r in two)
+        u_node = float(np.median([float(r["update_ms"]) / N_MLP
+                                  for r in two if int(r["batch"]) == b0])) * 1e-3
     model["compute_per_sample"] = c_s
     model["update_per_param"] = u_p
-    print(f"\ncompute per sample (1 rank, from the trainer's t_compute): {1e6 * c_s:.1f} us; "
-          f"update per parameter (t_update): {1e9 * u_p:.2f} ns\n")
+    model["update_per_param_node"] = u_node
+    print(f"\ncompute per sample (1 rank, from the trainer's t_compute, median over "
+          f"{len(one)} batches): {1e6 * c_s:.1f} us; update per parameter (t_update): one "
+          f"rank {1e9 * u_p:.2f} ns, the node's {CORES} ranks together {1e9 * u_node:.2f} ns\n")
 
     print("## Predicted against measured time per step\n")
+    print("Predicted: the model alone; with the slowest rank: the same with the "
+          "measured compute of the slowest rank, which every rank waits for.\n")
     print("| link | P | global batch | measured (ms): step = compute + reduce + update | "
-          "predicted (ms): step = compute + reduce + update | error of the step |")
-    print("|---|---|---|---|---|---|")
+          "slowest rank's compute (ms) | predicted (ms): step = compute + reduce + update | "
+          "error | with the slowest rank: predicted (ms), error |")
+    print("|---|---|---|---|---|---|---|---|")
     errs = []
     for r in train:
         link, p, b = r["link"], int(r["ranks"]), int(r["batch"])
@@ -207,19 +219,29 @@ def cmd_fit(d):
         if pr is None:
             continue
         meas = float(r["step_ms"])
+        slow = float(r.get("slowest_compute_ms") or "nan")
         e = pr[0] * 1e3 / meas - 1
-        errs.append((link, p, b, e))
+        ps = pr[0] - pr[1] + 1e-3 * slow
+        es = ps * 1e3 / meas - 1
+        errs.append((link, p, b, e, es))
         print(f"| {link} | {p} | {b} | {meas:.2f} = {float(r['compute_ms']):.2f} + "
-              f"{float(r['reduce_ms']):.2f} + {float(r['update_ms']):.2f} | "
+              f"{float(r['reduce_ms']):.2f} + {float(r['update_ms']):.2f} | {slow:.2f} | "
               f"{1e3 * pr[0]:.2f} = {1e3 * pr[1]:.2f} + {1e3 * pr[2]:.2f} + {1e3 * pr[3]:.2f} | "
-              f"{100 * e:+.0f} % |")
+              f"{100 * e:+.0f} % | {1e3 * ps:.2f}, {100 * es:+.0f} % |")
     model["check"] = errs
     with open(os.path.join(d, "model.json"), "w") as f:
         json.dump(model, f, indent=1)
-    ae = [abs(e[3]) for e in errs]
-    if ae:
-        print(f"\nmedian |error| {100 * float(np.median(ae)):.0f} %, "
-              f"largest {100 * max(ae):.0f} %")
+    for name, sel in ((f"P <= {CORES} (a core per rank)", lambda e: e[1] <= CORES),
+                      (f"P > {CORES} (oversubscribed)", lambda e: e[1] > CORES)):
+        ae = [abs(e[3]) for e in errs if sel(e)]
+        aes = [abs(e[4]) for e in errs if sel(e) and not math.isnan(e[4])]
+        if ae:
+            print(f"\n{name}: median |error| {100 * float(np.median(ae)):.0f} %, largest "
+                  f"{100 * max(ae):.0f} %", end="")
+            if aes:
+                print(f"; with the slowest rank's compute: median {100 * float(np.median(aes)):.0f} %,"
+                      f" largest {100 * max(aes):.0f} %", end="")
+            print()
 
 
 def predict_step(model, link, p, b, oversub=CORES, n=N_MLP):
@@ -227,9 +249,10 @@ def predict_step(model, link, p, b, oversub=CORES, n=N_MLP):
     or None when the link was not measured. oversub: the cores the ranks
     share (compute and update stretch by P/cores beyond them)."""
     c_s, u_p = model["compute_per_sample"], model["update_per_param"]
+    u_node = model.get("update_per_param_node", 0.0)
     stretch = max(1.0, p / oversub)
     compute = math.ceil(b / p) * c_s * stretch
-    update = math.ceil(n / p) * u_p * stretch
+    update = max(math.ceil(n / p) * u_p * stretch, min(p, oversub) * math.ceil(n / p) * u_node * stretch)
     if p == 1:
         return compute + update, compute, 0.0, update
     lk = model["links"].get(link)

@@ -113,6 +113,10 @@ static stdbp_status end_of_epoch(stdbp_trainer *tr, double epoch_seconds, size_t
         tr->state.best_val_acc = val.accuracy;
         tr->state.best_epoch = tr->state.epoch;
     }
+    /* Collective: the slowest rank's compute time, which the others wait
+     * for inside "reduce" (timing only: it changes no result). */
+    double slowest_compute = tr->t_compute;
+    MPI_Allreduce(MPI_IN_PLACE, &slowest_compute, 1, MPI_DOUBLE, MPI_MAX, tr->comm);
     stdbp_metrics_row diag;
     if ((st = stdbp_metrics_diagnose(tr, &diag, err)) != STDBP_OK || tr->rank != 0)
         return st;
@@ -148,11 +152,13 @@ static stdbp_status end_of_epoch(stdbp_trainer *tr, double epoch_seconds, size_t
     stdbp_progress_print(&tr->progress,
                          "epoch\a%llu/%ld: train\aloss\a%.4f\aacc\a%.2f%% | val\aacc\a%.2f%% | "
                          "test\aloss\a%.4f\aacc\a%.2f%% | %.1f\as, %.0f\asamples/s%s "
-                         "(of\athe\astep\atime:\areduce\a%.1f%%,\aupdate\a%.1f%%)\n",
+                         "(of\athe\astep\atime:\areduce\a%.1f%%,\aupdate\a%.1f%%;\a"
+                         "slowest\arank's\acompute\a%+.0f%%)\n",
                          (unsigned long long)tr->state.epoch + 1, cfg->train.epochs, row.train_loss,
                          100 * row.train_acc, 100 * row.val_acc, row.test_loss, 100 * row.test_acc,
                          epoch_seconds, row.samples_per_s, part, 100 * tr->t_reduce / step_time,
-                         100 * tr->t_update / step_time);
+                         100 * tr->t_update / step_time,
+                         tr->t_compute > 0 ? 100 * (slowest_compute / tr->t_compute - 1) : 0.0);
     return stdbp_metrics_append(cfg->run.out_dir, &row, err);
 }
 

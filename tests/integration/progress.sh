@@ -40,7 +40,7 @@ order=$(grep -o "epoch [0-9]/3: [a-z]*" "$tmp/o1" | awk '{ print $3 }' | tr '\n'
 [ "$n_eval" -eq 3 ] && [ "$n_epoch" -eq 3 ] &&
   [ "$order" = "evaluating train evaluating train evaluating train " ]
 ok $? "each epoch's evaluation is announced before its line ($n_eval, $n_epoch: $order)"
-grep -q "(of the step time: reduce [0-9.]*%, update [0-9.]*%)" "$tmp/o1"
+grep -q "(of the step time: reduce [0-9.]*%, update [0-9.]*%; slowest rank.s compute [+-][0-9]*%)" "$tmp/o1"
 ok $? "the step-time split stays on one line (bench/comm_measure.sh reads it)"
 
 # 2. Resumed mid-epoch: the first epoch's rate is of the samples run since.

@@ -5,7 +5,7 @@
 # empty); scripts/scaling_model.py recovers known latency and bandwidth
 # from synthetic timings and predicts (SKIP without numpy).
 . "$top_srcdir/tests/tap/tap.sh"
-plan 9
+plan 10
 tap_tmpdir; tmp=$tap_tmp
 bench=$top_builddir/bench/bench_comm
 
@@ -61,9 +61,9 @@ awk 'BEGIN {
     printf "shm,sum,%d,%d,%d,10,%.6f,%.6f\n", p, ns[i], b, lg * (1 + b * 0.0002), lg * (1 + b * 0.0002)
   } }' > "$tmp/fit/coll.csv"
 cat > "$tmp/fit/train.csv" <<CSV
-link,ranks,batch,steps,step_ms,compute_ms,reduce_ms,update_ms,load_start,load_end
-shm,1,128,50,20.0,16.0,0.0,4.0,0,0
-shm,2,128,50,13.0,8.0,3.0,2.0,0,0
+link,ranks,batch,steps,step_ms,compute_ms,reduce_ms,update_ms,load_start,load_end,slowest_compute_ms
+shm,1,128,50,20.0,16.0,0.0,4.0,0,0,16.0
+shm,2,128,50,13.0,8.0,3.0,2.0,0,0,9.0
 CSV
 "$py" "$top_srcdir/scripts/scaling_model.py" fit "$tmp/fit" > "$tmp/fit.out" 2>&1
 ok $? "scaling_model.py fit runs"
@@ -76,6 +76,19 @@ bad = [op for op, (a, b) in want.items()
 sys.exit(1 if bad else 0)
 PY
 ok $? "the fit recovers alpha and beta of each collective within 1 %"
+# compute 0.125 ms per sample, so 8.0 ms on each of 2 ranks; the slowest
+# rank's 9.0 ms adds 1.0 ms to the step of 13.0 ms
+"$py" - "$tmp/fit/model.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+c2 = [e for e in m["check"] if e[1] == 2][0]
+ok = (abs(m["compute_per_sample"] / 0.125e-3 - 1) < 1e-9 and
+      abs(m["update_per_param"] * 635200 / 4e-3 - 1) < 1e-9 and
+      abs(m["update_per_param_node"] * 635200 / 2e-3 - 1) < 1e-9 and
+      abs(c2[4] - c2[3] - 1.0 / 13.0) < 1e-9)
+sys.exit(0 if ok else 1)
+PY
+ok $? "compute, the update's one-rank and node rates, and the slowest rank's wait in the check"
 "$py" "$top_srcdir/scripts/scaling_model.py" predict --model "$tmp/fit/model.json" \
   > "$tmp/predict.out" 2>&1 &&
   grep -q '^| 1024 |' "$tmp/predict.out" &&
