@@ -58,8 +58,8 @@ typedef struct stdbp_neuron_params {
                            (exploding gradients when S_j is small);
                            INFINITY = off (default 10) */
     double silent_time; /* a silent neuron asked by the loss to fire is
-                           treated as firing at this time, with all its
-                           fired inputs as causal set (default 3;
+                           treated as firing at this time, with its inputs
+                           fired before it as causal set (default 3;
                            see stdbp_net_backward) */
 } stdbp_neuron_params;
 
@@ -215,9 +215,10 @@ STDBP_API void stdbp_grad_fixed_mean(int64_t *acc, double *grad, size_t n, size_
  * (for tests). Exact STDBP: through causal sets only, dL/dt_j / S_j
  * clipped to +-neuron.grad_clip per neuron; silent neurons pass nothing,
  * except an output neuron that is silent yet has dl_dout != 0, which is
- * treated as firing at neuron.silent_time with every fired input causal
- * and S = max(sum of their weights, theta / 100) (so a dead label neuron
- * learns to fire; the floor keeps the push finite). "Output neuron" means
+ * treated as firing at neuron.silent_time with the inputs fired before
+ * that time causal and S = max(sum of their weights, theta / 100) (so a
+ * dead label neuron learns to fire; the floor keeps the push finite; with
+ * no input before silent_time there is nothing to push). "Output neuron" means
  * one of the last layer, or of the last spiking layer when only flatten
  * follows it; a silent pool output has no input to push.
  * Returns STDBP_ENUMERIC, naming the layer (or the output neuron, for a

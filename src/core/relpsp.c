@@ -47,12 +47,19 @@ size_t stdbp_relpsp_grad_prepare(const stdbp_events *ev, const double *w, size_t
 {
     int any_sur = 0;
     double n_max = 0.0, chk = 0.0, g_max = 0.0, t_max = 0.0;
+    size_t n_sur = 0;
     for (size_t j = 0; j < m && surrogate; j++)
         any_sur |= nc[j] == 0.0 && dl[j] != 0.0;
-    if (any_sur) { /* S of the surrogate: every fired input counts */
+    if (any_sur) {
+        /* S of the surrogate: the inputs that arrived before silent_time,
+         * as if the neuron fired then (events are in time order). A later
+         * input cannot have caused that spike, and its term
+         * g (t_i - silent_time) would grow without bound with t_i. */
+        while (n_sur < ev->n && ev->t[n_sur] < np->silent_time)
+            n_sur++;
         for (size_t j = 0; j < m; j++)
             acc[j] = 0.0;
-        for (size_t p = 0; p < ev->n; p++) {
+        for (size_t p = 0; p < n_sur; p++) {
             const double *wr = w + (size_t)ev->row[p] * m;
             for (size_t j = 0; j < m; j++)
                 acc[j] += wr[j];
@@ -65,10 +72,10 @@ size_t stdbp_relpsp_grad_prepare(const stdbp_events *ev, const double *w, size_t
             g = clip(dl[j] / s[j], np->grad_clip);
             te = t_out[j];
             c = nc[j];
-        } else if (dl[j] != 0.0 && any_sur) {
+        } else if (dl[j] != 0.0 && any_sur && n_sur > 0) {
             g = clip(dl[j] / (acc[j] > floor_s ? acc[j] : floor_s), np->grad_clip);
             te = np->silent_time;
-            c = (double)ev->n;
+            c = (double)n_sur;
         }
         chk += g * 0.0;
         if (g == 0.0) { /* te stays finite: no lane ever computes 0 * inf */

@@ -67,7 +67,8 @@ typedef struct stdbp_relpsp_grad {
 
 /* Fill gr from the forward results and dl (dL/dt of the m neurons). With
  * surrogate != 0, a silent neuron with dl != 0 is treated as firing at
- * np->silent_time with all n events causal and S = max(sum of their
+ * np->silent_time with the events before that time causal (none: no
+ * gradient) and S = max(sum of their
  * weights, STDBP_SURROGATE_S_FLOOR * theta); acc is m scratch for that
  * sum. Returns the number of events backward must visit (max nc). Sets
  * *bad if a g is NaN or Inf. */

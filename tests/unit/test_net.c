@@ -177,6 +177,21 @@ static void test_edges(void)
            fabs(t.din[0] - 50) < 1e-9 && fabs(t.din[1] + 50) < 1e-9,
        "silent output with dL/dt != 0: surrogate at silent_time, S floored at theta/100");
     tiny_free(&t);
+    /* An input after silent_time cannot have caused the surrogate spike:
+     * only the one at 0.1 (weight -0.5) is causal; S = -0.5 is floored,
+     * g = 100, dt/dt_0 = g w_0 = -50. Silent: V ends at -0.5 x 6.9. */
+    tiny_make(&t, -0.5, 0.5, &np);
+    st = tiny_run(&t, 0.1, 7.0, 1.0, &out, &err);
+    ok(st == STDBP_OK && out == INFINITY &&
+           fabs(stdbp_grad_from_fixed(t.g[0]) - 100 * (0.1 - 3)) < 1e-6 && t.g[1] == 0 &&
+           fabs(t.din[0] + 50) < 1e-9 && t.din[1] == 0,
+       "surrogate: an input after silent_time is not causal (no term g (t_i - silent_time))");
+    /* Every input after silent_time: nothing to push. */
+    st = tiny_run(&t, 4.0, 7.0, 1.0, &out, &err);
+    ok(st == STDBP_OK && out == INFINITY && t.g[0] == 0 && t.g[1] == 0 && t.din[0] == 0 &&
+           t.din[1] == 0,
+       "surrogate: no input before silent_time, no gradient");
+    tiny_free(&t);
 
     /* Tiny positive weight sum: fires very late. With the default clip
      * nothing infinite escapes; without it the overflow is reported. */
@@ -261,7 +276,7 @@ static void test_layer_times(void)
 
 int main(void)
 {
-    plan(32);
+    plan(34);
     test_create_errors();
     test_shapes();
     test_edges();
