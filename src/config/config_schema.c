@@ -99,6 +99,8 @@ const stdbp_cfg_key stdbp_cfg_schema[] = {
                   "training images: random rotation by up to +-N degrees (0 = off)"),
     MODULE_DOUBLE("augment.scale", augment.scale, 0, 0.5, 0,
                   "training images: random scaling by a factor in [1 - N, 1 + N] (0 = off)"),
+    {"augment.flip", STDBP_CFG_T_BOOL, FIELD(augment.flip), NONE, MODULE, 0, NULL, NULL,
+     "training images: mirror left-right with probability 1/2"},
     MODULE_DOUBLE("augment.drop", augment.drop, 0, 1, MAX_OPEN,
                   "event sets, training: drop each input event with this probability (0 = off)"),
     /* network */
@@ -112,7 +114,8 @@ const stdbp_cfg_key stdbp_cfg_schema[] = {
                   "per-neuron clip of dL/dt_j / S_j in absolute value, against exploding "
                   "gradients (inf = off)"),
     MODULE_DOUBLE("network.silent_time", network.neuron.silent_time, 0, INFINITY, MIN_OPEN,
-                  "a silent output that the loss asks to fire is treated as firing then"),
+                  "a silent output that the loss asks to fire is treated as firing then, with the "
+                  "inputs fired before it as causal set"),
     {"network.init.kind", STDBP_CFG_T_ENUM, FIELD(network.init.kind), NONE, MODULE, 0, init_kinds,
      NULL, "weight initialisation: fire (most neurons fire at first) or kaiming"},
     MODULE_DOUBLE("network.init.gain", network.init.gain, 0, INFINITY, MIN_OPEN,

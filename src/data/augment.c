@@ -1,5 +1,5 @@
 /* Training-time augmentation: random rotation and scaling
- * (augment_affine.c), translation and spike-time jitter;
+ * (augment_affine.c), translation, left-right mirror and spike-time jitter;
  * see include/stdbp/data.h. */
 #include "stdbp/data.h"
 
@@ -14,6 +14,7 @@ stdbp_augment stdbp_augment_defaults(void)
     a.jitter = 0.0;
     a.rotate = 0.0;
     a.scale = 0.0;
+    a.flip = 0;
     a.drop = 0.0;
     return a;
 }
@@ -38,7 +39,7 @@ void stdbp_augment_apply(const stdbp_augment *aug, uint64_t seed, uint64_t epoch
                          stdbp_shape shape, double *times, double *scratch)
 {
     const int affine = aug->rotate > 0.0 || aug->scale > 0.0;
-    if (aug->shift <= 0 && !(aug->jitter > 0.0) && !affine)
+    if (aug->shift <= 0 && !(aug->jitter > 0.0) && !affine && !aug->flip)
         return;
     stdbp_rng rng;
     stdbp_rng_stream(&rng, seed ^ STDBP_SEED_AUGMENT, epoch, (uint64_t)i);
@@ -60,6 +61,15 @@ void stdbp_augment_apply(const stdbp_augment *aug, uint64_t seed, uint64_t epoch
                 times[k] = scratch[k];
         }
     }
+    if (aug->flip && stdbp_rng_below(&rng, 2)) /* left-right, in place */
+        for (size_t row = 0; row < (size_t)shape.c * shape.h; row++) {
+            double *r = times + row * shape.w;
+            for (int x = 0; x < shape.w / 2; x++) {
+                const double v = r[x];
+                r[x] = r[shape.w - 1 - x];
+                r[shape.w - 1 - x] = v;
+            }
+        }
     if (aug->jitter > 0.0) {
         for (size_t k = 0; k < dim; k++) {
             if (!isfinite(times[k]))

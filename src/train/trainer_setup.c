@@ -100,18 +100,18 @@ stdbp_status stdbp_trainer_load_datasets(stdbp_trainer *tr, stdbp_err *err)
                              "samples (set augment.shift: 0)",
                              cfg->augment.shift, tr->train.source, tr->train.shape.c,
                              tr->train.shape.h, tr->train.shape.w);
-    if ((cfg->augment.rotate > 0 || cfg->augment.scale > 0) &&
+    if ((cfg->augment.rotate > 0 || cfg->augment.scale > 0 || cfg->augment.flip) &&
         (tr->train.shape.h < 2 || tr->train.shape.w < 2))
         return stdbp_err_set(err, STDBP_ECONFIG,
-                             "augment.rotate and augment.scale need images, but %s holds "
-                             "[%d, %d, %d] samples (set them to 0)",
+                             "augment.rotate, augment.scale and augment.flip need images, but %s "
+                             "holds [%d, %d, %d] samples (set them off)",
                              tr->train.source, tr->train.shape.c, tr->train.shape.h,
                              tr->train.shape.w);
     const int events = stdbp_dataset_is_events(&tr->train);
-    if (events && (cfg->augment.rotate > 0 || cfg->augment.scale > 0))
+    if (events && (cfg->augment.rotate > 0 || cfg->augment.scale > 0 || cfg->augment.flip))
         return stdbp_err_set(err, STDBP_ECONFIG,
-                             "augment.rotate and augment.scale apply to images, but %s is an "
-                             "event data set (use augment.shift, jitter or drop)",
+                             "augment.rotate, augment.scale and augment.flip apply to images, but "
+                             "%s is an event data set (use augment.shift, jitter or drop)",
                              tr->train.source);
     if (!events && cfg->augment.drop > 0)
         return stdbp_err_set(err, STDBP_ECONFIG,

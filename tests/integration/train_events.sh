@@ -83,6 +83,6 @@ ok $? "a damaged N-MNIST file ends the run with its name"
 [ $? -ne 0 ] && grep -q "events: needs a path" "$tmp/x.out"
 ok $? "events: without a path is refused by the config check"
 run rot 1 --set augment.rotate=10
-grep -q "augment.rotate and augment.scale apply to images, but .*train.h5 is an event data set" \
+grep -q "augment.rotate, augment.scale and augment.flip apply to images, but .*train.h5 is an event data set" \
   "$tmp/rot.out" && [ -z "$(last "$tmp/rot")" ]
 ok $? "augment.rotate is refused for an event set, before any training"

@@ -39,7 +39,7 @@ int main(void)
     stdbp_shape img = {1, H, W};
     stdbp_augment aug = stdbp_augment_defaults();
 
-    plan(23);
+    plan(26);
     ok(aug.shift == 0 && aug.jitter == 0.0, "defaults: no augmentation");
     for (int k = 0; k < 24; k++)
         in[k] = k;
@@ -180,5 +180,40 @@ int main(void)
     }
     ok(same_draw, "affine: the same (seed, epoch, index) gives the same image");
     ok(moved > 20 * H * W / 4, "affine: rotations up to 30 degrees move most pixels (%d)", moved);
+
+    /* flip: each sample is either unchanged or mirrored left-right, about
+     * half of them mirrored, the draw fixed by (seed, epoch, index). */
+    stdbp_augment fl = stdbp_augment_defaults();
+    fl.flip = 1;
+    int mirrored = 0, exact = 1, again = 1;
+    for (size_t i = 0; i < 200; i++) {
+        for (int k = 0; k < 24; k++)
+            out[k] = in[k];
+        stdbp_augment_apply(&fl, 3, 1, i, s2, out, scratch);
+        int unchanged = memcmp(out, in, sizeof in) == 0, mirror = 1;
+        for (int r = 0; r < 6; r++)
+            for (int x = 0; x < 4; x++)
+                mirror &= out[r * 4 + x] == in[r * 4 + 3 - x];
+        exact &= unchanged != mirror;
+        mirrored += mirror;
+        double out2[24];
+        memcpy(out2, in, sizeof in);
+        stdbp_augment_apply(&fl, 3, 1, i, s2, out2, scratch);
+        again &= memcmp(out, out2, sizeof out) == 0;
+    }
+    ok(exact && mirrored > 70 && mirrored < 130,
+       "flip: unchanged or mirrored in every channel, %d of 200 mirrored", mirrored);
+    ok(again, "flip: the same (seed, epoch, index) gives the same choice");
+    /* an odd width keeps its middle column */
+    impulse(t);
+    t[3 * W + 0] = 0.5;
+    memcpy(ref, t, sizeof t);
+    int found = 0;
+    for (size_t i = 0; i < 20 && !found; i++) {
+        memcpy(t, ref, sizeof t);
+        stdbp_augment_apply(&fl, 3, 1, i, img, t, scratch);
+        found = t[3 * W + W - 1] == 0.5 && isinf(t[3 * W + 0]) && t[(H / 2) * W + W / 2] == 0.25;
+    }
+    ok(found, "flip: column x goes to W - 1 - x, the middle column stays");
     return 0;
 }
