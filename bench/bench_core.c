@@ -113,6 +113,21 @@ static uint64_t digest(const int64_t *a, size_t n)
     return h;
 }
 
+/* The same over the weights' bits (after the training steps). */
+static uint64_t digest_f64(const double *w, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t b;
+        memcpy(&b, &w[i], sizeof b);
+        for (int k = 0; k < 64; k += 8) {
+            h ^= (b >> k) & 0xff;
+            h *= 0x100000001b3u;
+        }
+    }
+    return h;
+}
+
 static int run(const char *name, const stdbp_layer_spec *specs, size_t n_layers,
                const double *times, size_t n_img, size_t n_samples, size_t batch, uint64_t seed,
                result *res)
@@ -215,9 +230,10 @@ static int run(const char *name, const stdbp_layer_spec *specs, size_t n_layers,
     res->update_share = t_update / (t1 - t0);
     stdbp_optim_destroy(&opt);
     free(grad);
-    printf("%-4s %9zu %14.0f %14.0f %12.1f %14.0f %7.1f%% %10.0f %7.1f%%  %016llx\n", name, n_p,
-           res->fwd_rate, res->train_rate, 1e6 / res->train_rate, res->step_rate,
-           100 * res->update_share, res->events, 100 * res->hidden_fired, (unsigned long long)dig);
+    printf("%-4s %9zu %14.0f %14.0f %12.1f %14.0f %7.1f%% %10.0f %7.1f%%  %016llx  %016llx\n", name,
+           n_p, res->fwd_rate, res->train_rate, 1e6 / res->train_rate, res->step_rate,
+           100 * res->update_share, res->events, 100 * res->hidden_fired, (unsigned long long)dig,
+           (unsigned long long)digest_f64(params, n_p));
     free(acc);
     stdbp_ws_destroy(&ws);
     stdbp_net_destroy(&net);
@@ -301,9 +317,9 @@ int main(int argc, char **argv)
     }
     printf("%.1f%% of pixels lit; one thread; seed %llu; kernels %s\n",
            100 * lit / (double)(n_img * PIX), (unsigned long long)seed, stdbp_kernels_isa());
-    printf("%-4s %9s %14s %14s %12s %14s %8s %10s %8s  %s\n", "net", "params", "fwd samples/s",
-           "f+b samples/s", "f+b us/smpl", "step samples/s", "update", "syn ev/smpl", "hidden",
-           "gradient digest");
+    printf("%-4s %9s %14s %14s %12s %14s %8s %10s %8s  %-16s  %s\n", "net", "params",
+           "fwd samples/s", "f+b samples/s", "f+b us/smpl", "step samples/s", "update",
+           "syn ev/smpl", "hidden", "gradient digest", "weights digest");
 
     const stdbp_layer_spec mlp[] = {{STDBP_LAYER_DENSE, 800, 0, 0, 0},
                                     {STDBP_LAYER_DENSE, 10, 0, 0, 0}};
@@ -321,7 +337,8 @@ int main(int argc, char **argv)
     printf("(step: forward+backward of batches of %zu, then mean gradient, penalty and\n"
            " Adam; update: its share of the step; hidden: fraction of the last hidden\n"
            " layer's neurons that fire; the digest of the summed gradient (of the f+b\n"
-           " pass) is the same on every machine and build)\n",
+           " pass) and that of the weights after the steps are the same on every\n"
+           " machine and build)\n",
            batch);
     free(px);
     free(times);
