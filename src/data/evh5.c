@@ -291,7 +291,8 @@ static stdbp_status own_load(hid_t fid, const char *path, stdbp_dataset *out, st
  * the HDF5 file format specification:
  *   - an element: sequence length (4 bytes), the collection's address
  *     (the file's size of offsets) and the object's index (4 bytes), all
- *     little-endian;
+ *     little-endian; HDF5 reads the object of every element whose
+ *     address is not 0, whatever its length;
  *   - a collection: "GCOL", version 1, 3 reserved bytes, its size in
  *     bytes (the file's size of lengths; at least 4096, the format's
  *     minimum) including this header, then its objects: index (2 bytes),
@@ -624,10 +625,11 @@ static stdbp_status check_vlen_heap(hid_t fid, hid_t dset, const char *path, con
     }
     for (size_t i = 0; i < n; i++) {
         const unsigned char *e = raw + i * c.rec;
-        const uint64_t len = get_le(e, 4);
-        if (len == 0)
-            continue; /* an empty sequence names no heap object */
-        refs[nref++] = (heap_ref){get_le(e + 4, c.sa), (uint32_t)get_le(e + 4 + c.sa, 4), len, i};
+        const uint64_t addr = get_le(e + 4, c.sa);
+        if (addr == 0)
+            continue; /* a null sequence: HDF5 reads no heap object for it */
+        /* any other address is read, whatever the length (0 included) */
+        refs[nref++] = (heap_ref){addr, (uint32_t)get_le(e + 4 + c.sa, 4), get_le(e, 4), i};
     }
     qsort(refs, nref, sizeof *refs, cmp_ref);
     if (nref && !(objsz = malloc(65536 * sizeof *objsz))) {

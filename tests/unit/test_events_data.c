@@ -228,8 +228,9 @@ static void test_shd_heap(void)
         {"an object larger than its collection", "past the collection's end", 4},
         {"an object's index changed", "no object 1 ", 5},
         {"an object of the wrong size", "holds", 6},
-        {"an element pointing at the superblock", "no global heap collection", 7},
+        {"an element pointing into the superblock", "no global heap collection", 7},
         {"an element naming object 0", "no object 0 ", 8},
+        {"an element of length 0 naming a non-empty object", "0 values of 4 bytes", 9},
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         memcpy(d, b, len);
@@ -267,10 +268,13 @@ static void test_shd_heap(void)
             put_le(d + obj1 + 8, osz % 8 ? (osz + 7) & ~(uint64_t)7 : osz - 4, 8);
             break;
         case 7:
-            put_le(d + toff + 4, 0, 8);
+            put_le(d + toff + 4, 8, 8); /* (0 is a null sequence) */
             break;
         case 8:
             put_le(d + toff + 12, 0, 4);
+            break;
+        case 9: /* HDF5 reads the object of any element whose address is not 0 */
+            put_le(d + toff, 0, 4);
             break;
         }
         spit(bad, d, len);
@@ -446,7 +450,7 @@ static void test_options(void)
 
 int main(void)
 {
-    plan(43);
+    plan(44);
     if (!mkdtemp(dir))
         bail("mkdtemp");
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
