@@ -310,6 +310,7 @@ typedef struct stdbp_hw_result {
     double energy_static; /* static_power x cores used x busy */
     int64_t steps;        /* steps processed */
     stdbp_hw_counts counts;
+    uint64_t input_dropped; /* event input: events after the window (not sent) */
 } stdbp_hw_result;
 
 /* The simulator for one mapped network (q, m and p must outlive it). */
