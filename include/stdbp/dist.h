@@ -126,8 +126,9 @@ typedef struct stdbp_dist_shared stdbp_dist_shared;
  * a node's first rank fails every rank with the loader's own message
  * (STDBP_ESTOPPED for a stop), and *out is zeroed everywhere.
  *
- * A shared data set is read-only: its pixels and labels are the node's
- * one copy (encoding and augmentation write into the caller's buffers,
+ * Event data sets are shared too (their labels, offsets, times and
+ * channels). A shared data set is read-only: its pixels (or events) and
+ * labels are the node's one copy (encoding and augmentation write into the caller's buffers,
  * never into the data set). Release it with stdbp_dist_dataset_free,
  * never with stdbp_dataset_free. */
 STDBP_API stdbp_status stdbp_dist_dataset_open(MPI_Comm comm, int shared, const char *name,

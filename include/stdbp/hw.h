@@ -310,6 +310,7 @@ typedef struct stdbp_hw_result {
     double energy_static; /* static_power x cores used x busy */
     int64_t steps;        /* steps processed */
     stdbp_hw_counts counts;
+    uint64_t input_dropped; /* event input: events after the window (not sent) */
 } stdbp_hw_result;
 
 /* The simulator for one mapped network (q, m and p must outlive it). */
@@ -369,6 +370,9 @@ typedef struct stdbp_hw_summary {
  * summary (may be NULL) receives n_bits entries. A width the profile
  * cannot hold (max_weight_bits, capacity) is reported and skipped; if no
  * width can be simulated the call fails with that reason (STDBP_EFIT).
+ * An event data set is simulated event by event: each event within the
+ * window is an input spike (docs/HARDWARE.md, "Event input"); the report
+ * counts the events sent and those dropped after the window.
  * Rank 0 only; not collective. When the stop check set by
  * stdbp_hw_set_stop_check reports a stop, the call ends after the image
  * it is working on and fails with "deploy: stopped by a signal after I

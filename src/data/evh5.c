@@ -3,10 +3,15 @@
  * include/stdbp/data.h and docs/DATA.md. Each rank opens the file on its
  * own (serial driver); HDF5's error printing is off during the call. */
 #include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <zlib.h>
 
 #include <hdf5.h>
 
@@ -277,6 +282,383 @@ static stdbp_status own_load(hid_t fid, const char *path, stdbp_dataset *out, st
     return load_labels(fid, path, "/labels", OWN_LAYOUT, out->n, out, err);
 }
 
+/* ---- The variable-length data's raw form, checked before HDF5 reads it.
+ *
+ * HDF5's conversion of variable-length data (H5Dread) trusts the global
+ * heap: a damaged one crashes it or makes it loop (tests/fuzz/regress-events).
+ * So before that read, the dataset's raw elements are read as bytes and
+ * every global heap collection they name is checked in the file, following
+ * the HDF5 file format specification:
+ *   - an element: sequence length (4 bytes), the collection's address
+ *     (the file's size of offsets) and the object's index (4 bytes), all
+ *     little-endian; HDF5 reads the object of every element whose
+ *     address is not 0, whatever its length;
+ *   - a collection: "GCOL", version 1, 3 reserved bytes, its size in
+ *     bytes (the file's size of lengths; at least 4096, the format's
+ *     minimum) including this header, then its objects: index (2 bytes),
+ *     reference count (2), reserved (4), size (size of lengths), the data
+ *     padded to a multiple of 8 bytes; index 0 is the free space, whose
+ *     size is the rest of the collection.
+ * Every object of a named collection must lie within it (HDF5 parses them
+ * all), and the object an element names must hold exactly length x the
+ * element size bytes. Contiguous storage is read at H5Dget_offset, chunked
+ * storage chunk by chunk with H5Dread_chunk (deflate and shuffle undone
+ * here; other filters refused: HDF5 writes no Fletcher-32 checksum for
+ * variable-length data). */
+
+typedef struct {
+    const char *path, *name;
+    int fd;
+    uint64_t fsize, base; /* file size; base address (the user block) */
+    unsigned sa, ss;      /* sizes of offsets and lengths */
+    size_t rec;           /* bytes of one element: 4 + sa + 4 */
+    stdbp_err *err;
+} heap_ctx;
+
+static uint64_t get_le(const unsigned char *p, unsigned n)
+{
+    uint64_t v = 0;
+    for (unsigned k = n; k-- > 0;)
+        v = v << 8 | p[k];
+    return v;
+}
+
+static int read_at(const heap_ctx *c, uint64_t off, void *buf, size_t len)
+{
+    if (off > c->fsize || len > c->fsize - off)
+        return -1;
+    unsigned char *b = buf;
+    while (len > 0) {
+        ssize_t r = pread(c->fd, b, len, (off_t)off);
+        if (r <= 0)
+            return -1;
+        b += r;
+        off += (uint64_t)r;
+        len -= (size_t)r;
+    }
+    return 0;
+}
+
+static stdbp_status heap_bad(const heap_ctx *c, size_t sample, const char *fmt, ...)
+    STDBP_PRINTF(3, 4);
+static stdbp_status heap_bad(const heap_ctx *c, size_t sample, const char *fmt, ...)
+{
+    char why[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    return stdbp_err_set(c->err, STDBP_EFORMAT, "shd:%s: %s sample %zu: %s (a damaged file?)",
+                         c->path, c->name, sample, why);
+}
+
+/* Undo byte shuffling of elements of esz bytes in place (tmp: len bytes). */
+static void unshuffle(unsigned char *buf, unsigned char *tmp, size_t len, size_t esz)
+{
+    const size_t n = len / esz;
+    for (size_t b = 0; b < esz; b++)
+        for (size_t i = 0; i < n; i++)
+            tmp[i * esz + b] = buf[b * n + i];
+    memcpy(buf, tmp, n * esz); /* trailing len % esz bytes are left as they are */
+}
+
+/* Inflate in (ilen bytes) into out, which must come out exactly olen bytes. */
+static int inflate_exact(const unsigned char *in, size_t ilen, unsigned char *out, size_t olen)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit(&zs) != Z_OK)
+        return -1;
+    zs.next_in = (Bytef *)(uintptr_t)in;
+    zs.avail_in = (uInt)ilen;
+    zs.next_out = out;
+    zs.avail_out = (uInt)olen;
+    int r = inflate(&zs, Z_FINISH);
+    const int ok = r == Z_STREAM_END && zs.total_out == olen;
+    inflateEnd(&zs);
+    return ok ? 0 : -1;
+}
+
+/* The n raw elements of a chunked dataset into raw (zeroed: an unwritten
+ * chunk holds empty sequences). */
+static stdbp_status read_chunked(const heap_ctx *c, hid_t dset, hid_t dcpl, size_t n,
+                                 unsigned char *raw)
+{
+    hsize_t cdim = 0, nchunks = 0;
+    int filt[8], nf = H5Pget_nfilters(dcpl);
+    stdbp_status st = STDBP_OK;
+    unsigned char *buf = NULL, *out = NULL, *tmp = NULL;
+    hid_t fsp = H5Dget_space(dset);
+    if (fsp < 0 || H5Pget_chunk(dcpl, 1, &cdim) != 1 || cdim == 0 || cdim > ((hsize_t)1 << 24) ||
+        nf < 0 || nf > 8 || H5Dget_num_chunks(dset, fsp, &nchunks) < 0) {
+        if (fsp >= 0)
+            H5Sclose(fsp);
+        return heap_bad(c, 0, "unreadable chunked storage");
+    }
+    for (int k = 0; k < nf && st == STDBP_OK; k++) {
+        unsigned flags = 0, cv[8];
+        size_t ncv = 8;
+        filt[k] = H5Pget_filter2(dcpl, (unsigned)k, &flags, &ncv, cv, 0, NULL, NULL);
+        if (filt[k] != H5Z_FILTER_DEFLATE && filt[k] != H5Z_FILTER_SHUFFLE)
+            st = stdbp_err_set(c->err, STDBP_EFORMAT,
+                               "shd:%s: %s is stored with filter %d: only deflate and shuffle are "
+                               "supported for variable-length data",
+                               c->path, c->name, filt[k]);
+    }
+    const size_t clen = (size_t)cdim * c->rec;
+    if (st == STDBP_OK && (!(out = malloc(clen)) || !(tmp = malloc(clen))))
+        st = stdbp_err_set(c->err, STDBP_ENOMEM, "shd:%s: out of memory for %s", c->path, c->name);
+    for (hsize_t i = 0; st == STDBP_OK && i < nchunks; i++) {
+        hsize_t off = 0, size = 0;
+        haddr_t addr = 0;
+        unsigned mask = 0;
+        if (H5Dget_chunk_info(dset, fsp, i, &off, &mask, &addr, &size) < 0 || off % cdim ||
+            off >= n || size > c->fsize || size == 0) {
+            st = heap_bad(c, (size_t)off, "chunk %llu is unreadable or larger than the file",
+                          (unsigned long long)i);
+            break;
+        }
+        unsigned char *nb = realloc(buf, (size_t)size);
+        if (!nb) {
+            st = stdbp_err_set(c->err, STDBP_ENOMEM, "shd:%s: out of memory for %s", c->path,
+                               c->name);
+            break;
+        }
+        buf = nb;
+        hsize_t coff[1] = {off};
+        uint32_t fm = 0;
+        if (H5Dread_chunk(dset, H5P_DEFAULT, coff, &fm, buf) < 0) {
+            st = heap_bad(c, (size_t)off, "cannot read its chunk");
+            break;
+        }
+        size_t len = (size_t)size;
+        unsigned char *cur = buf;
+        int ok = 1;
+        for (int k = nf - 1; ok && k >= 0; k--) {
+            if (fm & (1u << k))
+                continue; /* this filter was skipped for this chunk */
+            if (filt[k] == H5Z_FILTER_SHUFFLE) {
+                ok = len == clen;
+                if (ok)
+                    unshuffle(cur, tmp, len, c->rec);
+            } else { /* deflate: only once (cur must not be out yet) */
+                ok = cur != out && inflate_exact(cur, len, out, clen) == 0;
+                cur = out;
+                len = clen;
+            }
+        }
+        if (!ok || len != clen) {
+            st = heap_bad(c, (size_t)off, "its chunk does not decode to %zu bytes", clen);
+            break;
+        }
+        const size_t m = (size_t)cdim < n - (size_t)off ? (size_t)cdim : n - (size_t)off;
+        memcpy(raw + (size_t)off * c->rec, cur, m * c->rec);
+    }
+    free(buf);
+    free(out);
+    free(tmp);
+    H5Sclose(fsp);
+    return st;
+}
+
+typedef struct {
+    uint64_t addr; /* collection address (relative to the base) */
+    uint32_t idx;  /* object index */
+    uint64_t len;  /* sequence length */
+    size_t sample;
+} heap_ref;
+
+static int cmp_ref(const void *a, const void *b)
+{
+    const heap_ref *x = a, *y = b;
+    if (x->addr != y->addr)
+        return x->addr < y->addr ? -1 : 1;
+    return x->sample < y->sample ? -1 : x->sample > y->sample;
+}
+
+#define GCOL_MIN 4096 /* the format's minimum collection size */
+
+/* The collection at refs[0].addr, named by refs[0 .. m): checked whole;
+ * objsz (65536 entries, all UINT64_MAX) is used and restored. */
+static stdbp_status check_collection(const heap_ctx *c, const heap_ref *refs, size_t m, size_t esz,
+                                     uint64_t *objsz)
+{
+    const uint64_t at = c->base + refs[0].addr;
+    const size_t hlen = 8 + c->ss, ohlen = 8 + c->ss;
+    unsigned char head[16];
+    uint16_t *seen = NULL;
+    size_t nseen = 0;
+    unsigned char *col = NULL;
+    stdbp_status st = STDBP_OK;
+    if (refs[0].addr > c->fsize || read_at(c, at, head, hlen) != 0)
+        return heap_bad(c, refs[0].sample,
+                        "its global heap collection at %llu is past the end of "
+                        "the file (%llu bytes)",
+                        (unsigned long long)refs[0].addr, (unsigned long long)c->fsize);
+    if (memcmp(head, "GCOL", 4) != 0 || head[4] != 1)
+        return heap_bad(c, refs[0].sample,
+                        "no global heap collection (signature GCOL, version 1) at %llu",
+                        (unsigned long long)refs[0].addr);
+    const uint64_t size = get_le(head + 8, c->ss);
+    if (size < GCOL_MIN || size > c->fsize - at)
+        return heap_bad(c, refs[0].sample,
+                        "the global heap collection at %llu declares %llu bytes: expected %d .. "
+                        "the %llu bytes left in the file",
+                        (unsigned long long)refs[0].addr, (unsigned long long)size, GCOL_MIN,
+                        (unsigned long long)(c->fsize - at));
+    if (!(col = malloc((size_t)size)) || !(seen = malloc(65536 * sizeof *seen))) {
+        free(col);
+        return stdbp_err_set(c->err, STDBP_ENOMEM, "shd:%s: out of memory for %s", c->path,
+                             c->name);
+    }
+    if (read_at(c, at, col, (size_t)size) != 0)
+        st = heap_bad(c, refs[0].sample, "cannot read the global heap collection at %llu",
+                      (unsigned long long)refs[0].addr);
+    /* every object, as HDF5 will parse them */
+    size_t p = hlen;
+    while (st == STDBP_OK && size - p >= ohlen) {
+        const unsigned idx = (unsigned)get_le(col + p, 2);
+        const uint64_t osz = get_le(col + p + 8, c->ss), left = size - p;
+        if (idx == 0) { /* the free space: the rest of the collection */
+            if (osz != left)
+                st = heap_bad(c, refs[0].sample,
+                              "the free space of the global heap collection at %llu holds %llu "
+                              "bytes, not the %llu left in it",
+                              (unsigned long long)refs[0].addr, (unsigned long long)osz,
+                              (unsigned long long)left);
+            break;
+        }
+        if (osz > left - ohlen || ((osz + 7) & ~(uint64_t)7) > left - ohlen) {
+            st = heap_bad(c, refs[0].sample,
+                          "object %u of the global heap collection at %llu declares %llu bytes, "
+                          "past the collection's end",
+                          idx, (unsigned long long)refs[0].addr, (unsigned long long)osz);
+            break;
+        }
+        if (objsz[idx] != UINT64_MAX) {
+            st = heap_bad(c, refs[0].sample,
+                          "the global heap collection at %llu holds object %u twice",
+                          (unsigned long long)refs[0].addr, idx);
+            break;
+        }
+        objsz[idx] = osz;
+        seen[nseen++] = (uint16_t)idx;
+        p += ohlen + (size_t)((osz + 7) & ~(uint64_t)7);
+    }
+    for (size_t r = 0; st == STDBP_OK && r < m; r++) {
+        const heap_ref *h = &refs[r];
+        const uint64_t want = h->len * esz;
+        if (h->idx == 0 || h->idx > 65535 || objsz[h->idx] == UINT64_MAX)
+            st = heap_bad(c, h->sample, "no object %lu in the global heap collection at %llu",
+                          (unsigned long)h->idx, (unsigned long long)h->addr);
+        else if (objsz[h->idx] != want)
+            st = heap_bad(c, h->sample,
+                          "%llu values of %zu bytes, but object %lu of the global heap collection "
+                          "at %llu holds %llu bytes",
+                          (unsigned long long)h->len, esz, (unsigned long)h->idx,
+                          (unsigned long long)h->addr, (unsigned long long)objsz[h->idx]);
+    }
+    for (size_t k = 0; k < nseen; k++)
+        objsz[seen[k]] = UINT64_MAX;
+    free(seen);
+    free(col);
+    return st;
+}
+
+/* Check the global heap behind dset (n variable-length elements of base
+ * type elements of esz bytes) before H5Dread converts it. */
+static stdbp_status check_vlen_heap(hid_t fid, hid_t dset, const char *path, const char *name,
+                                    size_t n, size_t esz, stdbp_err *err)
+{
+    heap_ctx c = {path, name, -1, 0, 0, 0, 0, 0, err};
+    hid_t fcpl = H5Fget_create_plist(fid), dcpl = H5Dget_create_plist(dset);
+    size_t sa = 0, ss = 0;
+    hsize_t ub = 0;
+    unsigned char *raw = NULL;
+    heap_ref *refs = NULL;
+    uint64_t *objsz = NULL;
+    size_t nref = 0;
+    struct stat sb;
+    stdbp_status st = STDBP_OK;
+    if (fcpl < 0 || dcpl < 0 || H5Pget_sizes(fcpl, &sa, &ss) < 0 ||
+        H5Pget_userblock(fcpl, &ub) < 0 || (sa != 2 && sa != 4 && sa != 8) ||
+        (ss != 2 && ss != 4 && ss != 8)) {
+        st =
+            stdbp_err_set(err, STDBP_EFORMAT, "shd:%s: cannot tell the file's address sizes", path);
+        goto done;
+    }
+    c.sa = (unsigned)sa;
+    c.ss = (unsigned)ss;
+    c.base = ub;
+    c.rec = 4 + sa + 4;
+    if ((st = stdbp_open_regular(path, &c.fd, err)) != STDBP_OK)
+        goto done;
+    if (fstat(c.fd, &sb) != 0) {
+        st = stdbp_err_set(err, STDBP_EIO, "shd:%s: cannot stat the file", path);
+        goto done;
+    }
+    c.fsize = (uint64_t)sb.st_size;
+    if (n > c.fsize / c.rec) {
+        st = heap_bad(&c, 0, "%zu elements of %zu bytes do not fit in the file", n, c.rec);
+        goto done;
+    }
+    if (!(raw = calloc(n ? n * c.rec : 1, 1)) || !(refs = malloc((n ? n : 1) * sizeof *refs))) {
+        st = stdbp_err_set(err, STDBP_ENOMEM, "shd:%s: out of memory for %s", path, name);
+        goto done;
+    }
+    const H5D_layout_t lay = H5Pget_layout(dcpl);
+    if (lay == H5D_CONTIGUOUS) {
+        const haddr_t off = H5Dget_offset(dset);
+        if (n && (off == HADDR_UNDEF || read_at(&c, (uint64_t)off, raw, n * c.rec) != 0)) {
+            st = heap_bad(&c, 0, "its %zu elements are not all in the file", n);
+            goto done;
+        }
+    } else if (lay == H5D_CHUNKED) {
+        if ((st = read_chunked(&c, dset, dcpl, n, raw)) != STDBP_OK)
+            goto done;
+    } else {
+        st = stdbp_err_set(err, STDBP_EFORMAT,
+                           "shd:%s: %s: only contiguous or chunked storage is supported for "
+                           "variable-length data",
+                           path, name);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *e = raw + i * c.rec;
+        const uint64_t addr = get_le(e + 4, c.sa);
+        if (addr == 0)
+            continue; /* a null sequence: HDF5 reads no heap object for it */
+        /* any other address is read, whatever the length (0 included) */
+        refs[nref++] = (heap_ref){addr, (uint32_t)get_le(e + 4 + c.sa, 4), get_le(e, 4), i};
+    }
+    qsort(refs, nref, sizeof *refs, cmp_ref);
+    if (nref && !(objsz = malloc(65536 * sizeof *objsz))) {
+        st = stdbp_err_set(err, STDBP_ENOMEM, "shd:%s: out of memory for %s", path, name);
+        goto done;
+    }
+    for (size_t k = 0; k < 65536 && objsz; k++)
+        objsz[k] = UINT64_MAX;
+    for (size_t a = 0; st == STDBP_OK && a < nref;) {
+        size_t b = a + 1;
+        while (b < nref && refs[b].addr == refs[a].addr)
+            b++;
+        st = check_collection(&c, refs + a, b - a, esz, objsz);
+        a = b;
+    }
+done:
+    free(objsz);
+    free(refs);
+    free(raw);
+    if (c.fd >= 0)
+        close(c.fd);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (fcpl >= 0)
+        H5Pclose(fcpl);
+    H5Eclear2(H5E_DEFAULT);
+    return st;
+}
+
 #define SHD_LAYOUT "the SHD layout is /spikes/times, /spikes/units and /labels"
 
 /* /spikes/NAME: n variable-length arrays read as vlen of mem_base. */
@@ -285,19 +667,21 @@ static stdbp_status read_vlen(hid_t fid, const char *path, const char *name, H5T
 {
     hid_t dset, tid, mt = H5I_INVALID_HID;
     char why[256];
+    size_t esz = 0;
     *out = NULL;
     stdbp_status st = open_1d(fid, path, name, H5T_VLEN, SHD_LAYOUT, &dset, &tid, n, err);
     if (st == STDBP_OK) {
         hid_t super = H5Tget_super(tid);
         const int ok = super >= 0 && H5Tget_class(super) == base_cls;
+        esz = ok ? H5Tget_size(super) : 0;
         if (super >= 0)
             H5Tclose(super);
-        if (!ok)
+        if (!ok || esz == 0 || esz > 16)
             st = stdbp_err_set(err, STDBP_EFORMAT, "%s: %s must hold variable-length arrays of %s",
                                path, name, base_cls == H5T_FLOAT ? "floats" : "integers");
     }
-    if (st == STDBP_OK)
-        st = check_stored(fid, dset, path, name, *n * 16, err); /* 16 bytes per reference */
+    if (st == STDBP_OK) /* HDF5 trusts the global heap: check it first */
+        st = check_vlen_heap(fid, dset, path, name, *n, esz, err);
     if (st == STDBP_OK && !(*out = calloc(*n ? *n : 1, sizeof **out)))
         st = stdbp_err_set(err, STDBP_ENOMEM, "%s: out of memory for %s", path, name);
     if (st == STDBP_OK) {

@@ -6,7 +6,10 @@
  * data's loader on one rank per node and shares the result.
  *
  * The window holds the labels (n int32) and then the pixels (n * dim
- * uint8 or float32), so the pixels start on a multiple of 4 bytes. After
+ * uint8 or float32), so the pixels start on a multiple of 4 bytes; for an
+ * event data set, the labels, then (from a multiple of 8 bytes) the
+ * offsets (n + 1 int64), the times (E double) and the channels (E
+ * uint32), E being the events of all samples. After
  * the node's first rank has copied the data in, the window is read-only:
  * encoding and augmentation read it and write into per-rank (per-thread)
  * buffers. MPI errors abort the job (dist.h), except while the window is
@@ -33,7 +36,14 @@ struct stdbp_dist_shared {
 typedef struct shared_meta {
     stdbp_dataset ds; /* the pointers are meaningless on the receivers */
     int is_f32;
+    int is_events;
+    size_t n_events; /* event data sets: ev_off[n] */
 } shared_meta;
+
+/* Where each array of m's data set sits in the window (byte offsets). */
+typedef struct shared_layout {
+    size_t pix, off, t, ch, total;
+} shared_layout;
 
 /* Collective on node: the first rank's status and message reach every
  * rank of node, so that all of them fail alike (and stdbp_dist_agree on
@@ -50,12 +60,42 @@ static stdbp_status share_status(MPI_Comm node, stdbp_status st, stdbp_err *err)
     return (stdbp_status)code;
 }
 
-/* The labels' and pixels' bytes of m's data set (0 when it is empty).
- * No overflow: the first rank holds them all in memory already. */
-static size_t window_bytes(const shared_meta *m, size_t *label_bytes)
+/* The bytes of m's data set in a window (0 when it is empty), and where
+ * each array goes. No overflow: the first rank holds them all in memory
+ * already. */
+static size_t window_bytes(const shared_meta *m, shared_layout *L)
 {
-    *label_bytes = m->ds.n * sizeof(int32_t);
-    return *label_bytes + m->ds.n * m->ds.dim * (m->is_f32 ? sizeof(float) : 1);
+    const size_t n = m->ds.n, labels = n * sizeof(int32_t);
+    memset(L, 0, sizeof *L);
+    if (n == 0)
+        return 0;
+    if (!m->is_events) {
+        L->pix = labels;
+        L->total = labels + n * m->ds.dim * (m->is_f32 ? sizeof(float) : 1);
+        return L->total;
+    }
+    L->off = (labels + 7) / 8 * 8;
+    L->t = L->off + (n + 1) * sizeof(int64_t);
+    L->ch = L->t + m->n_events * sizeof(double);
+    L->total = L->ch + m->n_events * sizeof(uint32_t);
+    return L->total;
+}
+
+/* The arrays of ds (labels first) with their sizes in L's layout:
+ * *k of them into p[] and len[]. */
+static void parts(const stdbp_dataset *ds, const shared_meta *m, const shared_layout *L, void **p,
+                  size_t *len, size_t *at, int *k)
+{
+    *k = 0;
+    p[*k] = ds->labels, at[*k] = 0, len[(*k)++] = m->ds.n * sizeof(int32_t);
+    if (!m->is_events) {
+        p[*k] = m->is_f32 ? (void *)ds->f32 : (void *)ds->u8, at[*k] = L->pix;
+        len[(*k)++] = L->total - L->pix;
+        return;
+    }
+    p[*k] = ds->ev_off, at[*k] = L->off, len[(*k)++] = L->t - L->off;
+    p[*k] = ds->ev_t, at[*k] = L->t, len[(*k)++] = L->ch - L->t;
+    p[*k] = ds->ev_ch, at[*k] = L->ch, len[(*k)++] = L->total - L->ch;
 }
 
 /* Collective on node: a window of bytes (on the first rank; 0 on the
@@ -98,11 +138,17 @@ static void *create_window(MPI_Comm node, size_t bytes, MPI_Win *win, char *why,
 }
 
 /* Point ds (whose metadata are set) into the window at base. */
-static void point_into(stdbp_dataset *ds, int is_f32, char *base, size_t label_bytes)
+static void point_into(stdbp_dataset *ds, const shared_meta *m, char *base, const shared_layout *L)
 {
     ds->labels = (int32_t *)(void *)base;
-    ds->u8 = is_f32 ? NULL : (uint8_t *)(base + label_bytes);
-    ds->f32 = is_f32 ? (float *)(void *)(base + label_bytes) : NULL;
+    if (m->is_events) {
+        ds->ev_off = (int64_t *)(void *)(base + L->off);
+        ds->ev_t = (double *)(void *)(base + L->t);
+        ds->ev_ch = (uint32_t *)(void *)(base + L->ch);
+        return;
+    }
+    ds->u8 = m->is_f32 ? NULL : (uint8_t *)(base + L->pix);
+    ds->f32 = m->is_f32 ? (float *)(void *)(base + L->pix) : NULL;
 }
 
 /* Collective on node and on comm: no window could be made; every rank
@@ -111,25 +157,40 @@ static void point_into(stdbp_dataset *ds, int is_f32, char *base, size_t label_b
 static stdbp_status private_copies(MPI_Comm comm, MPI_Comm node, const shared_meta *m,
                                    stdbp_dataset *ds, stdbp_err *err)
 {
-    int nr;
-    size_t label_bytes, bytes = window_bytes(m, &label_bytes);
+    int nr, k;
+    shared_layout L;
+    void *p[4];
+    size_t len[4], at[4], bytes = window_bytes(m, &L);
     stdbp_status st = STDBP_OK;
     MPI_Comm_rank(node, &nr);
     if (nr != 0) {
         *ds = m->ds;
-        ds->labels = malloc(label_bytes ? label_bytes : 1);
-        void *pix = malloc(bytes - label_bytes ? bytes - label_bytes : 1);
-        ds->u8 = m->is_f32 ? NULL : pix;
-        ds->f32 = m->is_f32 ? pix : NULL;
-        if (!ds->labels || !pix)
+        ds->u8 = NULL;
+        ds->f32 = NULL;
+        ds->labels = malloc(m->ds.n ? m->ds.n * sizeof(int32_t) : 1);
+        int fail = !ds->labels;
+        if (m->is_events) {
+            ds->ev_off = malloc((m->ds.n + 1) * sizeof *ds->ev_off);
+            ds->ev_t = malloc((m->n_events ? m->n_events : 1) * sizeof *ds->ev_t);
+            ds->ev_ch = malloc((m->n_events ? m->n_events : 1) * sizeof *ds->ev_ch);
+            fail |= !ds->ev_off || !ds->ev_t || !ds->ev_ch;
+        } else {
+            void *pix = malloc(bytes - L.pix ? bytes - L.pix : 1);
+            ds->u8 = m->is_f32 ? NULL : pix;
+            ds->f32 = m->is_f32 ? pix : NULL;
+            fail |= !pix;
+        }
+        if (fail)
             st = stdbp_err_set(err, STDBP_ENOMEM, "%s: out of memory for a copy of %zu bytes",
                                m->ds.source, bytes);
     }
     if ((st = stdbp_dist_agree(comm, st, err)) != STDBP_OK) /* collective */
         return st;
-    stdbp_dist_bcast_bytes(node, ds->labels, label_bytes, 0); /* collective */
-    stdbp_dist_bcast_bytes(node, m->is_f32 ? (void *)ds->f32 : (void *)ds->u8, bytes - label_bytes,
-                           0); /* collective */
+    if (m->is_events && m->ds.n == 0) /* no window layout: just the one offset */
+        stdbp_dist_bcast_bytes(node, ds->ev_off, sizeof *ds->ev_off, 0); /* collective */
+    parts(ds, m, &L, p, len, at, &k);
+    for (int j = 0; j < k; j++)
+        stdbp_dist_bcast_bytes(node, p[j], len[j], 0); /* collective */
     return STDBP_OK;
 }
 
@@ -150,8 +211,8 @@ stdbp_status stdbp_dist_dataset_open(MPI_Comm comm, int shared, const char *name
         err = &local;
     *sh = NULL;
     memset(out, 0, sizeof *out);
-    /* every rank loads its own copy (event sets are not shared yet) */
-    if (!shared || stdbp_dataset_name_is_events(name))
+    /* every rank loads its own copy */
+    if (!shared)
         return stdbp_dist_agree(comm, stdbp_dataset_open(name, data_dir, split, out, err), err);
 
     stdbp_dist_shared *h = malloc(sizeof *h);
@@ -177,19 +238,25 @@ stdbp_status stdbp_dist_dataset_open(MPI_Comm comm, int shared, const char *name
     if (nr == 0) {
         m.ds = *out;
         m.is_f32 = out->f32 != NULL;
+        m.is_events = stdbp_dataset_is_events(out);
+        m.n_events = m.is_events ? (size_t)out->ev_off[out->n] : 0;
     }
     MPI_Bcast(&m, (int)sizeof m, MPI_BYTE, 0, node); /* collective */
-    size_t label_bytes, bytes = window_bytes(&m, &label_bytes);
+    shared_layout L;
+    size_t bytes = window_bytes(&m, &L);
     char *base = bytes ? create_window(node, bytes, &win, why, sizeof why) : NULL;
     if (base) {
         if (nr == 0) { /* the one copy: into the window; the private one goes */
-            memcpy(base, out->labels, label_bytes);
-            memcpy(base + label_bytes, m.is_f32 ? (void *)out->f32 : (void *)out->u8,
-                   bytes - label_bytes);
+            void *p[4];
+            size_t len[4], at[4];
+            int k;
+            parts(out, &m, &L, p, len, at, &k);
+            for (int j = 0; j < k; j++)
+                memcpy(base + at[j], p[j], len[j]);
             stdbp_dataset_free(out);
         }
         *out = m.ds;
-        point_into(out, m.is_f32, base, label_bytes);
+        point_into(out, &m, base, &L);
         /* Nobody reads before the copy is complete and visible: the
          * writer's stores are synchronised into the window, and the
          * barrier orders them before every reader's first load. */

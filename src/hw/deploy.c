@@ -88,6 +88,7 @@ static void record_image(stdbp_hw_bits_run *r, size_t i, int label, const stdbp_
     r->sum_energy += res->energy;
     r->sum_dynamic += res->energy_dynamic;
     r->sum_static += res->energy_static;
+    r->input_dropped += res->input_dropped;
     r->sum_steps += res->decision >= 0 ? (double)res->decision_step + 1.0 : (double)r->window + 1.0;
     if (res->latency < r->min_latency)
         r->min_latency = res->latency;
@@ -121,24 +122,25 @@ typedef struct sim_slot {
  * parallel, then recorded in image order. */
 #define SIM_BLOCK_PER_THREAD 16
 
-/* Feed the first n images of test through the software model and the
- * simulator, over nt threads, with a progress note every 10 s and one at
- * the end. Each image's result and per-core counters are kept and then
- * added in image order into r and slot 0's totals, so the report is
- * bitwise the same for any number of threads. The buffers res, mm and cc
- * hold a round (cc: n_cores + 1 counters per image). Returns the number
- * of images simulated: fewer than n when the stop check asked to stop. */
+/* Feed the first n images of test (or event samples: each event an input
+ * spike) through the software model and the simulator, over nt threads, with a progress note every
+ * 10 s and one at the end. Each image's result and per-core counters are kept and then added in
+ * image order into r and slot 0's totals, so the report is bitwise the same for any number of
+ * threads. The buffers res, mm and cc hold a round (cc: n_cores + 1 counters per image). Returns
+ * the number of images simulated: fewer than n when the stop check asked to stop or
+ * (*nomem set) the memory for a sample's events could not be had. */
 static size_t simulate_images(sim_slot *slots, int nt, const stdbp_dataset *test,
                               const stdbp_encoding *enc, size_t n, stdbp_hw_bits_run *r,
-                              stdbp_hw_result *res, int *mm, stdbp_hw_ccount *cc)
+                              stdbp_hw_result *res, int *mm, stdbp_hw_ccount *cc, int *nomem)
 {
+    const int events = stdbp_dataset_is_events(test);
     const stdbp_qnet *q = slots[0].qr.q;
     const size_t nc1 = (size_t)slots[0].sim->n_cores + 1, block = SIM_BLOCK_PER_THREAD * (size_t)nt;
     double t0 = now(), last_note = t0;
     r->min_latency = INFINITY;
     r->max_latency = 0.0;
     for (size_t i0 = 0; i0 < n; i0 += block) {
-        if (stdbp_hw_stop_requested())
+        if (stdbp_hw_stop_requested() || *nomem)
             return i0;
         size_t m = n - i0 < block ? n - i0 : block;
 #ifdef _OPENMP
@@ -150,8 +152,20 @@ static size_t simulate_images(sim_slot *slots, int nt, const stdbp_dataset *test
             t = omp_get_thread_num();
 #endif
             sim_slot *s = &slots[t];
-            stdbp_hw_qrun_sample(&s->qr, enc, test, i0 + j);
-            stdbp_hw_sim_run_image(s->sim, s->qr.steps, &res[j]);
+            stdbp_err ignored;
+            if (!events) {
+                stdbp_hw_qrun_sample(&s->qr, enc, test, i0 + j);
+                stdbp_hw_sim_run_image(s->sim, s->qr.steps, &res[j]);
+            } else if (stdbp_hw_qrun_sample(&s->qr, enc, test, i0 + j) &&
+                       stdbp_hw_sim_reserve(s->sim, s->qr.n_ev, &ignored) == STDBP_OK) {
+                stdbp_hw_sim_run_events(s->sim, s->qr.ev_ch, s->qr.ev_steps, s->qr.n_ev, &res[j]);
+            } else {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+                *nomem = 1;
+                memset(&res[j], 0, sizeof res[j]);
+            }
             int mismatch = 0;
             for (size_t l = 0; l < q->n_layers && !mismatch; l++)
                 mismatch =
@@ -160,6 +174,8 @@ static size_t simulate_images(sim_slot *slots, int nt, const stdbp_dataset *test
             mm[j] = mismatch;
             memcpy(cc + j * nc1, s->sim->cc, nc1 * sizeof *cc);
         }
+        if (*nomem)
+            return i0;
         for (size_t j = 0; j < m; j++) {
             size_t i = i0 + j;
             record_image(r, i, test->labels ? test->labels[i] : -2, &res[j], mm[j]);
@@ -207,6 +223,8 @@ static void free_slots(sim_slot *slots, int want)
         stdbp_qws_destroy(&slots[t].qr.ws);
         free(slots[t].qr.times);
         free(slots[t].qr.steps);
+        free(slots[t].qr.ev_ch);
+        free(slots[t].qr.ev_steps);
     }
 }
 
@@ -254,7 +272,7 @@ stdbp_status stdbp_hw_run_bits(const stdbp_net *net, const stdbp_dataset *test,
     sim_slot *slots = NULL;
     stdbp_hw_result *res = NULL;
     stdbp_hw_ccount *cc = NULL;
-    int *mm = NULL, want = 1;
+    int *mm = NULL, want = 1, nomem = 0;
     stdbp_status st;
 
     qp.bits = r->bits;
@@ -284,14 +302,22 @@ stdbp_status stdbp_hw_run_bits(const stdbp_net *net, const stdbp_dataset *test,
     slots[0].qr = qr;
     slots[0].sim = sim;
     int nt = make_slots(slots, want, m, prof, test->dim);
-    size_t done_n = simulate_images(slots, nt, test, enc, n, r, res, mm, cc);
+    size_t done_n = simulate_images(slots, nt, test, enc, n, r, res, mm, cc, &nomem);
+    if (nomem) {
+        st = stdbp_err_set(err, STDBP_ENOMEM, "out of memory for the events of sample %zu", done_n);
+        goto done;
+    }
     if (done_n < n) {
         st =
             stdbp_err_set(err, STDBP_EIO, "stopped by a signal after %zu of %zu images", done_n, n);
         goto done;
     }
     gather_breakdown(qr.q, m, sim, prof, r);
-    if (spike_err && (st = stdbp_hw_spike_errors(net, qr.q, test, enc, r, err)))
+    /* the spike-time error table compares per-channel input times: not
+     * measured for event input */
+    if (stdbp_dataset_is_events(test))
+        r->float_decision_max = -1.0;
+    else if (spike_err && (st = stdbp_hw_spike_errors(net, qr.q, test, enc, r, err)))
         goto done;
     r->simulated = 1;
 done:
@@ -327,12 +353,6 @@ static stdbp_status check_args(const stdbp_net *net, const stdbp_dataset *test, 
         return stdbp_err_set(err, STDBP_EINVAL,
                              "deploy: needs a network, a test set, at least one bit width, a "
                              "profile and an output directory");
-    if (stdbp_dataset_is_events(test))
-        return stdbp_err_set(err, STDBP_EINVAL,
-                             "deploy: %s is an event data set; the deploy phase (quantised "
-                             "simulation on the accelerator) takes images only for now: set "
-                             "deploy.enabled: false (or run stdbp_train --no-deploy)",
-                             test->source);
     if (test->dim != stdbp_net_input_size(net))
         return stdbp_err_set(err, STDBP_EINVAL,
                              "deploy: %s has %zu values per sample, the network takes %zu",
@@ -476,6 +496,7 @@ stdbp_status stdbp_hw_deploy(const stdbp_net *net, const stdbp_dataset *test,
     rep.t_max = enc.t_max;
     rep.n_samples = n;
     rep.dataset = test->source;
+    rep.events = stdbp_dataset_is_events(test);
     rep.n_runs = n_bits;
     rep.runs = runs;
     if ((st = write_report(&rep, out_dir, table, err)))

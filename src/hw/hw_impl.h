@@ -39,9 +39,23 @@ struct stdbp_qws {
     uint8_t *touched; /* in pend */
     int32_t *pend;    /* neurons with S > 0 */
     int32_t *order;   /* inputs sorted by step */
+    size_t n_order;   /* room in order */
     size_t *bucket;   /* window + 2 counters */
     size_t n_bucket;
 };
+
+/* Room for n input events in ws (stdbp_qnet_forward_events). */
+stdbp_status stdbp_qws_reserve(stdbp_qws *ws, size_t n, stdbp_err *err) STDBP_WUR;
+/* The quantised net on an event input: n events, event k on input
+ * channel ch[k] at step steps[k] (any number per channel; steps beyond
+ * the window are dropped as for images). Only the first layer sees the
+ * events; it must be weighted or pool. ws must have room for n
+ * (stdbp_qws_reserve). stdbp_qnet_forward is this with one event per
+ * channel, channel k at in_steps[k]. */
+const int64_t *stdbp_qnet_forward_events(const stdbp_qnet *q, stdbp_qws *ws, const int32_t *ch,
+                                         const int64_t *steps, size_t n);
+/* One input time quantised as stdbp_qnet_quantise_input does. */
+int64_t stdbp_qnet_quantise_time(const stdbp_qnet *q, double t);
 
 /* Free rows[0 .. n) and then rows, an array of per-layer arrays (rows
  * may be NULL). A macro: the rows are of several types. */
@@ -76,6 +90,10 @@ typedef struct stdbp_hw_qrun {
     stdbp_qws *ws;
     double *times;  /* dim values */
     int64_t *steps; /* dim steps */
+    /* event data sets: the sample's events (channel, quantised step) */
+    int32_t *ev_ch;
+    int64_t *ev_steps;
+    size_t n_ev, ev_cap;
 } stdbp_hw_qrun;
 
 /* Quantise net with p, for samples of dim values. On failure r holds
@@ -83,7 +101,11 @@ typedef struct stdbp_hw_qrun {
 stdbp_status stdbp_hw_qrun_create(const stdbp_net *net, const stdbp_quant_params *p, size_t dim,
                                   stdbp_hw_qrun *r, stdbp_err *err) STDBP_WUR;
 /* Encode sample i of ds into r->times, quantise it into r->steps and run
- * the quantised net; returns its output steps (owned by r->ws). */
+ * the quantised net; returns its output steps (owned by r->ws). For an
+ * event data set: the sample's events as stdbp_sample_events selects them
+ * (no augmentation), each time quantised, into r->ev_ch, r->ev_steps
+ * (r->n_ev of them), through stdbp_qnet_forward_events; NULL when memory
+ * for them cannot be had. */
 const int64_t *stdbp_hw_qrun_sample(stdbp_hw_qrun *r, const stdbp_encoding *enc,
                                     const stdbp_dataset *ds, size_t i);
 /* Free what r holds; accepts a zeroed r. */

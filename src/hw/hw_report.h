@@ -41,6 +41,7 @@ typedef struct stdbp_hw_bits_run {
     double *latency, *energy; /* per image (n) */
     int32_t *decision, *label;
     stdbp_hw_counts counts; /* totals, port included */
+    uint64_t input_dropped; /* event input: events after the window, not sent */
     int cores_used;
     size_t n_layers;
     stdbp_hw_layer_row *layers;
@@ -63,6 +64,7 @@ typedef struct stdbp_hw_report {
     double t_max;
     size_t n_samples;
     const char *dataset;
+    int events; /* the data set holds events: report their counts */
     size_t n_runs;
     stdbp_hw_bits_run *runs;
 } stdbp_hw_report;

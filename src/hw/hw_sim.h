@@ -54,8 +54,9 @@ struct stdbp_hw_sim {
     stdbp_hw_packet *pk;
     size_t pk_n, pk_cap;
     uint64_t seq;
-    /* inputs sorted by step */
+    /* inputs sorted by step (room for n_order) */
     int32_t *order;
+    size_t n_order;
     size_t *bucket;
     /* timing */
     double *core_t;
@@ -69,6 +70,16 @@ struct stdbp_hw_sim {
  * per-core counters stay in sim->cc (n_cores + 1) until the next run.
  * stdbp_hw_sim_run is this, then stdbp_hw_sim_add_image(sim, sim->cc). */
 void stdbp_hw_sim_run_image(stdbp_hw_sim *sim, const int64_t *in_steps, stdbp_hw_result *res);
+/* The same for an event input: n events, event k on input channel ch[k]
+ * at step steps[k] (any number per channel), each sent by the input port
+ * as the image's spikes are; events after the window are dropped and
+ * counted in res->input_dropped. sim must have room for n
+ * (stdbp_hw_sim_reserve). stdbp_hw_sim_run_image is this with one event
+ * per channel (and input_dropped 0). */
+void stdbp_hw_sim_run_events(stdbp_hw_sim *sim, const int32_t *ch, const int64_t *steps, size_t n,
+                             stdbp_hw_result *res);
+/* Room for n input events in sim. */
+stdbp_status stdbp_hw_sim_reserve(stdbp_hw_sim *sim, size_t n, stdbp_err *err) STDBP_WUR;
 /* Add one image's counters cc (n_cores + 1) to sim's totals: the same
  * arithmetic as stdbp_hw_sim_run, so images added in the same order give
  * bitwise the same totals whichever simulator ran them. */

@@ -47,6 +47,7 @@ stdbp_status stdbp_qws_create(const stdbp_qnet *q, stdbp_qws **out, stdbp_err *e
     w->touched = calloc(n, 1);
     w->pend = malloc(n * sizeof *w->pend);
     w->order = malloc(n * sizeof *w->order);
+    w->n_order = n;
     w->bucket = malloc(w->n_bucket * sizeof *w->bucket);
     if (!w->s || !w->r || !w->touched || !w->pend || !w->order || !w->bucket)
         goto nomem;
@@ -81,12 +82,29 @@ size_t stdbp_hw_sort_inputs(const int64_t *in, size_t n_in, int64_t window, size
     return nf;
 }
 
-static void forward_pool(const stdbp_hw_qlayer *l, const int64_t *in, int64_t window, int64_t *out)
+stdbp_status stdbp_qws_reserve(stdbp_qws *ws, size_t n, stdbp_err *err)
+{
+    if (n <= ws->n_order)
+        return STDBP_OK;
+    int32_t *o = realloc(ws->order, n * sizeof *o);
+    if (!o)
+        return stdbp_err_set(err, STDBP_ENOMEM, "quantised workspace: out of memory for %zu events",
+                             n);
+    ws->order = o;
+    ws->n_order = n;
+    return STDBP_OK;
+}
+
+/* A layer's inputs are n entries in[e] on channels ch[e] (ch NULL: entry
+ * e is channel e, one per channel; else any number per channel). */
+static void forward_pool(const stdbp_hw_qlayer *l, const int32_t *ch, const int64_t *in, size_t n,
+                         int64_t window, int64_t *out)
 {
     for (size_t j = 0; j < l->info.n_out; j++)
         out[j] = STDBP_QT_SILENT;
-    for (size_t i = 0; i < l->info.n_in; i++) {
-        int64_t t = stdbp_hw_in_step(in[i], window);
+    for (size_t e = 0; e < n; e++) {
+        const size_t i = ch ? (size_t)ch[e] : e;
+        int64_t t = stdbp_hw_in_step(in[e], window);
         if (t < 0)
             continue;
         for (size_t k = l->start[i]; k < l->start[i + 1]; k++)
@@ -105,11 +123,10 @@ static void forward_pool(const stdbp_hw_qlayer *l, const int64_t *in, int64_t wi
  * S * min(next, window) - R >= theta (no division; |S * t| stays below
  * the accumulator bound checked at creation); the division runs once per
  * neuron, when it fires. */
-static void forward_weighted(const stdbp_hw_qlayer *l, const int64_t *in, int64_t window,
-                             stdbp_qws *ws, int64_t *out)
+static void forward_weighted(const stdbp_hw_qlayer *l, const int32_t *ch, const int64_t *in,
+                             size_t n, int64_t window, stdbp_qws *ws, int64_t *out)
 {
-    size_t n_out = l->info.n_out,
-           nf = stdbp_hw_sort_inputs(in, l->info.n_in, window, ws->bucket, ws->order);
+    size_t n_out = l->info.n_out, nf = stdbp_hw_sort_inputs(in, n, window, ws->bucket, ws->order);
     int64_t theta = l->info.theta;
     int64_t *S = ws->s, *R = ws->r;
     int32_t *live = ws->pend; /* neurons with S > 0 (as of their last check) */
@@ -125,7 +142,7 @@ static void forward_weighted(const stdbp_hw_qlayer *l, const int64_t *in, int64_
         int64_t g = stdbp_hw_in_step(in[ws->order[pos]], window);
         size_t end = pos;
         while (end < nf && stdbp_hw_in_step(in[ws->order[end]], window) == g) {
-            int32_t i = ws->order[end++];
+            const int32_t e = ws->order[end++], i = ch ? ch[e] : e;
             for (size_t k = l->start[i]; k < l->start[i + 1]; k++) {
                 int32_t j = l->tgt[k];
                 if (out[j] != STDBP_QT_SILENT)
@@ -159,19 +176,27 @@ static void forward_weighted(const stdbp_hw_qlayer *l, const int64_t *in, int64_
     }
 }
 
-const int64_t *stdbp_qnet_forward(const stdbp_qnet *q, stdbp_qws *ws, const int64_t *in_steps)
+const int64_t *stdbp_qnet_forward_events(const stdbp_qnet *q, stdbp_qws *ws, const int32_t *ch,
+                                         const int64_t *steps, size_t n)
 {
-    const int64_t *in = in_steps;
+    const int64_t *in = steps;
     int64_t window = q->params.window;
     for (size_t i = 0; i < q->n_layers; i++) {
         const stdbp_hw_qlayer *l = &q->layers[i];
+        const int32_t *c = i == 0 ? ch : NULL;
+        const size_t m = i == 0 ? n : l->info.n_in;
         if (l->info.kind == STDBP_LAYER_POOL)
-            forward_pool(l, in, window, ws->steps[i]);
+            forward_pool(l, c, in, m, window, ws->steps[i]);
         else
-            forward_weighted(l, in, window, ws, ws->steps[i]);
+            forward_weighted(l, c, in, m, window, ws, ws->steps[i]);
         in = ws->steps[i];
     }
     return in;
+}
+
+const int64_t *stdbp_qnet_forward(const stdbp_qnet *q, stdbp_qws *ws, const int64_t *in_steps)
+{
+    return stdbp_qnet_forward_events(q, ws, NULL, in_steps, q->layers[0].info.n_in);
 }
 
 const int64_t *stdbp_qws_layer_steps(const stdbp_qws *ws, size_t i)
@@ -221,6 +246,36 @@ fail:
 const int64_t *stdbp_hw_qrun_sample(stdbp_hw_qrun *r, const stdbp_encoding *enc,
                                     const stdbp_dataset *ds, size_t i)
 {
+    if (stdbp_dataset_is_events(ds)) {
+        uint32_t *ch = NULL;
+        double *t = NULL;
+        size_t n = 0;
+        stdbp_err ignored;
+        const int64_t *out = NULL;
+        if (stdbp_sample_events(enc, NULL, 0, 0, ds, i, &ch, &t, &n, &ignored) != STDBP_OK)
+            return NULL;
+        if (n > r->ev_cap) {
+            int32_t *c2 = realloc(r->ev_ch, n * sizeof *c2);
+            if (c2)
+                r->ev_ch = c2;
+            int64_t *s2 = c2 ? realloc(r->ev_steps, n * sizeof *s2) : NULL;
+            if (s2)
+                r->ev_steps = s2;
+            if (s2)
+                r->ev_cap = n;
+        }
+        if (n <= r->ev_cap && stdbp_qws_reserve(r->ws, n, &ignored) == STDBP_OK) {
+            for (size_t k = 0; k < n; k++) {
+                r->ev_ch[k] = (int32_t)ch[k];
+                r->ev_steps[k] = stdbp_qnet_quantise_time(r->q, t[k]);
+            }
+            r->n_ev = n;
+            out = stdbp_qnet_forward_events(r->q, r->ws, r->ev_ch, r->ev_steps, n);
+        }
+        free(ch);
+        free(t);
+        return out;
+    }
     stdbp_encode(enc, ds, i, r->times);
     stdbp_qnet_quantise_input(r->q, r->times, r->steps);
     return stdbp_qnet_forward(r->q, r->ws, r->steps);
@@ -232,8 +287,13 @@ void stdbp_hw_qrun_free(stdbp_hw_qrun *r)
     stdbp_qnet_destroy(&r->q);
     free(r->times);
     free(r->steps);
+    free(r->ev_ch);
+    free(r->ev_steps);
     r->times = NULL;
     r->steps = NULL;
+    r->ev_ch = NULL;
+    r->ev_steps = NULL;
+    r->n_ev = r->ev_cap = 0;
 }
 
 /* The float net's decision on each of the first n samples of ds, into
@@ -250,6 +310,13 @@ static stdbp_status float_decisions(const stdbp_net *net, const stdbp_encoding *
     if ((st = stdbp_ws_create(net, &fws, err)))
         goto done;
     for (size_t i = 0; i < n; i++) {
+        if (stdbp_dataset_is_events(ds)) { /* the exact event forward, as stdbp_eval */
+            const double *out = NULL;
+            if ((st = stdbp_sample_forward(net, fws, e, NULL, 0, 0, ds, i, NULL, NULL, &out, err)))
+                goto done;
+            dec[i] = stdbp_decide_times(out, n_out);
+            continue;
+        }
         stdbp_encode(e, ds, i, times);
         dec[i] = stdbp_decide_times(stdbp_net_forward(net, fws, times), n_out);
     }
@@ -297,7 +364,15 @@ stdbp_status stdbp_quant_accuracy(const stdbp_net *net, const stdbp_dataset *ds,
                                    "deploy: stopped by a signal after %zu of %zu images", i, n);
                 goto done;
             }
-            int qd = stdbp_decide_steps(stdbp_hw_qrun_sample(&qr, &e, ds, i), n_out);
+            const int64_t *qo = stdbp_hw_qrun_sample(&qr, &e, ds, i);
+            if (!qo) {
+                st = stdbp_err_set(err, STDBP_ENOMEM,
+                                   "accuracy: out of memory for the events of "
+                                   "sample %zu",
+                                   i);
+                goto done;
+            }
+            int qd = stdbp_decide_steps(qo, n_out);
             int label = ds->labels ? ds->labels[i] : -2;
             a->n++;
             a->float_correct += fdec[i] == label;

@@ -426,19 +426,20 @@ double stdbp_qnet_step(const stdbp_qnet *q)
     return q->dt;
 }
 
+int64_t stdbp_qnet_quantise_time(const stdbp_qnet *q, double t)
+{
+    if (!(t < INFINITY)) /* +inf or NaN: silent */
+        return STDBP_QT_SILENT;
+    if (t < 0.0)
+        t = 0.0;
+    /* t * T / t_max rather than t / dt: exact for the decimal times
+     * users write (0.15 * 10 is 1.5; 0.15 / 0.1 is not) */
+    double s = floor(t * (double)q->params.time_steps / q->params.t_max + 0.5);
+    return s >= 9e18 ? STDBP_QT_SILENT : (int64_t)s;
+}
+
 void stdbp_qnet_quantise_input(const stdbp_qnet *q, const double *times, int64_t *steps)
 {
-    for (size_t i = 0; i < q->n_in; i++) {
-        double t = times[i];
-        if (!(t < INFINITY)) { /* +inf or NaN: silent */
-            steps[i] = STDBP_QT_SILENT;
-            continue;
-        }
-        if (t < 0.0)
-            t = 0.0;
-        /* t * T / t_max rather than t / dt: exact for the decimal times
-         * users write (0.15 * 10 is 1.5; 0.15 / 0.1 is not) */
-        double s = floor(t * (double)q->params.time_steps / q->params.t_max + 0.5);
-        steps[i] = s >= 9e18 ? STDBP_QT_SILENT : (int64_t)s;
-    }
+    for (size_t i = 0; i < q->n_in; i++)
+        steps[i] = stdbp_qnet_quantise_time(q, times[i]);
 }

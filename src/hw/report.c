@@ -146,6 +146,12 @@ static void print_run(const stdbp_hw_report *rep, const stdbp_hw_bits_run *r, FI
                 r->sum_busy > 0 ? 100.0 * cs->busy / r->sum_busy : 0.0,
                 1e6 * per_image(cs->queue_wait, n));
     }
+    if (rep->events)
+        fprintf(out,
+                "  input events: %llu sent as input spikes, %llu after the window (step %lld) "
+                "dropped\n",
+                (unsigned long long)r->counts.input_spikes, (unsigned long long)r->input_dropped,
+                (long long)r->window);
     if (r->mismatches)
         fprintf(out,
                 "  WARNING: %zu images whose hardware spikes differ from the software "
@@ -500,6 +506,10 @@ static void json_run(FILE *f, const stdbp_hw_report *rep, const stdbp_hw_bits_ru
     jkv_int(f, &fi, "undecided", (long long)r->undecided);
     jkv_int(f, &fi, "cores_used", r->cores_used);
     jkv_int(f, &fi, "window_steps", (long long)r->window);
+    if (rep->events) {
+        jkv_int(f, &fi, "input_events_sent", (long long)r->counts.input_spikes);
+        jkv_int(f, &fi, "input_events_dropped", (long long)r->input_dropped);
+    }
     jkv_num(f, &fi, "step_model_units", r->dt);
     jkv_num(f, &fi, "power_mw", power_mw(r));
     jkv_num(f, &fi, "latency_ms", 1e3 * per_image(r->sum_latency, n));

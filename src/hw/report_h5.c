@@ -167,6 +167,10 @@ static stdbp_status write_run_figures(hid_t g, const stdbp_hw_report *rep,
     TRY(attr_i64(g, "undecided", (long long)r->undecided, err));
     TRY(attr_i64(g, "cores_used", r->cores_used, err));
     TRY(attr_i64(g, "window_steps", (long long)r->window, err));
+    if (rep->events) {
+        TRY(attr_i64(g, "input_events_sent", (long long)r->counts.input_spikes, err));
+        TRY(attr_i64(g, "input_events_dropped", (long long)r->input_dropped, err));
+    }
     TRY(attr_f64(g, "power_mw", r->sum_busy > 0 ? 1e3 * r->sum_energy / r->sum_busy : 0.0, err));
     TRY(attr_f64(g, "latency_ms", 1e3 * r->sum_latency / n, err));
     TRY(attr_f64(g, "energy_uj", 1e6 * r->sum_energy / n, err));

@@ -61,7 +61,8 @@ static int alloc_state(stdbp_hw_sim *s, const stdbp_qnet *q)
     s->core_t = calloc((size_t)s->n_cores + 1, sizeof *s->core_t);
     s->cc = calloc((size_t)s->n_cores + 1, sizeof *s->cc);
     s->tot = calloc((size_t)s->n_cores + 1, sizeof *s->tot);
-    s->order = malloc((q->n_in ? q->n_in : 1) * sizeof *s->order);
+    s->n_order = q->n_in ? q->n_in : 1;
+    s->order = malloc(s->n_order * sizeof *s->order);
     s->bucket = malloc(((size_t)q->params.window + 2) * sizeof *s->bucket);
     s->r_start = calloc(q->n_layers, sizeof *s->r_start);
     s->routes = calloc(q->n_layers, sizeof *s->routes);
@@ -212,4 +213,16 @@ stdbp_hw_core_stats stdbp_hw_sim_port_stats(const stdbp_hw_sim *sim)
 void stdbp_hw_sim_reset_stats(stdbp_hw_sim *sim)
 {
     memset(sim->tot, 0, (size_t)(sim->n_cores + 1) * sizeof *sim->tot);
+}
+
+stdbp_status stdbp_hw_sim_reserve(stdbp_hw_sim *sim, size_t n, stdbp_err *err)
+{
+    if (n <= sim->n_order)
+        return STDBP_OK;
+    int32_t *o = realloc(sim->order, n * sizeof *o);
+    if (!o)
+        return stdbp_err_set(err, STDBP_ENOMEM, "simulator: out of memory for %zu input events", n);
+    sim->order = o;
+    sim->n_order = n;
+    return STDBP_OK;
 }

@@ -112,8 +112,9 @@ typedef struct run {
     int64_t s;     /* current step */
     size_t last;   /* output layer */
     const int64_t *in;
-    size_t n_inp, ip; /* inputs that count (sorted in sim->order), sent */
-    double B, E;      /* start of the step, latest end of a core */
+    const int32_t *ch; /* channel of each input (NULL: input k is channel k) */
+    size_t n_inp, ip;  /* inputs that count (sorted in sim->order), sent */
+    double B, E;       /* start of the step, latest end of a core */
     double dec_time, busy_end;
     int64_t s_dec, steps; /* decision step, steps processed */
 } run;
@@ -219,7 +220,8 @@ static void deliver(stdbp_hw_sim *sim, run *r, const stdbp_hw_packet *x)
 /* Fresh neuron state, calendar, packets and counters for an image; its
  * inputs sorted by step (steps beyond the window dropped, negative ones
  * counting as 0). */
-static void start_image(stdbp_hw_sim *sim, const int64_t *in_steps, run *r)
+static void start_image(stdbp_hw_sim *sim, const int32_t *ch, const int64_t *in_steps, size_t n,
+                        run *r)
 {
     int64_t window = sim->q->params.window;
     int nc = sim->n_cores;
@@ -227,6 +229,7 @@ static void start_image(stdbp_hw_sim *sim, const int64_t *in_steps, run *r)
     r->acct = 1;
     r->last = sim->q->n_layers - 1;
     r->in = in_steps;
+    r->ch = ch;
     r->s_dec = STDBP_QT_SILENT;
     for (size_t g = 0; g < sim->n_neurons; g++) {
         sim->fired[g] = STDBP_QT_SILENT;
@@ -240,7 +243,7 @@ static void start_image(stdbp_hw_sim *sim, const int64_t *in_steps, run *r)
     sim->seq = 0;
     memset(sim->c_len, 0, (size_t)(nc + 1) * sizeof *sim->c_len);
     memset(sim->cc, 0, (size_t)(nc + 1) * sizeof *sim->cc);
-    r->n_inp = stdbp_hw_sort_inputs(in_steps, sim->n_in, window, sim->bucket, sim->order);
+    r->n_inp = stdbp_hw_sort_inputs(in_steps, n, window, sim->bucket, sim->order);
     r->s = r->n_inp ? stdbp_hw_in_step(in_steps[sim->order[0]], window) : 0;
 }
 
@@ -305,7 +308,8 @@ static void inject_inputs(stdbp_hw_sim *sim, run *r)
 {
     int nc = sim->n_cores;
     while (r->ip < r->n_inp && next_input_step(sim, r) == r->s) {
-        size_t i = (size_t)sim->order[r->ip++];
+        const int32_t e = sim->order[r->ip++];
+        const size_t i = (size_t)(r->ch ? r->ch[e] : e);
         if (r->acct)
             sim->cc[nc].fire++; /* counted as input spikes */
         send_packets(sim, r, nc, 0, sim->routes[0], sim->r_start[0][i], sim->r_start[0][i + 1]);
@@ -477,11 +481,12 @@ void stdbp_hw_sim_add_image(stdbp_hw_sim *sim, const stdbp_hw_ccount *cc)
     }
 }
 
-void stdbp_hw_sim_run_image(stdbp_hw_sim *sim, const int64_t *in_steps, stdbp_hw_result *res)
+void stdbp_hw_sim_run_events(stdbp_hw_sim *sim, const int32_t *ch, const int64_t *steps, size_t n,
+                             stdbp_hw_result *res)
 {
     int event = sim->p->mode == STDBP_HW_EVENT;
     run r;
-    start_image(sim, in_steps, &r);
+    start_image(sim, ch, steps, n, &r);
     for (;;) {
         int64_t next;
         r.out_fired = 0;
@@ -510,6 +515,12 @@ void stdbp_hw_sim_run_image(stdbp_hw_sim *sim, const int64_t *in_steps, stdbp_hw
         r.s = next;
     }
     finish_image(sim, &r, res);
+    res->input_dropped = ch ? (uint64_t)(n - r.n_inp) : 0;
+}
+
+void stdbp_hw_sim_run_image(stdbp_hw_sim *sim, const int64_t *in_steps, stdbp_hw_result *res)
+{
+    stdbp_hw_sim_run_events(sim, NULL, in_steps, sim->n_in, res);
 }
 
 void stdbp_hw_sim_run(stdbp_hw_sim *sim, const int64_t *in_steps, stdbp_hw_result *res)

@@ -6,10 +6,12 @@
 # shared images); a node where no window can be made (test hook) falls
 # back to private copies with a warning and the same result; a load error
 # on the loading rank (a corrupt training file, a missing test file) ends
-# all 3 ranks within 10 s with one message.
+# all 3 ranks within 10 s with one message. The same for an event data
+# set (own layout): shared on 3 ranks, and the fallback, bitwise equal to
+# one rank's private copy.
 . "$top_srcdir/tests/tap/tap.sh"
 command -v h5diff >/dev/null || skip_all "h5diff (hdf5-tools) not installed"
-plan 14
+plan 17
 tap_tmpdir; tmp=$tap_tmp
 bin=$top_builddir/src/cli/stdbp_train
 hooked=$top_builddir/tests/tools/stdbp_train_hooked
@@ -57,6 +59,22 @@ ok $? "no shared window on 3 ranks: falls back, bitwise equal to P = 1"
   [ "$(grep -c 'data.shared_memory: auto: no shared-memory window for .*test.h5' \
     "$tmp/nowin3.out")" -eq 1 ]
 ok $? "... with one warning per data set ($(head -c 300 "$tmp/nowin3.out"))"
+
+# Event data sets are shared the same way (offsets, times, channels,
+# labels), with the same fallback.
+"$top_builddir/tests/tools/gen_events" own "$tmp/ev_train.h5" 150 11 >/dev/null &&
+  "$top_builddir/tests/tools/gen_events" own "$tmp/ev_test.h5" 40 12 >/dev/null
+ev="--set data.train=events:$tmp/ev_train.h5 --set data.test=events:$tmp/ev_test.h5"
+run evoff1 1 "$bin" $ev --set data.shared_memory=off
+run evauto3 3 "$bin" $ev --set data.shared_memory=auto
+STDBP_TEST_SHM_FAIL=1 run evnowin3 3 "$hooked" $ev
+[ -n "$(last "$tmp/evoff1")" ] && same_state evoff1 evauto3 && ! grep -q "warning" "$tmp/evauto3.out"
+ok $? "event set, P = 3 shared: bitwise equal to P = 1 private, no warning"
+same_state evoff1 evnowin3
+ok $? "event set, no shared window on 3 ranks: falls back, bitwise equal"
+[ "$(grep -c 'data.shared_memory: auto: no shared-memory window for .*ev_train.h5' \
+  "$tmp/evnowin3.out")" -eq 1 ]
+ok $? "... with a warning for the event set (it is shared when a window can be made)"
 
 # fails NAME ARGS...: a 3-rank run that must fail; sets s and dt.
 fails() {

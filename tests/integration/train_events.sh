@@ -3,10 +3,14 @@
 # layout and N-MNIST's folders (files written here by gen_events) train;
 # the weights are bitwise the same on 1, 2 and 3 ranks, with the event
 # augmentation (jitter, drop, shift) on; the data.events.* options act;
-# the spike log is written; the deploy phase refuses event sets clearly.
+# the spike log is written; the deploy phase takes event sets: each event
+# within the window is one input spike of the simulated accelerator (the
+# count checked against the file), the events after it are dropped and
+# counted, in event and stepped mode, and the quantised accuracy is close
+# to stdbp_eval's float accuracy.
 . "$top_srcdir/tests/tap/tap.sh"
 command -v h5diff >/dev/null || skip_all "h5diff (hdf5-tools) not installed"
-plan 13
+plan 14
 tap_tmpdir; tmp=$tap_tmp
 bin=$top_builddir/src/cli/stdbp_train
 gen=$top_builddir/tests/tools/gen_events
@@ -69,11 +73,64 @@ run nm 2 --set data.train="nmnist:$tmp/nm" --set data.test="nmnist:$tmp/nm" \
   --set "network.layers=[{type: conv2d, out: 4, kernel: 5, stride: 3}, {type: dense, out: 10}]"
 [ -n "$(last "$tmp/nm")" ]
 ok $? "nmnist:DIR trains on 2 ranks through a conv2d first layer"
-run dep 1 --set deploy.enabled=true
-status=$?
-[ -n "$(last "$tmp/dep")" ] &&
-  grep -q "deploy: .*test.h5 is an event data set.*takes images only" "$tmp/dep.out"
-ok $? "the deploy phase refuses an event set clearly (the checkpoint is kept)"
+# Deploy: the default profile without stopping at the decision (so every
+# input event is sent), time_scale 5 so that the events at model times
+# beyond the window (3 with 2 weighted layers and encoding.t_max 1) are
+# dropped.
+sed 's/^stop_at_decision: true/stop_at_decision: false/' "$top_srcdir/configs/hw/default.yaml" \
+  > "$tmp/hw_event.yaml"
+sed 's/^mode: event/mode: stepped/' "$tmp/hw_event.yaml" > "$tmp/hw_stepped.yaml"
+run dep 1 --set deploy.enabled=true --set deploy.hw="$tmp/hw_event.yaml" \
+  --set data.events.time_scale=5 --set deploy.time_steps=64
+ckpt=$(last "$tmp/dep")
+rep=$(find "$tmp/dep" -name report.json | head -n 1)
+"$top_srcdir/tests/mpirun.sh" 1 "$top_builddir/src/cli/stdbp_deploy" "$ckpt" \
+  --out "$tmp/dep_stepped" --set deploy.hw="$tmp/hw_stepped.yaml" > "$tmp/dep_stepped.out" 2>&1 ||
+  cat "$tmp/dep_stepped.out" >&2
+"$top_srcdir/tests/mpirun.sh" 1 "$top_builddir/src/cli/stdbp_eval" "$ckpt" \
+  --json "$tmp/dep_eval.json" > "$tmp/dep_eval.out" 2>&1 || cat "$tmp/dep_eval.out" >&2
+py=/usr/bin/python3
+check_deploy() { # REPORT.json: the input spikes are the events within the window
+  "$py" - "$1" "$tmp/test.h5" "$tmp/dep_eval.json" <<'PY'
+import json, math, sys
+import h5py, numpy as np
+rep = json.load(open(sys.argv[1]))
+def find(d, k):
+    if isinstance(d, dict):
+        if k in d:
+            return d[k]
+        for v in d.values():
+            r = find(v, k)
+            if r is not None:
+                return r
+    if isinstance(d, list):
+        for v in d:
+            r = find(v, k)
+            if r is not None:
+                return r
+    return None
+r = rep["results"][0]
+T, t_max, W = find(rep, "time_steps"), find(rep, "t_max"), r["window_steps"]
+assert T == 64 and t_max == 1.0, (T, t_max)
+with h5py.File(sys.argv[2], "r") as f:
+    t = f["times"][:] * 5.0  # data.events.time_scale
+# the quantisation of docs/HARDWARE.md: step = floor(t T / t_max + 1/2)
+steps = np.floor(t * T / t_max + 0.5)
+inside, after = int((steps <= W).sum()), int((steps > W).sum())
+assert after > 0 and inside > 0, (inside, after)
+assert r["input_events_sent"] == inside, (r["input_events_sent"], inside)
+assert r["input_events_dropped"] == after, (r["input_events_dropped"], after)
+assert r["spike_mismatches"] == 0, r["spike_mismatches"]
+ev = json.load(open(sys.argv[3]))
+q, fl = r["accuracy"]["quantised"], ev["accuracy"]
+assert abs(q - fl) <= 0.1, (q, fl)  # 8-bit weights, 64 steps: within 10 points
+print("# %d events sent, %d dropped; quantised %.3f, float (stdbp_eval) %.3f" % (inside, after, q, fl))
+PY
+}
+[ -n "$rep" ] && [ -n "$ckpt" ] && check_deploy "$rep"
+ok $? "deploy (event mode) of an event-trained checkpoint: input spikes = events within the window"
+[ -f "$tmp/dep_stepped/report.json" ] && check_deploy "$tmp/dep_stepped/report.json"
+ok $? "the same in stepped mode (stdbp_deploy)"
 printf 'x' >> "$tmp/nm/3/$(ls "$tmp/nm/3" | head -n 1)"
 run bad 1 --set data.train="nmnist:$tmp/nm" --set data.test="nmnist:$tmp/nm"
 grep -q "nm/3/.*not a whole number of 5-byte events" "$tmp/bad.out" && [ -z "$(last "$tmp/bad")" ]

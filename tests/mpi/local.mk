@@ -19,6 +19,6 @@ MPI_TESTS = %reldir%/harness_np2.sh %reldir%/harness_np4.sh \
 	%reldir%/ckpt_np1.sh %reldir%/ckpt_np2.sh %reldir%/ckpt_np4.sh \
 	%reldir%/spikelog_np1.sh %reldir%/spikelog_np4.sh \
 	%reldir%/ckpt_h5py_np2.sh %reldir%/spike_raster_np2.sh \
-	%reldir%/shared_data_np1.sh %reldir%/shared_data_np3.sh
+	%reldir%/shared_data_np1.sh %reldir%/shared_data_np3.sh %reldir%/shared_events_np3.sh
 TESTS += $(MPI_TESTS)
 EXTRA_DIST += $(MPI_TESTS)

@@ -6,8 +6,11 @@
  * augmentation leave the shared pixels as they were; a missing file fails
  * every rank with the loader's own message; when no window can be made
  * (test hook) the ranks fall back to private copies with a warning; with
- * shared off there is no window. All ranks run on one node here.
- * Usage: test_shared_data FILE.h5 (a gen_dataset file of 8x8 images). */
+ * shared off there is no window. All ranks run on one node here. The
+ * same for an event data set (offsets, times, channels and labels in the
+ * window; event selection and augmentation leave them as they were).
+ * Usage: test_shared_data FILE.h5 (a gen_dataset file of 8x8 images) or
+ * test_shared_data events:FILE.h5 (a gen_events file). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +64,16 @@ static int mapping_of(const void *p, char *dev, size_t dev_len, unsigned long *i
 static int same_data(const stdbp_dataset *a, const stdbp_dataset *b)
 {
     size_t per = a->f32 ? sizeof(float) : 1;
+    if (a->ev_off || b->ev_off) {
+        const size_t e = a->ev_off && b->ev_off ? (size_t)a->ev_off[a->n] : 0;
+        return a->ev_off && b->ev_off && a->n == b->n && a->dim == b->dim &&
+               a->n_classes == b->n_classes && strcmp(a->source, b->source) == 0 && !a->u8 &&
+               !b->u8 && !a->f32 && !b->f32 &&
+               memcmp(a->labels, b->labels, a->n * sizeof *a->labels) == 0 &&
+               memcmp(a->ev_off, b->ev_off, (a->n + 1) * sizeof *a->ev_off) == 0 &&
+               memcmp(a->ev_t, b->ev_t, e * sizeof *a->ev_t) == 0 &&
+               memcmp(a->ev_ch, b->ev_ch, e * sizeof *a->ev_ch) == 0;
+    }
     return a->n == b->n && a->dim == b->dim && a->n_classes == b->n_classes &&
            a->shape.c == b->shape.c && a->shape.h == b->shape.h && a->shape.w == b->shape.w &&
            strcmp(a->source, b->source) == 0 && !a->u8 == !b->u8 && !a->f32 == !b->f32 &&
@@ -84,7 +97,8 @@ int main(int argc, char **argv)
     MPI_Comm_size(world, &size);
     stdbp_set_log_handler(on_log, NULL);
     plan(14);
-    snprintf(name, sizeof name, "hdf5:%s", argc > 1 ? argv[1] : "train.h5");
+    const char *arg = argc > 1 ? argv[1] : "train.h5";
+    snprintf(name, sizeof name, "%s%s", strncmp(arg, "events:", 7) == 0 ? "" : "hdf5:", arg);
 
     ok_all(world, stdbp_dataset_open(name, NULL, NULL, &priv, &err) == STDBP_OK,
            "a private load of %s", name);
@@ -103,7 +117,9 @@ int main(int argc, char **argv)
     unsigned long inode = 0, all_inode[2];
     unsigned long long off = 0, all_off[2];
     int is_shared = 0;
-    const void *pix = ds.u8 ? (const void *)ds.u8 : (const void *)ds.f32;
+    const void *pix = ds.u8    ? (const void *)ds.u8
+                      : ds.f32 ? (const void *)ds.f32
+                               : (const void *)ds.ev_t;
     int found = pix && mapping_of(pix, dev, sizeof dev, &inode, &off, &is_shared);
     /* (one rank alone may get private memory: there is nobody to share with) */
     ok_all(world, size == 1 ? pix != NULL : found && is_shared,
@@ -120,10 +136,21 @@ int main(int argc, char **argv)
      * rank's buffers: the shared pixels stay as they were. */
     double *times = calloc(ds.dim, sizeof *times), *scratch = calloc(ds.dim, sizeof *scratch);
     stdbp_augment aug = {.shift = 1, .jitter = 0.05};
+    stdbp_augment eaug = {.shift = 1, .jitter = 0.05, .drop = 0.2};
     for (uint64_t epoch = 0; epoch < 2 && times && scratch; epoch++)
         for (size_t i = 0; i < ds.n; i++) {
             stdbp_encode(NULL, &ds, i, times);
-            stdbp_augment_apply(&aug, 7, epoch, i, ds.shape, times, scratch);
+            if (!ds.ev_off) {
+                stdbp_augment_apply(&aug, 7, epoch, i, ds.shape, times, scratch);
+                continue;
+            }
+            uint32_t *ch = NULL;
+            double *t = NULL;
+            size_t ne = 0;
+            if (stdbp_sample_events(NULL, &eaug, 7, epoch, &ds, i, &ch, &t, &ne, &err) != STDBP_OK)
+                bail("sample_events: %s", err.msg);
+            free(ch);
+            free(t);
         }
     MPI_Barrier(world);
     ok_all(world, times && scratch && same_data(&ds, &priv),
@@ -148,7 +175,7 @@ int main(int argc, char **argv)
     MPI_Barrier(world);
 
     stdbp_dist_dataset_free(&ds, &sh); /* collective */
-    ok_all(world, sh == NULL && ds.u8 == NULL && ds.labels == NULL && ds.n == 0,
+    ok_all(world, sh == NULL && ds.u8 == NULL && ds.ev_t == NULL && ds.labels == NULL && ds.n == 0,
            "freed collectively: the handle and the data set are zeroed");
 
     /* A missing file: every rank fails with the loader's message, which

@@ -65,15 +65,21 @@ static void gen_events_free(gen_ev *g)
     free(g->labels);
 }
 
-static int gen_put(hid_t loc, const char *name, hid_t ft, hid_t mt, hsize_t n, const void *data)
+static int gen_put_dcpl(hid_t loc, const char *name, hid_t ft, hid_t mt, hsize_t n,
+                        const void *data, hid_t dcpl)
 {
     hid_t sp = H5Screate_simple(1, &n, NULL);
-    hid_t d = H5Dcreate2(loc, name, ft, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t d = H5Dcreate2(loc, name, ft, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     int rc = d < 0 || H5Dwrite(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0;
     if (d >= 0)
         H5Dclose(d);
     H5Sclose(sp);
     return rc;
+}
+
+static int gen_put(hid_t loc, const char *name, hid_t ft, hid_t mt, hsize_t n, const void *data)
+{
+    return gen_put_dcpl(loc, name, ft, mt, n, data, H5P_DEFAULT);
 }
 
 /* The own layout; shape has ndim (1 or 3) values. */
@@ -98,8 +104,9 @@ static int gen_write_own(const char *path, const gen_ev *g, const int64_t *shape
 }
 
 /* SHD's layout: /spikes/times (vlen float32, seconds), /spikes/units
- * (vlen uint16), /labels (uint16). */
-static int gen_write_shd(const char *path, const gen_ev *g)
+ * (vlen uint16), /labels (uint16); the two vlen datasets are created with
+ * dcpl (H5P_DEFAULT: contiguous). */
+static int gen_write_shd_dcpl(const char *path, const gen_ev *g, hid_t dcpl)
 {
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0)
@@ -121,7 +128,8 @@ static int gen_write_shd(const char *path, const gen_ev *g)
     }
     hid_t ft = H5Tvlen_create(H5T_IEEE_F32LE), mt = H5Tvlen_create(H5T_NATIVE_FLOAT);
     hid_t fu = H5Tvlen_create(H5T_STD_U16LE), mu = H5Tvlen_create(H5T_NATIVE_UINT16);
-    int rc = gen_put(grp, "times", ft, mt, g->n, vt) || gen_put(grp, "units", fu, mu, g->n, vu) ||
+    int rc = gen_put_dcpl(grp, "times", ft, mt, g->n, vt, dcpl) ||
+             gen_put_dcpl(grp, "units", fu, mu, g->n, vu, dcpl) ||
              gen_put(f, "labels", H5T_STD_U16LE, H5T_NATIVE_UINT16, g->n, lab);
     H5Tclose(ft);
     H5Tclose(mt);
@@ -135,6 +143,11 @@ static int gen_write_shd(const char *path, const gen_ev *g)
     free(uu);
     free(lab);
     return rc;
+}
+
+static int gen_write_shd(const char *path, const gen_ev *g)
+{
+    return gen_write_shd_dcpl(path, g, H5P_DEFAULT);
 }
 
 /* One N-MNIST event: 5 bytes. */

@@ -163,6 +163,150 @@ static void test_shd(void)
     gen_events_free(&g);
 }
 
+/* The bytes of file p into *len (malloc'd). */
+static unsigned char *slurp(const char *p, size_t *len)
+{
+    FILE *f = fopen(p, "rb");
+    unsigned char *b = malloc(1 << 20);
+    *len = f && b ? fread(b, 1, 1 << 20, f) : 0;
+    if (f)
+        fclose(f);
+    if (!*len)
+        bail("reading %s", p);
+    return b;
+}
+
+static void spit(const char *p, const unsigned char *b, size_t len)
+{
+    FILE *f = fopen(p, "wb");
+    if (!f || fwrite(b, 1, len, f) != len || fclose(f) != 0)
+        bail("writing %s", p);
+}
+
+static void put_le(unsigned char *p, uint64_t v, int n)
+{
+    for (int k = 0; k < n; k++, v >>= 8)
+        p[k] = (unsigned char)v;
+}
+
+/* SHD's variable-length arrays live in global heap collections that HDF5
+ * trusts; the reader checks them first. A valid file damaged there in
+ * several ways is refused with the file, the dataset and the sample
+ * named (before, HDF5 crashed or looped on such files). */
+static void test_shd_heap(void)
+{
+    stdbp_dataset ds;
+    stdbp_err err;
+    gen_ev g = gen_events_make(12, 700, 4, 1.0, 9);
+    const char *good = at("shd_heap.h5"), *bad = at("shd_heap_bad.h5");
+    if (gen_write_shd(good, &g))
+        bail("writing %s", good);
+    size_t len, gcol = 0;
+    unsigned char *b = slurp(good, &len), *d = malloc(len);
+    for (size_t k = 0; k + 4 <= len && !gcol; k++)
+        if (memcmp(b + k, "GCOL", 4) == 0)
+            gcol = k;
+    ok(gcol > 0, "the SHD file has a global heap collection (at %zu)", gcol);
+    /* the first element of /spikes/times: its raw form (length, address,
+     * index) sits at the dataset's offset */
+    hid_t f = H5Fopen(good, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t dset = H5Dopen2(f, "/spikes/times", H5P_DEFAULT);
+    const haddr_t toff = H5Dget_offset(dset);
+    H5Dclose(dset);
+    H5Fclose(f);
+    ok(toff != HADDR_UNDEF && toff + 16 <= len && b[toff] == (unsigned char)(g.off[1] - g.off[0]),
+       "/spikes/times is contiguous: its first element at %llu", (unsigned long long)toff);
+    const size_t obj1 = gcol + 16; /* the collection's first object */
+    static const struct {
+        const char *what, *expect;
+        int kind;
+    } cases[] = {
+        {"signature GCOL damaged", "no global heap collection", 0},
+        {"collection size beyond the file", "declares", 1},
+        {"collection size below the minimum", "declares", 2},
+        {"free space of size 0", "free space", 3},
+        {"an object larger than its collection", "past the collection's end", 4},
+        {"an object's index changed", "no object 1 ", 5},
+        {"an object of the wrong size", "holds", 6},
+        {"an element pointing into the superblock", "no global heap collection", 7},
+        {"an element naming object 0", "no object 0 ", 8},
+        {"an element of length 0 naming a non-empty object", "0 values of 4 bytes", 9},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        memcpy(d, b, len);
+        uint64_t osz = 0;
+        for (int k = 7; k >= 0; k--)
+            osz = osz << 8 | d[obj1 + 8 + (size_t)k];
+        switch (cases[c].kind) {
+        case 0:
+            d[gcol + 3] = 'X';
+            break;
+        case 1:
+            put_le(d + gcol + 8, (uint64_t)len * 4, 8);
+            break;
+        case 2:
+            put_le(d + gcol + 8, 64, 8);
+            break;
+        case 3: { /* the free space object: walk the objects */
+            size_t p = obj1;
+            while (p + 16 <= len && (d[p] | d[p + 1]) != 0) {
+                uint64_t s = 0;
+                for (int k = 7; k >= 0; k--)
+                    s = s << 8 | d[p + 8 + (size_t)k];
+                p += 16 + (size_t)((s + 7) & ~(uint64_t)7);
+            }
+            put_le(d + p + 8, 0, 8);
+            break;
+        }
+        case 4:
+            put_le(d + obj1 + 8, (uint64_t)1 << 40, 8);
+            break;
+        case 5:
+            put_le(d + obj1, 0x7777, 2);
+            break;
+        case 6: /* the same padded size: the walk stays aligned */
+            put_le(d + obj1 + 8, osz % 8 ? (osz + 7) & ~(uint64_t)7 : osz - 4, 8);
+            break;
+        case 7:
+            put_le(d + toff + 4, 8, 8); /* (0 is a null sequence) */
+            break;
+        case 8:
+            put_le(d + toff + 12, 0, 4);
+            break;
+        case 9: /* HDF5 reads the object of any element whose address is not 0 */
+            put_le(d + toff, 0, 4);
+            break;
+        }
+        spit(bad, d, len);
+        stdbp_err_clear(&err);
+        stdbp_status st = stdbp_shd_load(bad, &ds, &err);
+        ok(st != STDBP_OK && strstr(err.msg, bad) && strstr(err.msg, "/spikes/") &&
+               strstr(err.msg, " sample ") && strstr(err.msg, cases[c].expect) && ds.ev_off == NULL,
+           "SHD heap, %s: refused: %s", cases[c].what, err.msg);
+        stdbp_dataset_free(&ds);
+    }
+    /* chunked, shuffled and deflated (h5py's compression="gzip",
+     * shuffle=True; HDF5 refuses Fletcher-32 on variable-length data): read
+     * chunk by chunk, loads as the contiguous file */
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hsize_t chunk = 5;
+    H5Pset_chunk(dcpl, 1, &chunk);
+    H5Pset_shuffle(dcpl);
+    H5Pset_deflate(dcpl, 6);
+    if (gen_write_shd_dcpl(at("shd_chunked.h5"), &g, dcpl))
+        bail("writing shd_chunked.h5");
+    H5Pclose(dcpl);
+    stdbp_status st = stdbp_shd_load(at("shd_chunked.h5"), &ds, &err);
+    int all = st == STDBP_OK && ds.n == g.n;
+    for (size_t i = 0; all && i < ds.n; i++)
+        all = ds.labels[i] == g.labels[i] && same_sample(&ds, i, &g, i, 1);
+    ok(all, "SHD, chunked (shuffle, deflate): every event: %s", st ? err.msg : "ok");
+    stdbp_dataset_free(&ds);
+    free(b);
+    free(d);
+    gen_events_free(&g);
+}
+
 static void test_nmnist(void)
 {
     stdbp_dataset ds;
@@ -306,12 +450,13 @@ static void test_options(void)
 
 int main(void)
 {
-    plan(31);
+    plan(44);
     if (!mkdtemp(dir))
         bail("mkdtemp");
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     test_own();
     test_shd();
+    test_shd_heap();
     test_nmnist();
     test_options();
     char cmd[4200];

@@ -292,7 +292,7 @@ static void replay_events(const char *srcdir)
     free_list(files, n);
     snprintf(dir, sizeof dir, "%s/tests/fuzz/regress-events", srcdir);
     files = list_dir_ext(dir, ".bin", &n);
-    ok(n >= 2, "tests/fuzz/regress-events holds reproducers (%zu)", n);
+    ok(n >= 4, "tests/fuzz/regress-events holds reproducers (%zu)", n);
     for (size_t i = 0; i < n; i++) {
         stdbp_status s = load_event_input(files[i], &err, &nothing);
         ok(s != STDBP_OK && err.msg[0] && nothing, "regress-events/%s is refused (%s)",
