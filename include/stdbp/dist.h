@@ -40,6 +40,10 @@ enum {
 STDBP_API stdbp_status stdbp_dist_sum_i64(MPI_Comm comm, int64_t *buf, size_t n,
                                           stdbp_err *err) STDBP_WUR;
 
+/* Collective on comm: the largest of every rank's *v, on every rank (for
+ * timings: which rank was slowest). Cannot fail. */
+STDBP_API void stdbp_dist_max_f64(MPI_Comm comm, double *v);
+
 /* The sharded update (ZeRO stage 1). Rather than every rank converting
  * the whole summed gradient and stepping the optimiser over every
  * parameter, rank r owns one contiguous slice of the flat parameters: a

@@ -1,4 +1,4 @@
-/* Fixed-point gradient reduction and error agreement; see dist.h. No MPI
+/* Fixed-point gradient reduction, the largest timing and error agreement; see dist.h. No MPI
  * return code is checked: an MPI failure aborts the job (dist.h). */
 #include "stdbp/dist.h"
 
@@ -17,6 +17,11 @@ stdbp_status stdbp_dist_sum_i64(MPI_Comm comm, int64_t *buf, size_t n, stdbp_err
         MPI_Allreduce(MPI_IN_PLACE, buf + off, count, MPI_INT64_T, MPI_SUM, comm);
     }
     return STDBP_OK;
+}
+
+void stdbp_dist_max_f64(MPI_Comm comm, double *v)
+{
+    MPI_Allreduce(MPI_IN_PLACE, v, 1, MPI_DOUBLE, MPI_MAX, comm);
 }
 
 stdbp_status stdbp_dist_agree(MPI_Comm comm, stdbp_status mine, stdbp_err *err)

@@ -116,7 +116,7 @@ static stdbp_status end_of_epoch(stdbp_trainer *tr, double epoch_seconds, size_t
     /* Collective: the slowest rank's compute time, which the others wait
      * for inside "reduce" (timing only: it changes no result). */
     double slowest_compute = tr->t_compute;
-    MPI_Allreduce(MPI_IN_PLACE, &slowest_compute, 1, MPI_DOUBLE, MPI_MAX, tr->comm);
+    stdbp_dist_max_f64(tr->comm, &slowest_compute);
     stdbp_metrics_row diag;
     if ((st = stdbp_metrics_diagnose(tr, &diag, err)) != STDBP_OK || tr->rank != 0)
         return st;

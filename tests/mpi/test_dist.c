@@ -105,7 +105,7 @@ int main(int argc, char **argv)
     tap_mpi_init(MPI_COMM_WORLD);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    plan(14);
+    plan(15);
 
     /* 12 "samples" with awkward values; sample s is handled by rank
      * s % size. Summed in fixed point the result must not depend on size
@@ -128,6 +128,11 @@ int main(int argc, char **argv)
         same &= buf[k] == want;
     }
     ok_all(MPI_COMM_WORLD, same, "fixed-point sum equals the serial sum bitwise on %d ranks", size);
+
+    /* The largest value reaches every rank. */
+    double mx = 1.5 + rank;
+    stdbp_dist_max_f64(MPI_COMM_WORLD, &mx);
+    ok_all(MPI_COMM_WORLD, mx == 0.5 + size, "max_f64: every rank gets the largest (%g)", mx);
 
     test_slices(rank, size);
 

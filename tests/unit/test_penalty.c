@@ -81,23 +81,30 @@ static int halves_match(const stdbp_net *net, const double *w, double lambda, do
     return same;
 }
 
+/* A one-layer dense network of in_c inputs and out neurons. */
+static stdbp_net *dense_net(int in_c, int out, const stdbp_neuron_params *neuron)
+{
+    const stdbp_shape in = {in_c, 1, 1};
+    stdbp_layer_spec spec;
+    stdbp_net *net = NULL;
+    stdbp_err err;
+    memset(&spec, 0, sizeof spec);
+    spec.kind = STDBP_LAYER_DENSE;
+    spec.out = out;
+    if (stdbp_net_create(in, &spec, 1, neuron, &net, &err) != STDBP_OK)
+        bail("stdbp_net_create (%dx%d): %s", in_c, out, err.msg);
+    return net;
+}
+
 /* A dense layer wider than the penalty's block of columns (256), so that
  * block boundaries are crossed. */
 static void test_wide(void)
 {
     enum { IN = 4, OUT = 600 };
-    const stdbp_shape in = {IN, 1, 1};
-    stdbp_layer_spec spec;
     stdbp_neuron_params neuron = stdbp_neuron_defaults();
-    stdbp_net *net = NULL;
-    stdbp_err err;
+    stdbp_net *net = dense_net(IN, OUT, &neuron);
     stdbp_rng r;
 
-    memset(&spec, 0, sizeof spec);
-    spec.kind = STDBP_LAYER_DENSE;
-    spec.out = OUT;
-    if (stdbp_net_create(in, &spec, 1, &neuron, &net, &err) != STDBP_OK)
-        bail("stdbp_net_create (wide): %s", err.msg);
     double *w = stdbp_net_params(net);
     double *g = calloc(IN * OUT, sizeof(double));
     if (!g)
@@ -132,19 +139,12 @@ static void test_wide(void)
 static void test_isas(void)
 {
     enum { IN = 5, OUT = 603 };
-    const stdbp_shape in = {IN, 1, 1};
-    stdbp_layer_spec spec;
     stdbp_neuron_params neuron = stdbp_neuron_defaults();
-    stdbp_net *net = NULL;
+    stdbp_net *net = dense_net(IN, OUT, &neuron);
     stdbp_err err;
     stdbp_rng r;
     static const char *const names[] = {"generic", "avx2", "avx512"};
 
-    memset(&spec, 0, sizeof spec);
-    spec.kind = STDBP_LAYER_DENSE;
-    spec.out = OUT;
-    if (stdbp_net_create(in, &spec, 1, &neuron, &net, &err) != STDBP_OK)
-        bail("stdbp_net_create (isas): %s", err.msg);
     double *w = stdbp_net_params(net);
     double *g = malloc(3 * IN * OUT * sizeof(double)), *slope = malloc(OUT * sizeof(double));
     if (!g || !slope)
