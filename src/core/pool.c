@@ -20,6 +20,15 @@ static size_t pool_scratch_size(const stdbp_layer_info *info)
     return stdbp_shape_size(info->out) * sizeof(int32_t);
 }
 
+/* One input of a window: keep it if it is earlier than the best so far
+ * (ties keep the first; -inf never fires). */
+static inline void pool_take(double v, int32_t idx, double *best, int32_t *a)
+{
+    const int take = (v < *best) & (v > -INFINITY);
+    *best = take ? v : *best;
+    *a = take ? idx : *a;
+}
+
 static uint64_t pool_forward(const stdbp_layer_run *run, const double *in, double *out)
 {
     const stdbp_layer_info *L = run->info;
@@ -36,14 +45,17 @@ static uint64_t pool_forward(const stdbp_layer_run *run, const double *in, doubl
                 const int xa = x0 < 0 ? 0 : x0, xb = x0 + k < W ? x0 + k : W;
                 double best = INFINITY;
                 int32_t a = -1;
-                for (int iy = ya; iy < yb; iy++)
-                    for (int ix = xa; ix < xb; ix++) {
-                        const double v = ic[iy * W + ix];
-                        if (v < best && v > -INFINITY) { /* ties keep the first */
-                            best = v;
-                            a = iy * W + ix;
-                        }
-                    }
+                if (k == 2 && yb - ya == 2 && xb - xa == 2) { /* the usual 2x2, unrolled */
+                    const int32_t i0 = ya * W + xa;
+                    pool_take(ic[i0], i0, &best, &a);
+                    pool_take(ic[i0 + 1], i0 + 1, &best, &a);
+                    pool_take(ic[i0 + W], i0 + W, &best, &a);
+                    pool_take(ic[i0 + W + 1], i0 + W + 1, &best, &a);
+                } else {
+                    for (int iy = ya; iy < yb; iy++)
+                        for (int ix = xa; ix < xb; ix++)
+                            pool_take(ic[iy * W + ix], iy * W + ix, &best, &a);
+                }
                 const size_t o = ((size_t)c * OH + oy) * OW + ox;
                 out[o] = a >= 0 ? best : INFINITY;
                 arg[o] = a >= 0 ? (int32_t)((size_t)c * H * W + (size_t)a) : -1;

@@ -5,10 +5,17 @@
  * every lane. A lane that fires records S, its causal count and its
  * firing time, and its running S becomes -inf so that "S > 0" never
  * holds for it again (-inf + w stays -inf). The vector loop is then a
- * load, two adds, a multiply, two compares and two stores per lane
- * block, with a rare branch to the scalar code that records a firing.
+ * load, two adds, a multiply, a compare and two stores per lane block,
+ * with a rare branch to the scalar code that records a firing.
  * Per lane the operations are those of stdbp_relpsp_fire, in the same
- * order: every build gives the reference's bits. */
+ * order: every build gives the reference's bits.
+ *
+ * FIRE_TEST: the reference fires when S > 0 && theta + R <= lim * S. The
+ * kernels test the second half first and the sign of S only for the lanes
+ * that pass it, which is rare: theta + R <= lim * S says V(lim) >= theta,
+ * and with S <= 0 (V not rising since the last event) that would have
+ * fired at an earlier test. The adds are the loop's bottleneck, so one
+ * compare fewer per lane block counts. Same result, bit for bit. */
 #include <math.h>
 
 #include "core/relpsp.h"
@@ -79,10 +86,11 @@ static size_t row_avx2(const fwd_state *st, const double *wr, const double *next
         _mm256_storeu_pd(rr + j, r2);
         if (!check)
             continue;
-        const __m256d pos = _mm256_cmp_pd(s2, zero, _CMP_GT_OQ);
         const __m256d ok =
             _mm256_cmp_pd(_mm256_add_pd(vth, r2), _mm256_mul_pd(vlim, s2), _CMP_LE_OQ);
-        unsigned bits = (unsigned)_mm256_movemask_pd(_mm256_and_pd(pos, ok));
+        unsigned bits = (unsigned)_mm256_movemask_pd(ok);
+        if (bits) /* rare: only now the sign of S (see FIRE_TEST) */
+            bits &= (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(s2, zero, _CMP_GT_OQ));
         while (bits) {
             fire_lane(st, j + (size_t)__builtin_ctz(bits), q);
             bits &= bits - 1;
@@ -107,9 +115,10 @@ block512(const fwd_state *st, size_t j, __mmask8 live, const double *wr, const d
     _mm512_mask_storeu_pd(st->rr + j, live, r2);
     if (!check)
         return 0;
-    const __mmask8 pos = _mm512_mask_cmp_pd_mask(live, s2, zero, _CMP_GT_OQ);
     unsigned bits =
-        _mm512_mask_cmp_pd_mask(pos, _mm512_add_pd(vth, r2), _mm512_mul_pd(vlim, s2), _CMP_LE_OQ);
+        _mm512_mask_cmp_pd_mask(live, _mm512_add_pd(vth, r2), _mm512_mul_pd(vlim, s2), _CMP_LE_OQ);
+    if (bits) /* rare: only now the sign of S (see FIRE_TEST) */
+        bits &= _mm512_cmp_pd_mask(s2, zero, _CMP_GT_OQ);
     size_t fired = 0;
     while (bits) {
         fire_lane(st, j + (size_t)__builtin_ctz(bits), q);
@@ -169,41 +178,46 @@ fwd_small_avx512(const stdbp_events *ev, const double *w, size_t m, double theta
         live[v] = left >= 8 ? (__mmask8)0xff : (__mmask8)((1u << left) - 1);
         vs[v] = vr[v] = vro[v] = vnc[v] = vso[v] = zero;
     });
-    while (p < n && fired < m && ev->t[p] <= t_max) {
-        const double tg = ev->t[p];
+    /* One pass per event: add its row, then, if the next event's time
+     * differs (the end of a group of tied times), test for firing. */
+    double tg = n ? ev->t[0] : INFINITY;
+    while (n && tg <= t_max) {
         const __m512d vt = _mm512_set1_pd(tg);
-        size_t last = p;
-        while (last + 1 < n && ev->t[last + 1] == tg)
-            last++;
-        for (; p <= last; p++) {
-            const double *wr = w + (size_t)ev->row[p] * m;
-            STDBP_FOR_V(NV, {
-                const __m512d wv = _mm512_maskz_loadu_pd(live[v], wr + 8 * v);
-                vs[v] = _mm512_add_pd(vs[v], wv);
-                vr[v] = _mm512_add_pd(vr[v], _mm512_mul_pd(wv, vt));
-            });
-        }
-        p = last + 1;
-        const double lim = stdbp_relpsp_fire_limit(p < n ? ev->t[p] : INFINITY, t_max);
-        const __m512d vlim = _mm512_set1_pd(lim);
+        const double *wr = w + (size_t)ev->row[p] * m;
+        STDBP_FOR_V(NV, {
+            const __m512d wv = _mm512_maskz_loadu_pd(live[v], wr + 8 * v);
+            vs[v] = _mm512_add_pd(vs[v], wv);
+            vr[v] = _mm512_add_pd(vr[v], _mm512_mul_pd(wv, vt));
+        });
+        p++;
+        const double tn = p < n ? ev->t[p] : INFINITY;
+        if (tn == tg)
+            continue;
+        const __m512d vlim = _mm512_set1_pd(stdbp_relpsp_fire_limit(tn, t_max));
         __mmask8 k[4];
         unsigned any = 0;
         STDBP_FOR_V(NV, {
-            const __mmask8 pos = _mm512_mask_cmp_pd_mask(live[v], vs[v], zero, _CMP_GT_OQ);
-            k[v] = _mm512_mask_cmp_pd_mask(pos, _mm512_add_pd(vth, vr[v]),
+            k[v] = _mm512_mask_cmp_pd_mask(live[v], _mm512_add_pd(vth, vr[v]),
                                            _mm512_mul_pd(vlim, vs[v]), _CMP_LE_OQ);
             any |= k[v];
         });
-        if (any) { /* fire_lane, for the lanes in k; the division waits */
+        if (any) { /* rare: only now the sign of S (FIRE_TEST), then fire_lane
+                      for the lanes in k; the division waits */
             const __m512d vq = _mm512_set1_pd((double)p);
             STDBP_FOR_V(NV, {
+                k[v] &= _mm512_cmp_pd_mask(vs[v], zero, _CMP_GT_OQ);
                 vro[v] = _mm512_mask_mov_pd(vro[v], k[v], vr[v]);
                 vso[v] = _mm512_mask_mov_pd(vso[v], k[v], vs[v]);
                 vnc[v] = _mm512_mask_mov_pd(vnc[v], k[v], vq);
                 vs[v] = _mm512_mask_mov_pd(vs[v], k[v], ninf);
                 fired += (size_t)__builtin_popcount(k[v]);
             });
+            if (fired == m)
+                break;
         }
+        if (p == n)
+            break;
+        tg = tn;
     }
     STDBP_FOR_V(NV, { /* stdbp_relpsp_fire_time where fired, else INFINITY */
                       const __mmask8 f = _mm512_mask_cmp_pd_mask(live[v], vnc[v], zero, _CMP_GT_OQ);
