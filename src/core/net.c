@@ -136,8 +136,8 @@ stdbp_status stdbp_net_create(stdbp_shape input, const stdbp_layer_spec *specs, 
     if (net->n_params) {
         void *p = NULL;
         if (posix_memalign(&p, 64, net->n_params * sizeof *net->params) != 0) {
-            st = stdbp_err_set(err, STDBP_ENOMEM, "out of memory for %zu parameters",
-                               net->n_params);
+            st =
+                stdbp_err_set(err, STDBP_ENOMEM, "out of memory for %zu parameters", net->n_params);
             goto error;
         }
         net->params = memset(p, 0, net->n_params * sizeof *net->params);
