@@ -34,14 +34,17 @@ wait_ckpt() {
   done
 }
 
-# wait_gone PID [-]: up to 45 s (mpirun may take 20 s to pass a signal on)
-# for PID to end, then SIGKILL it (with -, its whole process group): a
-# hang fails the check, not the suite.
+# wait_gone PID [- [SECONDS]]: up to SECONDS (default 45: mpirun may take
+# 20 s to pass a signal on) for PID to end, then SIGKILL it (with -, its
+# whole process group; "" for PID alone): a hang fails the check, not the
+# suite.
 wait_gone() {
   _wg_i=0
-  while [ $_wg_i -lt 450 ] && kill -0 "$1" 2> /dev/null; do sleep 0.1; _wg_i=$((_wg_i + 1)); done
+  while [ $_wg_i -lt $((${3:-45} * 10)) ] && kill -0 "$1" 2> /dev/null; do
+    sleep 0.1; _wg_i=$((_wg_i + 1))
+  done
   kill -0 "$1" 2> /dev/null &&
-    { diag "PID $1 still running after 45 s: SIGKILL"; env kill -KILL -- "${2:-}$1"; }
+    { diag "PID $1 still running after ${3:-45} s: SIGKILL"; env kill -KILL -- "${2:-}$1"; }
 }
 
 # synthetic_data DIR [N_TEST]: DIR/train.h5 (300 samples) and DIR/test.h5
