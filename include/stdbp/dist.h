@@ -44,6 +44,17 @@ STDBP_API stdbp_status stdbp_dist_sum_i64(MPI_Comm comm, int64_t *buf, size_t n,
  * timings: which rank was slowest). Cannot fail. */
 STDBP_API void stdbp_dist_max_f64(MPI_Comm comm, double *v);
 
+/* Collective on comm: when OMP_NUM_THREADS is unset (or empty), sets
+ * OpenMP's thread count (omp_set_num_threads) to the CPUs this process may
+ * run on (its affinity: omp_get_num_procs) divided by the ranks of comm on
+ * its node, at least 1. Left to itself OpenMP would start a thread per
+ * CPU in every rank, and two ranks of a two-core node started with
+ * --bind-to none would run four threads. With OMP_NUM_THREADS set, or
+ * without OpenMP, changes nothing. Returns the threads a parallel region
+ * now gets (omp_get_max_threads; 1 without OpenMP). The stdbp programs
+ * call it first thing (stdbp_cli_init). */
+STDBP_API int stdbp_dist_default_threads(MPI_Comm comm);
+
 /* The sharded update (ZeRO stage 1). Rather than every rank converting
  * the whole summed gradient and stepping the optimiser over every
  * parameter, rank r owns one contiguous slice of the flat parameters: a

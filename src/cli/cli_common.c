@@ -51,6 +51,7 @@ static void log_to_console(stdbp_log_level level, const char *msg, void *user)
 void stdbp_cli_init(int *argc, char ***argv, const char *prog)
 {
     MPI_Init(argc, argv);
+    stdbp_dist_default_threads(MPI_COMM_WORLD); /* collective */
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     MPI_Comm_rank(MPI_COMM_WORLD, &log_rank);
     log_prog = prog;

@@ -58,7 +58,10 @@ stdbp_status stdbp_cli_resolve_hw(MPI_Comm comm, char *field, size_t len, stdbp_
  * Returns the exit status to use (1). Call on every rank. */
 int stdbp_cli_fail(MPI_Comm comm, const char *prog, const stdbp_err *err);
 
-/* Not collective: MPI_Init, then HDF5's own error printing off for the
+/* Collective on MPI_COMM_WORLD (every rank calls it first thing): MPI_Init,
+ * then the default OpenMP threads (stdbp_dist_default_threads: with
+ * OMP_NUM_THREADS unset, the rank's CPUs over the ranks on its node), then
+ * HDF5's own error printing off for the
  * whole program (stdbp reports HDF5 failures in its own messages; left
  * on, HDF5 1.10 also prints "infinite loop closing library" at exit after
  * reading a damaged file), then the log handler: the library's warnings

@@ -5,11 +5,12 @@
 # diagnostics: silent neurons, first output spike, synaptic events) after
 # a short training, for a dense network (and a convolutional one on
 # 1 x 2 and 2 x 3); evaluation gives the same figures and the deploy
-# phase the same report with 1 and 2 threads. Skipped when built without OpenMP.
+# phase the same report with 1 and 2 threads. With OMP_NUM_THREADS unset a
+# rank takes its CPUs over the ranks on its node. Skipped without OpenMP.
 . "$top_srcdir/tests/tap/tap.sh"
 [ "${STDBP_OPENMP:-no}" = yes ] || skip_all "built without OpenMP (configure --disable-openmp)"
 command -v h5diff >/dev/null || skip_all "h5diff (hdf5-tools) not installed"
-plan 14
+plan 16
 tap_tmpdir; tmp=$tap_tmp
 bin=$top_builddir/src/cli
 synthetic_data "$tmp"
@@ -100,4 +101,15 @@ ok $? "stdbp_deploy, 2 threads: report.json equal to 1 thread's"
 grep -v '^hw: ' "$tmp/dep1.out" > "$tmp/t1" && grep -v '^hw: ' "$tmp/dep2.out" > "$tmp/t2" &&
   grep -q "mismatch" "$tmp/t1" && cmp -s "$tmp/t1" "$tmp/t2"
 ok $? "... and the printed report too"
+# OMP_NUM_THREADS unset: a rank takes its CPUs over the ranks on its node
+# (with --bind-to none, every CPU of the machine), at least one.
+cpus=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc) # nproc itself obeys both
+for p in 1 2; do
+  rm -rf "$tmp/auto$p"
+  env -u OMP_NUM_THREADS "$top_srcdir/tests/mpirun.sh" "$p" "$bin/stdbp_train" "$tmp/mlp.yaml" \
+    --no-deploy --set run.dir="$tmp/auto$p" --set train.epochs=1 > "$tmp/auto$p.out" 2>&1
+  want=$((cpus / p)); [ "$want" -ge 1 ] || want=1
+  grep -q "$(plural "$p" rank) x $(plural "$want" thread)," "$tmp/auto$p.out"
+  ok $? "OMP_NUM_THREADS unset, $p rank(s) on $cpus CPUs: $(plural "$want" thread) each ($(grep -o '[0-9]* ranks* x [0-9]* threads*' "$tmp/auto$p.out"))"
+done
 tap_done
