@@ -1,6 +1,9 @@
 /* Layer forwards through the network API: dense and conv2d against the
  * per-neuron closed form and a clock-driven simulation, pool against a
  * naive minimum, flatten, and the synaptic event counts. */
+#include <assert.h>
+#include <string.h>
+
 #include "core/layer.h"
 #include "core/sort.h"
 #include "stdbp/neuron.h"
@@ -192,32 +195,49 @@ static void test_flatten(void)
 }
 
 /* The private sort: random, clustered (long runs of equal upper key
- * halves), few distinct values, silent and NaN entries. */
+ * halves), few distinct values, silent and NaN entries, and a tight
+ * cluster beside far outliers (one long run of equal upper halves: the
+ * radix on the lower halves), checked against a plain stable insertion
+ * sort. */
 static void test_sort(void)
 {
     stdbp_rng r;
     enum { N = 3000 };
     static double t[N];
     static uint32_t ix[N];
-    static uint64_t scratch[3 * N];
+    static uint64_t scratch[4 * N];
+    static uint32_t ref[N];
     int bad = 0;
+    assert(stdbp_sort_scratch_size(N) <= sizeof scratch);
     stdbp_rng_seed(&r, 24);
-    for (int c = 0; c < 200; c++) {
+    for (int c = 0; c < 250; c++) {
         const size_t n = stdbp_rng_below(&r, N);
-        const int mode = c % 4;
+        const int mode = c % 5;
         size_t fired = 0;
         for (size_t i = 0; i < n; i++) {
             const double u = stdbp_rng_uniform(&r);
             t[i] = mode == 0   ? u
                    : mode == 1 ? 1.0 + 1e-9 * (double)stdbp_rng_below(&r, 1000)
                    : mode == 2 ? (double)stdbp_rng_below(&r, 5)
-                               : (u < 0.3    ? INFINITY
+                   : mode == 3 ? (u < 0.3    ? INFINITY
                                   : u < 0.35 ? NAN
-                                             : 10 * u - 3);
+                                             : 10 * u - 3)
+                               : (u < 0.95 ? 1.0 + 1e-12 * (double)stdbp_rng_below(&r, 3000)
+                                           : -1e6 + 2e6 * u);
             fired += isfinite(t[i]);
         }
+        /* the reference: a stable insertion sort of the fired indices */
+        size_t nr = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!isfinite(t[i]))
+                continue;
+            size_t j = nr++;
+            for (; j > 0 && t[ref[j - 1]] > t[i]; j--)
+                ref[j] = ref[j - 1];
+            ref[j] = (uint32_t)i;
+        }
         const size_t m = stdbp_sort_fired(t, n, ix, scratch);
-        bad += m != fired;
+        bad += m != fired || m != nr || (m && memcmp(ix, ref, m * sizeof *ix) != 0);
         for (size_t i = 1; i < m; i++)
             if (t[ix[i - 1]] > t[ix[i]] || (t[ix[i - 1]] == t[ix[i]] && ix[i - 1] > ix[i])) {
                 bad++;
