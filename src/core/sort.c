@@ -1,10 +1,13 @@
-/* Stable sort of fired spike times by their bit patterns: an LSD radix
- * sort (8-bit digits) on the upper 32 bits of the key, skipping digits
- * that all keys share, then each run of equal upper halves sorted by the
- * lower 32 bits (insertion for short runs, the same radix for long ones).
- * Runs are almost always short: the upper half holds sign, exponent and
- * 20 mantissa bits, so only times within a relative 1e-6 share it, and
- * exact ties do not move. Radix rather than a comparison sort: a layer
+/* Stable sort of fired spike times by their bit patterns (as unsigned
+ * keys that keep the times' order): an LSD radix sort (8-bit digits) on
+ * the 16 most significant bits of each key's offset from the smallest
+ * key, skipping a digit all keys share, then each run of equal digits
+ * sorted by the whole key (insertion for short runs, the same radix on
+ * all eight bytes for long ones). The 16 bits hold the exponent and the
+ * leading mantissa bits of the range the times span, so for a layer's
+ * times the runs are short, and two scattering passes do what four did
+ * when the digits were the key's upper 32 bits. Exact ties do not move:
+ * ties stay in index order. Radix rather than a comparison sort: a layer
  * sorts up to thousands of times per sample. */
 #include "core/sort.h"
 
@@ -84,25 +87,70 @@ size_t stdbp_sort_fired(const double *t, size_t n, uint32_t *idx, void *scratch)
     uint64_t *ka = scratch, *kb = ka + n;
     uint32_t *ib = (uint32_t *)(kb + n);
     size_t cnt = 0;
+    uint64_t lo = ~(uint64_t)0, hi = 0;
     for (size_t i = 0; i < n; i++)
         if (isfinite(t[i])) {
-            ka[cnt] = time_key(t[i]);
+            const uint64_t k = time_key(t[i]);
+            lo = k < lo ? k : lo;
+            hi = k > hi ? k : hi;
+            ka[cnt] = k;
             idx[cnt++] = (uint32_t)i;
         }
     if (cnt <= SMALL) {
         insertion(ka, idx, cnt);
         return cnt;
     }
-    radix(ka, idx, kb, ib, cnt, 4, 8);
-    for (size_t i = 0; i < cnt;) {
-        size_t j = i + 1;
-        while (j < cnt && ka[j] >> 32 == ka[i] >> 32)
-            j++;
-        if (j - i > SMALL)
-            radix(ka + i, idx + i, kb, ib, j - i, 0, 4);
-        else if (j - i > 1)
-            insertion(ka + i, idx + i, j - i);
-        i = j;
+    if (lo == hi) /* all equal: index order is the order */
+        return cnt;
+    const int bits = 64 - __builtin_clzll(hi - lo);
+    const int shift = bits > 16 ? bits - 16 : 0;
+    uint32_t hist[2][256];
+    memset(hist, 0, sizeof hist);
+    for (size_t i = 0; i < cnt; i++) {
+        const uint64_t d = (ka[i] - lo) >> shift;
+        hist[0][d & 0xff]++;
+        hist[1][(d >> 8) & 0xff]++;
     }
+    uint64_t *k = ka, *k2 = kb;
+    uint32_t *v = idx, *v2 = ib;
+    for (int b = 0; b < 2; b++) {
+        uint32_t *h = hist[b], sum = 0;
+        if (h[(((k[0] - lo) >> shift) >> (8 * b)) & 0xff] == cnt)
+            continue;
+        for (int dd = 0; dd < 256; dd++) {
+            const uint32_t c = h[dd];
+            h[dd] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < cnt; i++) {
+            const uint32_t pos = h[(((k[i] - lo) >> shift) >> (8 * b)) & 0xff]++;
+            k2[pos] = k[i];
+            v2[pos] = v[i];
+        }
+        uint64_t *tk = k;
+        uint32_t *tv = v;
+        k = k2;
+        v = v2;
+        k2 = tk;
+        v2 = tv;
+    }
+    if (k != ka) {
+        memcpy(ka, k, cnt * sizeof *ka);
+        memcpy(idx, v, cnt * sizeof *idx);
+    }
+    /* runs of equal digits, by the whole key (with shift 0 the digits
+     * were the whole offset: nothing left to sort) */
+    if (shift > 0)
+        for (size_t i = 0; i < cnt;) {
+            const uint64_t d = (ka[i] - lo) >> shift;
+            size_t j = i + 1;
+            while (j < cnt && (ka[j] - lo) >> shift == d)
+                j++;
+            if (j - i > SMALL)
+                radix(ka + i, idx + i, kb, ib, j - i, 0, 8);
+            else if (j - i > 1)
+                insertion(ka + i, idx + i, j - i);
+            i = j;
+        }
     return cnt;
 }
