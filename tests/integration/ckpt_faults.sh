@@ -5,8 +5,9 @@
 # write and attribute, flush, close, sync, rename) fails on one rank
 # (N mod P). For every N on 2 ranks, and every 5th N on 3 ranks, until
 # the write has fewer steps than N (then it succeeds):
-#  - every rank exits within 30 s of the start (a run takes about 2 s on
-#    an idle 2-core machine: the margin is for a loaded one; a hang never
+#  - every rank exits within 60 s of the start (a run takes about 2 s on
+#    an idle 2-core machine: the margin is for a loaded one, where one
+#    run took over 30 s once; a hang never
 #    ends), non-zero, with one error message;
 #  - the previous checkpoint is byte for byte as it was, nothing else is
 #    left in checkpoints/, metrics.csv is unchanged;
@@ -40,12 +41,12 @@ ok $? "an uninterrupted run and one stopped at step 7 (its checkpoint is the pre
 fail() {
   np=$1; n=$2; d=$tmp/f$np-$n
   rm -rf "$d"; cp -r "$tmp/base" "$d"
-  STDBP_TEST_FAIL_CKPT_STEP=$n STDBP_TEST_FAIL_CKPT_RANK=$((n % np)) STDBP_TEST_TIMEOUT=30 \
-    timeout -k 2 30 "$top_srcdir/tests/mpirun.sh" "$np" "$hooked" "$tmp/cfg.yaml" --progress log \
+  STDBP_TEST_FAIL_CKPT_STEP=$n STDBP_TEST_FAIL_CKPT_RANK=$((n % np)) STDBP_TEST_TIMEOUT=60 \
+    timeout -k 2 60 "$top_srcdir/tests/mpirun.sh" "$np" "$hooked" "$tmp/cfg.yaml" --progress log \
     --no-deploy --set run.dir="$d" --resume auto --max-steps 8 > "$d.out" 2>&1
   rc=$?
   [ $rc -eq 0 ] && return 2
-  [ $rc -eq 124 ] || [ $rc -eq 137 ] && { echo "step $n on $np ranks: no exit within 30 s"; return 1; }
+  [ $rc -eq 124 ] || [ $rc -eq 137 ] && { echo "step $n on $np ranks: no exit within 60 s"; return 1; }
   [ "$(grep -c 'error' "$d.out")" -eq 1 ] && grep -q "error: .*step $n failed (injected" "$d.out" ||
     { echo "step $n on $np ranks: not one clear error message: $(grep error "$d.out" | head -3)"; return 1; }
   cmp -s "$prev" "$d/checkpoints/ckpt-0000000007.h5" ||
@@ -72,7 +73,7 @@ for np in 2 3; do
   done
   [ $n -le 400 ] && [ $steps -gt 20 ]
   ok $? "$np ranks: a write of more than 20 steps succeeds past its last step (failed steps 1..$steps, every ${stride})"
-  [ $bad -eq 0 ]; ok $? "$np ranks: every failed step: exit within 30 s, one error message, previous checkpoint, metrics.csv unchanged, nothing left behind ($bad wrong)"
+  [ $bad -eq 0 ]; ok $? "$np ranks: every failed step: exit within 60 s, one error message, previous checkpoint, metrics.csv unchanged, nothing left behind ($bad wrong)"
   [ $np -eq 2 ] && total2=$steps && stride2=$stride
 done
 
