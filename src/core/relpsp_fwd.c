@@ -14,8 +14,8 @@
  * kernels test the second half first and the sign of S only for the lanes
  * that pass it, which is rare: theta + R <= lim * S says V(lim) >= theta,
  * and with S <= 0 (V not rising since the last event) that would have
- * fired at an earlier test. The adds are the loop's bottleneck, so one
- * compare fewer per lane block counts. Same result, bit for bit. */
+ * fired at an earlier test. One compare fewer per lane block at every
+ * group's end; same result, bit for bit. */
 #include <math.h>
 
 #include "core/relpsp.h"

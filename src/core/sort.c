@@ -44,20 +44,23 @@ static void insertion(uint64_t *k, uint32_t *v, size_t n)
     }
 }
 
-/* LSD radix sort of (k, v) on bytes lo..hi-1 of the keys; kb, vb are
+/* LSD radix sort of (k, v) on bytes lo..hi-1 of the digits
+ * (key - base) >> shift, skipping a byte every key shares; kb, vb are
  * scratch of n. The result ends in k, v. */
-static void radix(uint64_t *k, uint32_t *v, uint64_t *kb, uint32_t *vb, size_t n, int lo, int hi)
+static void radix(uint64_t *k, uint32_t *v, uint64_t *kb, uint32_t *vb, size_t n, uint64_t base,
+                  int shift, int lo, int hi)
 {
     uint32_t hist[8][256];
     uint64_t *k0 = k;
     uint32_t *v0 = v;
+#define DIGIT(key, b) ((((key)-base) >> shift >> (8 * (b))) & 0xff)
     memset(hist[lo], 0, (size_t)(hi - lo) * sizeof hist[0]);
     for (size_t i = 0; i < n; i++)
         for (int b = lo; b < hi; b++)
-            hist[b][(k[i] >> (8 * b)) & 0xff]++;
+            hist[b][DIGIT(k[i], b)]++;
     for (int b = lo; b < hi; b++) {
         uint32_t *h = hist[b], sum = 0;
-        if (h[(k[0] >> (8 * b)) & 0xff] == n) /* every key has this digit */
+        if (h[DIGIT(k[0], b)] == n) /* every key has this digit */
             continue;
         for (int d = 0; d < 256; d++) {
             const uint32_t c = h[d];
@@ -65,7 +68,7 @@ static void radix(uint64_t *k, uint32_t *v, uint64_t *kb, uint32_t *vb, size_t n
             sum += c;
         }
         for (size_t i = 0; i < n; i++) {
-            const uint32_t pos = h[(k[i] >> (8 * b)) & 0xff]++;
+            const uint32_t pos = h[DIGIT(k[i], b)]++;
             kb[pos] = k[i];
             vb[pos] = v[i];
         }
@@ -76,6 +79,7 @@ static void radix(uint64_t *k, uint32_t *v, uint64_t *kb, uint32_t *vb, size_t n
         kb = tk;
         vb = tv;
     }
+#undef DIGIT
     if (k != k0) {
         memcpy(k0, k, n * sizeof *k);
         memcpy(v0, v, n * sizeof *v);
@@ -104,40 +108,7 @@ size_t stdbp_sort_fired(const double *t, size_t n, uint32_t *idx, void *scratch)
         return cnt;
     const int bits = 64 - __builtin_clzll(hi - lo);
     const int shift = bits > 16 ? bits - 16 : 0;
-    uint32_t hist[2][256];
-    memset(hist, 0, sizeof hist);
-    for (size_t i = 0; i < cnt; i++) {
-        const uint64_t d = (ka[i] - lo) >> shift;
-        hist[0][d & 0xff]++;
-        hist[1][(d >> 8) & 0xff]++;
-    }
-    uint64_t *k = ka, *k2 = kb;
-    uint32_t *v = idx, *v2 = ib;
-    for (int b = 0; b < 2; b++) {
-        uint32_t *h = hist[b], sum = 0;
-        if (h[(((k[0] - lo) >> shift) >> (8 * b)) & 0xff] == cnt)
-            continue;
-        for (int dd = 0; dd < 256; dd++) {
-            const uint32_t c = h[dd];
-            h[dd] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < cnt; i++) {
-            const uint32_t pos = h[(((k[i] - lo) >> shift) >> (8 * b)) & 0xff]++;
-            k2[pos] = k[i];
-            v2[pos] = v[i];
-        }
-        uint64_t *tk = k;
-        uint32_t *tv = v;
-        k = k2;
-        v = v2;
-        k2 = tk;
-        v2 = tv;
-    }
-    if (k != ka) {
-        memcpy(ka, k, cnt * sizeof *ka);
-        memcpy(idx, v, cnt * sizeof *idx);
-    }
+    radix(ka, idx, kb, ib, cnt, lo, shift, 0, 2);
     /* runs of equal digits, by the whole key (with shift 0 the digits
      * were the whole offset: nothing left to sort) */
     if (shift > 0)
@@ -147,7 +118,7 @@ size_t stdbp_sort_fired(const double *t, size_t n, uint32_t *idx, void *scratch)
             while (j < cnt && (ka[j] - lo) >> shift == d)
                 j++;
             if (j - i > SMALL)
-                radix(ka + i, idx + i, kb, ib, j - i, 0, 8);
+                radix(ka + i, idx + i, kb, ib, j - i, 0, 0, 0, 8);
             else if (j - i > 1)
                 insertion(ka + i, idx + i, j - i);
             i = j;
