@@ -142,8 +142,8 @@ typedef struct stdbp_augment {
     double rotate; /* rotate by a uniform angle in +-rotate degrees; 0 = off */
     double scale;  /* scale by a uniform factor in [1 - scale, 1 + scale]; 0 = off */
     int flip;      /* mirror left-right with probability 1/2; 0 = off */
-    double drop;   /* event data sets: drop each event with this
-                      probability, in [0, 1); 0 = off */
+    double drop;   /* drop each input spike (an image's pixel or an
+                      event) with this probability, in [0, 1); 0 = off */
 } stdbp_augment;
 
 #define STDBP_SEED_AUGMENT UINT64_C(0xA5A5F00DD00DA5A5)
@@ -152,7 +152,8 @@ STDBP_API stdbp_augment stdbp_augment_defaults(void);
 /* Augment sample index i of epoch in place: times holds shape.c * shape.h
  * * shape.w encoded times; scratch as many doubles (used by the rotation,
  * scaling and shift). In that order: rotation and scaling about the
- * centre (stdbp_affine_times), the shift, the mirror, the jitter; a setting that is
+ * centre (stdbp_affine_times), the shift, the mirror, the jitter, the
+ * drop (each remaining spike silenced with probability drop); a setting that is
  * off draws no random numbers, so adding one leaves the others' draws
  * unchanged only if it is off. Pixels moved in from outside the image are
  * silent (INFINITY); jitter moves only spikes (never silence) and clamps

@@ -101,8 +101,9 @@ const stdbp_cfg_key stdbp_cfg_schema[] = {
                   "training images: random scaling by a factor in [1 - N, 1 + N] (0 = off)"),
     {"augment.flip", STDBP_CFG_T_BOOL, FIELD(augment.flip), NONE, MODULE, 0, NULL, NULL,
      "training images: mirror left-right with probability 1/2"},
-    MODULE_DOUBLE("augment.drop", augment.drop, 0, 1, MAX_OPEN,
-                  "event sets, training: drop each input event with this probability (0 = off)"),
+    MODULE_DOUBLE(
+        "augment.drop", augment.drop, 0, 1, MAX_OPEN,
+        "training: drop each input spike (pixel or event) with this probability (0 = off)"),
     /* network */
     {"network.input", STDBP_CFG_T_SHAPE, FIELD(network.input), 1, 65536, DOCDEF, 0, NULL, "null",
      "input shape [C, H, W]; null = from the data set"},

@@ -1,6 +1,6 @@
 /* Training-time augmentation: random rotation and scaling
- * (augment_affine.c), translation, left-right mirror and spike-time jitter;
- * see include/stdbp/data.h. */
+ * (augment_affine.c), translation, left-right mirror, spike-time jitter
+ * and dropped spikes; see include/stdbp/data.h. */
 #include "stdbp/data.h"
 
 #include <math.h>
@@ -39,7 +39,7 @@ void stdbp_augment_apply(const stdbp_augment *aug, uint64_t seed, uint64_t epoch
                          stdbp_shape shape, double *times, double *scratch)
 {
     const int affine = aug->rotate > 0.0 || aug->scale > 0.0;
-    if (aug->shift <= 0 && !(aug->jitter > 0.0) && !affine && !aug->flip)
+    if (aug->shift <= 0 && !(aug->jitter > 0.0) && !affine && !aug->flip && !(aug->drop > 0.0))
         return;
     stdbp_rng rng;
     stdbp_rng_stream(&rng, seed ^ STDBP_SEED_AUGMENT, epoch, (uint64_t)i);
@@ -78,4 +78,8 @@ void stdbp_augment_apply(const stdbp_augment *aug, uint64_t seed, uint64_t epoch
             times[k] = t > 0.0 ? t : 0.0;
         }
     }
+    if (aug->drop > 0.0) /* one draw per spike: silence draws nothing */
+        for (size_t k = 0; k < dim; k++)
+            if (isfinite(times[k]) && stdbp_rng_uniform(&rng) < aug->drop)
+                times[k] = INFINITY;
 }

@@ -113,11 +113,6 @@ stdbp_status stdbp_trainer_load_datasets(stdbp_trainer *tr, stdbp_err *err)
                              "augment.rotate, augment.scale and augment.flip apply to images, but "
                              "%s is an event data set (use augment.shift, jitter or drop)",
                              tr->train.source);
-    if (!events && cfg->augment.drop > 0)
-        return stdbp_err_set(err, STDBP_ECONFIG,
-                             "augment.drop applies to event data sets, but %s holds images "
-                             "(set augment.drop: 0)",
-                             tr->train.source);
     return STDBP_OK;
 }
 

@@ -70,11 +70,11 @@ run_variant pen3 3 $pen
 same_state pen1 pen3 && ! same_state p1 pen1
 ok $? "a penalty that acts: P = 3 sharded bitwise equal to P = 1"
 
-# Augmentation (random shifts and time jitter) depends on the seed, the
-# epoch and the sample only: P = 3 gives the P = 1 weights bitwise.
+# Augmentation (random shifts, time jitter, dropped spikes) depends on the
+# seed, the epoch and the sample only: P = 3 gives the P = 1 weights bitwise.
 for p in 1 3; do
   "$top_srcdir/tests/mpirun.sh" $p "$bin" "$tmp/cfg.yaml" --quiet --no-deploy \
-    --set augment.shift=1 --set augment.jitter=0.02 \
+    --set augment.shift=1 --set augment.jitter=0.02 --set augment.drop=0.1 \
     --set run.dir="$tmp/aug$p" > "$tmp/aug$p.out" 2>&1 || { cat "$tmp/aug$p.out" >&2; }
 done
 aug1=$(last "$tmp/aug1"); aug3=$(last "$tmp/aug3")

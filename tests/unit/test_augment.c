@@ -1,6 +1,7 @@
 /* Training-time augmentation: the translation moves pixels exactly and
  * fills with silence, the random draw covers [-shift, shift]^2 and depends
- * only on (seed, epoch, index), jitter moves spikes but never silence. */
+ * only on (seed, epoch, index), jitter moves spikes but never silence,
+ * drop silences spikes at the set rate. */
 #include <math.h>
 #include <string.h>
 
@@ -39,7 +40,7 @@ int main(void)
     stdbp_shape img = {1, H, W};
     stdbp_augment aug = stdbp_augment_defaults();
 
-    plan(26);
+    plan(30);
     ok(aug.shift == 0 && aug.jitter == 0.0, "defaults: no augmentation");
     for (int k = 0; k < 24; k++)
         in[k] = k;
@@ -215,5 +216,38 @@ int main(void)
         found = t[3 * W + W - 1] == 0.5 && isinf(t[3 * W + 0]) && t[(H / 2) * W + W / 2] == 0.25;
     }
     ok(found, "flip: column x goes to W - 1 - x, the middle column stays");
+
+    /* Drop: each spike silenced with probability drop, the others kept to
+     * the bit; silence draws nothing and stays silent. */
+    stdbp_augment dr = stdbp_augment_defaults();
+    dr.drop = 0.25;
+    int dropped = 0, spikes = 0, kept_exact = 1, silent_stays = 1, same_drop = 1, differ = 0;
+    for (size_t i = 0; i < 400; i++) {
+        for (int k = 0; k < H * W; k++)
+            ref[k] = (k % 4 == 0) ? INFINITY : 0.01 * k;
+        memcpy(t, ref, sizeof t);
+        stdbp_augment_apply(&dr, 5, 2, i, img, t, scratch);
+        double t2[H * W];
+        memcpy(t2, ref, sizeof t2);
+        stdbp_augment_apply(&dr, 5, 2, i, img, t2, scratch);
+        same_drop &= memcmp(t, t2, sizeof t) == 0;
+        memcpy(t2, ref, sizeof t2);
+        stdbp_augment_apply(&dr, 5, 3, i, img, t2, scratch);
+        differ += memcmp(t, t2, sizeof t) != 0;
+        for (int k = 0; k < H * W; k++) {
+            if (k % 4 == 0) {
+                silent_stays &= isinf(t[k]);
+                continue;
+            }
+            spikes++;
+            dropped += isinf(t[k]);
+            kept_exact &= isinf(t[k]) || t[k] == ref[k];
+        }
+    }
+    ok(silent_stays && kept_exact, "drop: silence stays silent, kept spikes keep their times");
+    is_double(0.25, (double)dropped / spikes, 0.01, "drop 0.25: %d of %d spikes dropped", dropped,
+              spikes);
+    ok(same_drop, "drop: the same (seed, epoch, index) drops the same spikes");
+    ok(differ > 390, "drop: another epoch drops others (%d of 400 samples differ)", differ);
     return 0;
 }
