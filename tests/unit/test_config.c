@@ -104,11 +104,11 @@ static void test_defaults(void)
 
 static void test_shipped(void)
 {
-    static const char *const names[] = {"mnist_mlp.yaml",       "mnist_cnn.yaml",
-                                        "fmnist_mlp.yaml",      "fmnist_cnn.yaml",
-                                        "smoke.yaml",           "mnist_mlp_b1024.yaml",
-                                        "mnist_mlp_b4096.yaml", "mnist_cnn_b1024.yaml",
-                                        "mnist_mlp_aug.yaml",   "mnist_cnn_aug.yaml"};
+    static const char *const names[] = {
+        "mnist_mlp.yaml",       "mnist_cnn.yaml",       "fmnist_mlp.yaml",
+        "fmnist_cnn.yaml",      "smoke.yaml",           "mnist_mlp_b1024.yaml",
+        "mnist_mlp_b4096.yaml", "mnist_cnn_b1024.yaml", "mnist_mlp_aug.yaml",
+        "mnist_cnn_aug.yaml",   "fmnist_mlp_aug.yaml"};
     stdbp_config c;
     stdbp_err err;
     size_t i;
@@ -311,7 +311,7 @@ static void test_validate(void)
 
 int main(void)
 {
-    plan(107);
+    plan(109);
     test_defaults();
     test_shipped();
     test_set();

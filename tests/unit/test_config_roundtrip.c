@@ -300,11 +300,11 @@ static void random_config(stdbp_config *c)
 
 int main(void)
 {
-    static const char *const shipped[] = {"mnist_mlp.yaml",       "mnist_cnn.yaml",
-                                          "fmnist_mlp.yaml",      "fmnist_cnn.yaml",
-                                          "smoke.yaml",           "mnist_mlp_b1024.yaml",
-                                          "mnist_mlp_b4096.yaml", "mnist_cnn_b1024.yaml",
-                                          "mnist_mlp_aug.yaml",   "mnist_cnn_aug.yaml"};
+    static const char *const shipped[] = {
+        "mnist_mlp.yaml",       "mnist_cnn.yaml",       "fmnist_mlp.yaml",
+        "fmnist_cnn.yaml",      "smoke.yaml",           "mnist_mlp_b1024.yaml",
+        "mnist_mlp_b4096.yaml", "mnist_cnn_b1024.yaml", "mnist_mlp_aug.yaml",
+        "mnist_cnn_aug.yaml",   "fmnist_mlp_aug.yaml"};
     static const char *const sets[] = {
         "optimizer.lr=0.30000000000000004",
         "network.theta=5e-324",
@@ -331,7 +331,7 @@ int main(void)
     size_t i;
     int n_random = 300, random_ok = 1;
 
-    plan(1 + 10 + 1 + 1 + 1);
+    plan(1 + 11 + 1 + 1 + 1);
     stdbp_config_defaults(&c);
     ok(round_trip(&c, "defaults"), "the defaults round-trip");
     for (i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
