@@ -21,7 +21,8 @@ UNIT_TESTS = \
 # export integration test runs it on the files it makes.
 check_PROGRAMS += $(UNIT_TESTS) %reldir%/test_nir_ckpt
 TESTS += $(UNIT_TESTS) %reldir%/test_dataset_fetch.sh
-EXTRA_DIST += %reldir%/test_dataset_fetch.sh %reldir%/test_net_util.h
+EXTRA_DIST += %reldir%/test_dataset_fetch.sh %reldir%/test_net_util.h \
+	%reldir%/shipped_configs.h
 
 # Every unit test links the TAP library and stdbp; these need more.
 %canon_reldir%_test_error_LDADD = $(TEST_LIBS)

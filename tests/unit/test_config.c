@@ -7,6 +7,7 @@
 
 #include "stdbp/config.h"
 #include "tap/basic.h"
+#include "shipped_configs.h"
 
 static const char *config_path(const char *name)
 {
@@ -104,21 +105,16 @@ static void test_defaults(void)
 
 static void test_shipped(void)
 {
-    static const char *const names[] = {
-        "mnist_mlp.yaml",       "mnist_cnn.yaml",       "fmnist_mlp.yaml",
-        "fmnist_cnn.yaml",      "smoke.yaml",           "mnist_mlp_b1024.yaml",
-        "mnist_mlp_b4096.yaml", "mnist_cnn_b1024.yaml", "mnist_mlp_aug.yaml",
-        "mnist_cnn_aug.yaml",   "fmnist_mlp_aug.yaml"};
     stdbp_config c;
     stdbp_err err;
     size_t i;
-    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
-        stdbp_status st = stdbp_config_load(config_path(names[i]), &c, &err);
-        is_int(STDBP_OK, st, "configs/%s loads", names[i]);
+    for (i = 0; i < N_SHIPPED_CONFIGS; i++) {
+        stdbp_status st = stdbp_config_load(config_path(shipped_configs[i]), &c, &err);
+        is_int(STDBP_OK, st, "configs/%s loads", shipped_configs[i]);
         if (st)
             diag("%s", err.msg);
         st = stdbp_config_validate(&c, &err);
-        is_int(STDBP_OK, st, "configs/%s validates", names[i]);
+        is_int(STDBP_OK, st, "configs/%s validates", shipped_configs[i]);
         if (st)
             diag("%s", err.msg);
     }
@@ -311,7 +307,7 @@ static void test_validate(void)
 
 int main(void)
 {
-    plan(109);
+    plan(87 + 2 * (int)N_SHIPPED_CONFIGS); /* two checks per shipped config */
     test_defaults();
     test_shipped();
     test_set();

@@ -10,6 +10,7 @@
 #include "config/config_impl.h"
 #include "stdbp/config.h"
 #include "tap/basic.h"
+#include "shipped_configs.h"
 
 /* Field-by-field comparison written out by hand (independent of the
  * schema table): the first difference into what. */
@@ -300,11 +301,6 @@ static void random_config(stdbp_config *c)
 
 int main(void)
 {
-    static const char *const shipped[] = {
-        "mnist_mlp.yaml",       "mnist_cnn.yaml",       "fmnist_mlp.yaml",
-        "fmnist_cnn.yaml",      "smoke.yaml",           "mnist_mlp_b1024.yaml",
-        "mnist_mlp_b4096.yaml", "mnist_cnn_b1024.yaml", "mnist_mlp_aug.yaml",
-        "mnist_cnn_aug.yaml",   "fmnist_mlp_aug.yaml"};
     static const char *const sets[] = {
         "optimizer.lr=0.30000000000000004",
         "network.theta=5e-324",
@@ -331,13 +327,13 @@ int main(void)
     size_t i;
     int n_random = 300, random_ok = 1;
 
-    plan(1 + 11 + 1 + 1 + 1);
+    plan(1 + (int)N_SHIPPED_CONFIGS + 1 + 1 + 1);
     stdbp_config_defaults(&c);
     ok(round_trip(&c, "defaults"), "the defaults round-trip");
-    for (i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
-        if (stdbp_config_load(config_path(shipped[i]), &c, &err) != STDBP_OK)
+    for (i = 0; i < N_SHIPPED_CONFIGS; i++) {
+        if (stdbp_config_load(config_path(shipped_configs[i]), &c, &err) != STDBP_OK)
             bail("%s", err.msg);
-        ok(round_trip(&c, shipped[i]), "configs/%s round-trips", shipped[i]);
+        ok(round_trip(&c, shipped_configs[i]), "configs/%s round-trips", shipped_configs[i]);
     }
     stdbp_config_defaults(&c);
     for (i = 0; i < sizeof sets / sizeof sets[0]; i++)
