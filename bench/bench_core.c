@@ -24,7 +24,7 @@
 
 static const char usage[] =
     "usage: bench_core [--model mlp|cnn|all] [--samples N] [--images N] [--seed S]\n"
-    "                  [--batch B] [--isa best|avx512|avx2|generic]\n"
+    "                  [--batch B] [--isa best|avx512|avx2|generic] [--layers]\n"
     "\n"
     "Measures, on one thread, forward and forward+backward samples per second\n"
     "(backward = exact STDBP with fixed-point gradient accumulation; the loss is\n"
@@ -40,6 +40,8 @@ static const char usage[] =
     "synthetic MNIST-like images (random strokes, ~19%% of pixels lit); the\n"
     "output says which. Latency code t = 1 - x, x = 0 silent.\n"
     "  --samples N  samples per measurement (default 2000 mlp, 200 cnn x 10)\n"
+    "  --layers     also time each layer's forward and backward (thread CPU time\n"
+    "               per sample, over one more forward+backward pass)\n"
     "  --isa NAME   the kernels' build (default best: what the CPU runs fastest);\n"
     "               every build gives the same digest\n";
 
@@ -128,9 +130,54 @@ static uint64_t digest_f64(const double *w, size_t n)
     return h;
 }
 
+/* Each layer's forward and backward seconds (--layers) into sec (2 per
+ * layer): one more forward+backward pass of n_samples with the
+ * workspace's per-layer clocks on. acc takes the gradient (its contents
+ * are not used afterwards). */
+static void profile_layers(const char *name, const stdbp_net *net, stdbp_ws *ws,
+                           const double *times, size_t n_img, size_t n_samples, int64_t *acc,
+                           double *sec)
+{
+    const size_t n_out = stdbp_net_output_size(net);
+    const stdbp_loss_params lp = stdbp_loss_defaults();
+    double dl[16];
+    stdbp_err err;
+    stdbp_ws_profile(ws, sec);
+    for (size_t k = 0; k < n_samples; k++) {
+        const double *out = stdbp_net_forward(net, ws, times + (k % n_img) * PIX);
+        stdbp_loss_softmax_ce(&lp, out, n_out, (int)(k % 10), dl);
+        if (stdbp_net_backward(net, ws, dl, acc, NULL, &err) != STDBP_OK) {
+            fprintf(stderr, "bench_core: %s: %s\n", name, err.msg);
+            break;
+        }
+    }
+    stdbp_ws_profile(ws, NULL);
+}
+
+static void print_layers(const char *name, const stdbp_net *net, const double *sec,
+                         size_t n_samples)
+{
+    const size_t nl = stdbp_net_num_layers(net);
+    double total = 0;
+    char desc[96];
+    for (size_t i = 0; i < 2 * nl; i++)
+        total += sec[i];
+    printf("  layers of %s: us per sample (thread CPU time, one more forward+backward pass\n"
+           "  of %zu samples)\n",
+           name, n_samples);
+    printf("  %-28s %10s %10s %8s\n", "layer", "forward", "backward", "share");
+    for (size_t i = 0; i < nl; i++) {
+        const stdbp_layer_info L = stdbp_net_layer(net, i);
+        printf("  %-28s %10.1f %10.1f %7.1f%%\n", stdbp_layer_describe(&L, desc, sizeof desc),
+               1e6 * sec[2 * i] / (double)n_samples, 1e6 * sec[2 * i + 1] / (double)n_samples,
+               100 * (sec[2 * i] + sec[2 * i + 1]) / total);
+    }
+    printf("  %-28s %21.1f\n", "total", 1e6 * total / (double)n_samples);
+}
+
 static int run(const char *name, const stdbp_layer_spec *specs, size_t n_layers,
                const double *times, size_t n_img, size_t n_samples, size_t batch, uint64_t seed,
-               result *res)
+               int layers, result *res)
 {
     stdbp_net *net = NULL;
     stdbp_ws *ws = NULL;
@@ -146,11 +193,16 @@ static int run(const char *name, const stdbp_layer_spec *specs, size_t n_layers,
     stdbp_net_init(net, &ip, seed);
     const size_t n_p = stdbp_net_num_params(net), n_out = stdbp_net_output_size(net);
     int64_t *acc = calloc(n_p, sizeof *acc);
+    double *sec = calloc(2 * n_layers, sizeof *sec); /* --layers */
     double dl[16];
     double ev = 0, fired = 0, t0, t1;
     size_t hidden = 0;
-    if (!acc) {
+    if (!acc || !sec) {
         fprintf(stderr, "bench_core: out of memory\n");
+        free(acc);
+        free(sec);
+        stdbp_ws_destroy(&ws);
+        stdbp_net_destroy(&net);
         return 1;
     }
     for (size_t k = 0; k < 20; k++) /* warm caches */
@@ -185,6 +237,8 @@ static int run(const char *name, const stdbp_layer_spec *specs, size_t n_layers,
     t1 = now();
     res->train_rate = (double)n_samples / (t1 - t0);
     const uint64_t dig = digest(acc, n_p);
+    if (layers) /* before the steps: the weights of the rates above */
+        profile_layers(name, net, ws, times, n_img, n_samples, acc, sec);
 
     /* The whole step: batches of `batch` samples, each followed by the
      * update of stdbp_train on one rank (configs/mnist_mlp.yaml's Adam at
@@ -198,6 +252,7 @@ static int run(const char *name, const stdbp_layer_spec *specs, size_t n_layers,
     if (!grad || stdbp_optim_create(&op, n_p, &opt, &err) != STDBP_OK) {
         fprintf(stderr, "bench_core: %s: cannot create the optimiser\n", name);
         free(grad);
+        free(sec);
         free(acc);
         return 1;
     }
@@ -234,6 +289,9 @@ static int run(const char *name, const stdbp_layer_spec *specs, size_t n_layers,
            n_p, res->fwd_rate, res->train_rate, 1e6 / res->train_rate, res->step_rate,
            100 * res->update_share, res->events, 100 * res->hidden_fired, (unsigned long long)dig,
            (unsigned long long)digest_f64(params, n_p));
+    if (layers)
+        print_layers(name, net, sec, n_samples);
+    free(sec);
     free(acc);
     stdbp_ws_destroy(&ws);
     stdbp_net_destroy(&net);
@@ -244,6 +302,7 @@ int main(int argc, char **argv)
 {
     const char *model = "all";
     size_t n_samples = 0, n_img = 1000, batch = 128;
+    int layers = 0;
     uint64_t seed = 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -251,6 +310,8 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(argv[i], "--model") && i + 1 < argc) {
             model = argv[++i];
+        } else if (!strcmp(argv[i], "--layers")) {
+            layers = 1;
         } else if (!strcmp(argv[i], "--samples") && i + 1 < argc) {
             n_samples = strtoul(argv[++i], NULL, 10);
         } else if (!strcmp(argv[i], "--images") && i + 1 < argc) {
@@ -331,9 +392,11 @@ int main(int argc, char **argv)
     result res;
     int rc = 0;
     if (strcmp(model, "cnn"))
-        rc |= run("mlp", mlp, 2, times, n_img, n_samples ? n_samples : 2000, batch, seed, &res);
+        rc |= run("mlp", mlp, 2, times, n_img, n_samples ? n_samples : 2000, batch, seed, layers,
+                  &res);
     if (strcmp(model, "mlp"))
-        rc |= run("cnn", cnn, 7, times, n_img, n_samples ? n_samples : 200, batch, seed, &res);
+        rc |= run("cnn", cnn, 7, times, n_img, n_samples ? n_samples : 200, batch, seed, layers,
+                  &res);
     printf("(step: forward+backward of batches of %zu, then mean gradient, penalty and\n"
            " Adam; update: its share of the step; hidden: fraction of the last hidden\n"
            " layer's neurons that fire; the digest of the summed gradient (of the f+b\n"

@@ -187,6 +187,14 @@ STDBP_API stdbp_status stdbp_net_forward_events(const stdbp_net *net, stdbp_ws *
 /* Spike times of layer i's output from the last forward (owned by ws). */
 STDBP_API const double *stdbp_ws_layer_times(const stdbp_ws *ws, size_t i);
 
+/* Per-layer timing. With sec (2 x stdbp_net_num_layers doubles, the
+ * caller's, kept while timing is on), every stdbp_net_forward,
+ * stdbp_net_forward_events and stdbp_net_backward on ws adds layer i's
+ * thread CPU seconds to sec[2 i] (forward) and sec[2 i + 1] (backward);
+ * NULL turns timing off (the default). Two clock reads per layer and pass
+ * while on, none while off. Not collective. */
+STDBP_API void stdbp_ws_profile(stdbp_ws *ws, double *sec);
+
 /* Gradients are accumulated across samples in 64-bit fixed point with
  * STDBP_GRAD_FRAC_BITS fractional bits: each sample's gradient is computed
  * in double, rounded once per parameter, and added as an integer. Integer

@@ -39,6 +39,7 @@ struct stdbp_ws {
     uint32_t *ev_cnt; /* input size + 1 counts (counting sort by channel) */
     size_t lay_cap;   /* bytes of lay_mem */
     void *lay_mem;    /* the event layer's memory (events_bytes) */
+    double *prof;     /* stdbp_ws_profile's seconds; NULL: not timed */
 };
 
 #endif

@@ -29,12 +29,64 @@ static inline void pool_take(double v, int32_t idx, double *best, int32_t *a)
     *a = take ? idx : *a;
 }
 
+/* The 2x2 window as a tree: the earlier of each row's pair, then of the
+ * two, ties to the first, so the same input wins as with pool_take in
+ * window order. A key of +inf (silent, or -inf / NaN, which pool_take
+ * never takes) means no spike. Two compare-and-selects deep instead of
+ * four in a chain. */
+static inline double pool_key(double v)
+{
+    return v > -INFINITY ? v : INFINITY;
+}
+
+static inline void pool_pick(double v0, int32_t i0, double v1, int32_t i1, double *v, int32_t *i)
+{
+    const int second = v1 < v0;
+    *v = second ? v1 : v0;
+    *i = second ? i1 : i0;
+}
+
+static inline void pool_2x2(const double *ic, int32_t i0, int W, double *best, int32_t *a)
+{
+    double top, bottom;
+    int32_t it, ib;
+    pool_pick(pool_key(ic[i0]), i0, pool_key(ic[i0 + 1]), i0 + 1, &top, &it);
+    pool_pick(pool_key(ic[i0 + W]), i0 + W, pool_key(ic[i0 + W + 1]), i0 + W + 1, &bottom, &ib);
+    pool_pick(top, it, bottom, ib, best, a);
+    *a = *best < INFINITY ? *a : -1;
+}
+
+/* The usual pool (2x2, stride 2, no padding): every window lies inside
+ * the input, so nothing is clipped and no per-window bounds are needed. */
+static void pool_forward_2x2s2(const stdbp_layer_info *L, const double *in, double *out,
+                               int32_t *arg)
+{
+    const int H = L->in.h, W = L->in.w, OH = L->out.h, OW = L->out.w;
+    for (int c = 0; c < L->in.c; c++) {
+        const double *ic = in + (size_t)c * H * W;
+        const int32_t base = (int32_t)((size_t)c * H * W);
+        for (int oy = 0; oy < OH; oy++) {
+            double *orow = out + ((size_t)c * OH + oy) * OW;
+            int32_t *arow = arg + ((size_t)c * OH + oy) * OW;
+            for (int ox = 0; ox < OW; ox++) {
+                int32_t a;
+                pool_2x2(ic, 2 * oy * W + 2 * ox, W, &orow[ox], &a); /* +inf when silent */
+                arow[ox] = a >= 0 ? base + a : -1;
+            }
+        }
+    }
+}
+
 static uint64_t pool_forward(const stdbp_layer_run *run, const double *in, double *out)
 {
     const stdbp_layer_info *L = run->info;
     const int k = L->kernel, st = L->stride, pad = L->padding;
     const int H = L->in.h, W = L->in.w, OH = L->out.h, OW = L->out.w;
     int32_t *arg = run->scratch;
+    if (k == 2 && st == 2 && pad == 0) {
+        pool_forward_2x2s2(L, in, out, arg);
+        return 0;
+    }
     for (int c = 0; c < L->in.c; c++) {
         const double *ic = in + (size_t)c * H * W;
         for (int oy = 0; oy < OH; oy++)
@@ -45,12 +97,8 @@ static uint64_t pool_forward(const stdbp_layer_run *run, const double *in, doubl
                 const int xa = x0 < 0 ? 0 : x0, xb = x0 + k < W ? x0 + k : W;
                 double best = INFINITY;
                 int32_t a = -1;
-                if (k == 2 && yb - ya == 2 && xb - xa == 2) { /* the usual 2x2, unrolled */
-                    const int32_t i0 = ya * W + xa;
-                    pool_take(ic[i0], i0, &best, &a);
-                    pool_take(ic[i0 + 1], i0 + 1, &best, &a);
-                    pool_take(ic[i0 + W], i0 + W, &best, &a);
-                    pool_take(ic[i0 + W + 1], i0 + W + 1, &best, &a);
+                if (k == 2 && yb - ya == 2 && xb - xa == 2) { /* the usual 2x2 */
+                    pool_2x2(ic, ya * W + xa, W, &best, &a);
                 } else {
                     for (int iy = ya; iy < yb; iy++)
                         for (int ix = xa; ix < xb; ix++)

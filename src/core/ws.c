@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/net_impl.h"
 #include "core/relpsp.h"
@@ -65,6 +66,29 @@ void stdbp_ws_destroy(stdbp_ws **ws)
     *ws = NULL;
 }
 
+void stdbp_ws_profile(stdbp_ws *ws, double *sec)
+{
+    ws->prof = sec;
+}
+
+/* Thread CPU seconds when profiling (the thread's own time, so that other
+ * threads and processes on a shared machine count as little as possible). */
+static double prof_clock(const stdbp_ws *ws)
+{
+    struct timespec ts;
+    if (!ws->prof)
+        return 0.0;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Add the time since `since` (prof_clock) to layer i's forward (which 0) or backward (1). */
+static void prof_add(const stdbp_ws *ws, size_t i, int which, double since)
+{
+    if (ws->prof)
+        ws->prof[2 * i + (size_t)which] += prof_clock(ws) - since;
+}
+
 static stdbp_layer_run run_of(const stdbp_net *net, const stdbp_ws *ws, size_t i)
 {
     const stdbp_layer *L = &net->layers[i];
@@ -81,7 +105,9 @@ const double *stdbp_net_forward(const stdbp_net *net, stdbp_ws *ws, const double
     ws->events = 0;
     for (size_t i = 0; i < nl; i++) {
         const stdbp_layer_run r = run_of(net, ws, i);
+        const double since = prof_clock(ws);
         ws->events += net->layers[i].ops->forward(&r, ws->t[i], ws->t[i + 1]);
+        prof_add(ws, i, 0, since);
     }
     ws->ready = 1;
     return ws->t[nl];
@@ -196,11 +222,13 @@ stdbp_status stdbp_net_forward_events(const stdbp_net *net, stdbp_ws *ws,
     ws->events = 0;
     for (size_t i = 0; i < nl; i++) {
         const stdbp_layer_run r = run_of(net, ws, i);
+        const double since = prof_clock(ws);
         if (i == e)
             ws->events +=
                 net->layers[i].ops->forward_events(&r, &sorted, ws->lay_mem, ws->t[i + 1]);
         else
             ws->events += net->layers[i].ops->forward(&r, ws->t[i], ws->t[i + 1]);
+        prof_add(ws, i, 0, since);
     }
     ws->ready = 1;
     *out = ws->t[nl];
@@ -255,10 +283,12 @@ stdbp_status stdbp_net_backward(const stdbp_net *net, stdbp_ws *ws, const double
         const stdbp_layer_run r = run_of(net, ws, i);
         const size_t n_in = stdbp_shape_size(L->info.in);
         double *din = (i > 0 || dl_din) ? ws->dl[i] : NULL;
+        const double since = prof_clock(ws);
         if (din)
             memset(din, 0, n_in * sizeof *din);
         int bad = L->ops->backward(&r, ws->t[i + 1], ws->dl[i + 1], din,
                                    grad_acc + L->info.param_offset, surrogate);
+        prof_add(ws, i, 1, since);
         if (bad || (din && !all_finite(din, n_in)))
             return stdbp_err_set(err, STDBP_ENUMERIC,
                                  "layer %zu (%s): NaN or Inf in the gradient; lower the "

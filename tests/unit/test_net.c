@@ -274,13 +274,56 @@ static void test_layer_times(void)
     stdbp_net_destroy(&net);
 }
 
+/* stdbp_ws_profile: forward and backward time each layer while on (both
+ * kinds of forward), and nothing is added while off. */
+static void test_profile(void)
+{
+    const stdbp_layer_spec s[] = {spec_dense(64), spec_dense(3)};
+    stdbp_net *net = build_net((stdbp_shape){200, 1, 1}, s, 2, NULL);
+    stdbp_ws *ws = build_ws(net);
+    double *p = stdbp_net_params(net), in[200], dl[3] = {0.5, -0.25, 0.125}, sec[4] = {0};
+    int64_t *g = calloc(stdbp_net_num_params(net), sizeof *g);
+    stdbp_err err;
+    for (size_t k = 0; k < stdbp_net_num_params(net); k++)
+        p[k] = 0.01 + 1e-5 * (double)(k % 97);
+    for (int i = 0; i < 200; i++)
+        in[i] = 0.005 * i;
+    int fails = 0;
+    stdbp_ws_profile(ws, sec);
+    for (int rep = 0; rep < 200; rep++) {
+        stdbp_net_forward(net, ws, in);
+        fails += stdbp_net_backward(net, ws, dl, g, NULL, &err) != STDBP_OK;
+    }
+    ok(fails == 0 && sec[0] > 0 && sec[1] > 0 && sec[0] + sec[2] > 0 && sec[1] + sec[3] > 0 &&
+           sec[2] >= 0 && sec[3] >= 0,
+       "profile on: forward %g + %g s, backward %g + %g s", sec[0], sec[2], sec[1], sec[3]);
+    const double before = sec[0];
+    const uint32_t ch[3] = {0, 5, 7};
+    const double t[3] = {0.1, 0.2, 0.3};
+    const stdbp_event_input ev = {3, ch, t};
+    const double *out = NULL;
+    for (int rep = 0; rep < 200; rep++)
+        fails += stdbp_net_forward_events(net, ws, &ev, &out, &err) != STDBP_OK;
+    ok(fails == 0 && sec[0] > before, "event input is timed too (%g s more)", sec[0] - before);
+    double kept[4];
+    memcpy(kept, sec, sizeof kept);
+    stdbp_ws_profile(ws, NULL);
+    stdbp_net_forward(net, ws, in);
+    fails += stdbp_net_backward(net, ws, dl, g, NULL, &err) != STDBP_OK;
+    ok(fails == 0 && memcmp(kept, sec, sizeof kept) == 0, "profile off: nothing added");
+    free(g);
+    stdbp_ws_destroy(&ws);
+    stdbp_net_destroy(&net);
+}
+
 int main(void)
 {
-    plan(34);
+    plan(37);
     test_create_errors();
     test_shapes();
     test_edges();
     test_misuse();
     test_layer_times();
+    test_profile();
     return 0;
 }
