@@ -1,6 +1,9 @@
 # bench: benchmark programs (not installed). See docs/PERFORMANCE.md.
-noinst_PROGRAMS += bench/bench_core bench/bench_reduce bench/bench_ckpt bench/bench_comm
+noinst_PROGRAMS += bench/bench_core bench/bench_reduce bench/bench_ckpt bench/bench_comm \
+	bench/bench_peak
 bench_bench_core_LDADD = $(STDBP_LIBS) $(ZLIB_LIBS) -lm
+# bench_peak: the vector adds and multiplies one core does per second, the
+# floor that docs/PERFORMANCE.md puts the kernels against.
 # Reduction cost: fixed point against a plain double allreduce.
 bench_bench_reduce_LDADD = $(STDBP_LIBS)
 # Checkpoint write/read time and size.
