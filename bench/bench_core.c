@@ -130,20 +130,16 @@ static uint64_t digest_f64(const double *w, size_t n)
     return h;
 }
 
-/* Each layer's forward and backward seconds (--layers) into sec (2 per
- * layer): one more forward+backward pass of n_samples with the
- * workspace's per-layer clocks on. acc takes the gradient (its contents
- * are not used afterwards). */
-static void profile_layers(const char *name, const stdbp_net *net, stdbp_ws *ws,
-                           const double *times, size_t n_img, size_t n_samples, int64_t *acc,
-                           double *sec)
+/* Forward, softmax cross-entropy and backward of samples [first, first +
+ * n) (image k % n_img, label k % 10), the gradient summed into acc. */
+static void train_samples(const char *name, const stdbp_net *net, stdbp_ws *ws, const double *times,
+                          size_t n_img, size_t first, size_t n, int64_t *acc)
 {
     const size_t n_out = stdbp_net_output_size(net);
     const stdbp_loss_params lp = stdbp_loss_defaults();
     double dl[16];
     stdbp_err err;
-    stdbp_ws_profile(ws, sec);
-    for (size_t k = 0; k < n_samples; k++) {
+    for (size_t k = first; k < first + n; k++) {
         const double *out = stdbp_net_forward(net, ws, times + (k % n_img) * PIX);
         stdbp_loss_softmax_ce(&lp, out, n_out, (int)(k % 10), dl);
         if (stdbp_net_backward(net, ws, dl, acc, NULL, &err) != STDBP_OK) {
@@ -151,7 +147,6 @@ static void profile_layers(const char *name, const stdbp_net *net, stdbp_ws *ws,
             break;
         }
     }
-    stdbp_ws_profile(ws, NULL);
 }
 
 static void print_layers(const char *name, const stdbp_net *net, const double *sec,
@@ -182,7 +177,6 @@ static int run(const char *name, const stdbp_layer_spec *specs, size_t n_layers,
     stdbp_net *net = NULL;
     stdbp_ws *ws = NULL;
     stdbp_err err;
-    const stdbp_loss_params lp = stdbp_loss_defaults();
     if (stdbp_net_create((stdbp_shape){1, SIDE, SIDE}, specs, n_layers, NULL, &net, &err) ||
         stdbp_ws_create(net, &ws, &err)) {
         fprintf(stderr, "bench_core: %s: %s\n", name, err.msg);
@@ -191,10 +185,9 @@ static int run(const char *name, const stdbp_layer_spec *specs, size_t n_layers,
     }
     const stdbp_init_params ip = stdbp_init_defaults();
     stdbp_net_init(net, &ip, seed);
-    const size_t n_p = stdbp_net_num_params(net), n_out = stdbp_net_output_size(net);
+    const size_t n_p = stdbp_net_num_params(net);
     int64_t *acc = calloc(n_p, sizeof *acc);
     double *sec = calloc(2 * n_layers, sizeof *sec); /* --layers */
-    double dl[16];
     double ev = 0, fired = 0, t0, t1;
     size_t hidden = 0;
     if (!acc || !sec) {
@@ -226,19 +219,15 @@ static int run(const char *name, const stdbp_layer_spec *specs, size_t n_layers,
     res->hidden_fired = fired / ((double)n_samples * (double)hidden);
 
     t0 = now();
-    for (size_t k = 0; k < n_samples; k++) {
-        const double *out = stdbp_net_forward(net, ws, times + (k % n_img) * PIX);
-        stdbp_loss_softmax_ce(&lp, out, n_out, (int)(k % 10), dl);
-        if (stdbp_net_backward(net, ws, dl, acc, NULL, &err) != STDBP_OK) {
-            fprintf(stderr, "bench_core: %s: %s\n", name, err.msg);
-            break;
-        }
-    }
+    train_samples(name, net, ws, times, n_img, 0, n_samples, acc);
     t1 = now();
     res->train_rate = (double)n_samples / (t1 - t0);
     const uint64_t dig = digest(acc, n_p);
-    if (layers) /* before the steps: the weights of the rates above */
-        profile_layers(name, net, ws, times, n_img, n_samples, acc, sec);
+    if (layers) { /* one more pass, timed per layer, before the steps change the weights */
+        stdbp_ws_profile(ws, sec);
+        train_samples(name, net, ws, times, n_img, 0, n_samples, acc);
+        stdbp_ws_profile(ws, NULL);
+    }
 
     /* The whole step: batches of `batch` samples, each followed by the
      * update of stdbp_train on one rank (configs/mnist_mlp.yaml's Adam at
@@ -267,12 +256,7 @@ static int run(const char *name, const stdbp_layer_spec *specs, size_t n_layers,
     t0 = now();
     while (done < n_samples) {
         size_t b = n_samples - done < batch ? n_samples - done : batch;
-        for (size_t k = done; k < done + b; k++) {
-            const double *out = stdbp_net_forward(net, ws, times + (k % n_img) * PIX);
-            stdbp_loss_softmax_ce(&lp, out, n_out, (int)(k % 10), dl);
-            if (stdbp_net_backward(net, ws, dl, acc, NULL, &err) != STDBP_OK)
-                break;
-        }
+        train_samples(name, net, ws, times, n_img, done, b, acc);
         double tu = now();
         stdbp_grad_fixed_mean(acc, grad, n_p, b);
         stdbp_penalty_weight_sum(net, params, grad, 1e-4, 1.0);
