@@ -23,7 +23,7 @@
 #define PIX (SIDE * SIDE)
 
 static const char usage[] =
-    "usage: bench_core [--model mlp|cnn|all] [--samples N] [--images N] [--seed S]\n"
+    "usage: bench_core [--model mlp|cnn|wide|all] [--samples N] [--images N] [--seed S]\n"
     "                  [--batch B] [--isa best|avx512|avx2|generic] [--layers]\n"
     "\n"
     "Measures, on one thread, forward and forward+backward samples per second\n"
@@ -35,11 +35,13 @@ static const char usage[] =
     "Networks, initialised with STDBP_INIT_FIRE (seed S):\n"
     "  mlp  784-800-10\n"
     "  cnn  28x28-16C5(pad 2)-P2-32C5-P2-800-128-10\n"
+    "  wide 28x28-32C5(pad 2)-P2-64C5-P2-1600-256-10 (the wide Fashion-MNIST\n"
+    "       network; only when named: all is mlp and cnn)\n"
     "Inputs: the first --images images (default 1000) of\n"
     "$STDBP_DATA/mnist/train-images-idx3-ubyte[.gz] when it exists, otherwise\n"
     "synthetic MNIST-like images (random strokes, ~19%% of pixels lit); the\n"
     "output says which. Latency code t = 1 - x, x = 0 silent.\n"
-    "  --samples N  samples per measurement (default 2000 mlp, 200 cnn x 10)\n"
+    "  --samples N  samples per measurement (default 2000 mlp, 200 cnn, 100 wide)\n"
     "  --layers     also time each layer's forward and backward (thread CPU time\n"
     "               per sample, over one more forward+backward pass)\n"
     "  --isa NAME   the kernels' build (default best: what the CPU runs fastest);\n"
@@ -320,8 +322,9 @@ int main(int argc, char **argv)
      * threaded, and a second thread would also spin between steps. */
     omp_set_num_threads(1);
 #endif
-    if (strcmp(model, "mlp") && strcmp(model, "cnn") && strcmp(model, "all")) {
-        fprintf(stderr, "bench_core: --model must be mlp, cnn or all (got '%s')\n", model);
+    if (strcmp(model, "mlp") && strcmp(model, "cnn") && strcmp(model, "wide") &&
+        strcmp(model, "all")) {
+        fprintf(stderr, "bench_core: --model must be mlp, cnn, wide or all (got '%s')\n", model);
         return 2;
     }
     if (n_img == 0)
@@ -373,13 +376,22 @@ int main(int argc, char **argv)
         {STDBP_LAYER_CONV2D, 32, 5, 1, 0}, {STDBP_LAYER_POOL, 0, 2, 0, 0},
         {STDBP_LAYER_FLATTEN, 0, 0, 0, 0}, {STDBP_LAYER_DENSE, 128, 0, 0, 0},
         {STDBP_LAYER_DENSE, 10, 0, 0, 0}};
+    const stdbp_layer_spec wide[] = {
+        {STDBP_LAYER_CONV2D, 32, 5, 1, 2}, {STDBP_LAYER_POOL, 0, 2, 0, 0},
+        {STDBP_LAYER_CONV2D, 64, 5, 1, 0}, {STDBP_LAYER_POOL, 0, 2, 0, 0},
+        {STDBP_LAYER_FLATTEN, 0, 0, 0, 0}, {STDBP_LAYER_DENSE, 256, 0, 0, 0},
+        {STDBP_LAYER_DENSE, 10, 0, 0, 0}};
     result res;
     int rc = 0;
-    if (strcmp(model, "cnn"))
+    const int all = !strcmp(model, "all");
+    if (all || !strcmp(model, "mlp"))
         rc |= run("mlp", mlp, 2, times, n_img, n_samples ? n_samples : 2000, batch, seed, layers,
                   &res);
-    if (strcmp(model, "mlp"))
+    if (all || !strcmp(model, "cnn"))
         rc |= run("cnn", cnn, 7, times, n_img, n_samples ? n_samples : 200, batch, seed, layers,
+                  &res);
+    if (!strcmp(model, "wide"))
+        rc |= run("wide", wide, 7, times, n_img, n_samples ? n_samples : 100, batch, seed, layers,
                   &res);
     printf("(step: forward+backward of batches of %zu, then mean gradient, penalty and\n"
            " Adam; update: its share of the step; hidden: fraction of the last hidden\n"

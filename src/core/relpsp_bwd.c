@@ -212,19 +212,19 @@ STDBP_NOINLINE static void bwd_row_fixed_dw_fast_avx512(size_t m, double pd, dou
 #endif
 
 #ifdef STDBP_X86_SIMD
-/* Layers of at most 32 neurons (conv channels): the whole event loop in
+/* Layers of at most 64 neurons (conv channels): the whole event loop in
  * one function, g, t_j and the causal counts in registers (a call per
  * event would cost more than its few vectors). NV vectors of 8 lanes, the
  * last masked; the dL/dt sums keep the 4-lane order (bwd_row512). */
-#define SMALL_MAX 32
+#define SMALL_MAX 64
 
 STDBP_TARGET("avx512f")
 static inline __attribute__((__always_inline__)) void
 bwd_acc_small512(const stdbp_events *ev, size_t n, const double *w, size_t m,
                  const stdbp_relpsp_grad *gr, double *dw, double *dt_ev, const int NV)
 {
-    __m512d vg[4], vte[4], vnc[4];
-    __mmask8 live[4];
+    __m512d vg[8], vte[8], vnc[8];
+    __mmask8 live[8];
     STDBP_FOR_V(NV, {
         const size_t left = m - 8 * (size_t)v;
         live[v] = left >= 8 ? (__mmask8)0xff : (__mmask8)((1u << left) - 1);
@@ -284,8 +284,20 @@ static void bwd_acc_small512_any(const stdbp_events *ev, size_t n, const double 
     case 3:
         bwd_acc_small512(ev, n, w, m, gr, dw, dt_ev, 3);
         break;
-    default:
+    case 4:
         bwd_acc_small512(ev, n, w, m, gr, dw, dt_ev, 4);
+        break;
+    case 5:
+        bwd_acc_small512(ev, n, w, m, gr, dw, dt_ev, 5);
+        break;
+    case 6:
+        bwd_acc_small512(ev, n, w, m, gr, dw, dt_ev, 6);
+        break;
+    case 7:
+        bwd_acc_small512(ev, n, w, m, gr, dw, dt_ev, 7);
+        break;
+    default:
+        bwd_acc_small512(ev, n, w, m, gr, dw, dt_ev, 8);
         break;
     }
 }

@@ -156,19 +156,21 @@ static size_t row_avx512(const fwd_state *st, const double *wr, const double *ne
     return check ? row512(st, wr, next, t, 1, lim, q) : row512(st, wr, next, t, 0, lim, q);
 }
 
-/* Layers of at most 32 neurons (conv channels, output layers) keep every
- * lane's S, R and results in registers for the whole event list: a call
- * per event would cost more than its few vectors of work. NV vectors of 8
- * lanes; lanes past m are masked off (never read, written or fired). */
-#define SMALL_MAX 32
+/* Layers of at most 64 neurons (conv channels, output layers) keep every
+ * lane's S and R in registers for the whole event list (and, up to 32
+ * lanes, the results too; beyond, the compiler may keep those, touched
+ * only at a firing, on the stack): a call per event would cost more than
+ * its few vectors of work. NV vectors of 8 lanes; lanes past m are masked
+ * off (never read, written or fired). */
+#define SMALL_MAX 64
 
 STDBP_TARGET("avx512f")
 static inline __attribute__((__always_inline__)) size_t
 fwd_small_avx512(const stdbp_events *ev, const double *w, size_t m, double theta, double t_max,
                  double *t_out, double *nc, double *s, const int NV)
 {
-    __m512d vs[4], vr[4], vro[4], vnc[4], vso[4]; /* vro, vso: R, S at the firing */
-    __mmask8 live[4];
+    __m512d vs[8], vr[8], vro[8], vnc[8], vso[8]; /* vro, vso: R, S at the firing */
+    __mmask8 live[8];
     const __m512d zero = _mm512_setzero_pd(), vth = _mm512_set1_pd(theta);
     const __m512d ninf = _mm512_set1_pd(-INFINITY), vtmax = _mm512_set1_pd(t_max);
     const size_t n = ev->n;
@@ -194,7 +196,7 @@ fwd_small_avx512(const stdbp_events *ev, const double *w, size_t m, double theta
         if (tn == tg)
             continue;
         const __m512d vlim = _mm512_set1_pd(stdbp_relpsp_fire_limit(tn, t_max));
-        __mmask8 k[4];
+        __mmask8 k[8];
         unsigned any = 0;
         STDBP_FOR_V(NV, {
             k[v] = _mm512_mask_cmp_pd_mask(live[v], _mm512_add_pd(vth, vr[v]),
@@ -245,8 +247,16 @@ static size_t fwd_small_avx512_any(const stdbp_events *ev, const double *w, size
         return fwd_small_avx512(ev, w, m, theta, t_max, t_out, nc, s, 2);
     case 3:
         return fwd_small_avx512(ev, w, m, theta, t_max, t_out, nc, s, 3);
-    default:
+    case 4:
         return fwd_small_avx512(ev, w, m, theta, t_max, t_out, nc, s, 4);
+    case 5:
+        return fwd_small_avx512(ev, w, m, theta, t_max, t_out, nc, s, 5);
+    case 6:
+        return fwd_small_avx512(ev, w, m, theta, t_max, t_out, nc, s, 6);
+    case 7:
+        return fwd_small_avx512(ev, w, m, theta, t_max, t_out, nc, s, 7);
+    default:
+        return fwd_small_avx512(ev, w, m, theta, t_max, t_out, nc, s, 8);
     }
 }
 #endif

@@ -24,7 +24,7 @@ typedef enum stdbp_isa {
     STDBP_ISA_BEST = -1 /* for stdbp_relpsp_force_isa: undo a forced choice */
 } stdbp_isa;
 
-/* The small-layer kernels: each per-vector step is written out for v = 0..3 and the ones past NV
+/* The small-layer kernels: each per-vector step is written out for v = 0..7 and the ones past NV
  * (a constant in each instance) fold away: the arrays then live in
  * registers, which a loop over v does not guarantee. */
 #define STDBP_FOR_V(NV, BODY)                                                                      \
@@ -43,6 +43,22 @@ typedef enum stdbp_isa {
         }                                                                                          \
         if ((NV) > 3) {                                                                            \
             enum { v = 3 };                                                                        \
+            BODY                                                                                   \
+        }                                                                                          \
+        if ((NV) > 4) {                                                                            \
+            enum { v = 4 };                                                                        \
+            BODY                                                                                   \
+        }                                                                                          \
+        if ((NV) > 5) {                                                                            \
+            enum { v = 5 };                                                                        \
+            BODY                                                                                   \
+        }                                                                                          \
+        if ((NV) > 6) {                                                                            \
+            enum { v = 6 };                                                                        \
+            BODY                                                                                   \
+        }                                                                                          \
+        if ((NV) > 7) {                                                                            \
+            enum { v = 7 };                                                                        \
             BODY                                                                                   \
         }                                                                                          \
     } while (0)
