@@ -212,17 +212,24 @@ STDBP_NOINLINE static void bwd_row_fixed_dw_fast_avx512(size_t m, double pd, dou
 #endif
 
 #ifdef STDBP_X86_SIMD
-/* Layers of at most 64 neurons (conv channels): the whole event loop in
- * one function, g, t_j and the causal counts in registers (a call per
- * event would cost more than its few vectors). NV vectors of 8 lanes, the
- * last masked; the dL/dt sums keep the 4-lane order (bwd_row512). */
+/* Layers of at most 64 neurons (conv channels, output layers): the whole
+ * event loop in one function, g, t_j and the causal counts in registers
+ * (a call per event would cost more than its few vectors). NV vectors of
+ * 8 lanes, the last masked; the dL/dt sums keep the 4-lane order
+ * (bwd_row512). mode BWD_ACC adds dW to dw in double (conv), BWD_FAST
+ * rounds it into the fixed-point rows q (dense, |dW| known to be in
+ * range), with the operations of bwd_row512. */
 #define SMALL_MAX 64
 
 STDBP_TARGET("avx512f")
 static inline __attribute__((__always_inline__)) void
-bwd_acc_small512(const stdbp_events *ev, size_t n, const double *w, size_t m,
-                 const stdbp_relpsp_grad *gr, double *dw, double *dt_ev, const int NV)
+bwd_small512(const stdbp_events *ev, size_t n, const double *w, size_t m,
+             const stdbp_relpsp_grad *gr, double *dw, int64_t *q, double *dt_ev, const int NV,
+             const int mode)
 {
+    const __m512d scale = _mm512_set1_pd(STDBP_FIXED_SCALE);
+    const __m512d magic = _mm512_set1_pd(STDBP_FIXED_MAGIC);
+    const __m512i magic_bits = _mm512_set1_epi64((long long)STDBP_FIXED_MAGIC_BITS);
     __m512d vg[8], vte[8], vnc[8];
     __mmask8 live[8];
     STDBP_FOR_V(NV, {
@@ -235,15 +242,24 @@ bwd_acc_small512(const stdbp_events *ev, size_t n, const double *w, size_t m,
     for (size_t p = 0; p < n; p++) {
         const size_t off = (size_t)ev->row[p] * m;
         const double *wr = w + off;
-        double *d = dw + off;
         const __m512d vpd = _mm512_set1_pd((double)p), vtp = _mm512_set1_pd(ev->t[p]);
         __m256d a4 = _mm256_setzero_pd();
         STDBP_FOR_V(NV, {
             const __mmask8 causal = _mm512_mask_cmp_pd_mask(live[v], vpd, vnc[v], _CMP_LT_OQ);
             const __m512d gk = _mm512_maskz_mov_pd(causal, vg[v]);
             const __m512d dwv = _mm512_mul_pd(gk, _mm512_sub_pd(vtp, vte[v]));
-            _mm512_mask_storeu_pd(d + 8 * v, live[v],
-                                  _mm512_add_pd(_mm512_maskz_loadu_pd(live[v], d + 8 * v), dwv));
+            if (mode == BWD_ACC) {
+                double *d = dw + off + 8 * v;
+                _mm512_mask_storeu_pd(d, live[v],
+                                      _mm512_add_pd(_mm512_maskz_loadu_pd(live[v], d), dwv));
+            } else {
+                int64_t *qv = q + off + 8 * v;
+                const __m512i x = _mm512_sub_epi64(
+                    _mm512_castpd_si512(_mm512_add_pd(_mm512_mul_pd(dwv, scale), magic)),
+                    magic_bits);
+                _mm512_mask_storeu_epi64(
+                    qv, live[v], _mm512_add_epi64(_mm512_maskz_loadu_epi64(live[v], qv), x));
+            }
             const __m512d prod = _mm512_mul_pd(gk, _mm512_maskz_loadu_pd(live[v], wr + 8 * v));
             const size_t left = m - 8 * (size_t)v;
             if (left >= 8) {
@@ -271,35 +287,44 @@ bwd_acc_small512(const stdbp_events *ev, size_t n, const double *w, size_t m,
 }
 
 STDBP_TARGET("avx512f")
-static void bwd_acc_small512_any(const stdbp_events *ev, size_t n, const double *w, size_t m,
-                                 const stdbp_relpsp_grad *gr, double *dw, double *dt_ev)
+static void bwd_small512_any(const stdbp_events *ev, size_t n, const double *w, size_t m,
+                             const stdbp_relpsp_grad *gr, double *dw, int64_t *q, double *dt_ev)
 {
-    switch ((m + 7) / 8) {
+    const size_t nv = (m + 7) / 8;
+#define BWD_SMALL_NV(NV)                                                                           \
+    do {                                                                                           \
+        if (dw)                                                                                    \
+            bwd_small512(ev, n, w, m, gr, dw, NULL, dt_ev, NV, BWD_ACC);                           \
+        else                                                                                       \
+            bwd_small512(ev, n, w, m, gr, NULL, q, dt_ev, NV, BWD_FAST);                           \
+    } while (0)
+    switch (nv) {
     case 1:
-        bwd_acc_small512(ev, n, w, m, gr, dw, dt_ev, 1);
+        BWD_SMALL_NV(1);
         break;
     case 2:
-        bwd_acc_small512(ev, n, w, m, gr, dw, dt_ev, 2);
+        BWD_SMALL_NV(2);
         break;
     case 3:
-        bwd_acc_small512(ev, n, w, m, gr, dw, dt_ev, 3);
+        BWD_SMALL_NV(3);
         break;
     case 4:
-        bwd_acc_small512(ev, n, w, m, gr, dw, dt_ev, 4);
+        BWD_SMALL_NV(4);
         break;
     case 5:
-        bwd_acc_small512(ev, n, w, m, gr, dw, dt_ev, 5);
+        BWD_SMALL_NV(5);
         break;
     case 6:
-        bwd_acc_small512(ev, n, w, m, gr, dw, dt_ev, 6);
+        BWD_SMALL_NV(6);
         break;
     case 7:
-        bwd_acc_small512(ev, n, w, m, gr, dw, dt_ev, 7);
+        BWD_SMALL_NV(7);
         break;
     default:
-        bwd_acc_small512(ev, n, w, m, gr, dw, dt_ev, 8);
+        BWD_SMALL_NV(8);
         break;
     }
+#undef BWD_SMALL_NV
 }
 #endif
 
@@ -333,7 +358,7 @@ void stdbp_relpsp_backward_acc(const stdbp_events *ev, size_t n, const double *w
     const stdbp_isa isa = stdbp_relpsp_isa();
 #ifdef STDBP_X86_SIMD
     if (isa == STDBP_ISA_AVX512 && m <= SMALL_MAX) {
-        bwd_acc_small512_any(ev, n, w, m, gr, dw, dt_ev);
+        bwd_small512_any(ev, n, w, m, gr, dw, NULL, dt_ev);
         return;
     }
 #endif
@@ -355,8 +380,17 @@ int stdbp_relpsp_backward_fixed(const stdbp_events *ev, size_t n, const double *
      * can need the clamp or be NaN/Inf, and the rows take the short path
      * (same integers: the clamp would not act). */
     const double tp_max = fmax(fabs(ev->t[0]), fabs(ev->t[n - 1]));
-    const bwd_rows rows = rows_for(stdbp_relpsp_isa());
+    const stdbp_isa isa = stdbp_relpsp_isa();
+    const bwd_rows rows = rows_for(isa);
     const int fast = gr->g_max * (tp_max + gr->te_max) <= 0.5 * STDBP_GRAD_FIXED_LIMIT;
+#ifdef STDBP_X86_SIMD
+    if (isa == STDBP_ISA_AVX512 && m <= SMALL_MAX && fast && dt_ev) {
+        bwd_small512_any(ev, n, w, m, gr, NULL, acc, dt_ev);
+        for (size_t p = 0; p < n; p++)
+            chk += dt_ev[p] * 0.0;
+        return !(chk == 0.0);
+    }
+#endif
     for (size_t p = 0; p < n; p++) {
         const size_t off = (size_t)ev->row[p] * m;
         const double pd = (double)p, tp = ev->t[p];
