@@ -6,7 +6,7 @@ dist_configs_DATA = configs/mnist_mlp.yaml configs/mnist_mlp_aug.yaml configs/mn
 	configs/fmnist_mlp.yaml configs/fmnist_cnn.yaml configs/smoke.yaml \
 	configs/sweep_example.yaml configs/mnist_mlp_b1024.yaml configs/mnist_mlp_b4096.yaml \
 	configs/mnist_cnn_b1024.yaml configs/emnist_events_mlp.yaml \
-	configs/mnist_cnn_aug.yaml configs/fmnist_mlp_aug.yaml
+	configs/mnist_cnn_aug.yaml configs/fmnist_mlp_aug.yaml configs/fmnist_cnn_wide.yaml
 hwconfigsdir = $(pkgdatadir)/hw
 dist_hwconfigs_DATA = configs/hw/default.yaml configs/hw/loihi_like.yaml \
 	configs/hw/truenorth_like.yaml

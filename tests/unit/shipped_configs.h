@@ -8,9 +8,10 @@
 #include <stddef.h>
 
 static const char *const shipped_configs[] = {
-    "mnist_mlp.yaml",     "mnist_cnn.yaml",       "fmnist_mlp.yaml",      "fmnist_cnn.yaml",
-    "smoke.yaml",         "mnist_mlp_b1024.yaml", "mnist_mlp_b4096.yaml", "mnist_cnn_b1024.yaml",
-    "mnist_mlp_aug.yaml", "mnist_cnn_aug.yaml",   "fmnist_mlp_aug.yaml",  "emnist_events_mlp.yaml"};
+    "mnist_mlp.yaml",      "mnist_cnn.yaml",       "fmnist_mlp.yaml",      "fmnist_cnn.yaml",
+    "smoke.yaml",          "mnist_mlp_b1024.yaml", "mnist_mlp_b4096.yaml", "mnist_cnn_b1024.yaml",
+    "mnist_mlp_aug.yaml",  "mnist_cnn_aug.yaml",   "fmnist_mlp_aug.yaml",  "emnist_events_mlp.yaml",
+    "fmnist_cnn_wide.yaml"};
 #define N_SHIPPED_CONFIGS (sizeof shipped_configs / sizeof shipped_configs[0])
 
 #endif
