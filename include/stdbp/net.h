@@ -215,6 +215,13 @@ STDBP_API double stdbp_grad_from_fixed(int64_t q);
  * samples, with the accumulator ready for the next batch. The same
  * arithmetic on every rank gives the same gradient. Cannot fail. */
 STDBP_API void stdbp_grad_fixed_mean(int64_t *acc, double *grad, size_t n, size_t count);
+/* The same over n_acc accumulators (the per-thread ones of one rank):
+ * grad[k] = (acc[0][k] + ... + acc[n_acc - 1][k]) / 2^STDBP_GRAD_FRAC_BITS
+ * / count, the sum wrapping as the accumulators' sums do, and every
+ * acc[i][k] = 0: the same bits as adding them into one accumulator, then
+ * stdbp_grad_fixed_mean, in one pass instead of two. Cannot fail. */
+STDBP_API void stdbp_grad_fixed_mean_sum(int64_t *const *acc, size_t n_acc, double *grad, size_t n,
+                                         size_t count);
 
 /* Backward for the sample of the last forward on ws. dl_dout holds dL/dt
  * for each output neuron (0 for neurons that should get no gradient). Adds

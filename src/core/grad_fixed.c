@@ -84,6 +84,57 @@ static void fixed_mean_chunk(int64_t *restrict acc, double *restrict grad, size_
     }
 }
 
+#ifdef STDBP_X86_SIMD
+STDBP_TARGET("avx512f,avx512dq")
+static size_t fixed_mean_sum512(int64_t *const *acc, size_t n_acc, size_t a, double *restrict grad,
+                                size_t n, double scale)
+{
+    const __m512d vs = _mm512_set1_pd(scale);
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        __m512i q = _mm512_loadu_si512(acc[0] + a + k);
+        _mm512_storeu_si512(acc[0] + a + k, _mm512_setzero_si512());
+        for (size_t i = 1; i < n_acc; i++) {
+            q = _mm512_add_epi64(q, _mm512_loadu_si512(acc[i] + a + k));
+            _mm512_storeu_si512(acc[i] + a + k, _mm512_setzero_si512());
+        }
+        _mm512_storeu_pd(grad + k, _mm512_mul_pd(_mm512_cvtepi64_pd(q), vs));
+    }
+    return k;
+}
+#endif
+
+/* [a, a + n) of stdbp_grad_fixed_mean_sum. */
+static void fixed_mean_sum_chunk(int64_t *const *acc, size_t n_acc, size_t a, double *restrict grad,
+                                 size_t n, double scale)
+{
+    size_t k = 0;
+#ifdef STDBP_X86_SIMD
+    if (stdbp_relpsp_isa() == STDBP_ISA_AVX512 && __builtin_cpu_supports("avx512dq"))
+        k = fixed_mean_sum512(acc, n_acc, a, grad, n, scale);
+#endif
+    for (; k < n; k++) {
+        uint64_t q = 0;
+        for (size_t i = 0; i < n_acc; i++) {
+            q += (uint64_t)acc[i][a + k];
+            acc[i][a + k] = 0;
+        }
+        grad[k] = (double)(int64_t)q * scale;
+    }
+}
+
+void stdbp_grad_fixed_mean_sum(int64_t *const *acc, size_t n_acc, double *grad, size_t n,
+                               size_t count)
+{
+    const double scale = 1.0 / STDBP_FIXED_SCALE / (double)(count ? count : 1);
+    if (n_acc == 0) { /* no accumulator: a sum of nothing */
+        for (size_t k = 0; k < n; k++)
+            grad[k] = 0.0;
+        return;
+    }
+    STDBP_FOR_CHUNKS(n, a, len, fixed_mean_sum_chunk(acc, n_acc, a, grad + a, len, scale););
+}
+
 /* Each value is converted on its own: chunks over the threads
  * (chunks.h). */
 void stdbp_grad_fixed_mean(int64_t *restrict acc, double *restrict grad, size_t n, size_t count)

@@ -229,9 +229,11 @@ stdbp_status stdbp_trainer_alloc_slots(stdbp_trainer *tr, stdbp_err *err)
     n = n < 1 ? 1 : n;
 #endif
     tr->slots = calloc((size_t)n, sizeof *tr->slots);
-    if (!tr->slots)
+    tr->slot_acc = calloc((size_t)n, sizeof *tr->slot_acc);
+    if (!tr->slots || !tr->slot_acc)
         return stdbp_err_set(err, STDBP_ENOMEM, "out of memory for %d threads", n);
     tr->n_threads = n;
+    tr->grad_slots = 1;
     tr->slots[0] = (stdbp_train_slot){.ws = tr->ws,
                                       .acc = tr->acc,
                                       .times = tr->times,
@@ -250,6 +252,8 @@ stdbp_status stdbp_trainer_alloc_slots(stdbp_trainer *tr, stdbp_err *err)
             return stdbp_err_set(err, STDBP_ENOMEM, "out of memory for %zu parameters x %d threads",
                                  tr->n_params, n);
     }
+    for (int t = 0; t < n; t++)
+        tr->slot_acc[t] = tr->slots[t].acc;
     return STDBP_OK;
 }
 
@@ -263,7 +267,9 @@ void stdbp_trainer_free_slots(stdbp_trainer *tr)
         free(tr->slots[t].dl_dt);
     }
     free(tr->slots);
+    free(tr->slot_acc);
     tr->slots = NULL;
+    tr->slot_acc = NULL;
     tr->n_threads = 0;
 }
 

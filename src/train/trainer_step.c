@@ -78,15 +78,19 @@ static stdbp_status run_local_batch(stdbp_trainer *tr, size_t b, size_t len, std
             s->fail_k = k;
         }
     }
-    /* The other slots' gradient and statistics into slot 0's (tr->acc),
-     * leaving theirs zeroed; integer sums (wrapping, as the gradient's). */
+    /* The other slots' statistics, and their gradient when the ranks
+     * need one buffer to reduce, into slot 0's (tr->acc), leaving theirs
+     * zeroed; integer sums (wrapping, as the gradient's). On one rank the
+     * mean adds the slots' gradients itself (grad_slots). */
+    tr->grad_slots = 1;
     if (nt > 1) {
-        const size_t n = tr->n_params + STDBP_STAT_COUNT;
+        const size_t lo = tr->size == 1 ? tr->n_params : 0;
+        const size_t hi = tr->n_params + STDBP_STAT_COUNT;
         stdbp_train_slot *slots = tr->slots;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt)
+#pragma omp parallel for schedule(static) num_threads(nt) if (hi - lo > 4096)
 #endif
-        for (size_t p = 0; p < n; p++) {
+        for (size_t p = lo; p < hi; p++) {
             uint64_t sum = (uint64_t)slots[0].acc[p];
             for (int t = 1; t < nt; t++) {
                 sum += (uint64_t)slots[t].acc[p];
@@ -94,6 +98,8 @@ static stdbp_status run_local_batch(stdbp_trainer *tr, size_t b, size_t len, std
             }
             slots[0].acc[p] = (int64_t)sum;
         }
+        if (tr->size == 1)
+            tr->grad_slots = nt;
     }
     int first = -1;
     for (int t = 0; t < nt; t++)
@@ -130,9 +136,10 @@ stdbp_status stdbp_trainer_step(stdbp_trainer *tr, size_t b, size_t len, size_t 
     stats[STDBP_TRAINER_STAT_STOP] = stdbp_signal_pending();
     double t1 = stdbp_now();
     tr->t_compute += t1 - t0;
-    /* Collective: the statistics, with the gradient unless sharded. */
+    /* Collective: the statistics, with the gradient unless sharded or
+     * on one rank (the sum over one rank is the rank's own). */
     stdbp_status st =
-        tr->sharded
+        tr->sharded || tr->size == 1
             ? stdbp_dist_sum_i64(tr->comm, stats, STDBP_TRAINER_STAT_SLOTS, err)
             : stdbp_dist_sum_i64(tr->comm, tr->acc, tr->n_params + STDBP_TRAINER_STAT_SLOTS, err);
     if (st != STDBP_OK)
@@ -153,7 +160,8 @@ stdbp_status stdbp_trainer_step(stdbp_trainer *tr, size_t b, size_t len, size_t 
      * on whichever rank owns the parameter. */
     const size_t lo = tr->sharded ? tr->slices.lo : 0;
     const size_t hi = tr->sharded ? tr->slices.hi : tr->n_params;
-    stdbp_grad_fixed_mean(tr->acc, tr->grad + lo, hi - lo, len); /* zeroes acc[0, hi - lo) */
+    /* zeroes acc[0, hi - lo) of every slot it reads (slot 0: tr->acc) */
+    stdbp_grad_fixed_mean_sum(tr->slot_acc, (size_t)tr->grad_slots, tr->grad + lo, hi - lo, len);
     if (tr->sharded) /* the rest held this rank's own terms */
         memset(tr->acc + (hi - lo), 0, (tr->n_params - (hi - lo)) * sizeof *tr->acc);
     double *params = stdbp_net_params(tr->net);

@@ -195,6 +195,25 @@ static int fixed_mean_same(stdbp_isa isa)
     int zero = 1;
     for (size_t i = 0; i < N; i++)
         zero &= a[i] == 0 && b[i] == 0;
+    if (!zero || !same_bits(ga, gb, sizeof ga))
+        return 0;
+    /* The sum of three accumulators (wrapping past 2^63) in one pass =
+     * adding them into one, then the mean in plain C. */
+    int64_t x[N], y[N], z[N];
+    int64_t *xyz[3] = {x, y, z};
+    for (size_t i = 0; i < N; i++) {
+        x[i] = (int64_t)stdbp_rng_next(&r);
+        y[i] = (int64_t)(stdbp_rng_next(&r) >> (i % 13 * 5));
+        z[i] = -(int64_t)(stdbp_rng_next(&r) >> (i % 7 * 9));
+        b[i] = (int64_t)((uint64_t)x[i] + (uint64_t)y[i] + (uint64_t)z[i]);
+    }
+    stdbp_relpsp_force_isa(isa);
+    stdbp_grad_fixed_mean_sum(xyz, 3, ga, N, 128);
+    stdbp_relpsp_force_isa(STDBP_ISA_GENERIC);
+    stdbp_grad_fixed_mean(b, gb, N, 128);
+    stdbp_relpsp_force_isa(STDBP_ISA_BEST);
+    for (size_t i = 0; i < N; i++)
+        zero &= x[i] == 0 && y[i] == 0 && z[i] == 0;
     return zero && same_bits(ga, gb, sizeof ga);
 }
 
@@ -221,9 +240,22 @@ static void test_threads(void)
     adam_ref(n, b);
     for (size_t i = 0; i < n; i++)
         gb[i] = (double)qb[i] * (1.0 / 0x1p32 / 100.0);
-    ok(same_bits(a, b, 3 * n * sizeof *a) && same_bits(ga, gb, n * sizeof *ga),
-       "Adam and the fixed-point mean on 3 threads = the loops written out, to the bit (%zu "
-       "values)",
+    int same = same_bits(a, b, 3 * n * sizeof *a) && same_bits(ga, gb, n * sizeof *ga);
+    /* the sum of two accumulators: qa (now zero) and qb */
+    for (size_t i = 0; i < n; i++)
+        qa[i] = (int64_t)(stdbp_rng_next(&r) >> 20);
+    for (size_t i = 0; i < n; i++)
+        gb[i] = (double)(int64_t)((uint64_t)qa[i] + (uint64_t)qb[i]) * (1.0 / 0x1p32 / 100.0);
+    int64_t *two[2] = {qa, qb};
+    omp_set_num_threads(3);
+    stdbp_grad_fixed_mean_sum(two, 2, ga, n, 100);
+    omp_set_num_threads(saved);
+    same &= same_bits(ga, gb, n * sizeof *ga);
+    for (size_t i = 0; i < n; i++)
+        same &= qa[i] == 0 && qb[i] == 0;
+    ok(same,
+       "Adam and the fixed-point mean (of one and of two accumulators) on 3 threads = the loops "
+       "written out, to the bit (%zu values)",
        n);
     free(a);
     free(b);
@@ -318,7 +350,9 @@ int main(void)
             free(a);
             free(b);
         }
-        ok(fixed_mean_same(isas[s]), "%s fixed-point mean = plain C to the bit, sums zeroed",
+        ok(fixed_mean_same(isas[s]),
+           "%s fixed-point mean (of one accumulator and the sum of three) = plain C to the bit, "
+           "sums zeroed",
            stdbp_isa_name(isas[s]));
         is_int(0, fwd_bad, "%s forward = closed form to the bit (%d layers)",
                stdbp_isa_name(isas[s]), cases);
