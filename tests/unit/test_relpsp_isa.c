@@ -204,7 +204,7 @@ static int fixed_mean_same(stdbp_isa isa)
     for (size_t i = 0; i < N; i++) {
         x[i] = (int64_t)stdbp_rng_next(&r);
         y[i] = (int64_t)(stdbp_rng_next(&r) >> (i % 13 * 5));
-        z[i] = -(int64_t)(stdbp_rng_next(&r) >> (i % 7 * 9));
+        z[i] = (int64_t)(0 - (stdbp_rng_next(&r) >> (i % 7 * 9)));
         b[i] = (int64_t)((uint64_t)x[i] + (uint64_t)y[i] + (uint64_t)z[i]);
     }
     stdbp_relpsp_force_isa(isa);
