@@ -57,35 +57,6 @@ int stdbp_fixed_add_row(int64_t *restrict acc, double *restrict d, size_t m)
 /* AVX-512DQ converts 8 int64 at once (SSE2 and AVX2 have no int64 to
  * double conversion); it rounds as the scalar conversion does. */
 STDBP_TARGET("avx512f,avx512dq")
-static size_t fixed_mean512(int64_t *restrict acc, double *restrict grad, size_t n, double scale)
-{
-    const __m512d vs = _mm512_set1_pd(scale);
-    size_t k = 0;
-    for (; k + 8 <= n; k += 8) {
-        const __m512i q = _mm512_loadu_si512(acc + k);
-        _mm512_storeu_pd(grad + k, _mm512_mul_pd(_mm512_cvtepi64_pd(q), vs));
-        _mm512_storeu_si512(acc + k, _mm512_setzero_si512());
-    }
-    return k;
-}
-#endif
-
-/* One chunk of stdbp_grad_fixed_mean. */
-static void fixed_mean_chunk(int64_t *restrict acc, double *restrict grad, size_t n, double scale)
-{
-    size_t k = 0;
-#ifdef STDBP_X86_SIMD
-    if (stdbp_relpsp_isa() == STDBP_ISA_AVX512 && __builtin_cpu_supports("avx512dq"))
-        k = fixed_mean512(acc, grad, n, scale);
-#endif
-    for (; k < n; k++) {
-        grad[k] = (double)acc[k] * scale;
-        acc[k] = 0;
-    }
-}
-
-#ifdef STDBP_X86_SIMD
-STDBP_TARGET("avx512f,avx512dq")
 static size_t fixed_mean_sum512(int64_t *const *acc, size_t n_acc, size_t a, double *restrict grad,
                                 size_t n, double scale)
 {
@@ -104,7 +75,8 @@ static size_t fixed_mean_sum512(int64_t *const *acc, size_t n_acc, size_t a, dou
 }
 #endif
 
-/* [a, a + n) of stdbp_grad_fixed_mean_sum. */
+/* [a, a + n) of stdbp_grad_fixed_mean_sum: each value is converted on its
+ * own, so the chunks can go to different threads (chunks.h). */
 static void fixed_mean_sum_chunk(int64_t *const *acc, size_t n_acc, size_t a, double *restrict grad,
                                  size_t n, double scale)
 {
@@ -135,10 +107,7 @@ void stdbp_grad_fixed_mean_sum(int64_t *const *acc, size_t n_acc, double *grad, 
     STDBP_FOR_CHUNKS(n, a, len, fixed_mean_sum_chunk(acc, n_acc, a, grad + a, len, scale););
 }
 
-/* Each value is converted on its own: chunks over the threads
- * (chunks.h). */
-void stdbp_grad_fixed_mean(int64_t *restrict acc, double *restrict grad, size_t n, size_t count)
+void stdbp_grad_fixed_mean(int64_t *acc, double *grad, size_t n, size_t count)
 {
-    const double scale = 1.0 / STDBP_FIXED_SCALE / (double)(count ? count : 1);
-    STDBP_FOR_CHUNKS(n, a, len, fixed_mean_chunk(acc + a, grad + a, len, scale););
+    stdbp_grad_fixed_mean_sum(&acc, 1, grad, n, count);
 }

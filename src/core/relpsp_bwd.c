@@ -286,6 +286,7 @@ bwd_small512(const stdbp_events *ev, size_t n, const double *w, size_t m,
     }
 }
 
+/* dw given: BWD_ACC into it (conv); NULL: BWD_FAST into q (dense). */
 STDBP_TARGET("avx512f")
 static void bwd_small512_any(const stdbp_events *ev, size_t n, const double *w, size_t m,
                              const stdbp_relpsp_grad *gr, double *dw, int64_t *q, double *dt_ev)

@@ -14,7 +14,7 @@
  * added into slot 0's after the samples: integer sums, so the result is
  * bitwise the same for any number of threads. On one rank the gradient
  * parts are not added there: the mean reads every slot's in one pass
- * (grad_slots, stdbp_grad_fixed_mean_sum); only the statistics are. */
+ * (stdbp_grad_fixed_mean_sum); only the statistics are. */
 typedef struct stdbp_train_slot {
     stdbp_ws *ws;
     int64_t *acc; /* n_params + STDBP_TRAINER_STAT_SLOTS */
@@ -57,8 +57,7 @@ struct stdbp_trainer {
     double *dl_dt;             /* dL/dt of the outputs */
     int n_threads;             /* OpenMP threads of the steps (1 without OpenMP) */
     stdbp_train_slot *slots;   /* n_threads: one per thread, see above */
-    int grad_slots;            /* slots whose gradient the next mean adds (>= 1) */
-    int64_t **slot_acc;        /* n_threads: each slot's acc, for that mean */
+    int64_t **slot_acc;        /* n_threads: each slot's acc, for the mean */
 
     stdbp_train_state state;
     double base_lr;    /* optimizer.lr scaled for train.batch (lr_scaling) */

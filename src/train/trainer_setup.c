@@ -233,7 +233,6 @@ stdbp_status stdbp_trainer_alloc_slots(stdbp_trainer *tr, stdbp_err *err)
     if (!tr->slots || !tr->slot_acc)
         return stdbp_err_set(err, STDBP_ENOMEM, "out of memory for %d threads", n);
     tr->n_threads = n;
-    tr->grad_slots = 1;
     tr->slots[0] = (stdbp_train_slot){.ws = tr->ws,
                                       .acc = tr->acc,
                                       .times = tr->times,

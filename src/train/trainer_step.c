@@ -44,6 +44,15 @@ static stdbp_status run_sample(const stdbp_trainer *tr, stdbp_train_slot *s, siz
     return STDBP_OK;
 }
 
+/* On one rank nothing is reduced over MPI, so the threads' gradients stay
+ * in their slots and the mean adds them as it converts them (one pass
+ * over memory instead of two); with more ranks they are added into slot
+ * 0's first, the one buffer the reduction takes. */
+static int grads_stay_in_slots(const stdbp_trainer *tr)
+{
+    return tr->size == 1;
+}
+
 /* This rank's share of global batch b: forward, loss, backward, its
  * samples spread over the threads (one slot each), then the slots'
  * accumulators added into tr->acc. Local; the caller records a failure
@@ -78,13 +87,11 @@ static stdbp_status run_local_batch(stdbp_trainer *tr, size_t b, size_t len, std
             s->fail_k = k;
         }
     }
-    /* The other slots' statistics, and their gradient when the ranks
-     * need one buffer to reduce, into slot 0's (tr->acc), leaving theirs
-     * zeroed; integer sums (wrapping, as the gradient's). On one rank the
-     * mean adds the slots' gradients itself (grad_slots). */
-    tr->grad_slots = 1;
+    /* The other slots' statistics, and their gradient unless it stays in
+     * the slots, into slot 0's (tr->acc), leaving theirs zeroed; integer
+     * sums (wrapping, as the gradient's). */
     if (nt > 1) {
-        const size_t lo = tr->size == 1 ? tr->n_params : 0;
+        const size_t lo = grads_stay_in_slots(tr) ? tr->n_params : 0;
         const size_t hi = tr->n_params + STDBP_STAT_COUNT;
         stdbp_train_slot *slots = tr->slots;
 #ifdef _OPENMP
@@ -98,8 +105,6 @@ static stdbp_status run_local_batch(stdbp_trainer *tr, size_t b, size_t len, std
             }
             slots[0].acc[p] = (int64_t)sum;
         }
-        if (tr->size == 1)
-            tr->grad_slots = nt;
     }
     int first = -1;
     for (int t = 0; t < nt; t++)
@@ -137,9 +142,9 @@ stdbp_status stdbp_trainer_step(stdbp_trainer *tr, size_t b, size_t len, size_t 
     double t1 = stdbp_now();
     tr->t_compute += t1 - t0;
     /* Collective: the statistics, with the gradient unless sharded or
-     * on one rank (the sum over one rank is the rank's own). */
+     * kept in the slots (one rank: the sum is the rank's own). */
     stdbp_status st =
-        tr->sharded || tr->size == 1
+        tr->sharded || grads_stay_in_slots(tr)
             ? stdbp_dist_sum_i64(tr->comm, stats, STDBP_TRAINER_STAT_SLOTS, err)
             : stdbp_dist_sum_i64(tr->comm, tr->acc, tr->n_params + STDBP_TRAINER_STAT_SLOTS, err);
     if (st != STDBP_OK)
@@ -160,8 +165,10 @@ stdbp_status stdbp_trainer_step(stdbp_trainer *tr, size_t b, size_t len, size_t 
      * on whichever rank owns the parameter. */
     const size_t lo = tr->sharded ? tr->slices.lo : 0;
     const size_t hi = tr->sharded ? tr->slices.hi : tr->n_params;
-    /* zeroes acc[0, hi - lo) of every slot it reads (slot 0: tr->acc) */
-    stdbp_grad_fixed_mean_sum(tr->slot_acc, (size_t)tr->grad_slots, tr->grad + lo, hi - lo, len);
+    /* Zeroes acc[0, hi - lo) of every slot it reads (slot 0: tr->acc);
+     * slots no thread used in this step hold zeros. */
+    const size_t n_acc = grads_stay_in_slots(tr) ? (size_t)tr->n_threads : 1;
+    stdbp_grad_fixed_mean_sum(tr->slot_acc, n_acc, tr->grad + lo, hi - lo, len);
     if (tr->sharded) /* the rest held this rank's own terms */
         memset(tr->acc + (hi - lo), 0, (tr->n_params - (hi - lo)) * sizeof *tr->acc);
     double *params = stdbp_net_params(tr->net);
