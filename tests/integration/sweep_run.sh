@@ -55,7 +55,7 @@ ok $? "the SLURM way: 3 points with --index, --summary: 3 done"
 timeout -s KILL 120 "$sweep" "$tmp/b.yaml" --run -j 2 > "$tmp/b1.out" 2> "$tmp/b1.err"; s=$?
 [ $s -eq 0 ] && grep -q "3 points, 3 done" "$tmp/b1.out"
 ok $? "--run -j 2: exit 0, 3 points done ($s)"
-[ $s -eq 0 ] || sed 's/^/#   /' "$tmp/b1.out" "$tmp/b1.err" >&2
+[ $s -eq 0 ] || sed 's/^/#   /' "$tmp/b1.out" "$tmp/b1.err" "$tmp"/b/s/point-*/sweep.log >&2
 awk '/point [0-9]+ started/ { s++ } /point [0-9]+ done/ && !d { d = 1; r = s == 2 }
      END { exit !(d && r) }' "$tmp/b1.out"
 ok $? "  points 0 and 1 started before the first one ended (-j 2)"

@@ -116,7 +116,7 @@ for l in srun mpirun; do
 done
 for l in srun mpirun; do
   for _ in $(seq 1 300); do
-    ls "$tmp/run-b-$l"/checkpoints/ckpt-*.h5 >/dev/null 2>&1 && break
+    has_ckpt "$tmp/run-b-$l" && break
     sleep 0.2
   done
   scancel --batch --signal=USR1 "${jid[$l]}"

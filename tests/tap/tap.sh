@@ -26,10 +26,18 @@ tap_tmpdir() {
 }
 
 # wait_ckpt RUN_DIR [SECONDS]: up to SECONDS (default 30) for a first
-# checkpoint in RUN_DIR.
+# checkpoint in RUN_DIR. Any one file the glob finds will do: with a
+# checkpoint every step, rotation removes older ones while we look, and
+# `ls` of the whole list then fails although checkpoints exist.
+has_ckpt() {
+  for _hc_f in "$1"/checkpoints/ckpt-*.h5; do
+    [ -e "$_hc_f" ] && return 0
+  done
+  return 1
+}
 wait_ckpt() {
   _wc_i=0
-  while [ $_wc_i -lt $((${2:-30} * 10)) ] && ! ls "$1"/checkpoints/ckpt-*.h5 > /dev/null 2>&1; do
+  while [ $_wc_i -lt $((${2:-30} * 10)) ] && ! has_ckpt "$1"; do
     sleep 0.1; _wc_i=$((_wc_i + 1))
   done
 }
