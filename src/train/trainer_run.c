@@ -149,13 +149,17 @@ static stdbp_status end_of_epoch(stdbp_trainer *tr, double epoch_seconds, size_t
     char part[96] = "";
     if (epoch_samples < tr->n_train)
         snprintf(part, sizeof part, " (%zu\asamples\asince\athe\aresume)", epoch_samples);
+    /* No validation set (data.val_samples: 0): no "val acc nan%". */
+    char val_part[48] = "";
+    if (tr->n_val > 0)
+        snprintf(val_part, sizeof val_part, " | val\aacc\a%.2f%%", 100 * row.val_acc);
     stdbp_progress_print(&tr->progress,
-                         "epoch\a%llu/%ld: train\aloss\a%.4f\aacc\a%.2f%% | val\aacc\a%.2f%% | "
+                         "epoch\a%llu/%ld: train\aloss\a%.4f\aacc\a%.2f%%%s | "
                          "test\aloss\a%.4f\aacc\a%.2f%% | %.1f\as, %.0f\asamples/s%s "
                          "(of\athe\astep\atime:\areduce\a%.1f%%,\aupdate\a%.1f%%;\a"
                          "slowest\arank's\acompute\a%+.0f%%)\n",
                          (unsigned long long)tr->state.epoch + 1, cfg->train.epochs, row.train_loss,
-                         100 * row.train_acc, 100 * row.val_acc, row.test_loss, 100 * row.test_acc,
+                         100 * row.train_acc, val_part, row.test_loss, 100 * row.test_acc,
                          epoch_seconds, row.samples_per_s, part, 100 * tr->t_reduce / step_time,
                          100 * tr->t_update / step_time,
                          tr->t_compute > 0 ? 100 * (slowest_compute / tr->t_compute - 1) : 0.0);
@@ -182,10 +186,11 @@ static void report_start(stdbp_trainer *tr)
     const stdbp_config *cfg = &tr->cfg;
     stdbp_progress_print(&tr->progress,
                          "stdbp_train: %zu\aparameters, %zu\atraining / %zu\avalidation / "
-                         "%zu\atest\asamples, %d\arank%s\ax\a%d\athread%s, global\abatch\a%zu\n",
+                         "%zu\atest\asamples, %d\arank%s\ax\a%d\athread%s, global\abatch\a%zu%s\n",
                          tr->n_params, tr->n_train, tr->n_val, tr->n_test, tr->size,
                          tr->size == 1 ? "" : "s", tr->n_threads, tr->n_threads == 1 ? "" : "s",
-                         (size_t)cfg->train.batch);
+                         (size_t)cfg->train.batch,
+                         tr->node ? ", update\ain\athe\anode's\ashared\amemory" : "");
     if (tr->resumed_from)
         stdbp_progress_print(&tr->progress, "resumed\afrom\a%s at epoch\a%llu, step\a%llu\n",
                              tr->resumed_from, (unsigned long long)tr->state.epoch + 1,
