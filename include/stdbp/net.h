@@ -108,10 +108,17 @@ STDBP_API stdbp_layer_info stdbp_net_layer(const stdbp_net *net, size_t i);
 STDBP_API const stdbp_neuron_params *stdbp_net_neuron(const stdbp_net *net);
 STDBP_API size_t stdbp_net_input_size(const stdbp_net *net);
 STDBP_API size_t stdbp_net_output_size(const stdbp_net *net);
-/* The contiguous parameter buffer (owned by net). */
+/* The contiguous parameter buffer (owned by net unless given with
+ * stdbp_net_use_params). */
 STDBP_API size_t stdbp_net_num_params(const stdbp_net *net);
 STDBP_API double *stdbp_net_params(stdbp_net *net);
 STDBP_API const double *stdbp_net_params_const(const stdbp_net *net);
+/* The net's parameters live in buf from now on: stdbp_net_num_params
+ * doubles, 64-byte aligned, filled by the caller (the net's own values
+ * are dropped, not copied). The net never frees buf; the caller keeps it
+ * until the net is destroyed. For parameters that several processes
+ * share (the trainer's node window, dist.h). Not collective. */
+STDBP_API void stdbp_net_use_params(stdbp_net *net, double *buf);
 /* "dense(800)", "conv2d(16,k5,s1,p2)", ... into buf; returns buf. */
 STDBP_API const char *stdbp_layer_describe(const stdbp_layer_info *info, char *buf, size_t len);
 

@@ -141,6 +141,7 @@ stdbp_status stdbp_net_create(stdbp_shape input, const stdbp_layer_spec *specs, 
             goto error;
         }
         net->params = memset(p, 0, net->n_params * sizeof *net->params);
+        net->owns_params = 1;
     }
     *out = net;
     return STDBP_OK;
@@ -153,7 +154,8 @@ void stdbp_net_destroy(stdbp_net **net)
 {
     if (!net || !*net)
         return;
-    free((*net)->params);
+    if ((*net)->owns_params)
+        free((*net)->params);
     free((*net)->layers);
     free(*net);
     *net = NULL;
@@ -197,6 +199,14 @@ double *stdbp_net_params(stdbp_net *net)
 const double *stdbp_net_params_const(const stdbp_net *net)
 {
     return net->params;
+}
+
+void stdbp_net_use_params(stdbp_net *net, double *buf)
+{
+    if (net->owns_params)
+        free(net->params);
+    net->params = buf;
+    net->owns_params = 0;
 }
 
 const char *stdbp_layer_describe(const stdbp_layer_info *info, char *buf, size_t len)

@@ -16,7 +16,8 @@ struct stdbp_net {
     size_t n_layers;
     stdbp_layer *layers;
     size_t n_params;
-    double *params; /* one buffer for every layer's weights */
+    double *params;  /* one buffer for every layer's weights */
+    int owns_params; /* params is net's own (not stdbp_net_use_params's) */
 };
 
 struct stdbp_ws {

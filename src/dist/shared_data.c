@@ -23,8 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dist/window.h"
 #include "util/log.h"
-#include "util/test_hooks.h"
 
 struct stdbp_dist_shared {
     MPI_Comm node; /* the ranks that share the window */
@@ -102,38 +102,14 @@ static void parts(const stdbp_dataset *ds, const shared_meta *m, const shared_la
  * others), or NULL on every rank of node when any could not create it. */
 static void *create_window(MPI_Comm node, size_t bytes, MPI_Win *win, char *why, size_t why_len)
 {
-    int nr, rc, ok, all, len;
-    void *mine = NULL, *base = NULL;
+    int nr, disp;
+    void *mine, *base = NULL;
     MPI_Aint size;
-    int disp;
     MPI_Comm_rank(node, &nr);
-    /* Failures here are reported, not fatal: the caller may fall back. */
-    MPI_Comm_set_errhandler(node, MPI_ERRORS_RETURN);
-    if (stdbp_test_hooks_get()->shm_fail) {
-        rc = MPI_ERR_NO_MEM;
-    } else {
-        /* collective on node */
-        rc = MPI_Win_allocate_shared(nr == 0 ? (MPI_Aint)bytes : 0, 1, MPI_INFO_NULL, node, &mine,
-                                     win);
-    }
-    ok = rc == MPI_SUCCESS;
-    if (!ok) {
-        char s[MPI_MAX_ERROR_STRING];
-        if (MPI_Error_string(rc, s, &len) != MPI_SUCCESS)
-            snprintf(s, sizeof s, "error %d", rc);
-        snprintf(why, why_len, "%s", s);
-    }
-    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, node); /* collective */
-    if (all && MPI_Win_shared_query(*win, 0, &size, &disp, &base) != MPI_SUCCESS)
-        base = NULL; /* cannot happen for a window just allocated */
-    MPI_Comm_set_errhandler(node, MPI_ERRORS_ARE_FATAL);
-    if (!all) {
-        if (ok) /* some rank of node failed: it has no window, so this one
-                   cannot be freed collectively; it stays, unused, until
-                   MPI_Finalize */
-            snprintf(why, why_len, "another rank of this node could not create it");
+    if (!stdbp_dist_window_alloc(node, nr == 0 ? bytes : 0, &mine, win, why, why_len))
         return NULL;
-    }
+    if (MPI_Win_shared_query(*win, 0, &size, &disp, &base) != MPI_SUCCESS)
+        base = NULL; /* cannot happen for a window just allocated */
     return base;
 }
 

@@ -228,7 +228,7 @@ stdbp_status stdbp_trainer_create(MPI_Comm comm, const stdbp_config *cfg,
 
     tr->state.seed = cfg->run.seed;
     stdbp_rng_seed(&tr->state.rng, cfg->run.seed);
-    if ((st = resume(tr, err)) != STDBP_OK)
+    if ((st = resume(tr, err)) != STDBP_OK || (st = stdbp_trainer_share_node(tr, err)) != STDBP_OK)
         goto fail;
     st = tr->rank == 0 ? stdbp_metrics_begin(cfg->run.out_dir, tr->state.epoch, err) : STDBP_OK;
     if ((st = stdbp_dist_agree(comm, st, err)) != STDBP_OK)
@@ -257,6 +257,10 @@ void stdbp_trainer_destroy(stdbp_trainer **ptr)
     stdbp_trainer_free_slots(tr);
     stdbp_ws_destroy(&tr->ws);
     stdbp_net_destroy(&tr->net);
+    if (tr->node) /* acc is the window's */
+        tr->acc = NULL;
+    stdbp_dist_node_free(&tr->node); /* collective when not NULL: every rank has one */
+    free(tr->node_acc);
     stdbp_optim_destroy(&tr->opt);
     stdbp_dist_slices_free(&tr->slices);
     stdbp_dist_slices_free(&tr->neurons);

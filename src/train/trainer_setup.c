@@ -220,6 +220,43 @@ stdbp_status stdbp_trainer_build_model(stdbp_trainer *tr, stdbp_err *err)
     return stdbp_trainer_alloc_slots(tr, err);
 }
 
+stdbp_status stdbp_trainer_share_node(stdbp_trainer *tr, stdbp_err *err)
+{
+    const char *env = getenv("STDBP_SHARED_UPDATE");
+    int off = env && strcmp(env, "off") == 0;
+    /* Every rank reads the same environment (mpirun passes it on); the
+     * decision must be the same everywhere, so rank 0's counts. */
+    MPI_Bcast(&off, 1, MPI_INT, 0, tr->comm); /* collective */
+    if (!tr->sharded || off)
+        return STDBP_OK;
+    stdbp_dist_node *nd;
+    stdbp_status st = stdbp_dist_node_create(tr->comm, tr->n_params + STDBP_TRAINER_STAT_SLOTS,
+                                             tr->n_params, &nd, err); /* collective */
+    if (st != STDBP_OK || !nd)
+        return st;
+    int64_t **node_acc = calloc((size_t)tr->size, sizeof *node_acc);
+    st = node_acc ? STDBP_OK : stdbp_err_set(err, STDBP_ENOMEM, "out of memory");
+    if ((st = stdbp_dist_agree(tr->comm, st, err)) != STDBP_OK) { /* collective */
+        free(node_acc);
+        stdbp_dist_node_free(&nd); /* collective */
+        return st;
+    }
+    for (int r = 0; r < tr->size; r++)
+        node_acc[r] = stdbp_dist_node_acc(nd, r) + tr->slices.lo;
+    /* The gradient part of acc is zero between steps; the window's too. */
+    free(tr->acc);
+    tr->acc = tr->slots[0].acc = tr->slot_acc[0] = stdbp_dist_node_acc(nd, tr->rank);
+    /* Every rank holds the same parameters: rank 0's become the node's. */
+    double *params = stdbp_dist_node_params(nd);
+    if (tr->rank == 0)
+        memcpy(params, stdbp_net_params(tr->net), tr->n_params * sizeof *params);
+    stdbp_dist_node_sync(nd); /* collective */
+    stdbp_net_use_params(tr->net, params);
+    tr->node = nd;
+    tr->node_acc = node_acc;
+    return STDBP_OK;
+}
+
 stdbp_status stdbp_trainer_alloc_slots(stdbp_trainer *tr, stdbp_err *err)
 {
     size_t n_in = stdbp_net_input_size(tr->net), n_out = stdbp_net_output_size(tr->net);

@@ -53,39 +53,64 @@ static int grads_stay_in_slots(const stdbp_trainer *tr)
     return tr->size == 1;
 }
 
+/* Sample k of batch b in thread t's slot; a slot that failed skips the
+ * rest of its samples (all later in the batch). Local. */
+static void run_in_slot(stdbp_trainer *tr, int t, size_t b, size_t k)
+{
+    stdbp_train_slot *s = &tr->slots[t];
+    if (s->fail_k != SIZE_MAX)
+        return;
+    stdbp_status st = run_sample(tr, s, b, k, &s->err);
+    if (st != STDBP_OK) {
+        s->fail = st;
+        s->fail_k = k;
+    }
+}
+
+static int thread_num(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
 /* This rank's share of global batch b: forward, loss, backward, its
  * samples spread over the threads (one slot each), then the slots'
  * accumulators added into tr->acc. Local; the caller records a failure
  * in the statistics rather than returning early from the step, so that
- * every rank still reaches the reduction. A failure reports the first
- * failed sample in batch order, whatever the number of threads. */
+ * every rank still reaches the reduction. A failure reports the rank's
+ * first failed sample in batch order, whatever the number of threads.
+ *
+ * Which samples are this rank's: a fixed shard (stdbp_shard), or on one
+ * node (tr->node) whichever the node's counter hands it, sample by
+ * sample, so that a rank whose samples were cheap takes more rather than
+ * waiting for the others at the sync. Either way every sample is summed
+ * exactly once into integers, so the step's result is the same. */
 static stdbp_status run_local_batch(stdbp_trainer *tr, size_t b, size_t len, stdbp_err *err)
 {
-    size_t begin, end;
-    stdbp_shard(len, tr->rank, tr->size, &begin, &end);
+    size_t begin = 0, end = len;
+    if (!tr->node)
+        stdbp_shard(len, tr->rank, tr->size, &begin, &end);
     int nt = tr->n_threads;
     if ((size_t)nt > end - begin)
         nt = end - begin > 1 ? (int)(end - begin) : 1;
-    /* Dynamic: samples differ in cost. A slot that failed skips the rest
-     * of its samples (all later in the batch). */
     for (int t = 0; t < nt; t++)
         tr->slots[t].fail_k = SIZE_MAX;
+    if (tr->node) {
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt) if (nt > 1)
+#endif
+        for (uint64_t k; (k = stdbp_dist_node_next(tr->node)) < len;)
+            run_in_slot(tr, thread_num(), b, (size_t)k);
+    } else {
+        /* Dynamic: samples differ in cost. */
 #ifdef _OPENMP
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1)
 #endif
-    for (size_t k = begin; k < end; k++) {
-        int t = 0;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-#endif
-        stdbp_train_slot *s = &tr->slots[t];
-        if (s->fail_k != SIZE_MAX)
-            continue;
-        stdbp_status st = run_sample(tr, s, b, k, &s->err);
-        if (st != STDBP_OK) {
-            s->fail = st;
-            s->fail_k = k;
-        }
+        for (size_t k = begin; k < end; k++)
+            run_in_slot(tr, thread_num(), b, k);
     }
     /* The other slots' statistics, and their gradient unless it stays in
      * the slots, into slot 0's (tr->acc), leaving theirs zeroed; integer
@@ -153,9 +178,14 @@ stdbp_status stdbp_trainer_step(stdbp_trainer *tr, size_t b, size_t len, size_t 
         tr->t_reduce += stdbp_now() - t1;
         return stdbp_dist_agree(tr->comm, failed, err);
     }
-    /* Collective: this rank's slice of the summed gradient, at acc[0]. */
-    if (tr->sharded &&
-        (st = stdbp_dist_reduce_scatter_i64(tr->comm, tr->acc, &tr->slices, err)) != STDBP_OK)
+    /* Collective: this rank's slice of the summed gradient, at acc[0];
+     * on one node every rank's accumulator is complete and readable. */
+    if (tr->node) {
+        stdbp_dist_node_sync(tr->node);
+        if (tr->rank == 0) /* every rank is done taking this step's samples */
+            stdbp_dist_node_restart(tr->node);
+    } else if (tr->sharded && (st = stdbp_dist_reduce_scatter_i64(tr->comm, tr->acc, &tr->slices,
+                                                                  err)) != STDBP_OK)
         return st;
     double t2 = stdbp_now();
     tr->t_reduce += t2 - t1;
@@ -166,11 +196,16 @@ stdbp_status stdbp_trainer_step(stdbp_trainer *tr, size_t b, size_t len, size_t 
     const size_t lo = tr->sharded ? tr->slices.lo : 0;
     const size_t hi = tr->sharded ? tr->slices.hi : tr->n_params;
     /* Zeroes acc[0, hi - lo) of every slot it reads (slot 0: tr->acc);
-     * slots no thread used in this step hold zeros. */
-    const size_t n_acc = grads_stay_in_slots(tr) ? (size_t)tr->n_threads : 1;
-    stdbp_grad_fixed_mean_sum(tr->slot_acc, n_acc, tr->grad + lo, hi - lo, len);
-    if (tr->sharded) /* the rest held this rank's own terms */
-        memset(tr->acc + (hi - lo), 0, (tr->n_params - (hi - lo)) * sizeof *tr->acc);
+     * slots no thread used in this step hold zeros. On one node: this
+     * rank's slice of every rank's accumulator, zeroed by its owner. */
+    if (tr->node) {
+        stdbp_grad_fixed_mean_sum(tr->node_acc, (size_t)tr->size, tr->grad + lo, hi - lo, len);
+    } else {
+        const size_t n_acc = grads_stay_in_slots(tr) ? (size_t)tr->n_threads : 1;
+        stdbp_grad_fixed_mean_sum(tr->slot_acc, n_acc, tr->grad + lo, hi - lo, len);
+        if (tr->sharded) /* the rest held this rank's own terms */
+            memset(tr->acc + (hi - lo), 0, (tr->n_params - (hi - lo)) * sizeof *tr->acc);
+    }
     double *params = stdbp_net_params(tr->net);
     if (cfg->train.ws_lambda > 0) {
         /* Each rank sums the weights of its own neurons (all of them when
@@ -210,8 +245,13 @@ stdbp_status stdbp_trainer_step(stdbp_trainer *tr, size_t b, size_t len, size_t 
     }
     double t3 = stdbp_now();
     tr->t_update += t3 - t2; /* with the clip's all-gather, if any */
-    /* Collective: every rank's new slice to every rank. */
-    if (tr->sharded) {
+    /* Collective: every rank's new slice to every rank; on one node the
+     * slices are in place, and the sync also keeps the next step's
+     * accumulation off every accumulator until its owner has read it. */
+    if (tr->node) {
+        stdbp_dist_node_sync(tr->node);
+        tr->t_reduce += stdbp_now() - t3;
+    } else if (tr->sharded) {
         st = stdbp_dist_allgather_f64(tr->comm, params, &tr->slices, err);
         tr->t_reduce += stdbp_now() - t3;
         if (st != STDBP_OK)

@@ -3,12 +3,13 @@
 # number of ranks. Trains a small network for several steps with P = 1, 2,
 # 3 and 4 and compares every weight and the optimiser state exactly
 # (h5diff with no tolerance), with the update sharded over the ranks (the
-# default) and replicated, and the per-epoch metrics (the diagnostics
-# included). Also checks that an error on one rank ends
+# default: on one node through a shared-memory window, or with
+# STDBP_SHARED_UPDATE=off through MPI collectives) and replicated, and the
+# per-epoch metrics (the diagnostics included). Also checks that an error on one rank ends
 # every rank promptly with one clear message.
 . "$top_srcdir/tests/tap/tap.sh"
 command -v h5diff >/dev/null || skip_all "h5diff (hdf5-tools) not installed"
-plan 22
+plan 24
 tap_tmpdir; tmp=$tap_tmp
 bin=$top_builddir/src/cli/stdbp_train
 synthetic_data "$tmp"
@@ -57,6 +58,19 @@ same_state() {
 run_variant p3rep 3 --set train.shard_update=false
 same_state p1 p3rep
 ok $? "P = 3, replicated update (train.shard_update false): bitwise equal to P = 1"
+# On one node the sharded update goes through a shared-memory window
+# (the ranks take samples from one counter); STDBP_SHARED_UPDATE=off
+# gives the MPI collectives' way (as across nodes): the same bits.
+for v in on off; do
+  STDBP_SHARED_UPDATE=$v "$top_srcdir/tests/mpirun.sh" 2 "$bin" "$tmp/cfg.yaml" --progress log \
+    --no-deploy --max-steps 2 --set run.dir="$tmp/hdr_$v" > "$tmp/hdr_$v.out" 2>&1
+done
+grep -q "update in the node's shared memory" "$tmp/hdr_on.out" &&
+  ! grep -q "shared memory" "$tmp/hdr_off.out"
+ok $? "P = 2 on one node: the update in shared memory, said at the start (not when off)"
+STDBP_SHARED_UPDATE=off run_variant p3mpi 3
+same_state p1 p3mpi
+ok $? "P = 3 with STDBP_SHARED_UPDATE=off (reduce-scatter, all-gather): bitwise equal to P = 1"
 sgd="--set optimizer.kind=sgd --set optimizer.lr=0.05 --set optimizer.nesterov=true"
 run_variant sgd1 1 $sgd --set train.clip_norm=0.05 --set optimizer.weight_decay=0.01
 run_variant sgd3 3 $sgd --set train.clip_norm=0.05 --set optimizer.weight_decay=0.01
