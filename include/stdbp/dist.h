@@ -93,39 +93,56 @@ STDBP_API stdbp_status stdbp_dist_allgather_f64(MPI_Comm comm, double *buf,
 STDBP_API stdbp_status stdbp_dist_gather_f64(MPI_Comm comm, double *buf, const stdbp_dist_slices *s,
                                              stdbp_err *err) STDBP_WUR;
 
-/* The sharded update through shared memory (config: train.shared_memory),
- * when every rank of comm runs on one node. The ranks' gradient
+/* The sharded update through each node's shared memory. On every node
+ * (MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)) the ranks' gradient
  * accumulators and one copy of the parameters live in one MPI-3
- * shared-memory window: rank r adds its slice straight out of every
- * rank's accumulator (stdbp_grad_fixed_mean_sum: no reduce-scatter) and
- * steps its slice of the parameters in place, where every rank reads
- * them (no all-gather). The same integer sums and the same arithmetic per
- * parameter as the reduce-scatter's way, so the same bits. */
+ * shared-memory window, and the parameters are cut into slices over the
+ * node's ranks (stdbp_dist_slices_init on stdbp_dist_node_comm): the
+ * rank with place r on its node adds slice r straight out of the node's
+ * accumulators (no reduce-scatter), sums it over the nodes with the
+ * ranks of place r on the other nodes (one all-reduce on
+ * stdbp_dist_node_cross, of n / ranks-per-node values), and steps it in
+ * the window, where the node's ranks read it (no all-gather). The same
+ * integer sums and the same arithmetic per parameter as the collectives'
+ * way, so the same bits. Needs as many ranks on every node. */
 typedef struct stdbp_dist_node stdbp_dist_node;
 
-/* Collective on comm: a window of n_acc int64 per rank (zeroed),
- * n_params doubles (one copy, not initialised), every part 64-byte
- * aligned, and a work counter (0). *out is NULL on every rank, and STDBP_OK returned, when comm
- * spans more than one node or the window cannot be created (rank 0 then
- * logs a warning): the caller goes the reduce-scatter's way. STDBP_ENOMEM
- * (agreed over comm). */
+/* Collective on comm: on each node a window of n_acc int64 per rank
+ * (zeroed), n_params doubles (one copy, not initialised), every part
+ * 64-byte aligned, and a work counter (0). *out is NULL on every rank,
+ * and STDBP_OK returned, when the nodes hold different numbers of ranks
+ * or a node cannot create its window (rank 0 then logs a warning): the
+ * caller goes the collectives' way. STDBP_ENOMEM (agreed over comm). */
 STDBP_API stdbp_status stdbp_dist_node_create(MPI_Comm comm, size_t n_acc, size_t n_params,
                                               stdbp_dist_node **out, stdbp_err *err) STDBP_WUR;
-/* Rank r's accumulator (n_acc values); every rank may read and write any
- * rank's, ordered by stdbp_dist_node_sync. Not collective. */
+/* This rank's node's ranks, in comm's order (the slices' communicator). */
+STDBP_API MPI_Comm stdbp_dist_node_comm(const stdbp_dist_node *nd);
+/* The ranks with this rank's place on every node, in node order. */
+STDBP_API MPI_Comm stdbp_dist_node_cross(const stdbp_dist_node *nd);
+/* This node's number (0 .. count - 1, the order of the nodes' first
+ * ranks in comm) and the number of nodes. */
+STDBP_API int stdbp_dist_node_index(const stdbp_dist_node *nd);
+STDBP_API int stdbp_dist_node_count(const stdbp_dist_node *nd);
+/* The accumulator of the node's rank r (n_acc values); every rank of the
+ * node may read and write any of them, ordered by stdbp_dist_node_sync.
+ * Not collective. */
 STDBP_API int64_t *stdbp_dist_node_acc(const stdbp_dist_node *nd, int rank);
 /* The node's one copy of the parameters. Not collective. */
 STDBP_API double *stdbp_dist_node_params(const stdbp_dist_node *nd);
+/* out[0, hi - lo) = the sum over the node's accumulators of [lo, hi),
+ * which are zeroed (wrapping int64 sums). Not collective. */
+STDBP_API void stdbp_dist_node_take_sum(stdbp_dist_node *nd, size_t lo, size_t hi, int64_t *out);
 /* Work sharing between the node's ranks (and their threads): the node's
  * counter's value, which the call increments atomically (0, 1, 2, ...
  * across all callers). Not collective; safe from any thread. */
 STDBP_API uint64_t stdbp_dist_node_next(stdbp_dist_node *nd);
-/* The counter back to 0. Not collective: one rank calls it, when no rank
- * calls stdbp_dist_node_next until the next stdbp_dist_node_sync. */
+/* The node's counter back to 0. Not collective: one rank of the node
+ * calls it, when none calls stdbp_dist_node_next until the next
+ * stdbp_dist_node_sync. */
 STDBP_API void stdbp_dist_node_restart(stdbp_dist_node *nd);
-/* Collective on comm: every rank's loads and stores of the window before
- * the call happen before every rank's after it (MPI_Win_sync, barrier,
- * MPI_Win_sync). Cannot fail. */
+/* Collective on the node's ranks: their loads and stores of the window
+ * before the call happen before their loads and stores after it
+ * (MPI_Win_sync, barrier, MPI_Win_sync). Cannot fail. */
 STDBP_API void stdbp_dist_node_sync(stdbp_dist_node *nd);
 /* Collective on comm: frees the window; *nd becomes NULL. Accepts NULL
  * (then not collective: NULL on one rank means NULL on every rank). */

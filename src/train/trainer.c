@@ -197,7 +197,7 @@ stdbp_status stdbp_trainer_create(MPI_Comm comm, const stdbp_config *cfg,
     *out = NULL;
     if (!tr)
         return stdbp_dist_agree(comm, stdbp_err_set(err, STDBP_ENOMEM, "out of memory"), err);
-    tr->comm = comm;
+    tr->comm = tr->upd_comm = comm;
     tr->lock_fd = -1;
     MPI_Comm_rank(comm, &tr->rank);
     MPI_Comm_size(comm, &tr->size);
@@ -261,6 +261,7 @@ void stdbp_trainer_destroy(stdbp_trainer **ptr)
         tr->acc = NULL;
     stdbp_dist_node_free(&tr->node); /* collective when not NULL: every rank has one */
     free(tr->node_acc);
+    free(tr->node_sum);
     stdbp_optim_destroy(&tr->opt);
     stdbp_dist_slices_free(&tr->slices);
     stdbp_dist_slices_free(&tr->neurons);

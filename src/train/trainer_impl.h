@@ -58,11 +58,17 @@ struct stdbp_trainer {
     int n_threads;             /* OpenMP threads of the steps (1 without OpenMP) */
     stdbp_train_slot *slots;   /* n_threads: one per thread, see above */
     int64_t **slot_acc;        /* n_threads: each slot's acc, for the mean */
-    /* Sharded on one node (stdbp_trainer_share_node): acc and the net's
-     * parameters live in this shared-memory window, and node_acc holds
-     * every rank's acc + slices.lo, for the mean; NULL otherwise. */
+    /* Sharded through each node's shared memory
+     * (stdbp_trainer_share_node): acc and the net's parameters live in
+     * this node's window, node_acc holds each of the node's ranks' acc +
+     * slices.lo (the slices are cut over the node's ranks), node_sum
+     * (several nodes) the node's sum of this rank's slice; NULL
+     * otherwise. */
     stdbp_dist_node *node;
     int64_t **node_acc;
+    int64_t *node_sum;
+    int node_rank;     /* this rank's place on its node */
+    MPI_Comm upd_comm; /* the ranks the slices are cut over: comm, or the node's */
 
     stdbp_train_state state;
     double base_lr;    /* optimizer.lr scaled for train.batch (lr_scaling) */
@@ -94,9 +100,10 @@ stdbp_status stdbp_trainer_check_ranks(const stdbp_trainer *tr, stdbp_err *err);
 /* The net, its workspace, the optimiser, the slices and the buffers: */
 stdbp_status stdbp_trainer_build_model(stdbp_trainer *tr, stdbp_err *err);
 /* Collective on tr->comm, after the resume (the parameters are final):
- * when sharded, all ranks on one node and STDBP_SHARED_UPDATE is not
- * "off", move acc and the parameters into a node window (stdbp_dist_node_create;
- * without one, nothing changes). STDBP_ENOMEM, agreed. */
+ * when sharded and STDBP_SHARED_UPDATE is not "off", move acc and the
+ * parameters into each node's window and cut the slices over the node's
+ * ranks (stdbp_dist_node_create; without a window nothing changes).
+ * STDBP_ENOMEM, agreed. */
 stdbp_status stdbp_trainer_share_node(stdbp_trainer *tr, stdbp_err *err);
 /* The per-thread slots of the steps (after the buffers above; one per
  * OpenMP thread), and their release (also of a partly built array): */

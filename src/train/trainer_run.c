@@ -23,11 +23,13 @@ static stdbp_status checkpoint(stdbp_trainer *tr, stdbp_err *err)
     stdbp_status st = STDBP_OK;
     tr->state.wall_seconds = wall_seconds(tr);
     /* Collective: rank 0 writes the optimiser state, so it gathers every
-     * rank's slice of each per-parameter array first. */
+     * rank's slice of each per-parameter array first (over its node's
+     * ranks when the slices are the node's: rank 0 is its node's first,
+     * and every node holds the same state). */
     if (tr->sharded) {
         double *state = stdbp_optim_state(tr->opt);
         for (size_t a = 0; a < stdbp_optim_state_arrays(tr->opt) && st == STDBP_OK; a++)
-            st = stdbp_dist_gather_f64(tr->comm, state + a * tr->n_params, &tr->slices, err);
+            st = stdbp_dist_gather_f64(tr->upd_comm, state + a * tr->n_params, &tr->slices, err);
         if (st != STDBP_OK)
             return st;
     }
@@ -184,13 +186,19 @@ static stdbp_status stop_now(stdbp_trainer *tr, int *preempted, stdbp_err *err)
 static void report_start(stdbp_trainer *tr)
 {
     const stdbp_config *cfg = &tr->cfg;
+    char update[96] = "";
+    int nodes = tr->node ? stdbp_dist_node_count(tr->node) : 0;
+    if (nodes == 1)
+        snprintf(update, sizeof update, ", update\ain\athe\anode's\ashared\amemory");
+    else if (nodes > 1)
+        snprintf(update, sizeof update, ", update\ain\aeach\anode's\ashared\amemory\a(%d\anodes)",
+                 nodes);
     stdbp_progress_print(&tr->progress,
                          "stdbp_train: %zu\aparameters, %zu\atraining / %zu\avalidation / "
                          "%zu\atest\asamples, %d\arank%s\ax\a%d\athread%s, global\abatch\a%zu%s\n",
                          tr->n_params, tr->n_train, tr->n_val, tr->n_test, tr->size,
                          tr->size == 1 ? "" : "s", tr->n_threads, tr->n_threads == 1 ? "" : "s",
-                         (size_t)cfg->train.batch,
-                         tr->node ? ", update\ain\athe\anode's\ashared\amemory" : "");
+                         (size_t)cfg->train.batch, update);
     if (tr->resumed_from)
         stdbp_progress_print(&tr->progress, "resumed\afrom\a%s at epoch\a%llu, step\a%llu\n",
                              tr->resumed_from, (unsigned long long)tr->state.epoch + 1,

@@ -234,26 +234,41 @@ stdbp_status stdbp_trainer_share_node(stdbp_trainer *tr, stdbp_err *err)
                                              tr->n_params, &nd, err); /* collective */
     if (st != STDBP_OK || !nd)
         return st;
-    int64_t **node_acc = calloc((size_t)tr->size, sizeof *node_acc);
-    st = node_acc ? STDBP_OK : stdbp_err_set(err, STDBP_ENOMEM, "out of memory");
+    MPI_Comm node = stdbp_dist_node_comm(nd);
+    int node_size;
+    MPI_Comm_rank(node, &tr->node_rank);
+    MPI_Comm_size(node, &node_size);
+    /* The slices are the node's now: place r on every node owns slice r. */
+    stdbp_dist_slices_free(&tr->slices);
+    st = stdbp_dist_slices_init(node, tr->n_params, &tr->slices, err);
+    int64_t **node_acc = calloc((size_t)node_size, sizeof *node_acc);
+    int64_t *node_sum = stdbp_dist_node_count(nd) > 1
+                            ? calloc(tr->slices.hi - tr->slices.lo + 1, sizeof *node_sum)
+                            : NULL;
+    if (st == STDBP_OK && (!node_acc || (stdbp_dist_node_count(nd) > 1 && !node_sum)))
+        st = stdbp_err_set(err, STDBP_ENOMEM, "out of memory");
     if ((st = stdbp_dist_agree(tr->comm, st, err)) != STDBP_OK) { /* collective */
         free(node_acc);
+        free(node_sum);
         stdbp_dist_node_free(&nd); /* collective */
         return st;
     }
-    for (int r = 0; r < tr->size; r++)
+    for (int r = 0; r < node_size; r++)
         node_acc[r] = stdbp_dist_node_acc(nd, r) + tr->slices.lo;
     /* The gradient part of acc is zero between steps; the window's too. */
     free(tr->acc);
-    tr->acc = tr->slots[0].acc = tr->slot_acc[0] = stdbp_dist_node_acc(nd, tr->rank);
-    /* Every rank holds the same parameters: rank 0's become the node's. */
+    tr->acc = tr->slots[0].acc = tr->slot_acc[0] = stdbp_dist_node_acc(nd, tr->node_rank);
+    /* Every rank holds the same parameters: the node's first rank's
+     * become the node's. */
     double *params = stdbp_dist_node_params(nd);
-    if (tr->rank == 0)
+    if (tr->node_rank == 0)
         memcpy(params, stdbp_net_params(tr->net), tr->n_params * sizeof *params);
-    stdbp_dist_node_sync(nd); /* collective */
+    stdbp_dist_node_sync(nd); /* collective on the node */
     stdbp_net_use_params(tr->net, params);
     tr->node = nd;
     tr->node_acc = node_acc;
+    tr->node_sum = node_sum;
+    tr->upd_comm = node;
     return STDBP_OK;
 }
 

@@ -83,15 +83,19 @@ static int thread_num(void)
  * every rank still reaches the reduction. A failure reports the rank's
  * first failed sample in batch order, whatever the number of threads.
  *
- * Which samples are this rank's: a fixed shard (stdbp_shard), or on one
- * node (tr->node) whichever the node's counter hands it, sample by
- * sample, so that a rank whose samples were cheap takes more rather than
- * waiting for the others at the sync. Either way every sample is summed
- * exactly once into integers, so the step's result is the same. */
+ * Which samples are this rank's: a fixed shard (stdbp_shard), or with
+ * the node windows (tr->node) whichever of its node's shard the node's
+ * counter hands it, sample by sample, so that a rank whose samples were
+ * cheap takes more rather than waiting for the others at the sync.
+ * Either way every sample is summed exactly once into integers, so the
+ * step's result is the same. */
 static stdbp_status run_local_batch(stdbp_trainer *tr, size_t b, size_t len, stdbp_err *err)
 {
-    size_t begin = 0, end = len;
-    if (!tr->node)
+    size_t begin, end;
+    if (tr->node) /* this node's share */
+        stdbp_shard(len, stdbp_dist_node_index(tr->node), stdbp_dist_node_count(tr->node), &begin,
+                    &end);
+    else
         stdbp_shard(len, tr->rank, tr->size, &begin, &end);
     int nt = tr->n_threads;
     if ((size_t)nt > end - begin)
@@ -102,8 +106,8 @@ static stdbp_status run_local_batch(stdbp_trainer *tr, size_t b, size_t len, std
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
-        for (uint64_t k; (k = stdbp_dist_node_next(tr->node)) < len;)
-            run_in_slot(tr, thread_num(), b, (size_t)k);
+        for (uint64_t k; (k = stdbp_dist_node_next(tr->node)) < end - begin;)
+            run_in_slot(tr, thread_num(), b, begin + (size_t)k);
     } else {
         /* Dynamic: samples differ in cost. */
 #ifdef _OPENMP
@@ -179,11 +183,21 @@ stdbp_status stdbp_trainer_step(stdbp_trainer *tr, size_t b, size_t len, size_t 
         return stdbp_dist_agree(tr->comm, failed, err);
     }
     /* Collective: this rank's slice of the summed gradient, at acc[0];
-     * on one node every rank's accumulator is complete and readable. */
+     * with the node windows, the node's accumulators are complete and
+     * readable, and with several nodes this rank's slice is summed over
+     * the node (zeroing it in the window), then over the nodes. */
     if (tr->node) {
-        stdbp_dist_node_sync(tr->node);
-        if (tr->rank == 0) /* every rank is done taking this step's samples */
+        stdbp_dist_node_sync(tr->node); /* collective on the node */
+        if (tr->node_rank == 0)         /* the node's ranks are done taking samples */
             stdbp_dist_node_restart(tr->node);
+        if (tr->node_sum) {
+            stdbp_dist_node_take_sum(tr->node, tr->slices.lo, tr->slices.hi, tr->node_sum);
+            /* collective on the ranks of this place on every node */
+            st = stdbp_dist_sum_i64(stdbp_dist_node_cross(tr->node), tr->node_sum,
+                                    tr->slices.hi - tr->slices.lo, err);
+            if (st != STDBP_OK)
+                return st;
+        }
     } else if (tr->sharded && (st = stdbp_dist_reduce_scatter_i64(tr->comm, tr->acc, &tr->slices,
                                                                   err)) != STDBP_OK)
         return st;
@@ -198,8 +212,12 @@ stdbp_status stdbp_trainer_step(stdbp_trainer *tr, size_t b, size_t len, size_t 
     /* Zeroes acc[0, hi - lo) of every slot it reads (slot 0: tr->acc);
      * slots no thread used in this step hold zeros. On one node: this
      * rank's slice of every rank's accumulator, zeroed by its owner. */
-    if (tr->node) {
-        stdbp_grad_fixed_mean_sum(tr->node_acc, (size_t)tr->size, tr->grad + lo, hi - lo, len);
+    if (tr->node_sum) {
+        stdbp_grad_fixed_mean(tr->node_sum, tr->grad + lo, hi - lo, len);
+    } else if (tr->node) {
+        int node_size;
+        MPI_Comm_size(stdbp_dist_node_comm(tr->node), &node_size);
+        stdbp_grad_fixed_mean_sum(tr->node_acc, (size_t)node_size, tr->grad + lo, hi - lo, len);
     } else {
         const size_t n_acc = grads_stay_in_slots(tr) ? (size_t)tr->n_threads : 1;
         stdbp_grad_fixed_mean_sum(tr->slot_acc, n_acc, tr->grad + lo, hi - lo, len);
@@ -223,7 +241,7 @@ stdbp_status stdbp_trainer_step(stdbp_trainer *tr, size_t b, size_t len, size_t 
         /* Collective: the norm needs the whole gradient, summed in one
          * order whatever the number of ranks. */
         if (tr->sharded &&
-            (st = stdbp_dist_allgather_f64(tr->comm, tr->grad, &tr->slices, err)) != STDBP_OK)
+            (st = stdbp_dist_allgather_f64(tr->upd_comm, tr->grad, &tr->slices, err)) != STDBP_OK)
             return st;
         double norm = stdbp_grad_clip_norm(tr->grad, tr->n_params, cfg->train.clip_norm);
         if (!isfinite(norm))
@@ -234,10 +252,11 @@ stdbp_status stdbp_trainer_step(stdbp_trainer *tr, size_t b, size_t len, size_t 
     if (tr->norm_size) {
         /* Layer-wise (LAMB, LARS): each rank's exact per-layer sums of
          * squares of its slice; collective when sharded: the integer sums
-         * over the ranks are the whole layers' whatever the slices. */
+         * over the slices' ranks are the whole layers' whatever the
+         * slices. */
         stdbp_optim_norms_slice(tr->opt, params, tr->grad, lo, hi, tr->norm_acc);
         if (tr->sharded &&
-            (st = stdbp_dist_sum_i64(tr->comm, tr->norm_acc, tr->norm_size, err)) != STDBP_OK)
+            (st = stdbp_dist_sum_i64(tr->upd_comm, tr->norm_acc, tr->norm_size, err)) != STDBP_OK)
             return st;
         stdbp_optim_step_slice_norms(tr->opt, params, tr->grad, tr->lr, lo, hi, tr->norm_acc);
     } else {
@@ -245,11 +264,12 @@ stdbp_status stdbp_trainer_step(stdbp_trainer *tr, size_t b, size_t len, size_t 
     }
     double t3 = stdbp_now();
     tr->t_update += t3 - t2; /* with the clip's all-gather, if any */
-    /* Collective: every rank's new slice to every rank; on one node the
-     * slices are in place, and the sync also keeps the next step's
-     * accumulation off every accumulator until its owner has read it. */
+    /* Collective: every rank's new slice to every rank; in the node
+     * windows the slices are in place, and the sync also keeps the next
+     * step's accumulation off every accumulator until its owner has read
+     * it. */
     if (tr->node) {
-        stdbp_dist_node_sync(tr->node);
+        stdbp_dist_node_sync(tr->node); /* collective on the node */
         tr->t_reduce += stdbp_now() - t3;
     } else if (tr->sharded) {
         st = stdbp_dist_allgather_f64(tr->comm, params, &tr->slices, err);

@@ -1,11 +1,12 @@
 /* The update through one node's shared memory (stdbp_dist_node_*): the
- * window exists when every rank is on one node (all are, here); each
- * part is 64-byte aligned; accumulators start at zero; a value one rank
- * stores is what every other rank loads after a sync; the parameters are
- * one copy; the work counter hands out every index exactly once over all
- * ranks and threads, and restarts at 0; the summed mean over every
- * rank's accumulator equals the mean of the reduce-scatter's way, and
- * zeroes the slice it read; and with the test hook that fails window
+ * window exists when every node holds as many ranks (one node here: node
+ * 0 of 1); each part is 64-byte aligned; accumulators start at zero; a
+ * value one rank stores is what every other rank loads after a sync; the
+ * parameters are one copy; take_sum adds a slice over the node's ranks
+ * and zeroes it; the work counter hands out every index exactly once
+ * over all ranks and threads, and restarts at 0; the summed mean over
+ * every rank's accumulator equals the mean of the reduce-scatter's way,
+ * and zeroes the slice it read; and with the test hook that fails window
  * creation, no window and one warning. Usage: test_node_update. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,13 +41,15 @@ int main(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     stdbp_set_log_handler(on_log, NULL);
-    plan(8);
+    plan(9);
 
     const size_t n = 1003, n_acc = n + 5, per = 40; /* per: counter takes per rank */
     stdbp_dist_node *nd = NULL;
     stdbp_err err;
     stdbp_status st = stdbp_dist_node_create(MPI_COMM_WORLD, n_acc, n, &nd, &err);
-    ok_all(MPI_COMM_WORLD, st == STDBP_OK && nd, "one node: a window (%d ranks)", size);
+    ok_all(MPI_COMM_WORLD,
+           st == STDBP_OK && nd && stdbp_dist_node_count(nd) == 1 && stdbp_dist_node_index(nd) == 0,
+           "one node: a window, node 0 of 1 (%d ranks)", size);
     if (!nd)
         return tap_mpi_finish(MPI_COMM_WORLD);
 
@@ -80,6 +83,31 @@ int main(int argc, char **argv)
             seen &= params[i] == (double)i + 0.25 * r;
     ok_all(MPI_COMM_WORLD, seen,
            "after a sync every rank loads what every other stored (accumulators, params)");
+
+    /* The node's sum of this rank's slice (as several nodes take it),
+     * against the sum of the values; the slice is zeroed, the rest kept. */
+    int64_t *sum = calloc(sl.hi - sl.lo + 1, sizeof *sum);
+    stdbp_dist_node_take_sum(nd, sl.lo, sl.hi, sum);
+    stdbp_dist_node_sync(nd); /* collective */
+    int summed = 1;
+    for (size_t i = sl.lo; i < sl.hi; i++) {
+        uint64_t want_i = 0;
+        for (int r = 0; r < size; r++)
+            want_i += (uint64_t)value(r, i);
+        summed &= sum[i - sl.lo] == (int64_t)want_i;
+    }
+    /* Every rank took its slice: [0, n) is zero everywhere, the rest kept. */
+    for (int r = 0; r < size; r++)
+        for (size_t i = 0; i < n_acc; i++)
+            summed &= stdbp_dist_node_acc(nd, r)[i] == (i < n ? 0 : value(r, i));
+    ok_all(MPI_COMM_WORLD, summed,
+           "take_sum: the node's wrapping sum of each slice, the slices zeroed, the rest kept");
+    /* Back to every rank's values for the mean below. */
+    for (size_t i = sl.lo; i < sl.hi; i++)
+        for (int r = 0; r < size; r++)
+            stdbp_dist_node_acc(nd, r)[i] = value(r, i);
+    stdbp_dist_node_sync(nd); /* collective */
+    free(sum);
 
     /* The summed mean of this rank's slice, straight from every rank's
      * accumulator, against the reduce-scatter's way on private copies. */

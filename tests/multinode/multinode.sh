@@ -10,7 +10,8 @@
 #    selection Open MPI reports, btl_base_verbose) and within a node over
 #    shared memory (vader), and bytes on the nodes' links;
 #  - the final weights and optimiser state are bitwise equal to a 1-rank
-#    run (h5diff);
+#    run (h5diff), with the update through each node's shared memory (the
+#    default) and through MPI collectives only (STDBP_SHARED_UPDATE=off);
 #  - a rate limit (--rate, tc tbf) lands on every link end;
 #  - stop removes every namespace, also what a half-failed start left, and
 #    a start that fails half way removes what it made.
@@ -27,7 +28,7 @@ command -v h5diff >/dev/null || skip_all "h5diff (hdf5-tools) not installed"
 prefix=stdbp-t$$-
 ip netns add "${prefix}probe" 2>/dev/null && ip netns del "${prefix}probe" ||
   skip_all "ip netns add fails here (no network namespaces in this container)"
-plan 16
+plan 18
 
 export OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
@@ -90,7 +91,7 @@ phase "2 nodes x 2 ranks"
 b0=$(bytes "${prefix}node1")
 timeout -k 10 300 "$top_srcdir/scripts/multinode-local.sh" run --prefix "$prefix" \
   --ranks-per-node 2 -- -n 4 --mca btl_base_verbose 100 \
-  "$bin" "$tmp/cfg.yaml" --quiet --no-deploy --set run.dir="$tmp/mn" >"$tmp/mn.out" 2>&1
+  "$bin" "$tmp/cfg.yaml" --progress log --no-deploy --set run.dir="$tmp/mn" >"$tmp/mn.out" 2>&1
 status=$?
 b1=$(bytes "${prefix}node1")
 ok $status "2 nodes x 2 ranks train to the end (exit status $status)"
@@ -100,6 +101,19 @@ got=$(last "$tmp/mn")
   h5diff -q "$ref" "$got" /weights /weights >/dev/null 2>&1 &&
   h5diff -q "$ref" "$got" /optimizer /optimizer >/dev/null 2>&1
 ok $? "final weights and optimiser state bitwise equal to the 1-rank run (${got##*/})"
+tr -s ' \n' ' ' <"$tmp/mn.out" | grep -q "update in each node's shared memory (2 nodes)"
+ok $? "the update went through each node's shared memory (said at the start)"
+# The same through MPI collectives only (reduce-scatter, all-gather over
+# all four ranks): the same bits.
+STDBP_SHARED_UPDATE=off timeout -k 10 300 "$top_srcdir/scripts/multinode-local.sh" run \
+  --prefix "$prefix" --ranks-per-node 2 -- -n 4 -x STDBP_SHARED_UPDATE \
+  "$bin" "$tmp/cfg.yaml" --progress log --no-deploy --set run.dir="$tmp/mc" >"$tmp/mc.out" 2>&1
+got=$(last "$tmp/mc")
+[ -n "$ref" ] && [ -n "$got" ] && ! grep -q "shared memory" "$tmp/mc.out" &&
+  h5diff -q "$ref" "$got" /weights /weights >/dev/null 2>&1 &&
+  h5diff -q "$ref" "$got" /optimizer /optimizer >/dev/null 2>&1
+ok $? "STDBP_SHARED_UPDATE=off (collectives only): bitwise equal to the 1-rank run too"
+[ -n "$got" ] || show "$tmp/mc.out"
 
 # Open MPI's BTL choice per peer: "[HOST:PID] mca: bml: Using B btl for
 # send to [[JOB,1],R] on node PEERHOST".
