@@ -1,7 +1,7 @@
 /* The data-parallel training loop; see include/stdbp/train.h.
  *
  * Per global batch, every rank runs the event-driven forward and the STDBP
- * backward on its contiguous share of the samples, accumulating the
+ * backward on its share of the samples, accumulating the
  * gradient in 64-bit fixed point. Integer sums are associative, so the
  * summed gradient is bitwise the same for any number of ranks. Then,
  * either (one rank, or train.shard_update off) one fused MPI_SUM carries
@@ -10,7 +10,12 @@
  * (sharded, the default on several ranks) the statistics are summed, a
  * reduce-scatter leaves each rank the gradient of its slice of the
  * parameters, each steps its slice, and an all-gather shares the new
- * parameters. Each parameter sees the same arithmetic either way.
+ * parameters; or (sharded, by default) the same through each node's
+ * shared memory: the node's ranks take its samples from one counter,
+ * each rank sums its slice straight out of the node's accumulators (then
+ * over the nodes) and steps it in the node's one copy of the parameters
+ * (stdbp_trainer_share_node). Each parameter sees the same arithmetic
+ * every way.
  *
  * Here: creating (the set-up steps are in trainer_setup.c), resuming and
  * destroying a trainer; one step is in trainer_step.c, the epoch loop in

@@ -67,8 +67,8 @@ struct stdbp_trainer {
     stdbp_dist_node *node;
     int64_t **node_acc;
     int64_t *node_sum;
-    int node_rank;     /* this rank's place on its node */
-    MPI_Comm upd_comm; /* the ranks the slices are cut over: comm, or the node's */
+    int node_rank, node_size; /* this rank's place on its node, the node's ranks */
+    MPI_Comm upd_comm;        /* the ranks the slices are cut over: comm, or the node's */
 
     stdbp_train_state state;
     double base_lr;    /* optimizer.lr scaled for train.batch (lr_scaling) */

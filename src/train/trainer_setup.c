@@ -235,13 +235,12 @@ stdbp_status stdbp_trainer_share_node(stdbp_trainer *tr, stdbp_err *err)
     if (st != STDBP_OK || !nd)
         return st;
     MPI_Comm node = stdbp_dist_node_comm(nd);
-    int node_size;
     MPI_Comm_rank(node, &tr->node_rank);
-    MPI_Comm_size(node, &node_size);
+    MPI_Comm_size(node, &tr->node_size);
     /* The slices are the node's now: place r on every node owns slice r. */
     stdbp_dist_slices_free(&tr->slices);
     st = stdbp_dist_slices_init(node, tr->n_params, &tr->slices, err);
-    int64_t **node_acc = calloc((size_t)node_size, sizeof *node_acc);
+    int64_t **node_acc = calloc((size_t)tr->node_size, sizeof *node_acc);
     int64_t *node_sum = stdbp_dist_node_count(nd) > 1
                             ? calloc(tr->slices.hi - tr->slices.lo + 1, sizeof *node_sum)
                             : NULL;
@@ -253,7 +252,7 @@ stdbp_status stdbp_trainer_share_node(stdbp_trainer *tr, stdbp_err *err)
         stdbp_dist_node_free(&nd); /* collective */
         return st;
     }
-    for (int r = 0; r < node_size; r++)
+    for (int r = 0; r < tr->node_size; r++)
         node_acc[r] = stdbp_dist_node_acc(nd, r) + tr->slices.lo;
     /* The gradient part of acc is zero between steps; the window's too. */
     free(tr->acc);

@@ -210,14 +210,13 @@ stdbp_status stdbp_trainer_step(stdbp_trainer *tr, size_t b, size_t len, size_t 
     const size_t lo = tr->sharded ? tr->slices.lo : 0;
     const size_t hi = tr->sharded ? tr->slices.hi : tr->n_params;
     /* Zeroes acc[0, hi - lo) of every slot it reads (slot 0: tr->acc);
-     * slots no thread used in this step hold zeros. On one node: this
-     * rank's slice of every rank's accumulator, zeroed by its owner. */
+     * slots no thread used in this step hold zeros. In the node windows:
+     * this rank's slice of every accumulator of the node, zeroed by its
+     * owner (several nodes: the slice's sum, taken above). */
     if (tr->node_sum) {
         stdbp_grad_fixed_mean(tr->node_sum, tr->grad + lo, hi - lo, len);
     } else if (tr->node) {
-        int node_size;
-        MPI_Comm_size(stdbp_dist_node_comm(tr->node), &node_size);
-        stdbp_grad_fixed_mean_sum(tr->node_acc, (size_t)node_size, tr->grad + lo, hi - lo, len);
+        stdbp_grad_fixed_mean_sum(tr->node_acc, (size_t)tr->node_size, tr->grad + lo, hi - lo, len);
     } else {
         const size_t n_acc = grads_stay_in_slots(tr) ? (size_t)tr->n_threads : 1;
         stdbp_grad_fixed_mean_sum(tr->slot_acc, n_acc, tr->grad + lo, hi - lo, len);
