@@ -9,7 +9,10 @@
 # train  short stdbp_train runs (the MNIST MLP, 100 steps of global batch
 #        128, 256, 512 and 50 of 1024 (TRAIN_BATCHES), one thread per rank)
 #        on 1, 2, 4 and 8 ranks: the trainer's own split of the step time
-#        (compute, reduce, update; the slowest rank's compute) -> train.csv
+#        (compute, reduce, update; the slowest rank's compute) -> train.csv.
+#        Each rank count twice: through the collectives (link "shm",
+#        STDBP_SHARED_UPDATE=off) and through the node's shared memory, the
+#        trainer's default (link "node")
 # tcp    (root) bench_comm over TCP: one namespace's loopback (2 ranks),
 #        two namespaces joined by a veth pair (1 and 2 ranks each;
 #        bench/comm_netns.sh). 2 x 2 ranks on 2 cores is slow: minutes.
@@ -97,7 +100,9 @@ if has train; then
     train_run shm 1 "$b" # stdbp_train runs without mpiexec on one rank
     for p in 2 4 8; do
       # shellcheck disable=SC2046
-      train_run shm "$p" "$b" $(mpi "$p")
+      train_run shm "$p" "$b" env STDBP_SHARED_UPDATE=off $(mpi "$p")
+      # shellcheck disable=SC2046
+      train_run node "$p" "$b" $(mpi "$p")
     done
   done
 fi

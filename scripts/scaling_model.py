@@ -9,20 +9,39 @@
                                     writes DIR/model.json, prints Markdown
   scaling_model.py predict [--model DIR/model.json] [--png FILE]
                                     [--core-us US] [--update-ns NS]
+                                    [--ranks-per-node R] [--node-gbs G]
+                                    [--sum-ns S]
                                     time per epoch and parallel efficiency on
                                     cluster interconnects, P = 1 .. 1024,
                                     global batch 128 .. 8192; Markdown tables
                                     and a PNG plot (matplotlib). Per core:
                                     compute US per sample, update NS per
-                                    parameter (default: bench_core's here)
+                                    parameter (default: bench_core's here).
+                                    With --ranks-per-node: the node windows'
+                                    way on nodes of R ranks (one per core)
+                                    whose memory moves G GB/s (default
+                                    NODE_GBS), S ns per int64 of another
+                                    rank's accumulator (default: the fit's)
 
-A training step of the sharded update (src/train/trainer_step.c):
+A training step of the sharded update through the collectives
+(src/train/trainer_step.c, STDBP_SHARED_UPDATE=off):
   t(P, B) = compute(ceil(B/P)) + sum(5 int64) + reduce-scatter(n) +
             all-gather(n) + update(n/P)
 with ring collectives (Open MPI's tuned component fixed to them by MCA
 parameters): reduce-scatter and all-gather each cost
   (P - 1) alpha + (P - 1)/P * 8n * beta,
 and the recursive-doubling all-reduce of the statistics ceil(log2 P) alpha.
+
+The trainer's default goes through each node's shared memory instead
+(rows of link "node"): N nodes of r ranks, P = N r,
+  t = compute(ceil(ceil(B/N)/r)) + sum(5 int64) + 2 node barriers
+      + update(n/r) + (r - 1)/r * n * s          its slice of the node's
+                                                  other accumulators
+      + all-reduce(n/r int64 over the N nodes)    N > 1 only
+with s the time per int64 of another rank's accumulator, fitted on this
+machine from the node and collectives runs of 2 ranks;
+  scaling_model.py predict --ranks-per-node R [--node-gbs G]
+predicts that way on nodes of R cores whose memory moves G GB/s.
 Needs numpy; plotting needs matplotlib (Debian: python3-numpy,
 python3-matplotlib).
 """
@@ -57,6 +76,16 @@ TCP_ALPHA_DEFAULT = 15e-6
 # Adam) per parameter: its share of the step times the step's time / n.
 CORE_US_PER_SAMPLE = 134.7
 CORE_NS_PER_PARAM = 0.181 * (128 / 8275) / N_MLP * 1e9
+# The node windows' way: a rank adds its slice of every other accumulator
+# of its node, each read and zeroed (16 bytes per int64), and steps Adam on
+# its slice (w, m, v read and written, the gradient written and read: 64
+# bytes per parameter). On a node of many cores these streams share the
+# node's memory; NODE_GBS is a two-socket node of 2 x 8 channels of
+# DDR4-3200 (409.6 GB/s peak) at the 80 % of peak that STREAM reaches
+# (docs/SCALING.md names the sources).
+NODE_GBS = 330.0
+SUM_BYTES, UPDATE_BYTES = 16, 64
+SUM_NS_DEFAULT = 0.8
 # Links checked with another link's constants instead of fitted: two
 # namespaces of two ranks each, with those of one rank each.
 FIT_FROM = {"tcp-2x2": "tcp-2x1"}
@@ -202,7 +231,25 @@ def cmd_fit(d):
     model["update_per_param_node"] = u_node
     print(f"\ncompute per sample (1 rank, from the trainer's t_compute, median over "
           f"{len(one)} batches): {1e6 * c_s:.1f} us; update per parameter (t_update): one "
-          f"rank {1e9 * u_p:.2f} ns, the node's {CORES} ranks together {1e9 * u_node:.2f} ns\n")
+          f"rank {1e9 * u_p:.2f} ns, the node's {CORES} ranks together {1e9 * u_node:.2f} ns")
+    # The node windows' way: what its update adds to the collectives' at the
+    # same P and batch is the slices of the node's other accumulators,
+    # (P - 1)/P n int64 per rank: s per int64 (median over the batches).
+    sums = []
+    for r in train:
+        if r["link"] != "node" or int(r["ranks"]) != CORES:
+            continue
+        twin = [t for t in train if t["link"] == "shm" and t["ranks"] == r["ranks"]
+                and t["batch"] == r["batch"]]
+        if twin:
+            p = int(r["ranks"])
+            extra = float(r["update_ms"]) - float(twin[0]["update_ms"])
+            sums.append(max(extra, 0.0) * 1e-3 / ((p - 1) / p * N_MLP))
+    if sums:
+        model["sum_per_value"] = float(np.median(sums))
+        print(f"node windows: another rank's accumulator costs {1e9 * model['sum_per_value']:.2f} "
+              f"ns per int64 (median over {len(sums)} batches, {CORES} ranks)")
+    print()
 
     print("## Predicted against measured time per step\n")
     print("Predicted: the model alone; with the slowest rank: the same with the "
@@ -214,8 +261,11 @@ def cmd_fit(d):
     errs = []
     for r in train:
         link, p, b = r["link"], int(r["ranks"]), int(r["batch"])
-        lk = "shm" if p == 1 else FIT_FROM.get(link, link)
-        pr = predict_step(model, lk, p, b)
+        if link == "node":
+            pr = predict_node_step(model, p, b)
+        else:
+            lk = "shm" if p == 1 else FIT_FROM.get(link, link)
+            pr = predict_step(model, lk, p, b)
         if pr is None:
             continue
         meas = float(r["step_ms"])
@@ -231,8 +281,14 @@ def cmd_fit(d):
     model["check"] = errs
     with open(os.path.join(d, "model.json"), "w") as f:
         json.dump(model, f, indent=1)
-    for name, sel in ((f"P <= {CORES} (a core per rank)", lambda e: e[1] <= CORES),
-                      (f"P > {CORES} (oversubscribed)", lambda e: e[1] > CORES)):
+    node = lambda e: e[0] == "node"
+    for name, sel in ((f"collectives, P <= {CORES} (a core per rank)",
+                       lambda e: e[1] <= CORES and not node(e)),
+                      (f"collectives, P > {CORES} (oversubscribed)",
+                       lambda e: e[1] > CORES and not node(e)),
+                      (f"node windows, P <= {CORES}", lambda e: e[1] <= CORES and node(e)),
+                      (f"node windows, P > {CORES} (oversubscribed)",
+                       lambda e: e[1] > CORES and node(e))):
         ae = [abs(e[3]) for e in errs if sel(e)]
         aes = [abs(e[4]) for e in errs if sel(e) and not math.isnan(e[4])]
         if ae:
@@ -267,6 +323,64 @@ def predict_step(model, link, p, b, oversub=CORES, n=N_MLP):
     return compute + reduce + update, compute, reduce, update
 
 
+def predict_node_step(model, p, b, oversub=CORES, n=N_MLP):
+    """(total, compute, reduce, update) seconds of one step of the node
+    windows' way on this machine (one node, p ranks), or None without the
+    shared-memory fit. The reduce part is the statistics' all-reduce and
+    the two barriers, each taken at the all-reduce's latency; the update
+    adds the slices of the other p - 1 accumulators to the collectives'
+    update of n/p parameters."""
+    lk = model["links"].get("shm")
+    if p > 1 and (not lk or "sum" not in lk or "ag" not in lk or "sum_per_value" not in model):
+        return None
+    c_s, u_p = model["compute_per_sample"], model["update_per_param"]
+    u_node = model.get("update_per_param_node", 0.0)
+    stretch = max(1.0, p / oversub)
+    compute = math.ceil(b / p) * c_s * stretch
+    update = max(math.ceil(n / p) * u_p, min(p, oversub) * math.ceil(n / p) * u_node) * stretch
+    if p == 1:
+        return compute + update, compute, 0.0, update
+    update += (p - 1) / p * n * model["sum_per_value"] * stretch
+    update += coll_model(p, 8 * N_NEURONS_MLP, lk["ag"]["alpha"], lk["ag"]["beta"])
+    reduce = log_terms(p) * (3 * lk["sum"]["alpha"] + 40 * lk["sum"]["beta"])
+    return compute + reduce + update, compute, reduce, update
+
+
+def cluster_node_step(model, link, nodes, r, b, n=N_MLP):
+    """One step of the node windows' way on `nodes` nodes of r ranks (one
+    per core). Per rank: its samples of the node's share; its slice of the
+    node's r accumulators and its slice's update, at the per-core rates or
+    at the node's memory bandwidth shared by r ranks, whichever is slower;
+    between nodes, one ring all-reduce of n/r int64 per place, the r
+    places' messages sharing each node's link; the statistics and the
+    penalty's all-gather over all ranks as in cluster_step."""
+    c_s, u_p = model["core_compute_per_sample"], model["core_update_per_param"]
+    s_v, bw = model["core_sum_per_value"], model["node_bytes_per_s"]
+    spec = LINKS[link]
+    alpha = spec["alpha"] if spec["alpha"] is not None else model.get("tcp_alpha", TCP_ALPHA_DEFAULT)
+    beta = 1.0 / (spec["gbit"] * 1e9 / 8 * spec["eff"])
+    a_shm = model.get("shm_alpha", 0.5e-6)
+    p = nodes * r
+    compute = math.ceil(math.ceil(b / nodes) / r) * c_s
+    per_core = math.ceil(n / r) * u_p + (r - 1) / r * n * s_v
+    memory = n * (SUM_BYTES * r + UPDATE_BYTES) / bw  # all r accumulators, one Adam step
+    update = max(per_core, memory)
+    if p == 1:
+        return compute + update
+    sync = 2 * log_terms(r) * a_shm
+    cross = 0.0
+    if nodes > 1:
+        cross = 2 * (nodes - 1) * alpha + 2 * (nodes - 1) / nodes * 8 * n * beta
+    small = log_terms(p) * alpha + ((p - 1) * alpha + (p - 1) / p * 8 * N_NEURONS_MLP * beta)
+    return compute + update + sync + cross + small
+
+
+def node_epoch_time(model, link, nodes, r, b):
+    t = cluster_node_step(model, link, nodes, r, b)
+    compute = math.ceil(math.ceil(b / nodes) / r) * model["core_compute_per_sample"]
+    return math.ceil(TRAIN_SAMPLES / b) * (t - compute) + TRAIN_SAMPLES / b * compute
+
+
 def cluster_step(model, link, p, b, algo="ring", n=N_MLP):
     """One step on a cluster with one rank per core, ranks ordered by node:
     every ring step crosses at most one network link per node, so the
@@ -297,6 +411,7 @@ def epoch_time(model, link, p, b, algo="ring"):
 def cmd_predict(args):
     path, png = None, None
     core_us, update_ns = CORE_US_PER_SAMPLE, CORE_NS_PER_PARAM
+    per_node, node_gbs, sum_ns = 0, NODE_GBS, None
     i = 0
     while i + 1 < len(args):
         if args[i] == "--model":
@@ -307,11 +422,18 @@ def cmd_predict(args):
             core_us = float(args[i + 1])
         elif args[i] == "--update-ns":
             update_ns = float(args[i + 1])
+        elif args[i] == "--ranks-per-node":
+            per_node = int(args[i + 1])
+        elif args[i] == "--node-gbs":
+            node_gbs = float(args[i + 1])
+        elif args[i] == "--sum-ns":
+            sum_ns = float(args[i + 1])
         else:
             break
         i += 2
-    if i != len(args):
-        sys.exit(f"predict: bad arguments {' '.join(args[i:])}")
+    if i != len(args) or per_node < 0 or per_node & (per_node - 1) or node_gbs <= 0:
+        sys.exit(f"predict: bad arguments {' '.join(args[i:]) or ' '.join(args)} "
+                 "(--ranks-per-node: a power of 2; --node-gbs > 0)")
     model = {"links": {}}
     if path:
         with open(path) as f:
@@ -323,6 +445,15 @@ def cmd_predict(args):
     tcp = model["links"].get("tcp-2x1", {}).get("rs")
     if tcp:
         model["tcp_alpha"] = tcp["alpha"]
+    if per_node:
+        shm = model["links"].get("shm", {}).get("sum")
+        if shm:
+            model["shm_alpha"] = shm["alpha"]
+        model["core_sum_per_value"] = 1e-9 * (sum_ns if sum_ns is not None else
+                                              1e9 * model.get("sum_per_value", 1e-9 * SUM_NS_DEFAULT))
+        model["node_bytes_per_s"] = 1e9 * node_gbs
+        predict_nodes(model, per_node)
+        return
     ps = [2 ** k for k in range(11)]
     bs = [128, 256, 512, 1024, 2048, 4096, 8192]
     print("## Predictions: MNIST MLP (635,200 parameters), one rank per core\n")
@@ -359,6 +490,50 @@ def cmd_predict(args):
               f"(one core: {one:.0f} s; training steps only)")
     if png:
         plot(model, ps, bs, png)
+
+
+def predict_nodes(model, r):
+    """The node windows' tables: N nodes of r ranks, one per core."""
+    bs = [128, 256, 512, 1024, 2048, 4096, 8192]
+    ns = [2 ** k for k in range(11) if r * 2 ** k <= 1024] or [1]
+    print(f"## Predictions, node windows: MNIST MLP (635,200 parameters), {r} ranks per node "
+          f"(one per core), node memory {1e-9 * model['node_bytes_per_s']:.0f} GB/s, "
+          f"{1e9 * model['core_sum_per_value']:.2f} ns per int64 of another accumulator\n")
+    for link, spec in LINKS.items():
+        alpha = spec["alpha"] if spec["alpha"] is not None else model.get("tcp_alpha", TCP_ALPHA_DEFAULT)
+        print(f"### {link}: alpha {1e6 * alpha:.1f} us, {spec['gbit'] * spec['eff'] / 8:.2f} GB/s\n")
+        print("time per epoch (s) / parallel efficiency (%) against one core\n")
+        print("| nodes | ranks | " + " | ".join(f"B = {b}" for b in bs) + " |")
+        print("|---|---|" + "---|" * len(bs))
+        for nn in ns:
+            p = nn * r
+            cells = []
+            for b in bs:
+                if p > b:
+                    cells.append("-")
+                    continue
+                t = cluster_node_step(model, link, nn, r, b)
+                t1 = cluster_node_step(model, link, 1, 1, b)
+                cells.append(f"{node_epoch_time(model, link, nn, r, b):.3g} / {100 * t1 / (p * t):.0f}")
+            print(f"| {nn} | {p} | " + " | ".join(cells) + " |")
+        print()
+    ib = "100 Gb/s InfiniBand (EDR)"
+    b = 4096
+    nn = max(1, 64 // r)
+    if nn * r == 64:
+        t = cluster_node_step(model, ib, nn, r, b)
+        t1 = cluster_node_step(model, ib, 1, 1, b)
+        tc = cluster_step(model, ib, 64, b)
+        print(f"64 ranks ({nn} x {r}), global batch {b}, {ib}: step {1e3 * t:.3f} ms, "
+              f"efficiency {100 * t1 / (64 * t):.1f} % (collectives' model: {1e3 * tc:.3f} ms)")
+    for b in bs:
+        t = cluster_node_step(model, ib, 1, r, b)
+        parts = (math.ceil(b / r) * model["core_compute_per_sample"],
+                 max(math.ceil(N_MLP / r) * model["core_update_per_param"] +
+                     (r - 1) / r * N_MLP * model["core_sum_per_value"],
+                     N_MLP * (SUM_BYTES * r + UPDATE_BYTES) / model["node_bytes_per_s"]))
+        print(f"one node of {r} ranks, B = {b}: step {1e3 * t:.3f} ms = compute "
+              f"{1e3 * parts[0]:.3f} + node sum and update {1e3 * parts[1]:.3f} + the rest")
 
 
 def plot(model, ps, bs, png):

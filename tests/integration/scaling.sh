@@ -3,9 +3,9 @@
 # step's collectives through src/dist and writes one CSV row per
 # collective and size (also on a rank count whose slices are partly
 # empty); scripts/scaling_model.py recovers known latency and bandwidth
-# from synthetic timings and predicts (SKIP without numpy).
+# from synthetic timings and predicts, both ways (SKIP without numpy).
 . "$top_srcdir/tests/tap/tap.sh"
-plan 10
+plan 12
 tap_tmpdir; tmp=$tap_tmp
 bench=$top_builddir/bench/bench_comm
 
@@ -41,7 +41,7 @@ for p in python3 /usr/bin/python3; do
   if "$p" -c 'import numpy' >/dev/null 2>&1; then py=$p; break; fi
 done
 if [ -z "$py" ]; then
-  for k in 1 2 3; do echo "ok $((tap_n + k)) # SKIP python3-numpy not installed"; done
+  for k in 1 2 3 4 5; do echo "ok $((tap_n + k)) # SKIP python3-numpy not installed"; done
   exit 0
 fi
 # Synthetic timings from known constants: ring reduce-scatter and
@@ -64,6 +64,7 @@ cat > "$tmp/fit/train.csv" <<CSV
 link,ranks,batch,steps,step_ms,compute_ms,reduce_ms,update_ms,load_start,load_end,slowest_compute_ms
 shm,1,128,50,20.0,16.0,0.0,4.0,0,0,16.0
 shm,2,128,50,13.0,8.0,3.0,2.0,0,0,9.0
+node,2,128,50,10.3176,8.0,0.0,2.3176,0,0,8.0
 CSV
 "$py" "$top_srcdir/scripts/scaling_model.py" fit "$tmp/fit" > "$tmp/fit.out" 2>&1
 ok $? "scaling_model.py fit runs"
@@ -94,4 +95,17 @@ ok $? "compute, the update's one-rank and node rates, and the slowest rank's wai
   grep -q '^| 1024 |' "$tmp/predict.out" &&
   grep -q '^64 ranks, global batch 4096, 100 Gb/s InfiniBand' "$tmp/predict.out"
 ok $? "predict prints the tables up to 1024 ranks and the 64-rank figure"
+# the node run's update is the collectives' plus half of 635,200 int64 at
+# 1 ns each: s = 1 ns
+"$py" - "$tmp/fit/model.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+sys.exit(0 if abs(m["sum_per_value"] / 1e-9 - 1) < 1e-6 else 1)
+PY
+ok $? "the fit recovers the node windows' cost per int64 of another accumulator"
+"$py" "$top_srcdir/scripts/scaling_model.py" predict --model "$tmp/fit/model.json" \
+  --ranks-per-node 32 > "$tmp/node.out" 2>&1 &&
+  grep -q '^| 32 | 1024 |' "$tmp/node.out" && grep -q '^64 ranks (2 x 32)' "$tmp/node.out" &&
+  ! "$py" "$top_srcdir/scripts/scaling_model.py" predict --ranks-per-node 3 > /dev/null 2>&1
+ok $? "predict --ranks-per-node: nodes up to 1024 ranks, the 64-rank figure; 3 is refused"
 tap_done
