@@ -66,6 +66,20 @@ static size_t row_generic(const fwd_state *st, size_t j0, const double *wr, doub
     return fired;
 }
 
+/* The lanes j + i for the bits i of bits fire: out of line, so that the
+ * row loops keep their pointers in registers. */
+static __attribute__((__noinline__, __cold__)) size_t fire_lanes(const fwd_state *st, size_t j,
+                                                                 unsigned bits, double q)
+{
+    size_t fired = 0;
+    while (bits) {
+        fire_lane(st, j + (size_t)__builtin_ctz(bits), q);
+        bits &= bits - 1;
+        fired++;
+    }
+    return fired;
+}
+
 #ifdef STDBP_X86_SIMD
 STDBP_TARGET("avx2")
 static size_t row_avx2(const fwd_state *st, const double *wr, const double *next, double t,
@@ -88,44 +102,37 @@ static size_t row_avx2(const fwd_state *st, const double *wr, const double *next
             continue;
         const __m256d ok =
             _mm256_cmp_pd(_mm256_add_pd(vth, r2), _mm256_mul_pd(vlim, s2), _CMP_LE_OQ);
-        unsigned bits = (unsigned)_mm256_movemask_pd(ok);
+        const unsigned bits = (unsigned)_mm256_movemask_pd(ok);
         if (bits) /* rare: only now the sign of S (see FIRE_TEST) */
-            bits &= (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(s2, zero, _CMP_GT_OQ));
-        while (bits) {
-            fire_lane(st, j + (size_t)__builtin_ctz(bits), q);
-            bits &= bits - 1;
-            fired++;
-        }
+            fired += fire_lanes(
+                st, j, bits & (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(s2, zero, _CMP_GT_OQ)), q);
     }
     return fired + row_generic(st, j, wr, t, check, lim, q);
 }
 
-/* One block of 8 lanes (live: the lanes below m). */
+/* One block of 8 lanes (live: the lanes below m). rs, rr: st's, in
+ * registers (through st the compiler reloads them after every store). */
 STDBP_TARGET("avx512f")
 static inline __attribute__((__always_inline__)) size_t
-block512(const fwd_state *st, size_t j, __mmask8 live, const double *wr, const double *next,
-         __m512d vt, __m512d vth, __m512d vlim, int check, double q)
+block512(const fwd_state *st, double *restrict rs, double *restrict rr, size_t j, __mmask8 live,
+         const double *wr, const double *next, __m512d vt, __m512d vth, __m512d vlim, int check,
+         double q)
 {
     const __m512d zero = _mm512_setzero_pd();
     const __m512d w = _mm512_maskz_loadu_pd(live, wr + j);
     _mm_prefetch((const char *)(next + j), _MM_HINT_T0);
-    const __m512d s2 = _mm512_add_pd(_mm512_maskz_loadu_pd(live, st->rs + j), w);
-    const __m512d r2 = _mm512_add_pd(_mm512_maskz_loadu_pd(live, st->rr + j), _mm512_mul_pd(w, vt));
-    _mm512_mask_storeu_pd(st->rs + j, live, s2);
-    _mm512_mask_storeu_pd(st->rr + j, live, r2);
+    const __m512d s2 = _mm512_add_pd(_mm512_maskz_loadu_pd(live, rs + j), w);
+    const __m512d r2 = _mm512_add_pd(_mm512_maskz_loadu_pd(live, rr + j), _mm512_mul_pd(w, vt));
+    _mm512_mask_storeu_pd(rs + j, live, s2);
+    _mm512_mask_storeu_pd(rr + j, live, r2);
     if (!check)
         return 0;
     unsigned bits =
         _mm512_mask_cmp_pd_mask(live, _mm512_add_pd(vth, r2), _mm512_mul_pd(vlim, s2), _CMP_LE_OQ);
-    if (bits) /* rare: only now the sign of S (see FIRE_TEST) */
-        bits &= _mm512_cmp_pd_mask(s2, zero, _CMP_GT_OQ);
-    size_t fired = 0;
-    while (bits) {
-        fire_lane(st, j + (size_t)__builtin_ctz(bits), q);
-        bits &= bits - 1;
-        fired++;
-    }
-    return fired;
+    if (!bits)
+        return 0;
+    /* rare: only now the sign of S (see FIRE_TEST) */
+    return fire_lanes(st, j, bits & _mm512_cmp_pd_mask(s2, zero, _CMP_GT_OQ), q);
 }
 
 /* check is a constant in each instance: the full blocks' loop has no
@@ -140,12 +147,13 @@ static inline __attribute__((__always_inline__)) size_t row512(const fwd_state *
     const size_t m = st->m;
     const __m512d vt = _mm512_set1_pd(t), vth = _mm512_set1_pd(st->theta);
     const __m512d vlim = _mm512_set1_pd(lim);
+    double *restrict rs = st->rs, *restrict rr = st->rr;
     size_t fired = 0, j = 0;
     for (; j + 8 <= m; j += 8)
-        fired += block512(st, j, (__mmask8)0xff, wr, next, vt, vth, vlim, check, q);
+        fired += block512(st, rs, rr, j, (__mmask8)0xff, wr, next, vt, vth, vlim, check, q);
     if (j < m)
-        fired +=
-            block512(st, j, (__mmask8)((1u << (m - j)) - 1), wr, next, vt, vth, vlim, check, q);
+        fired += block512(st, rs, rr, j, (__mmask8)((1u << (m - j)) - 1), wr, next, vt, vth, vlim,
+                          check, q);
     return fired;
 }
 
