@@ -217,6 +217,47 @@ static int fixed_mean_same(stdbp_isa isa)
     return zero && same_bits(ga, gb, sizeof ga);
 }
 
+/* stdbp_relpsp_grad_prepare in isa against plain C, without a surrogate
+ * (the path the vector loop takes): every width, neurons silent and
+ * fired, dL/dt of 0, -0, NaN and beyond the clip at both signs; the
+ * per-neuron terms, the maxima, the count and the NaN flag to the bit. */
+static int prepare_same(stdbp_isa isa)
+{
+    stdbp_neuron_params np = stdbp_neuron_defaults();
+    np.grad_clip = 2.5;
+    stdbp_rng r;
+    stdbp_rng_seed(&r, 13);
+    /* 5e-324 / S rounds to 0 where S > 2: a fired neuron without a gradient */
+    const double special[] = {0.0, -0.0, NAN, 1e9, -1e9, 25.0, -5e-324, 5e-324};
+    for (int c = 0; c < 4 * (int)N_WIDTHS; c++) {
+        const size_t m = widths[c % N_WIDTHS];
+        double t[128], nc[128], s[128], dl[128], acc[128], out[2][3 * 128 + 3];
+        size_t n[2];
+        int bad[2] = {0, 0};
+        for (size_t j = 0; j < m; j++) {
+            const int fired = stdbp_rng_next(&r) % 4 != 0;
+            t[j] = fired ? 3.0 * stdbp_rng_uniform(&r) : INFINITY;
+            nc[j] = fired ? (double)(1 + stdbp_rng_next(&r) % 50) : 0.0;
+            s[j] = fired ? 0.01 + 4.0 * stdbp_rng_uniform(&r) : 0.0;
+            const uint64_t u = stdbp_rng_next(&r) % 16;
+            dl[j] = u < 8 && (c % 3 == 0 || u != 2) ? special[u] : stdbp_rng_normal(&r);
+        }
+        const stdbp_events ev = {0, NULL, NULL};
+        for (int k = 0; k < 2; k++) {
+            stdbp_relpsp_grad gr = {out[k], out[k] + m, out[k] + 2 * m, 0, 0};
+            stdbp_relpsp_force_isa(k ? STDBP_ISA_GENERIC : isa);
+            n[k] = stdbp_relpsp_grad_prepare(&ev, NULL, m, t, nc, s, dl, 0, &np, acc, &gr, &bad[k]);
+            out[k][3 * m] = gr.g_max;
+            out[k][3 * m + 1] = gr.te_max;
+        }
+        stdbp_relpsp_force_isa(STDBP_ISA_BEST);
+        if (n[0] != n[1] || bad[0] != bad[1] ||
+            !same_bits(out[0], out[1], (3 * m + 2) * sizeof(double)))
+            return 0;
+    }
+    return 1;
+}
+
 /* Adam and the fixed-point mean cut into chunks over the threads: on 3
  * threads the same bits as on 1 (n spans several chunks). */
 static void test_threads(void)
@@ -275,7 +316,7 @@ int main(void)
     for (int i = STDBP_ISA_GENERIC; i <= STDBP_ISA_AVX512; i++)
         if (stdbp_relpsp_isa_available((stdbp_isa)i))
             isas[n_isa++] = (stdbp_isa)i;
-    plan((int)(4 * n_isa + 5));
+    plan((int)(5 * n_isa + 5));
     for (size_t s = 0; s < n_isa; s++)
         diag("instruction set available: %s", stdbp_isa_name(isas[s]));
     diag("the kernels use %s", stdbp_isa_name(stdbp_relpsp_isa()));
@@ -350,6 +391,10 @@ int main(void)
             free(a);
             free(b);
         }
+        ok(prepare_same(isas[s]),
+           "%s backward's per-neuron terms (clip, NaN, 0, -0, g rounding to 0, silent) = plain C "
+           "to the bit",
+           stdbp_isa_name(isas[s]));
         ok(fixed_mean_same(isas[s]),
            "%s fixed-point mean (of one accumulator and the sum of three) = plain C to the bit, "
            "sums zeroed",
