@@ -300,15 +300,23 @@ def cmd_fit(d):
             print()
 
 
-def predict_step(model, link, p, b, oversub=CORES, n=N_MLP):
-    """(total, compute, reduce, update) seconds of one step on this machine,
-    or None when the link was not measured. oversub: the cores the ranks
-    share (compute and update stretch by P/cores beyond them)."""
+def local_step(model, p, b, oversub, n):
+    """(compute, update, stretch) of one rank's step on this machine, both
+    ways alike: compute and update stretch by P/cores beyond oversub cores,
+    and the update is bounded by the node's rate (u_node) as well."""
     c_s, u_p = model["compute_per_sample"], model["update_per_param"]
     u_node = model.get("update_per_param_node", 0.0)
     stretch = max(1.0, p / oversub)
     compute = math.ceil(b / p) * c_s * stretch
-    update = max(math.ceil(n / p) * u_p * stretch, min(p, oversub) * math.ceil(n / p) * u_node * stretch)
+    update = max(math.ceil(n / p) * u_p, min(p, oversub) * math.ceil(n / p) * u_node) * stretch
+    return compute, update, stretch
+
+
+def predict_step(model, link, p, b, oversub=CORES, n=N_MLP):
+    """(total, compute, reduce, update) seconds of one step on this machine,
+    or None when the link was not measured. oversub: the cores the ranks
+    share (compute and update stretch by P/cores beyond them)."""
+    compute, update, _ = local_step(model, p, b, oversub, n)
     if p == 1:
         return compute + update, compute, 0.0, update
     lk = model["links"].get(link)
@@ -333,11 +341,7 @@ def predict_node_step(model, p, b, oversub=CORES, n=N_MLP):
     lk = model["links"].get("shm")
     if p > 1 and (not lk or "sum" not in lk or "ag" not in lk or "sum_per_value" not in model):
         return None
-    c_s, u_p = model["compute_per_sample"], model["update_per_param"]
-    u_node = model.get("update_per_param_node", 0.0)
-    stretch = max(1.0, p / oversub)
-    compute = math.ceil(b / p) * c_s * stretch
-    update = max(math.ceil(n / p) * u_p, min(p, oversub) * math.ceil(n / p) * u_node) * stretch
+    compute, update, stretch = local_step(model, p, b, oversub, n)
     if p == 1:
         return compute + update, compute, 0.0, update
     update += (p - 1) / p * n * model["sum_per_value"] * stretch
@@ -354,17 +358,13 @@ def cluster_node_step(model, link, nodes, r, b, n=N_MLP):
     between nodes, one ring all-reduce of n/r int64 per place, the r
     places' messages sharing each node's link; the statistics and the
     penalty's all-gather over all ranks as in cluster_step."""
-    c_s, u_p = model["core_compute_per_sample"], model["core_update_per_param"]
-    s_v, bw = model["core_sum_per_value"], model["node_bytes_per_s"]
     spec = LINKS[link]
     alpha = spec["alpha"] if spec["alpha"] is not None else model.get("tcp_alpha", TCP_ALPHA_DEFAULT)
     beta = 1.0 / (spec["gbit"] * 1e9 / 8 * spec["eff"])
     a_shm = model.get("shm_alpha", 0.5e-6)
     p = nodes * r
-    compute = math.ceil(math.ceil(b / nodes) / r) * c_s
-    per_core = math.ceil(n / r) * u_p + (r - 1) / r * n * s_v
-    memory = n * (SUM_BYTES * r + UPDATE_BYTES) / bw  # all r accumulators, one Adam step
-    update = max(per_core, memory)
+    compute = node_compute(model, nodes, r, b)
+    update = node_update(model, r, n)
     if p == 1:
         return compute + update
     sync = 2 * log_terms(r) * a_shm
@@ -375,9 +375,25 @@ def cluster_node_step(model, link, nodes, r, b, n=N_MLP):
     return compute + update + sync + cross + small
 
 
+def node_compute(model, nodes, r, b):
+    """A rank's compute: its samples of its node's share of the batch."""
+    return math.ceil(math.ceil(b / nodes) / r) * model["core_compute_per_sample"]
+
+
+def node_update(model, r, n=N_MLP):
+    """A rank's part of the node's sum and update: its slice of the node's
+    r accumulators and its slice's Adam step at the per-core rates, or the
+    node's memory moving all r accumulators and one Adam step, whichever
+    is slower."""
+    per_core = (math.ceil(n / r) * model["core_update_per_param"] +
+                (r - 1) / r * n * model["core_sum_per_value"])
+    memory = n * (SUM_BYTES * r + UPDATE_BYTES) / model["node_bytes_per_s"]
+    return max(per_core, memory)
+
+
 def node_epoch_time(model, link, nodes, r, b):
     t = cluster_node_step(model, link, nodes, r, b)
-    compute = math.ceil(math.ceil(b / nodes) / r) * model["core_compute_per_sample"]
+    compute = node_compute(model, nodes, r, b)
     return math.ceil(TRAIN_SAMPLES / b) * (t - compute) + TRAIN_SAMPLES / b * compute
 
 
@@ -449,8 +465,8 @@ def cmd_predict(args):
         shm = model["links"].get("shm", {}).get("sum")
         if shm:
             model["shm_alpha"] = shm["alpha"]
-        model["core_sum_per_value"] = 1e-9 * (sum_ns if sum_ns is not None else
-                                              1e9 * model.get("sum_per_value", 1e-9 * SUM_NS_DEFAULT))
+        model["core_sum_per_value"] = (1e-9 * sum_ns if sum_ns is not None else
+                                       model.get("sum_per_value", 1e-9 * SUM_NS_DEFAULT))
         model["node_bytes_per_s"] = 1e9 * node_gbs
         predict_nodes(model, per_node)
         return
@@ -528,12 +544,9 @@ def predict_nodes(model, r):
               f"efficiency {100 * t1 / (64 * t):.1f} % (collectives' model: {1e3 * tc:.3f} ms)")
     for b in bs:
         t = cluster_node_step(model, ib, 1, r, b)
-        parts = (math.ceil(b / r) * model["core_compute_per_sample"],
-                 max(math.ceil(N_MLP / r) * model["core_update_per_param"] +
-                     (r - 1) / r * N_MLP * model["core_sum_per_value"],
-                     N_MLP * (SUM_BYTES * r + UPDATE_BYTES) / model["node_bytes_per_s"]))
         print(f"one node of {r} ranks, B = {b}: step {1e3 * t:.3f} ms = compute "
-              f"{1e3 * parts[0]:.3f} + node sum and update {1e3 * parts[1]:.3f} + the rest")
+              f"{1e3 * node_compute(model, 1, r, b):.3f} + node sum and update "
+              f"{1e3 * node_update(model, r):.3f} + the rest")
 
 
 def plot(model, ps, bs, png):

@@ -66,8 +66,9 @@ static size_t row_generic(const fwd_state *st, size_t j0, const double *wr, doub
     return fired;
 }
 
+#ifdef STDBP_X86_SIMD
 /* The lanes j + i for the bits i of bits fire: out of line, so that the
- * row loops keep their pointers in registers. */
+ * vector row loops keep their pointers in registers. */
 static __attribute__((__noinline__, __cold__)) size_t fire_lanes(const fwd_state *st, size_t j,
                                                                  unsigned bits, double q)
 {
@@ -80,7 +81,6 @@ static __attribute__((__noinline__, __cold__)) size_t fire_lanes(const fwd_state
     return fired;
 }
 
-#ifdef STDBP_X86_SIMD
 STDBP_TARGET("avx2")
 static size_t row_avx2(const fwd_state *st, const double *wr, const double *next, double t,
                        int check, double lim, double q)
