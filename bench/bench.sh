@@ -4,7 +4,10 @@
 # forward+backward and the whole training step with the Adam update, for
 # the MLP and the CNN. End to end (stdbp_train --no-deploy, one epoch of
 # configs/mnist_mlp.yaml without shifts, samples/s from metrics.csv, wall
-# time): 1 rank, 2 ranks, and 1 rank x 2 threads. BENCH_QUICK=1: fewer
+# time): 1 rank, 2 ranks, and 1 rank x 2 threads, and 1 rank pinned to
+# each of CPUs 0 and 1 (taskset), because the cores of a VM need not run
+# at one speed: the two-core runs use both, so their speed-up is also
+# given against the mean of the two pinned runs. BENCH_QUICK=1: fewer
 # samples. The load average is printed at the start and the end: the
 # figures mean little on a busy machine.
 # Environment: srcdir, builddir (default .), MPIEXEC, STDBP_DATA (default
@@ -38,9 +41,11 @@ core_row cnn "$cnn_n" >> "$tmp/rows"
 
 # End to end: one epoch, samples/s of the epoch (training only) from
 # metrics.csv's samples_per_s column.
-e2e_rate() { # NAME RANKS THREADS
-  # shellcheck disable=SC2086 # $e2e holds several --set options
-  OMP_NUM_THREADS=$3 "$MPIEXEC" -n "$2" --oversubscribe --bind-to none \
+e2e_rate() { # NAME RANKS THREADS [CPU]
+  pin=
+  [ -n "${4:-}" ] && pin="taskset -c $4"
+  # shellcheck disable=SC2086 # $e2e holds several --set options, $pin a command
+  OMP_NUM_THREADS=$3 $pin "$MPIEXEC" -n "$2" --oversubscribe --bind-to none \
     "$builddir/src/cli/stdbp_train" "$srcdir/configs/mnist_mlp.yaml" --no-deploy --quiet \
     --set train.epochs=1 --set augment.shift=0 --set run.dir="$tmp/$1" $e2e \
     > "$tmp/$1.out" 2>&1 || { cat "$tmp/$1.out" >&2; echo "-"; return; }
@@ -48,6 +53,13 @@ e2e_rate() { # NAME RANKS THREADS
            NR > 1 && c { r = $c } END { printf "%.0f\n", r }' "$tmp/$1/metrics.csv"
 }
 p1=$(e2e_rate p1t1 1 1); l1=$(load)
+# Pinned runs next to the two-core ones: a VM's cores change speed over
+# minutes.
+c0=- c1=-
+if command -v taskset > /dev/null 2>&1 && [ "$(nproc 2>/dev/null || echo 1)" -ge 2 ]; then
+  c0=$(e2e_rate cpu0 1 1 0); c1=$(e2e_rate cpu1 1 1 1)
+fi
+l4=$(load)
 p2=$(e2e_rate p2t1 2 1); l2=$(load)
 t2=$(e2e_rate p1t2 1 2); l3=$(load)
 
@@ -60,7 +72,12 @@ awk '{ printf "%-48s %14s\n%-48s %14s\n%-48s %14s\n",
 printf '%-48s %14s   load %s\n' "end to end, MLP, 1 rank x 1 thread" "$p1" "$l1"
 printf '%-48s %14s   load %s\n' "end to end, MLP, 2 ranks x 1 thread" "$p2" "$l2"
 printf '%-48s %14s   load %s\n' "end to end, MLP, 1 rank x 2 threads" "$t2" "$l3"
+printf '%-48s %14s\n' "end to end, MLP, 1 rank x 1 thread on CPU 0" "$c0"
+printf '%-48s %14s   load %s\n' "end to end, MLP, 1 rank x 1 thread on CPU 1" "$c1" "$l4"
 awk -v a="$p1" -v b="$p2" -v c="$t2" 'BEGIN { if (a > 0) printf "%-48s %13.2fx\n%-48s %13.2fx\n",
   "speed-up, 2 ranks x 1 thread", b / a, "speed-up, 1 rank x 2 threads", c / a }'
+awk -v x="$c0" -v y="$c1" -v b="$p2" -v c="$t2" 'BEGIN { m = (x + y) / 2; if (x > 0 && y > 0)
+  printf "%-48s %13.2fx\n%-48s %13.2fx\n", "speed-up over the two CPUs mean, 2 ranks", b / m,
+    "speed-up over the two CPUs mean, 1 rank x 2 thr.", c / m }'
 echo
 echo "load average at end: $(load)"
