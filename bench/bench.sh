@@ -5,7 +5,7 @@
 # the MLP and the CNN. End to end (stdbp_train --no-deploy, one epoch of
 # configs/mnist_mlp.yaml without shifts, samples/s from metrics.csv, wall
 # time): 1 rank, 2 ranks, and 1 rank x 2 threads, and 1 rank pinned to
-# each of CPUs 0 and 1 (taskset), because the cores of a VM need not run
+# each of the first two CPUs it may use (taskset), because the cores of a VM need not run
 # at one speed: the two-core runs use both, so their speed-up is also
 # given against the mean of the two pinned runs. BENCH_QUICK=1: fewer
 # samples. The load average is printed at the start and the end: the
@@ -55,9 +55,14 @@ e2e_rate() { # NAME RANKS THREADS [CPU]
 p1=$(e2e_rate p1t1 1 1); l1=$(load)
 # Pinned runs next to the two-core ones: a VM's cores change speed over
 # minutes.
+# The first two CPUs this process may run on (a batch job's may not be
+# 0 and 1), from taskset's list such as "4-7,12".
+cpus=$(taskset -cp $$ 2>/dev/null | sed 's/.*: *//' | tr ',' '\n' |
+  awk -F- '{ for (c = $1; c <= ($2 == "" ? $1 : $2) && n < 2; c++) { print c; n++ } }' | head -2)
+cpu_a=$(echo "$cpus" | sed -n 1p) cpu_b=$(echo "$cpus" | sed -n 2p)
 c0=- c1=-
-if command -v taskset > /dev/null 2>&1 && [ "$(nproc 2>/dev/null || echo 1)" -ge 2 ]; then
-  c0=$(e2e_rate cpu0 1 1 0); c1=$(e2e_rate cpu1 1 1 1)
+if [ -n "$cpu_b" ]; then
+  c0=$(e2e_rate cpu0 1 1 "$cpu_a"); c1=$(e2e_rate cpu1 1 1 "$cpu_b")
 fi
 l4=$(load)
 p2=$(e2e_rate p2t1 2 1); l2=$(load)
@@ -72,8 +77,8 @@ awk '{ printf "%-48s %14s\n%-48s %14s\n%-48s %14s\n",
 printf '%-48s %14s   load %s\n' "end to end, MLP, 1 rank x 1 thread" "$p1" "$l1"
 printf '%-48s %14s   load %s\n' "end to end, MLP, 2 ranks x 1 thread" "$p2" "$l2"
 printf '%-48s %14s   load %s\n' "end to end, MLP, 1 rank x 2 threads" "$t2" "$l3"
-printf '%-48s %14s\n' "end to end, MLP, 1 rank x 1 thread on CPU 0" "$c0"
-printf '%-48s %14s   load %s\n' "end to end, MLP, 1 rank x 1 thread on CPU 1" "$c1" "$l4"
+printf '%-48s %14s\n' "end to end, MLP, 1 rank x 1 thread on CPU ${cpu_a:-?}" "$c0"
+printf '%-48s %14s   load %s\n' "end to end, MLP, 1 rank x 1 thread on CPU ${cpu_b:-?}" "$c1" "$l4"
 awk -v a="$p1" -v b="$p2" -v c="$t2" 'BEGIN { if (a > 0) printf "%-48s %13.2fx\n%-48s %13.2fx\n",
   "speed-up, 2 ranks x 1 thread", b / a, "speed-up, 1 rank x 2 threads", c / a }'
 awk -v x="$c0" -v y="$c1" -v b="$p2" -v c="$t2" 'BEGIN { m = (x + y) / 2; if (x > 0 && y > 0)
