@@ -5,10 +5,10 @@
 # the MLP and the CNN. End to end (stdbp_train --no-deploy, one epoch of
 # configs/mnist_mlp.yaml without shifts, samples/s from metrics.csv, wall
 # time): 1 rank, 2 ranks, and 1 rank x 2 threads, and 1 rank pinned to
-# each of the first two CPUs it may use (taskset), because the cores of a VM need not run
-# at one speed: the two-core runs use both, so their speed-up is also
-# given against the mean of the two pinned runs. BENCH_QUICK=1: fewer
-# samples. The load average is printed at the start and the end: the
+# each of the first two CPUs it may use (taskset), because a VM's CPUs
+# need not run at one speed: the two-core runs use both, so their
+# speed-up is also given over the mean of the two pinned runs.
+# BENCH_QUICK=1: fewer samples. The load average is printed at the start and the end: the
 # figures mean little on a busy machine.
 # Environment: srcdir, builddir (default .), MPIEXEC, STDBP_DATA (default
 # $srcdir/data), BENCH_QUICK.
@@ -53,16 +53,15 @@ e2e_rate() { # NAME RANKS THREADS [CPU]
            NR > 1 && c { r = $c } END { printf "%.0f\n", r }' "$tmp/$1/metrics.csv"
 }
 p1=$(e2e_rate p1t1 1 1); l1=$(load)
-# Pinned runs next to the two-core ones: a VM's cores change speed over
-# minutes.
-# The first two CPUs this process may run on (a batch job's may not be
-# 0 and 1), from taskset's list such as "4-7,12".
+# Pinned runs next to the two-core ones (a VM's CPUs change speed over
+# minutes), on the first two CPUs this process may use: a batch job's
+# need not be 0 and 1 (taskset lists them as, e.g., "4-7,12").
 cpus=$(taskset -cp $$ 2>/dev/null | sed 's/.*: *//' | tr ',' '\n' |
-  awk -F- '{ for (c = $1; c <= ($2 == "" ? $1 : $2) && n < 2; c++) { print c; n++ } }' | head -2)
+  awk -F- '{ for (c = $1; c <= ($2 == "" ? $1 : $2) && n < 2; c++) { print c; n++ } }')
 cpu_a=$(echo "$cpus" | sed -n 1p) cpu_b=$(echo "$cpus" | sed -n 2p)
-c0=- c1=-
+pa=- pb=-
 if [ -n "$cpu_b" ]; then
-  c0=$(e2e_rate cpu0 1 1 "$cpu_a"); c1=$(e2e_rate cpu1 1 1 "$cpu_b")
+  pa=$(e2e_rate cpu_a 1 1 "$cpu_a"); pb=$(e2e_rate cpu_b 1 1 "$cpu_b")
 fi
 l4=$(load)
 p2=$(e2e_rate p2t1 2 1); l2=$(load)
@@ -77,11 +76,11 @@ awk '{ printf "%-48s %14s\n%-48s %14s\n%-48s %14s\n",
 printf '%-48s %14s   load %s\n' "end to end, MLP, 1 rank x 1 thread" "$p1" "$l1"
 printf '%-48s %14s   load %s\n' "end to end, MLP, 2 ranks x 1 thread" "$p2" "$l2"
 printf '%-48s %14s   load %s\n' "end to end, MLP, 1 rank x 2 threads" "$t2" "$l3"
-printf '%-48s %14s\n' "end to end, MLP, 1 rank x 1 thread on CPU ${cpu_a:-?}" "$c0"
-printf '%-48s %14s   load %s\n' "end to end, MLP, 1 rank x 1 thread on CPU ${cpu_b:-?}" "$c1" "$l4"
+printf '%-48s %14s\n' "end to end, MLP, 1 rank x 1 thread on CPU ${cpu_a:-?}" "$pa"
+printf '%-48s %14s   load %s\n' "end to end, MLP, 1 rank x 1 thread on CPU ${cpu_b:-?}" "$pb" "$l4"
 awk -v a="$p1" -v b="$p2" -v c="$t2" 'BEGIN { if (a > 0) printf "%-48s %13.2fx\n%-48s %13.2fx\n",
   "speed-up, 2 ranks x 1 thread", b / a, "speed-up, 1 rank x 2 threads", c / a }'
-awk -v x="$c0" -v y="$c1" -v b="$p2" -v c="$t2" 'BEGIN { m = (x + y) / 2; if (x > 0 && y > 0)
+awk -v x="$pa" -v y="$pb" -v b="$p2" -v c="$t2" 'BEGIN { m = (x + y) / 2; if (x > 0 && y > 0)
   printf "%-48s %13.2fx\n%-48s %13.2fx\n", "speed-up over the two CPUs mean, 2 ranks", b / m,
     "speed-up over the two CPUs mean, 1 rank x 2 thr.", c / m }'
 echo
