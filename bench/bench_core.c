@@ -39,7 +39,7 @@ static const char usage[] =
     "       network; only when named: all is mlp and cnn)\n"
     "Inputs: the first --images images (default 1000) of\n"
     "$STDBP_DATA/mnist/train-images-idx3-ubyte[.gz] when it exists, otherwise\n"
-    "synthetic MNIST-like images (random strokes, ~19%% of pixels lit); the\n"
+    "synthetic MNIST-like images (random strokes, ~19% of pixels lit); the\n"
     "output says which. Latency code t = 1 - x, x = 0 silent.\n"
     "  --samples N  samples per measurement (default 2000 mlp, 200 cnn, 100 wide)\n"
     "  --layers     also time each layer's forward and backward (thread CPU time\n"
