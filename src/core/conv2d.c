@@ -14,9 +14,9 @@
 
 /* Where an input pixel (iy, ix) lands: output rows oy0..oy1 and columns
  * ox0..ox1, and iy + pad, ix + pad (ky = iy + pad - oy * stride). */
-typedef struct conv_span_t {
+typedef struct pixel_span {
     int32_t oy0, oy1, ox0, ox1, iyp, ixp;
-} conv_span_t;
+} pixel_span;
 
 typedef struct conv_scr {
     uint32_t *idx; /* fired inputs, sorted */
@@ -31,7 +31,7 @@ typedef struct conv_scr {
     double *dt_ev;                  /* cap */
     double *dw;                     /* the sample's dL/dw, param_count */
     struct conv_ext *x;             /* event input, if the last forward had it */
-    conv_span_t *span;              /* per input pixel, H x W */
+    pixel_span *span;               /* per input pixel, H x W */
     uint32_t *span_ready;           /* 0 until span is filled (the workspace starts zeroed) */
 } conv_scr;
 
@@ -110,7 +110,7 @@ static void conv_fill_spans(const stdbp_layer_info *L, const conv_scr *d)
         for (int ix = 0; ix < L->in.w; ix++) {
             /* outputs oy with 0 <= iy + pad - oy * st < k */
             const int ay = iy + pad - k + 1, ax = ix + pad - k + 1;
-            conv_span_t *sp = &d->span[(size_t)iy * L->in.w + ix];
+            pixel_span *sp = &d->span[(size_t)iy * L->in.w + ix];
             sp->oy0 = ay <= 0 ? 0 : (ay + st - 1) / st;
             sp->ox0 = ax <= 0 ? 0 : (ax + st - 1) / st;
             sp->oy1 = (iy + pad) / st < OH - 1 ? (iy + pad) / st : OH - 1;
@@ -144,7 +144,7 @@ static uint64_t conv_gather(const stdbp_layer_info *L, const double *in, size_t 
             c--;
         else if (i - c * HW >= HW)
             c++;
-        const conv_span_t sp = d->span[i - c * HW];
+        const pixel_span sp = d->span[i - c * HW];
         const double t = in[i];
         const uint32_t row_c = (uint32_t)c * (uint32_t)(k * k);
         for (int oy = sp.oy0; oy <= sp.oy1; oy++) {
