@@ -15,7 +15,7 @@
 /* Where an input pixel (iy, ix) lands: output rows oy0..oy1 and columns
  * ox0..ox1, and iy + pad, ix + pad (ky = iy + pad - oy * stride). */
 typedef struct pixel_span {
-    int32_t oy0, oy1, ox0, ox1, iyp, ixp;
+    int oy0, oy1, ox0, ox1, iyp, ixp;
 } pixel_span;
 
 typedef struct conv_scr {
@@ -100,23 +100,30 @@ static size_t conv_scratch_size(const stdbp_layer_info *info)
     return conv_layout(info, NULL, &d);
 }
 
-/* The span table, filled once per workspace: the six integer divisions
- * per fired input took about a quarter of the list building's time. */
-static void conv_fill_spans(const stdbp_layer_info *L, const conv_scr *d)
+/* The output positions that see input (iy, ix): rows oy0..oy1 and
+ * columns ox0..ox1, those with 0 <= iy + pad - oy * stride < kernel. */
+static void conv_span(const stdbp_layer_info *L, int iy, int ix, int *oy0, int *oy1, int *ox0,
+                      int *ox1)
 {
     const int k = L->kernel, st = L->stride, pad = L->padding;
-    const int OH = L->out.h, OW = L->out.w;
+    const int ay = iy + pad - k + 1, ax = ix + pad - k + 1;
+    *oy0 = ay <= 0 ? 0 : (ay + st - 1) / st;
+    *ox0 = ax <= 0 ? 0 : (ax + st - 1) / st;
+    *oy1 = (iy + pad) / st < L->out.h - 1 ? (iy + pad) / st : L->out.h - 1;
+    *ox1 = (ix + pad) / st < L->out.w - 1 ? (ix + pad) / st : L->out.w - 1;
+}
+
+/* conv_span of every input pixel, filled once per workspace: its
+ * integer divisions per fired input took about a quarter of the list
+ * building's time. */
+static void conv_fill_spans(const stdbp_layer_info *L, const conv_scr *d)
+{
     for (int iy = 0; iy < L->in.h; iy++)
         for (int ix = 0; ix < L->in.w; ix++) {
-            /* outputs oy with 0 <= iy + pad - oy * st < k */
-            const int ay = iy + pad - k + 1, ax = ix + pad - k + 1;
             pixel_span *sp = &d->span[(size_t)iy * L->in.w + ix];
-            sp->oy0 = ay <= 0 ? 0 : (ay + st - 1) / st;
-            sp->ox0 = ax <= 0 ? 0 : (ax + st - 1) / st;
-            sp->oy1 = (iy + pad) / st < OH - 1 ? (iy + pad) / st : OH - 1;
-            sp->ox1 = (ix + pad) / st < OW - 1 ? (ix + pad) / st : OW - 1;
-            sp->iyp = iy + pad;
-            sp->ixp = ix + pad;
+            conv_span(L, iy, ix, &sp->oy0, &sp->oy1, &sp->ox0, &sp->ox1);
+            sp->iyp = iy + L->padding;
+            sp->ixp = ix + L->padding;
         }
     *d->span_ready = 1;
 }
@@ -247,19 +254,6 @@ static void conv_causal(const stdbp_layer_run *run, double *out)
     for (size_t pos = 0; pos < P; pos++)
         for (size_t co = 0; co < m; co++)
             out[co * P + pos] = d.nc[pos * m + co];
-}
-
-/* Event input: the output positions that see input (iy, ix), as in
- * conv_gather. */
-static void conv_span(const stdbp_layer_info *L, int iy, int ix, int *oy0, int *oy1, int *ox0,
-                      int *ox1)
-{
-    const int k = L->kernel, st = L->stride, pad = L->padding;
-    const int ay = iy + pad - k + 1, ax = ix + pad - k + 1;
-    *oy0 = ay <= 0 ? 0 : (ay + st - 1) / st;
-    *ox0 = ax <= 0 ? 0 : (ax + st - 1) / st;
-    *oy1 = (iy + pad) / st < L->out.h - 1 ? (iy + pad) / st : L->out.h - 1;
-    *ox1 = (ix + pad) / st < L->out.w - 1 ? (ix + pad) / st : L->out.w - 1;
 }
 
 /* (input, position) pairs of the events. */
