@@ -10,6 +10,7 @@
 #include "stdbp/dist.h"
 #include "stdbp/loss.h"
 #include "stdbp/train.h"
+#include "train/evaluate.h"
 
 /* One thread's buffers; thread 0 uses the caller's. */
 typedef struct eval_slot {
@@ -115,7 +116,47 @@ stdbp_status stdbp_evaluate_detail(MPI_Comm comm, const stdbp_net *net, stdbp_ws
                                    double *times_buf, const stdbp_eval_detail *detail,
                                    stdbp_eval_result *out, stdbp_err *err)
 {
-    int rank, size, want = 1, nt = 1;
+    return stdbp_evaluate_stoppable(comm, net, ws, ds, idx, n, enc, loss, times_buf, detail, NULL,
+                                    out, err);
+}
+
+/* Collective on comm: samples [begin, end) of this rank in chunks, as many
+ * on every rank (sized from the largest share, which is at most one
+ * sample larger), with the progress after each chunk and, when stop is
+ * given, the agreed stop check before it. Returns 1 when stopped. */
+static int eval_chunks(MPI_Comm comm, const stdbp_net *net, eval_slot *slots, int nt,
+                       const stdbp_dataset *ds, const size_t *idx, size_t n, int size, size_t begin,
+                       size_t end, const stdbp_encoding *enc, const stdbp_loss_params *loss,
+                       int *pred, const stdbp_eval_detail *detail, int (*stop)(void))
+{
+    const size_t largest = n / (size_t)size + (n % (size_t)size != 0);
+    const size_t chunk = chunk_size(largest);
+    const size_t n_chunks = (largest + chunk - 1) / chunk;
+    for (size_t c = 0; c < n_chunks; c++) {
+        if (stop) {
+            double any = stop() ? 1 : 0;
+            stdbp_dist_max_f64(comm, &any); /* collective: every rank, every chunk */
+            if (any > 0)
+                return 1;
+        }
+        size_t k = begin + c * chunk < end ? begin + c * chunk : end;
+        size_t last = end - k > chunk ? k + chunk : end;
+        eval_range(net, slots, nt, ds, idx, k, last, enc, loss, pred ? pred + (k - begin) : NULL);
+        if (detail && detail->progress)
+            detail->progress((uint64_t)(last - begin), (uint64_t)(end - begin), detail->user);
+    }
+    if (n_chunks == 0 && detail && detail->progress)
+        detail->progress(0, 0, detail->user);
+    return 0;
+}
+
+stdbp_status stdbp_evaluate_stoppable(MPI_Comm comm, const stdbp_net *net, stdbp_ws *ws,
+                                      const stdbp_dataset *ds, const size_t *idx, size_t n,
+                                      const stdbp_encoding *enc, const stdbp_loss_params *loss,
+                                      double *times_buf, const stdbp_eval_detail *detail,
+                                      int (*stop)(void), stdbp_eval_result *out, stdbp_err *err)
+{
+    int rank, size, want = 1, nt = 1, stopped = 0;
     size_t begin, end, n_out = stdbp_net_output_size(net);
     int64_t sums[4] = {0, 0, 0, 0};
 
@@ -153,17 +194,10 @@ stdbp_status stdbp_evaluate_detail(MPI_Comm comm, const stdbp_net *net, stdbp_ws
      * alike); a rank without the memory goes on without and fails below. */
     const int classes = detail && (detail->confusion || detail->silent);
     int *pred = classes ? malloc((end - begin ? end - begin : 1) * sizeof *pred) : NULL;
-    if (detail && detail->progress) {
-        for (size_t k = begin; k < end;) {
-            size_t stop = end - k > chunk_size(end - begin) ? k + chunk_size(end - begin) : end;
-            eval_range(net, slots, nt, ds, idx, k, stop, enc, loss,
-                       pred ? pred + (k - begin) : NULL);
-            k = stop;
-            detail->progress((uint64_t)(k - begin), (uint64_t)(end - begin), detail->user);
-        }
-        if (end == begin)
-            detail->progress(0, 0, detail->user);
-    } else
+    if (stop || (detail && detail->progress))
+        stopped = eval_chunks(comm, net, slots, nt, ds, idx, n, size, begin, end, enc, loss, pred,
+                              detail, stop);
+    else
         eval_range(net, slots, nt, ds, idx, begin, end, enc, loss, pred);
     for (int t = 0; t < nt; t++)
         for (int j = 0; j < 4; j++)
@@ -174,6 +208,10 @@ stdbp_status stdbp_evaluate_detail(MPI_Comm comm, const stdbp_net *net, stdbp_ws
             free(slots[t].times);
         }
         free(slots);
+    }
+    if (stopped) { /* agreed: every rank returns here, before the sums */
+        free(pred);
+        return stdbp_err_set(err, STDBP_ESTOPPED, "evaluation stopped by a signal");
     }
     stdbp_status st = stdbp_dist_sum_i64(comm, sums, 4, err); /* collective */
     if (st == STDBP_OK && classes) {

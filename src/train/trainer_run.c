@@ -3,12 +3,16 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "stdbp/ckpt.h"
 #include "stdbp/dist.h"
+#include "stdbp/optim.h"
+#include "train/evaluate.h"
 #include "train/metrics.h"
 #include "train/progress.h"
 #include "train/trainer_impl.h"
+#include "util/test_hooks.h"
 
 /* Wall time of the whole run, across resumed sessions. */
 static double wall_seconds(const stdbp_trainer *tr)
@@ -86,7 +90,23 @@ static void on_eval_progress(uint64_t done, uint64_t slice, void *user)
                         (uint64_t)(seen + 0.5), (uint64_t)e->total, stdbp_progress_eta(&eta));
 }
 
-/* Collective: validation and test accuracy, the metrics row. */
+/* The evaluation's stop check, before each of its chunks: a SIGTERM or
+ * SIGUSR1 ends it within a chunk, not after it (on few ranks it may take
+ * longer than SLURM's KillWait). Test hook: first sleep eval_delay_ms, in
+ * slices of 20 ms that end early on a signal, so that a test's signal
+ * lands mid-evaluation. */
+static int eval_stop_check(void)
+{
+    long ms = stdbp_test_hooks_get()->eval_delay_ms;
+    for (; ms > 0 && !stdbp_signal_pending(); ms -= 20) {
+        struct timespec ts = {0, (ms < 20 ? ms : 20) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return stdbp_signal_pending();
+}
+
+/* Collective: validation and test accuracy, the metrics row. Returns
+ * STDBP_ESTOPPED (on every rank) when a signal ended the evaluation. */
 static stdbp_status end_of_epoch(stdbp_trainer *tr, double epoch_seconds, size_t epoch_samples,
                                  stdbp_err *err)
 {
@@ -100,13 +120,15 @@ static stdbp_status end_of_epoch(stdbp_trainer *tr, double epoch_seconds, size_t
         stdbp_progress_eval(&tr->progress, (long)tr->state.epoch + 1, cfg->train.epochs, 0,
                             (uint64_t)ep.total, 0);
     if (eval_now && tr->n_val > 0)
-        st = stdbp_evaluate_detail(tr->comm, tr->net, tr->ws, &tr->train, tr->val_idx, tr->n_val,
-                                   &cfg->encoding, &cfg->loss, tr->times, &detail, &val, err);
+        st = stdbp_evaluate_stoppable(tr->comm, tr->net, tr->ws, &tr->train, tr->val_idx, tr->n_val,
+                                      &cfg->encoding, &cfg->loss, tr->times, &detail,
+                                      eval_stop_check, &val, err);
     ep.offset = (double)tr->n_val;
     ep.part = (double)tr->n_test;
     if (st == STDBP_OK && eval_now)
-        st = stdbp_evaluate_detail(tr->comm, tr->net, tr->ws, &tr->test, NULL, tr->n_test,
-                                   &cfg->encoding, &cfg->loss, tr->times, &detail, &test, err);
+        st = stdbp_evaluate_stoppable(tr->comm, tr->net, tr->ws, &tr->test, NULL, tr->n_test,
+                                      &cfg->encoding, &cfg->loss, tr->times, &detail,
+                                      eval_stop_check, &test, err);
     if (eval_now && stdbp_now() - ep.t0 > 0)
         tr->progress.eval_rate = ep.total / (stdbp_now() - ep.t0);
     if (st != STDBP_OK)
@@ -303,7 +325,23 @@ stdbp_status stdbp_trainer_run(stdbp_trainer *tr, int *preempted, stdbp_err *err
                              preempted, err);
         if (st != STDBP_OK || stopped)
             return st;
+        if (epoch_samples == 0 && tr->state.step > 0) /* resumed after the epoch's last step */
+            tr->lr = stdbp_schedule_lr_step(&cfg->schedule, tr->base_lr,
+                                            (double)tr->state.epoch +
+                                                (double)(n_batches - 1) / (double)n_batches,
+                                            tr->state.step - 1); /* that step's rate, for the row */
         st = end_of_epoch(tr, stdbp_now() - t_epoch, epoch_samples, err);
+        if (st == STDBP_ESTOPPED) { /* agreed: a signal during the evaluation */
+            /* state.batch is n_batches: the resume runs no step of this
+             * epoch, only its evaluation, then goes on. */
+            if (tr->rank == 0)
+                stdbp_progress_print(&tr->progress,
+                                     "epoch\a%llu/%ld: evaluation\astopped\aby\aa\asignal; "
+                                     "the\aresume\arepeats\ait\n",
+                                     (unsigned long long)tr->state.epoch + 1, cfg->train.epochs);
+            tr->stop = 1;
+            return stop_now(tr, preempted, err);
+        }
         if ((st = stdbp_dist_agree(tr->comm, st, err)) != STDBP_OK)
             return st;
         if (cfg->spikes.samples > 0 && strcmp(cfg->spikes.when, "epoch") == 0) {

@@ -11,7 +11,9 @@ static stdbp_test_hooks hooks = {.ckpt_delay_ms = 0,
                                  .fail_spikes_rank = -1,
                                  /* loading */
                                  .load_delay_ms = 0,
-                                 .shm_fail = 0};
+                                 .shm_fail = 0,
+                                 /* evaluation */
+                                 .eval_delay_ms = 0};
 
 const stdbp_test_hooks *stdbp_test_hooks_get(void)
 {

@@ -33,6 +33,10 @@ typedef struct stdbp_test_hooks {
     int shm_fail;       /* creating a shared-memory window for a data set
                            fails (data.shared_memory: auto falls back to
                            private copies); 0: off */
+    /* Evaluation (signals during the end-of-epoch evaluation). */
+    long eval_delay_ms; /* every rank sleeps this long before each chunk of
+                           the end-of-epoch evaluation (a signal lands
+                           mid-evaluation); 0: off */
 } stdbp_test_hooks;
 
 /* The hooks in force (all off by default). Cannot fail. */

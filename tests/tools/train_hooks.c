@@ -28,5 +28,8 @@ void stdbp_train_hooks_from_env(void)
         h.load_delay_ms = strtol(s, NULL, 10);
     if ((s = getenv("STDBP_TEST_SHM_FAIL")) && *s)
         h.shm_fail = atoi(s);
+    /* evaluation */
+    if ((s = getenv("STDBP_TEST_EVAL_DELAY_MS")) && *s)
+        h.eval_delay_ms = strtol(s, NULL, 10);
     stdbp_test_hooks_set(&h);
 }

@@ -16,7 +16,9 @@
  *   STDBP_TEST_LOAD_DELAY_MS=N   every rank sleeps N ms before each chunk
  *                                of the data sets it loads
  *   STDBP_TEST_SHM_FAIL=1        no shared-memory window can be created
- *                                for a data set (data.shared_memory) */
+ *                                for a data set (data.shared_memory)
+ *   STDBP_TEST_EVAL_DELAY_MS=N   every rank sleeps N ms before each chunk
+ *                                of the end-of-epoch evaluation */
 void stdbp_train_hooks_from_env(void);
 
 #endif
