@@ -112,7 +112,8 @@ STDBP_API stdbp_status stdbp_evaluate_detail(MPI_Comm comm, const stdbp_net *net
 
 /* Signals: SIGTERM and SIGUSR1 set a flag that the loop polls once per
  * step (the flag is combined across ranks in the step's reduction, so all
- * ranks stop at the same step). Not collective. */
+ * ranks stop at the same step) and before each chunk of the end-of-epoch
+ * evaluation (combined there too). Not collective. */
 STDBP_API void stdbp_signals_install(void);
 STDBP_API int stdbp_signal_pending(void);
 

@@ -1,6 +1,7 @@
 /* SIGTERM / SIGUSR1: ask the training loop to checkpoint and stop.
  * SLURM sends one of them before the time limit (--signal) and on
- * preemption; the loop polls the flag once per step. */
+ * preemption; the loop polls the flag once per step and before each
+ * chunk of the end-of-epoch evaluation. */
 #include <signal.h>
 #include <string.h>
 
