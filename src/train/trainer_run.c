@@ -173,20 +173,25 @@ static stdbp_status end_of_epoch(stdbp_trainer *tr, double epoch_seconds, size_t
     char part[96] = "";
     if (epoch_samples < tr->n_train)
         snprintf(part, sizeof part, " (%zu\asamples\asince\athe\aresume)", epoch_samples);
+    /* The steps' time and rate; none after a resume that only evaluates
+     * (a signal stopped this epoch's evaluation, after its last step). */
+    char timing[192] = "no\astep\asince\athe\aresume";
+    if (epoch_samples > 0)
+        snprintf(timing, sizeof timing,
+                 "%.1f\as, %.0f\asamples/s%s (of\athe\astep\atime:\areduce\a%.1f%%,\a"
+                 "update\a%.1f%%;\aslowest\arank's\acompute\a%+.0f%%)",
+                 epoch_seconds, row.samples_per_s, part, 100 * tr->t_reduce / step_time,
+                 100 * tr->t_update / step_time,
+                 tr->t_compute > 0 ? 100 * (slowest_compute / tr->t_compute - 1) : 0.0);
     /* No validation set (data.val_samples: 0): no "val acc nan%". */
     char val_part[48] = "";
     if (tr->n_val > 0)
         snprintf(val_part, sizeof val_part, " | val\aacc\a%.2f%%", 100 * row.val_acc);
     stdbp_progress_print(&tr->progress,
                          "epoch\a%llu/%ld: train\aloss\a%.4f\aacc\a%.2f%%%s | "
-                         "test\aloss\a%.4f\aacc\a%.2f%% | %.1f\as, %.0f\asamples/s%s "
-                         "(of\athe\astep\atime:\areduce\a%.1f%%,\aupdate\a%.1f%%;\a"
-                         "slowest\arank's\acompute\a%+.0f%%)\n",
+                         "test\aloss\a%.4f\aacc\a%.2f%% | %s\n",
                          (unsigned long long)tr->state.epoch + 1, cfg->train.epochs, row.train_loss,
-                         100 * row.train_acc, val_part, row.test_loss, 100 * row.test_acc,
-                         epoch_seconds, row.samples_per_s, part, 100 * tr->t_reduce / step_time,
-                         100 * tr->t_update / step_time,
-                         tr->t_compute > 0 ? 100 * (slowest_compute / tr->t_compute - 1) : 0.0);
+                         100 * row.train_acc, val_part, row.test_loss, 100 * row.test_acc, timing);
     return stdbp_metrics_append(cfg->run.out_dir, &row, err);
 }
 

@@ -65,8 +65,9 @@ ok $? "  the checkpoint is at step 14, and metrics.csv has no row for the epoch"
   --set run.dir="$tmp/term" --resume auto > "$tmp/term2.out" 2>&1
 ok $? "the resume finished"
 grep -q "resumed from .*ckpt-0000000014.h5" "$tmp/term2.out" &&
-  [ "$(grep -c "^[^ ]* epoch 1/2: train loss" "$tmp/term2.out")" = 1 ]
-ok $? "  from step 14, evaluating epoch 1 once"
+  [ "$(grep -c "^[^ ]* epoch 1/2: train loss" "$tmp/term2.out")" = 1 ] &&
+  grep -q "no step since the resume" "$tmp/term2.out"
+ok $? "  from step 14, evaluating epoch 1 once, with no step (and no rate) before it"
 same "$(last "$tmp/ref")" "$(last "$tmp/term")"
 ok $? "  the final weights and optimiser state equal the uninterrupted run's"
 metrics "$tmp/ref" > "$tmp/m.ref"
