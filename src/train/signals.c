@@ -4,8 +4,10 @@
  * chunk of the end-of-epoch evaluation. */
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 
 #include "stdbp/train.h"
+#include "train/trainer_impl.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -29,4 +31,13 @@ void stdbp_signals_install(void)
 int stdbp_signal_pending(void)
 {
     return stop_requested != 0;
+}
+
+int stdbp_signal_pending_after(long ms)
+{
+    for (; ms > 0 && !stdbp_signal_pending(); ms -= 20) {
+        struct timespec ts = {0, (ms < 20 ? ms : 20) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return stdbp_signal_pending();
 }

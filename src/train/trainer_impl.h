@@ -130,4 +130,9 @@ stdbp_status stdbp_trainer_step(stdbp_trainer *tr, size_t b, size_t len, size_t 
  * moment (e.g. "epoch-0003", "end") in run_dir/spikes.h5. */
 stdbp_status stdbp_trainer_log_spikes(stdbp_trainer *tr, const char *moment, stdbp_err *err);
 
+/* Not collective (signals.c): sleep up to ms (a test hook's delay, so that
+ * a test's signal lands mid-phase) in slices of 20 ms that end early on a
+ * stop signal; then stdbp_signal_pending(). */
+int stdbp_signal_pending_after(long ms);
+
 #endif

@@ -3,7 +3,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "stdbp/ckpt.h"
 #include "stdbp/dist.h"
@@ -92,17 +91,11 @@ static void on_eval_progress(uint64_t done, uint64_t slice, void *user)
 
 /* The evaluation's stop check, before each of its chunks: a SIGTERM or
  * SIGUSR1 ends it within a chunk, not after it (on few ranks it may take
- * longer than SLURM's KillWait). Test hook: first sleep eval_delay_ms, in
- * slices of 20 ms that end early on a signal, so that a test's signal
- * lands mid-evaluation. */
+ * longer than SLURM's KillWait). Test hook: first sleep eval_delay_ms
+ * (stdbp_signal_pending_after). */
 static int eval_stop_check(void)
 {
-    long ms = stdbp_test_hooks_get()->eval_delay_ms;
-    for (; ms > 0 && !stdbp_signal_pending(); ms -= 20) {
-        struct timespec ts = {0, (ms < 20 ? ms : 20) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    return stdbp_signal_pending();
+    return stdbp_signal_pending_after(stdbp_test_hooks_get()->eval_delay_ms);
 }
 
 /* Collective: validation and test accuracy, the metrics row. Returns

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "stdbp/dist.h"
 #include "stdbp/optim.h"
@@ -21,16 +20,11 @@
 
 /* The loaders' stop check while the trainer loads: a SIGTERM or SIGUSR1
  * (stdbp_signals_install) ends the load within a chunk. Test hook: first
- * sleep load_delay_ms, in slices of 20 ms that end early on a signal, so
- * that a test's signal lands mid-load of even a small data set. */
+ * sleep load_delay_ms (stdbp_signal_pending_after), so that a test's
+ * signal lands mid-load of even a small data set. */
 static int load_stop_check(void)
 {
-    long ms = stdbp_test_hooks_get()->load_delay_ms;
-    for (; ms > 0 && !stdbp_signal_pending(); ms -= 20) {
-        struct timespec ts = {0, (ms < 20 ? ms : 20) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    return stdbp_signal_pending();
+    return stdbp_signal_pending_after(stdbp_test_hooks_get()->load_delay_ms);
 }
 
 /* Collective on tr->comm: both data sets, one copy per node unless
