@@ -126,6 +126,11 @@ void stdbp_trainer_unlock_run_dir(stdbp_trainer *tr);
 stdbp_status stdbp_trainer_step(stdbp_trainer *tr, size_t b, size_t len, size_t n_batches,
                                 stdbp_err *err);
 
+/* Not collective (trainer_step.c): the learning rate of the step with
+ * 0-based index step, batch b of n_batches in epoch state.epoch (scaling,
+ * schedule and warm-up included). */
+double stdbp_trainer_step_lr(const stdbp_trainer *tr, size_t b, size_t n_batches, uint64_t step);
+
 /* Collective: record spikes of the first spikes.samples test images as
  * moment (e.g. "epoch-0003", "end") in run_dir/spikes.h5. */
 stdbp_status stdbp_trainer_log_spikes(stdbp_trainer *tr, const char *moment, stdbp_err *err);

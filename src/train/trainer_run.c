@@ -6,7 +6,6 @@
 
 #include "stdbp/ckpt.h"
 #include "stdbp/dist.h"
-#include "stdbp/optim.h"
 #include "train/evaluate.h"
 #include "train/metrics.h"
 #include "train/progress.h"
@@ -163,12 +162,11 @@ static stdbp_status end_of_epoch(stdbp_trainer *tr, double epoch_seconds, size_t
     const double step_time = tr->t_compute + tr->t_reduce + tr->t_update + 1e-300;
     /* After a resume mid-epoch, the time and rate are of this session's
      * part of the epoch: say so. */
-    char part[96] = "";
-    if (epoch_samples < tr->n_train)
-        snprintf(part, sizeof part, " (%zu\asamples\asince\athe\aresume)", epoch_samples);
     /* The steps' time and rate; none after a resume that only evaluates
      * (a signal stopped this epoch's evaluation, after its last step). */
-    char timing[192] = "no\astep\asince\athe\aresume";
+    char timing[192] = "no\astep\asince\athe\aresume", part[96] = "";
+    if (epoch_samples > 0 && epoch_samples < tr->n_train)
+        snprintf(part, sizeof part, " (%zu\asamples\asince\athe\aresume)", epoch_samples);
     if (epoch_samples > 0)
         snprintf(timing, sizeof timing,
                  "%.1f\as, %.0f\asamples/s%s (of\athe\astep\atime:\areduce\a%.1f%%,\a"
@@ -323,11 +321,8 @@ stdbp_status stdbp_trainer_run(stdbp_trainer *tr, int *preempted, stdbp_err *err
                              preempted, err);
         if (st != STDBP_OK || stopped)
             return st;
-        if (epoch_samples == 0 && tr->state.step > 0) /* resumed after the epoch's last step */
-            tr->lr = stdbp_schedule_lr_step(&cfg->schedule, tr->base_lr,
-                                            (double)tr->state.epoch +
-                                                (double)(n_batches - 1) / (double)n_batches,
-                                            tr->state.step - 1); /* that step's rate, for the row */
+        if (epoch_samples == 0 && tr->state.step > 0) /* resumed after the epoch's last step: */
+            tr->lr = stdbp_trainer_step_lr(tr, n_batches - 1, n_batches, tr->state.step - 1);
         st = end_of_epoch(tr, stdbp_now() - t_epoch, epoch_samples, err);
         if (st == STDBP_ESTOPPED) { /* agreed: a signal during the evaluation */
             /* state.batch is n_batches: the resume runs no step of this

@@ -148,6 +148,12 @@ static stdbp_status run_local_batch(stdbp_trainer *tr, size_t b, size_t len, std
 }
 
 /* Collective: one optimiser step on global batch b of length len. */
+double stdbp_trainer_step_lr(const stdbp_trainer *tr, size_t b, size_t n_batches, uint64_t step)
+{
+    const double epoch_pos = (double)tr->state.epoch + (double)b / (double)n_batches;
+    return stdbp_schedule_lr_step(&tr->cfg.schedule, tr->base_lr, epoch_pos, step);
+}
+
 stdbp_status stdbp_trainer_step(stdbp_trainer *tr, size_t b, size_t len, size_t n_batches,
                                 stdbp_err *err)
 {
@@ -246,8 +252,7 @@ stdbp_status stdbp_trainer_step(stdbp_trainer *tr, size_t b, size_t len, size_t 
         if (!isfinite(norm))
             return stdbp_err_set(err, STDBP_ENUMERIC, "gradient norm is %g", norm);
     }
-    double epoch_pos = (double)tr->state.epoch + (double)b / (double)n_batches;
-    tr->lr = stdbp_schedule_lr_step(&cfg->schedule, tr->base_lr, epoch_pos, tr->state.step);
+    tr->lr = stdbp_trainer_step_lr(tr, b, n_batches, tr->state.step);
     if (tr->norm_size) {
         /* Layer-wise (LAMB, LARS): each rank's exact per-layer sums of
          * squares of its slice; collective when sharded: the integer sums
