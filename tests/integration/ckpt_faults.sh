@@ -21,15 +21,13 @@ tap_tmpdir; tmp=$tap_tmp
 bin=$top_builddir/src/cli/stdbp_train
 hooked=$top_builddir/tests/tools/stdbp_train_hooked
 run() { np=$1; shift; "$top_srcdir/tests/mpirun.sh" "$np" "$bin" "$tmp/cfg.yaml" --progress log --no-deploy "$@"; }
-last() { ls "$1"/checkpoints/ckpt-*.h5 2>/dev/null | tail -n 1; }
-same() { h5diff -q "$1" "$2" /weights /weights >/dev/null 2>&1 && h5diff -q "$1" "$2" /optimizer /optimizer >/dev/null 2>&1; }
 
 synthetic_data "$tmp"
 ok $? "synthetic dataset written"
 # 280 training samples, batch 20: 14 steps, one epoch.
 small_mlp_config "$tmp/cfg.yaml" faults 5 16 0.002 1 20 "checkpoint: {keep: 0}"
 run 2 --set run.dir="$tmp/straight" > "$tmp/straight.out" 2>&1
-ref=$(last "$tmp/straight")
+ref=$(last_ckpt "$tmp/straight")
 run 2 --set run.dir="$tmp/base" --max-steps 7 > "$tmp/base.out" 2>&1
 prev=$tmp/base/checkpoints/ckpt-0000000007.h5
 [ -n "$ref" ] && [ -f "$prev" ]
@@ -83,7 +81,7 @@ done
 for n in 1 $((1 + stride2 * ((total2 / 2 - 1) / stride2))) $total2; do
   d=$tmp/f2-$n
   run 2 --set run.dir="$d" --resume auto > "$d.resume" 2>&1 &&
-    grep -q "resumed from .*ckpt-0000000007.h5" "$d.resume" && same "$ref" "$(last "$d")"
+    grep -q "resumed from .*ckpt-0000000007.h5" "$d.resume" && same_ckpt "$ref" "$(last_ckpt "$d")"
   ok $? "failed at step $n of $total2, then --resume auto: bitwise equal to the uninterrupted run"
 done
 tap_done

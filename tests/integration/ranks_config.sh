@@ -14,7 +14,6 @@ synthetic_data "$tmp"
 ok $? "synthetic dataset written"
 small_mlp_config "$tmp/cfg.yaml" ranks 3 8 0.003 1 4 "checkpoint: {keep: 1}
 deploy: {enabled: false}"
-last() { ls "$1"/checkpoints/ckpt-*.h5 2>/dev/null | tail -n 1; }
 
 # 5 ranks, batch 4, and a training set that does not exist: the rank
 # check must come first (no data loaded), on every rank, within seconds.
@@ -41,9 +40,9 @@ for p in 1 3; do
   "$top_srcdir/tests/mpirun.sh" $p "$bin" "$tmp/cfg.yaml" --quiet --no-deploy \
     --set data.train_samples=290 --set run.dir="$tmp/q$p" > "$tmp/q$p.out" 2>&1 || cat "$tmp/q$p.out" >&2
 done
-[ -n "$(last "$tmp/q3")" ]
+[ -n "$(last_ckpt "$tmp/q3")" ]
 ok $? "3 ranks, train.batch = 4 with a last batch of 2: trains"
-[ -n "$(last "$tmp/q1")" ] && h5diff -q "$(last "$tmp/q1")" "$(last "$tmp/q3")" /weights /weights \
+[ -n "$(last_ckpt "$tmp/q1")" ] && h5diff -q "$(last_ckpt "$tmp/q1")" "$(last_ckpt "$tmp/q3")" /weights /weights \
   >/dev/null 2>&1
 ok $? "... bitwise the weights of one rank"
 tap_done

@@ -19,8 +19,6 @@ run() { np=$1; shift; "$top_srcdir/tests/mpirun.sh" "$np" "$bin" "$tmp/cfg.yaml"
 # The rank processes (libtool runs the binary from .libs/), not the
 # launcher or the time-limit wrapper whose command lines name it too.
 ranks() { pgrep -f "^[^ ]*stdbp_train(_hooked)? $tmp/cfg.yaml"; } # the ranks, not mpirun
-last() { ls "$1"/checkpoints/ckpt-*.h5 2>/dev/null | tail -n 1; }
-same() { h5diff -q "$1" "$2" /weights /weights >/dev/null 2>&1 && h5diff -q "$1" "$2" /optimizer /optimizer >/dev/null 2>&1; }
 
 synthetic_data "$tmp"
 ok $? "synthetic dataset written"
@@ -29,7 +27,7 @@ small_mlp_config "$tmp/cfg.yaml" resume 11 32 0.002 3 20 "schedule: {kind: cosin
 checkpoint: {keep: 0}"
 
 run 2 --set run.dir="$tmp/straight" > "$tmp/straight.out" 2>&1
-ref=$(last "$tmp/straight")
+ref=$(last_ckpt "$tmp/straight")
 [ -n "$ref" ]; ok $? "uninterrupted run finished ($(basename "$ref"))"
 
 # 0. --resume auto on a finished run (quickstart.sh run twice): nothing to
@@ -40,7 +38,7 @@ ok $? "--resume auto on a finished run exits 0"
 grep -q "already finished its 3 epochs: nothing to train" "$tmp/again.out" &&
   grep -q "spikes.h5 already holds \"end\"" "$tmp/again.out"
 ok $? "... says there is nothing to train and keeps the spike log's \"end\""
-[ "$(cksum "$ref")" = "$ck_before" ] && [ "$(last "$tmp/straight")" = "$ref" ] &&
+[ "$(cksum "$ref")" = "$ck_before" ] && [ "$(last_ckpt "$tmp/straight")" = "$ref" ] &&
   [ "$(cksum "$tmp/straight/spikes.h5")" = "$sp_before" ]
 ok $? "... the checkpoint and spikes.h5 are unchanged"
 
@@ -48,9 +46,9 @@ ok $? "... the checkpoint and spikes.h5 are unchanged"
 run 2 --set run.dir="$tmp/half" --max-steps 21 > "$tmp/half.out" 2>&1
 cp -r "$tmp/half" "$tmp/half3"
 run 2 --set run.dir="$tmp/half" --resume auto > "$tmp/half2.out" 2>&1
-same "$ref" "$(last "$tmp/half")"; ok $? "21 steps on 2 ranks + resume on 2 ranks: bitwise equal"
+same_ckpt "$ref" "$(last_ckpt "$tmp/half")"; ok $? "21 steps on 2 ranks + resume on 2 ranks: bitwise equal"
 run 3 --set run.dir="$tmp/half3" --resume auto > "$tmp/half3.out" 2>&1
-same "$ref" "$(last "$tmp/half3")"; ok $? "21 steps on 2 ranks + resume on 3 ranks: bitwise equal"
+same_ckpt "$ref" "$(last_ckpt "$tmp/half3")"; ok $? "21 steps on 2 ranks + resume on 3 ranks: bitwise equal"
 grep -q "resumed from .*ckpt-0000000021.h5" "$tmp/half3.out"
 ok $? "the resumed run says where it resumed from"
 # Per-epoch metrics (all but the timing columns; the diagnostics included)
@@ -77,14 +75,14 @@ for i in $(seq 1 600); do   # up to 60 s: wait for a 2nd checkpoint write in pro
 done
 wait $launcher
 ok $killed "killed a rank with SIGKILL while a checkpoint was being written"
-prev=$(last "$tmp/kill")
+prev=$(last_ckpt "$tmp/kill")
 [ -n "$prev" ] && h5diff -q "$prev" "$prev" >/dev/null 2>&1
 ok $? "the previous checkpoint ($(basename "${prev:-none}")) is still there and readable"
 run 2 --set run.dir="$tmp/kill" --resume auto --progress log > "$tmp/kill2.out" 2>&1
 status=$?
 grep -q "resumed from .*$(basename "${prev:-none}")" "$tmp/kill2.out"
 ok $? "--resume auto continues from it"
-same "$ref" "$(last "$tmp/kill")"; ok $? "... and ends bitwise equal to the uninterrupted run (exit $status)"
+same_ckpt "$ref" "$(last_ckpt "$tmp/kill")"; ok $? "... and ends bitwise equal to the uninterrupted run (exit $status)"
 
 # 3. SIGTERM to every rank (what SLURM does on preemption).
 rm -rf "$tmp/term"
@@ -104,10 +102,10 @@ grep -q "stopped at step" "$tmp/term.out"; ok $? "SIGTERM: a checkpoint was writ
 # uninterrupted run of the same config cut at the same number of epochs is
 # not possible, so resume with the same 400-epoch config for a few steps
 # and compare against a straight run of that many steps.
-steps=$(basename "$(last "$tmp/term")" .h5 | sed 's/ckpt-0*//')
+steps=$(basename "$(last_ckpt "$tmp/term")" .h5 | sed 's/ckpt-0*//')
 target=$((steps + 7))
 run 2 --set train.epochs=400 --set run.dir="$tmp/term" --resume auto --max-steps $target > "$tmp/term2.out" 2>&1
 run 2 --set train.epochs=400 --set run.dir="$tmp/term-ref" --max-steps $target > "$tmp/term-ref.out" 2>&1
-same "$(last "$tmp/term-ref")" "$(last "$tmp/term")"
+same_ckpt "$(last_ckpt "$tmp/term-ref")" "$(last_ckpt "$tmp/term")"
 ok $? "SIGTERM + resume == uninterrupted, bitwise, at step $target"
 tap_done

@@ -20,8 +20,6 @@ bin=$top_builddir/src/cli/stdbp_train
 export_bin=$top_builddir/src/cli/stdbp_export
 run() { np=$1; shift; "$top_srcdir/tests/mpirun.sh" "$np" "$bin" "$tmp/cfg.yaml" --progress log --no-deploy "$@"; }
 ranks() { pgrep -f "^[^ ]*stdbp_train $tmp/cfg.yaml"; } # the ranks, not mpirun
-last() { ls "$1"/checkpoints/ckpt-*.h5 2>/dev/null | tail -n 1; }
-same() { h5diff -q "$1" "$2" /weights /weights >/dev/null 2>&1 && h5diff -q "$1" "$2" /optimizer /optimizer >/dev/null 2>&1; }
 
 synthetic_data "$tmp"
 # 280 training samples, batch 20: 14 steps per epoch; spikes every epoch.
@@ -41,7 +39,7 @@ run 2 --set run.dir="$tmp/empty" --resume auto > "$tmp/empty.out" 2>&1
 status=$?
 [ $status -eq 0 ] && ! grep -q "resumed from" "$tmp/empty.out"
 ok $? "--resume auto without checkpoints: a fresh start (exit $status)"
-same "$tmp/ref/checkpoints/ckpt-0000000028.h5" "$(last "$tmp/empty")"
+same_ckpt "$tmp/ref/checkpoints/ckpt-0000000028.h5" "$(last_ckpt "$tmp/empty")"
 ok $? "... that ends bitwise as the reference run"
 
 # 2. The run-directory lock.
@@ -94,7 +92,7 @@ grep "different config (" "$tmp/older2.out" | grep "optimizer.lr: 0.002 -> 0.003
 ok $? "the changed-config warning lists every changed key with both values"
 grep -q "removed moment \"epoch-0002\"" "$tmp/older2.out"
 ok $? "the spike log's moment written after the checkpoint is dropped"
-! same "$tmp/ref/checkpoints/ckpt-0000000028.h5" "$tmp/older/checkpoints/ckpt-0000000028.h5" &&
+! same_ckpt "$tmp/ref/checkpoints/ckpt-0000000028.h5" "$tmp/older/checkpoints/ckpt-0000000028.h5" &&
   [ -f "$tmp/older/checkpoints/ckpt-0000000028.h5" ]
 ok $? "... and the run ends with its own step-28 checkpoint (another learning rate)"
 
@@ -104,10 +102,10 @@ run 2 --set run.dir="$tmp/batch" --resume auto --set train.batch=40 > "$tmp/batc
 status=$?
 [ $status -eq 1 ] && grep -q "middle of epoch 2 (after 7 batches of train.batch = 20); resuming it with train.batch = 40" "$tmp/batch2.out"
 ok $? "a mid-epoch checkpoint with another train.batch is refused (exit $status)"
-[ "$(last "$tmp/batch")" = "$tmp/batch/checkpoints/ckpt-0000000021.h5" ]
+[ "$(last_ckpt "$tmp/batch")" = "$tmp/batch/checkpoints/ckpt-0000000021.h5" ]
 ok $? "... and nothing was trained"
 run 2 --set run.dir="$tmp/batch" --resume auto > "$tmp/batch3.out" 2>&1
-same "$tmp/ref/checkpoints/ckpt-0000000028.h5" "$(last "$tmp/batch")"
+same_ckpt "$tmp/ref/checkpoints/ckpt-0000000028.h5" "$(last_ckpt "$tmp/batch")"
 ok $? "with the same train.batch it resumes bitwise"
 
 # 5. The spike log.

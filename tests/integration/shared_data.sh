@@ -21,12 +21,8 @@ small_mlp_config "$tmp/cfg.yaml" shm 5 16 0.003 2 25 "augment: {shift: 1, jitter
 checkpoint: {keep: 1}
 deploy: {enabled: false}"
 
-last() { ls "$1"/checkpoints/ckpt-*.h5 2>/dev/null | tail -n 1; }
-same_state() {
-  [ -n "$(last "$tmp/$1")" ] && [ -n "$(last "$tmp/$2")" ] &&
-    h5diff -q "$(last "$tmp/$1")" "$(last "$tmp/$2")" /weights /weights >/dev/null 2>&1 &&
-    h5diff -q "$(last "$tmp/$1")" "$(last "$tmp/$2")" /optimizer /optimizer >/dev/null 2>&1
-}
+# same_state RUN_A RUN_B: the newest checkpoints of two runs in $tmp agree.
+same_state() { same_ckpt "$(last_ckpt "$tmp/$1")" "$(last_ckpt "$tmp/$2")"; }
 run() { # NAME P PROGRAM ARGS...
   _name=$1 _p=$2 _prog=$3; shift 3
   "$top_srcdir/tests/mpirun.sh" "$_p" "$_prog" "$tmp/cfg.yaml" --quiet --no-deploy \
@@ -37,7 +33,7 @@ for p in 1 2 3; do
   run off$p $p "$bin" --set data.shared_memory=off
   run auto$p $p "$bin" --set data.shared_memory=auto
 done
-[ -n "$(last "$tmp/off1")" ]; ok $? "P = 1, private copy: finished with a checkpoint"
+[ -n "$(last_ckpt "$tmp/off1")" ]; ok $? "P = 1, private copy: finished with a checkpoint"
 for p in 1 2 3; do
   same_state off1 auto$p
   ok $? "P = $p, shared copy: weights and optimiser state bitwise equal to P = 1 private"
@@ -68,7 +64,7 @@ ev="--set data.train=events:$tmp/ev_train.h5 --set data.test=events:$tmp/ev_test
 run evoff1 1 "$bin" $ev --set data.shared_memory=off
 run evauto3 3 "$bin" $ev --set data.shared_memory=auto
 STDBP_TEST_SHM_FAIL=1 run evnowin3 3 "$hooked" $ev
-[ -n "$(last "$tmp/evoff1")" ] && same_state evoff1 evauto3 && ! grep -q "warning" "$tmp/evauto3.out"
+[ -n "$(last_ckpt "$tmp/evoff1")" ] && same_state evoff1 evauto3 && ! grep -q "warning" "$tmp/evauto3.out"
 ok $? "event set, P = 3 shared: bitwise equal to P = 1 private, no warning"
 same_state evoff1 evnowin3
 ok $? "event set, no shared window on 3 ranks: falls back, bitwise equal"

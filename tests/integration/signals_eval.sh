@@ -16,11 +16,6 @@ bin=$top_builddir/src/cli/stdbp_train
 hooked=$top_builddir/tests/tools/stdbp_train_hooked
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 ranks() { pgrep -f "^[^ ]*stdbp_train_hooked $tmp/c.yaml"; } # the ranks, not mpirun
-last() { ls "$1"/checkpoints/ckpt-*.h5 2> /dev/null | tail -n 1; }
-same() {
-  h5diff -q "$1" "$2" /weights /weights > /dev/null 2>&1 &&
-    h5diff -q "$1" "$2" /optimizer /optimizer > /dev/null 2>&1
-}
 # The metrics but the timing columns (as in resume.sh).
 metrics() { cut -d, -f1-9,13-17 "$1/metrics.csv" 2> /dev/null; }
 
@@ -57,7 +52,7 @@ grep -q "epoch 1/2: evaluation stopped by a signal" "$tmp/term.out" &&
   grep -q "the resume repeats it" "$tmp/term.out" &&
   grep -q "stopped at step 14 (signal" "$tmp/term.out"
 ok $? "  says so, and stopped after the epoch's 14 steps ($(grep "^20" "$tmp/term.out" | tail -n 3))"
-[ "$(basename "$(last "$tmp/term")")" = ckpt-0000000014.h5 ] &&
+[ "$(basename "$(last_ckpt "$tmp/term")")" = ckpt-0000000014.h5 ] &&
   [ "$(metrics "$tmp/term" | wc -l)" -le 1 ]
 ok $? "  the checkpoint is at step 14, and metrics.csv has no row for the epoch"
 
@@ -68,7 +63,7 @@ grep -q "resumed from .*ckpt-0000000014.h5" "$tmp/term2.out" &&
   [ "$(grep -c "^[^ ]* epoch 1/2: train loss" "$tmp/term2.out")" = 1 ] &&
   grep -q "no step since the resume" "$tmp/term2.out"
 ok $? "  from step 14, evaluating epoch 1 once, with no step (and no rate) before it"
-same "$(last "$tmp/ref")" "$(last "$tmp/term")"
+same_ckpt "$(last_ckpt "$tmp/ref")" "$(last_ckpt "$tmp/term")"
 ok $? "  the final weights and optimiser state equal the uninterrupted run's"
 metrics "$tmp/ref" > "$tmp/m.ref"
 metrics "$tmp/term" > "$tmp/m.term"
@@ -80,7 +75,7 @@ stop USR1 "$tmp/usr1"
 ok $? "SIGUSR1 (SLURM --signal) during the evaluation: exit 75 within 10 s (status $s, ${dt} s)"
 "$top_srcdir/tests/mpirun.sh" 2 "$bin" "$tmp/c.yaml" --no-deploy --progress log \
   --set run.dir="$tmp/usr1" --resume auto > "$tmp/usr12.out" 2>&1 &&
-  same "$(last "$tmp/ref")" "$(last "$tmp/usr1")"
+  same_ckpt "$(last_ckpt "$tmp/ref")" "$(last_ckpt "$tmp/usr1")"
 ok $? "  the resume ends bitwise equal to the uninterrupted run"
 
 # Without a signal the delayed evaluation runs to its end.

@@ -34,7 +34,6 @@ limit=${STDBP_FAULTS_TIMEOUT:-10}
 # sweep() takes four times the stride (a hang still never ends).
 [ "${STDBP_SANITIZERS:-no}" = yes ] && [ -z "${STDBP_FAULTS_TIMEOUT:-}" ] && limit=40
 run() { np=$1; shift; "$top_srcdir/tests/mpirun.sh" "$np" "$bin" "$tmp/cfg.yaml" --progress log --no-deploy "$@"; }
-last() { ls "$1"/checkpoints/ckpt-*.h5 2>/dev/null | tail -n 1; }
 # moments FILE: the root groups of a spike log, one line each.
 moments() { h5dump -n "$1" 2>/dev/null | sed -n 's|^ *group *\/\([^/][^/]*\)$|\1|p'; }
 
@@ -45,7 +44,7 @@ ok $? "synthetic dataset written"
 small_mlp_config "$tmp/cfg.yaml" spikefaults 5 16 0.002 2 20 "checkpoint: {keep: 0}
 spikes: {samples: 12, when: epoch}"
 run 2 --set run.dir="$tmp/straight" > "$tmp/straight.out" 2>&1
-ref=$(last "$tmp/straight")
+ref=$(last_ckpt "$tmp/straight")
 run 2 --set run.dir="$tmp/base" --max-steps 14 > "$tmp/base.out" 2>&1
 prev=$tmp/base/checkpoints/ckpt-0000000014.h5
 [ -n "$ref" ] && [ -f "$prev" ] && [ "$(moments "$tmp/base/spikes.h5")" = epoch-0001 ] &&
@@ -126,7 +125,7 @@ for n in 1 $total; do
   d=$tmp/app2-$n
   run 2 --set run.dir="$d" --resume auto > "$d.resume" 2>&1 &&
     grep -q "resumed from .*ckpt-0000000014.h5" "$d.resume" &&
-    h5diff -q "$ref" "$(last "$d")" /weights /weights >/dev/null 2>&1 &&
+    h5diff -q "$ref" "$(last_ckpt "$d")" /weights /weights >/dev/null 2>&1 &&
     h5diff -q "$tmp/straight/spikes.h5" "$d/spikes.h5" /epoch-0002 /epoch-0002 >/dev/null 2>&1
   ok $? "failed at step $n of $total, then --resume auto: weights and epoch-0002 bitwise equal to the uninterrupted run"
 done

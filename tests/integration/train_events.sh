@@ -30,19 +30,18 @@ checkpoint: {keep: 1}
 spikes: {samples: 8, when: end}
 deploy: {enabled: false}
 YAML
-last() { ls "$1"/checkpoints/ckpt-*.h5 2>/dev/null | tail -n 1; }
 run() { # NAME P ARGS...
   _name=$1 _p=$2; shift 2
   "$top_srcdir/tests/mpirun.sh" $_p "$bin" "$tmp/cfg.yaml" --quiet \
     --set run.dir="$tmp/$_name" "$@" > "$tmp/$_name.out" 2>&1 || cat "$tmp/$_name.out" >&2
 }
 same() {
-  [ -n "$(last "$tmp/$1")" ] && [ -n "$(last "$tmp/$2")" ] &&
-    h5diff -q "$(last "$tmp/$1")" "$(last "$tmp/$2")" /weights /weights >/dev/null 2>&1
+  [ -n "$(last_ckpt "$tmp/$1")" ] && [ -n "$(last_ckpt "$tmp/$2")" ] &&
+    h5diff -q "$(last_ckpt "$tmp/$1")" "$(last_ckpt "$tmp/$2")" /weights /weights >/dev/null 2>&1
 }
 aug="--set augment.jitter=0.02 --set augment.drop=0.2 --set augment.shift=1"
 run a1 1 $aug
-[ -n "$(last "$tmp/a1")" ] && [ -f "$tmp/a1/spikes.h5" ]
+[ -n "$(last_ckpt "$tmp/a1")" ] && [ -f "$tmp/a1/spikes.h5" ]
 ok $? "events:PATH trains on 1 rank, with a checkpoint and a spike log"
 acc=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "test_acc") c = i; next }
   c { a = $c } END { print a + 0 }' "$tmp/a1/metrics.csv")
@@ -66,12 +65,12 @@ done
 ok $? "data.events.ttfs, window and time_scale change the run; first_k 1 is ttfs"
 run shd 2 --set data.train="shd:$tmp/shd.h5" --set data.test="shd:$tmp/shd.h5" \
   --set data.events.time_scale=2
-[ -n "$(last "$tmp/shd")" ]
+[ -n "$(last_ckpt "$tmp/shd")" ]
 ok $? "shd:PATH trains on 2 ranks (700 inputs)"
 run nm 2 --set data.train="nmnist:$tmp/nm" --set data.test="nmnist:$tmp/nm" \
   --set data.events.time_scale=1e-5 --set data.val_samples=10 \
   --set "network.layers=[{type: conv2d, out: 4, kernel: 5, stride: 3}, {type: dense, out: 10}]"
-[ -n "$(last "$tmp/nm")" ]
+[ -n "$(last_ckpt "$tmp/nm")" ]
 ok $? "nmnist:DIR trains on 2 ranks through a conv2d first layer"
 # Deploy: the default profile without stopping at the decision (so every
 # input event is sent), time_scale 5 so that the events at model times
@@ -82,7 +81,7 @@ sed 's/^stop_at_decision: true/stop_at_decision: false/' "$top_srcdir/configs/hw
 sed 's/^mode: event/mode: stepped/' "$tmp/hw_event.yaml" > "$tmp/hw_stepped.yaml"
 run dep 1 --set deploy.enabled=true --set deploy.hw="$tmp/hw_event.yaml" \
   --set data.events.time_scale=5 --set deploy.time_steps=64
-ckpt=$(last "$tmp/dep")
+ckpt=$(last_ckpt "$tmp/dep")
 rep=$(find "$tmp/dep" -name report.json | head -n 1)
 "$top_srcdir/tests/mpirun.sh" 1 "$top_builddir/src/cli/stdbp_deploy" "$ckpt" \
   --out "$tmp/dep_stepped" --set deploy.hw="$tmp/hw_stepped.yaml" > "$tmp/dep_stepped.out" 2>&1 ||
@@ -133,7 +132,7 @@ ok $? "deploy (event mode) of an event-trained checkpoint: input spikes = events
 ok $? "the same in stepped mode (stdbp_deploy)"
 printf 'x' >> "$tmp/nm/3/$(ls "$tmp/nm/3" | head -n 1)"
 run bad 1 --set data.train="nmnist:$tmp/nm" --set data.test="nmnist:$tmp/nm"
-grep -q "nm/3/.*not a whole number of 5-byte events" "$tmp/bad.out" && [ -z "$(last "$tmp/bad")" ]
+grep -q "nm/3/.*not a whole number of 5-byte events" "$tmp/bad.out" && [ -z "$(last_ckpt "$tmp/bad")" ]
 ok $? "a damaged N-MNIST file ends the run with its name"
 "$top_srcdir/tests/mpirun.sh" 2 "$bin" "$tmp/cfg.yaml" --quiet --set run.dir="$tmp/x" \
   --set 'data.train="events:"' > "$tmp/x.out" 2>&1
@@ -141,5 +140,5 @@ ok $? "a damaged N-MNIST file ends the run with its name"
 ok $? "events: without a path is refused by the config check"
 run rot 1 --set augment.rotate=10
 grep -q "augment.rotate, augment.scale and augment.flip apply to images, but .*train.h5 is an event data set" \
-  "$tmp/rot.out" && [ -z "$(last "$tmp/rot")" ]
+  "$tmp/rot.out" && [ -z "$(last_ckpt "$tmp/rot")" ]
 ok $? "augment.rotate is refused for an event set, before any training"

@@ -15,11 +15,6 @@ ok $? "synthetic dataset written"
 # 280 training samples, batch 24: 12 steps per epoch (the last of 16).
 small_mlp_config "$tmp/cfg.yaml" layerwise 5 24 0.01 2 24 "checkpoint: {keep: 0}
 deploy: {enabled: false}"
-last() { ls "$1"/checkpoints/ckpt-*.h5 2>/dev/null | tail -n 1; }
-same() {
-  [ -n "$1" ] && [ -n "$2" ] && h5diff -q "$1" "$2" /weights /weights >/dev/null 2>&1 &&
-    h5diff -q "$1" "$2" /optimizer /optimizer >/dev/null 2>&1
-}
 run() { # NAME P THREADS ARGS...
   _n=$1 _p=$2 _t=$3; shift 3
   OMP_NUM_THREADS=$_t "$top_srcdir/tests/mpirun.sh" "$_p" "$bin" "$tmp/cfg.yaml" --no-deploy \
@@ -30,12 +25,12 @@ for kind in lamb lars; do
   run ${kind}1 1 1 --set optimizer.kind=$kind
   run ${kind}2 2 1 --set optimizer.kind=$kind
   run ${kind}3 3 1 --set optimizer.kind=$kind
-  same "$(last "$tmp/${kind}1")" "$(last "$tmp/${kind}2")" &&
-    same "$(last "$tmp/${kind}1")" "$(last "$tmp/${kind}3")"
+  same_ckpt "$(last_ckpt "$tmp/${kind}1")" "$(last_ckpt "$tmp/${kind}2")" &&
+    same_ckpt "$(last_ckpt "$tmp/${kind}1")" "$(last_ckpt "$tmp/${kind}3")"
   ok $? "$kind: 1, 2 and 3 ranks give bitwise the same weights and optimiser state"
   if [ "${STDBP_OPENMP:-no}" = yes ]; then
     run ${kind}t 2 2 --set optimizer.kind=$kind
-    same "$(last "$tmp/${kind}1")" "$(last "$tmp/${kind}t")"
+    same_ckpt "$(last_ckpt "$tmp/${kind}1")" "$(last_ckpt "$tmp/${kind}t")"
     ok $? "$kind: 2 ranks x 2 threads bitwise equal to 1 rank"
   else
     skip "built without OpenMP"
@@ -43,7 +38,7 @@ for kind in lamb lars; do
 done
 # The layer-wise ratio acts: LAMB's weights differ from Adam's.
 run adam1 1 1
-! same "$(last "$tmp/adam1")" "$(last "$tmp/lamb1")"
+! same_ckpt "$(last_ckpt "$tmp/adam1")" "$(last_ckpt "$tmp/lamb1")"
 ok $? "LAMB's weights differ from Adam's (the trust ratio acts)"
 grep -q "train_loss" "$tmp/lamb1/metrics.csv" && [ "$(wc -l < "$tmp/lamb1/metrics.csv")" -eq 3 ] &&
   ! grep -qi "nan" "$tmp/lamb1/metrics.csv"
@@ -51,10 +46,10 @@ ok $? "LAMB run: two epochs of finite metrics"
 
 # Stop LAMB after 7 steps (mid-epoch) on 2 ranks, resume on 3.
 run half 2 1 --set optimizer.kind=lamb --max-steps 7
-[ "$(basename "$(last "$tmp/half")")" = ckpt-0000000007.h5 ]
+[ "$(basename "$(last_ckpt "$tmp/half")")" = ckpt-0000000007.h5 ]
 ok $? "LAMB stopped after 7 steps with a checkpoint"
 run half 3 1 --set optimizer.kind=lamb --resume auto
-same "$(last "$tmp/lamb1")" "$(last "$tmp/half")"
+same_ckpt "$(last_ckpt "$tmp/lamb1")" "$(last_ckpt "$tmp/half")"
 ok $? "LAMB: 7 steps on 2 ranks + resume on 3 ranks = uninterrupted run, bitwise"
 
 # The learning-rate scaling rule: logged once, at the start.
@@ -64,7 +59,7 @@ run scaled 2 1 --set optimizer.lr_scaling=linear --set optimizer.lr_base_batch=1
 ok $? "linear scaling: the effective rate logged once"
 # ... and it is the rate the run uses: twice the lr without scaling.
 run doubled 2 1 --set optimizer.lr=0.02
-same "$(last "$tmp/scaled")" "$(last "$tmp/doubled")"
+same_ckpt "$(last_ckpt "$tmp/scaled")" "$(last_ckpt "$tmp/doubled")"
 ok $? "... bitwise the run with optimizer.lr = 0.02"
 "$top_srcdir/tests/mpirun.sh" 1 "$bin" "$tmp/cfg.yaml" --no-deploy --set run.dir="$tmp/bad" \
   --set optimizer.lr_scaling=sqrt > "$tmp/bad.out" 2>&1

@@ -21,11 +21,10 @@ for p in 1 2 3 4; do
   "$top_srcdir/tests/mpirun.sh" $p "$bin" "$tmp/cfg.yaml" --quiet --no-deploy \
     --set run.dir="$tmp/p$p" > "$tmp/p$p.out" 2>&1 || { cat "$tmp/p$p.out" >&2; }
 done
-last() { ls "$1"/checkpoints/ckpt-*.h5 2>/dev/null | tail -n 1; }
-ref=$(last "$tmp/p1")
+ref=$(last_ckpt "$tmp/p1")
 [ -n "$ref" ]; ok $? "P = 1 run finished with a checkpoint"
 for p in 2 3 4; do
-  got=$(last "$tmp/p$p")
+  got=$(last_ckpt "$tmp/p$p")
   [ -n "$got" ] && h5diff -q "$ref" "$got" /weights /weights >/dev/null 2>&1 &&
     h5diff -q "$ref" "$got" /optimizer /optimizer >/dev/null 2>&1
   ok $? "P = $p: weights and optimiser state bitwise equal to P = 1"
@@ -50,11 +49,8 @@ run_variant() { # NAME P ARGS...
   "$top_srcdir/tests/mpirun.sh" $_p "$bin" "$tmp/cfg.yaml" --quiet --no-deploy \
     --set run.dir="$tmp/$_name" "$@" > "$tmp/$_name.out" 2>&1 || cat "$tmp/$_name.out" >&2
 }
-same_state() {
-  [ -n "$(last "$tmp/$1")" ] && [ -n "$(last "$tmp/$2")" ] &&
-    h5diff -q "$(last "$tmp/$1")" "$(last "$tmp/$2")" /weights /weights >/dev/null 2>&1 &&
-    h5diff -q "$(last "$tmp/$1")" "$(last "$tmp/$2")" /optimizer /optimizer >/dev/null 2>&1
-}
+# same_state RUN_A RUN_B: the newest checkpoints of two runs in $tmp agree.
+same_state() { same_ckpt "$(last_ckpt "$tmp/$1")" "$(last_ckpt "$tmp/$2")"; }
 run_variant p3rep 3 --set train.shard_update=false
 same_state p1 p3rep
 ok $? "P = 3, replicated update (train.shard_update false): bitwise equal to P = 1"
@@ -91,7 +87,7 @@ for p in 1 3; do
     --set augment.shift=1 --set augment.jitter=0.02 --set augment.drop=0.1 \
     --set run.dir="$tmp/aug$p" > "$tmp/aug$p.out" 2>&1 || { cat "$tmp/aug$p.out" >&2; }
 done
-aug1=$(last "$tmp/aug1"); aug3=$(last "$tmp/aug3")
+aug1=$(last_ckpt "$tmp/aug1"); aug3=$(last_ckpt "$tmp/aug3")
 [ -n "$aug1" ] && [ -n "$aug3" ] && h5diff -q "$aug1" "$aug3" /weights /weights >/dev/null 2>&1
 ok $? "augmented: P = 3 weights bitwise equal to P = 1"
 [ -n "$aug1" ] && ! h5diff -q "$ref" "$aug1" /weights /weights >/dev/null 2>&1
@@ -116,7 +112,7 @@ before=$(cksum "$ref")
 status=$?
 [ $status -ne 0 ] && grep -q "already holds checkpoints .*--resume auto" "$tmp/again.out"
 ok $? "a fresh run over old checkpoints is refused with advice ($status)"
-[ "$(cksum "$ref")" = "$before" ] && [ "$(last "$tmp/p1")" = "$ref" ]
+[ "$(cksum "$ref")" = "$before" ] && [ "$(last_ckpt "$tmp/p1")" = "$ref" ]
 ok $? "... and the old checkpoints are untouched"
 
 # One rank fails (test hook of the test build of stdbp_train: rank 2 cannot

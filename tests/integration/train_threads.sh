@@ -36,11 +36,10 @@ train() { # NAME CONFIG P T
   OMP_NUM_THREADS=$4 "$top_srcdir/tests/mpirun.sh" "$3" "$bin/stdbp_train" "$2" --no-deploy \
     --set run.dir="$tmp/$1" > "$tmp/$1.out" 2>&1 || cat "$tmp/$1.out" >&2
 }
-last() { ls "$1"/checkpoints/ckpt-*.h5 2>/dev/null | tail -n 1; }
 # The same weights, optimiser state and metrics (every column of
 # metrics.h5 but the timings, as stored: doubles, bit for bit).
 same_run() {
-  _a=$(last "$tmp/$1"); _b=$(last "$tmp/$2")
+  _a=$(last_ckpt "$tmp/$1"); _b=$(last_ckpt "$tmp/$2")
   [ -n "$_a" ] && [ -n "$_b" ] &&
     h5diff -q "$_a" "$_b" /weights /weights >/dev/null 2>&1 &&
     h5diff -q "$_a" "$_b" /optimizer /optimizer >/dev/null 2>&1 &&
@@ -52,7 +51,7 @@ same_run() {
 }
 
 train mlp_p1t1 "$tmp/mlp.yaml" 1 1
-[ -n "$(last "$tmp/mlp_p1t1")" ]
+[ -n "$(last_ckpt "$tmp/mlp_p1t1")" ]
 ok $? "1 rank x 1 thread: finished with a checkpoint"
 grep -q "1 rank x 1 thread," "$tmp/mlp_p1t1.out"
 ok $? "the start line gives the ranks and threads"
@@ -73,7 +72,7 @@ ok $? "CNN, 1 rank x 2 threads: bitwise equal to 1 x 1"
 same_run cnn_p1t1 cnn_p2t3
 ok $? "CNN, 2 ranks x 3 threads: bitwise equal to 1 x 1"
 # Evaluation: the same figures with 1 and 2 threads, on 1 and 2 ranks.
-ckpt=$(last "$tmp/mlp_p1t1")
+ckpt=$(last_ckpt "$tmp/mlp_p1t1")
 for pt in 1x1 1x2 2x2; do
   p=${pt%x*} t=${pt#*x}
   OMP_NUM_THREADS=$t "$top_srcdir/tests/mpirun.sh" "$p" "$bin/stdbp_eval" "$ckpt" \

@@ -42,6 +42,15 @@ wait_ckpt() {
   done
 }
 
+# last_ckpt RUN_DIR: the newest checkpoint in RUN_DIR (empty when none).
+last_ckpt() { ls "$1"/checkpoints/ckpt-*.h5 2> /dev/null | tail -n 1; }
+# same_ckpt A B: checkpoint files A and B hold bitwise the same weights
+# and optimiser state (false when either name is empty).
+same_ckpt() {
+  [ -n "$1" ] && [ -n "$2" ] && h5diff -q "$1" "$2" /weights /weights > /dev/null 2>&1 &&
+    h5diff -q "$1" "$2" /optimizer /optimizer > /dev/null 2>&1
+}
+
 # wait_gone PID [- [SECONDS]]: up to SECONDS (default 45: mpirun may take
 # 20 s to pass a signal on) for PID to end, then SIGKILL it (with -, its
 # whole process group; "" for PID alone): a hang fails the check, not the
