@@ -1,17 +1,19 @@
 #!/bin/sh
-# make bench: the benchmarks in one table (docs/PERFORMANCE.md, "make
-# bench"). Per core (bench/bench_core, thread CPU time): forward,
-# forward+backward and the whole training step with the Adam update, for
-# the MLP and the CNN. End to end (stdbp_train --no-deploy, one epoch of
-# configs/mnist_mlp.yaml without shifts, samples/s from metrics.csv, wall
-# time): 1 rank, 2 ranks, and 1 rank x 2 threads, and 1 rank pinned to
-# each of the first two CPUs it may use (taskset), because a VM's CPUs
-# need not run at one speed: the two-core runs use both, so their
-# speed-up is also given over the mean of the two pinned runs.
-# BENCH_QUICK=1: fewer samples. The load average is printed at the start and the end: the
-# figures mean little on a busy machine.
+# bench/bench.sh (make bench): the benchmarks in one table
+# (docs/PERFORMANCE.md, "make bench"). Per core (bench/bench_core, thread
+# CPU time): forward, forward+backward and the whole training step with
+# the Adam update, for the MLP and the CNN. End to end (stdbp_train
+# --no-deploy, one epoch of configs/mnist_mlp.yaml without shifts,
+# samples/s from metrics.csv, wall time): 1 rank, 2 ranks, and 1 rank x 2
+# threads, and 1 rank pinned to each of the first two CPUs it may use
+# (taskset), because a VM's CPUs need not run at one speed: the two-core
+# runs use both, so their speed-up is also given over the mean of the two
+# pinned runs. BENCH_QUICK=1: fewer samples. The load average is printed
+# at the start and the end: the figures mean little on a busy machine.
 # Environment: srcdir, builddir (default .), MPIEXEC, STDBP_DATA (default
 # $srcdir/data), BENCH_QUICK.
+# -h, --help: print this help and exit.
+case ${1:-} in -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -u
 srcdir=${srcdir:-.}
 builddir=${builddir:-.}

@@ -5,6 +5,8 @@
 # is the algorithm. Needs perf (Debian: linux-perf) and a build tree.
 #   sh bench/coll_algorithms.sh BUILDDIR [P ...]     (default P: 2 4 8 16 32 64)
 # Prints: ranks, values, collective, algorithm function(s) seen.
+# -h, --help: print this help and exit.
+case ${1:-} in -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -eu
 build=${1:?usage: coll_algorithms.sh BUILDDIR [P ...]}
 shift

@@ -24,6 +24,8 @@
 # ring reduce-scatter (3), ring all-gatherv (3), recursive-doubling
 # all-reduce (3); the training runs use the same. Environment: builddir
 # (default build), srcdir (default .), MPIEXEC, STDBP_DATA.
+# -h, --help: print this help and exit.
+case ${1:-} in -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -eu
 out=${1:?usage: $0 OUTDIR [coll] [train] [tcp] [tbf] [tcp-train]}
 shift

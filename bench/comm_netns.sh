@@ -15,6 +15,8 @@
 # --loopback    instead: every rank in scal-a, over its loopback (lo)
 # Everything it made is removed on exit, also on failure or a signal.
 # Environment: MPIEXEC (default mpiexec); OMPI_MCA_* pass through.
+# -h, --help: print this help and exit.
+case ${1:-} in -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -eu
 rate='' per=1 loop=0
 while [ $# -gt 0 ]; do

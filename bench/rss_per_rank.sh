@@ -18,6 +18,8 @@
 # and the node's total Pss (the sum over ranks: what the node really holds).
 # Values in MiB. Needs Linux /proc. The program is $STDBP_TRAIN, else
 # build/src/cli/stdbp_train (run from the source tree).
+# -h, --help: print this help and exit.
+case ${1:-} in -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -u
 np=8 secs=15
 while [ $# -gt 0 ]; do

@@ -5,6 +5,8 @@
 # Runs go to runs/ablation/<variant>/ (an existing finished run is reused:
 # --resume auto). NP ranks (default 1), BUILD_DIR (default build/) as for
 # scripts/quickstart.sh; the results do not depend on NP.
+# -h, --help: print this help and exit.
+case ${1:-} in -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}

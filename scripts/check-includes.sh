@@ -15,6 +15,8 @@
 #   (d) src/hw and src/export never reach <mpi.h>, directly or through
 #       the headers they include (followed transitively)
 #   (e) public headers include public headers only
+# -h, --help: print this help and exit.
+case ${1:-} in -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -u
 
 top=${1:-$(dirname "$0")/..}

@@ -6,6 +6,8 @@
 # exits 1; 0 if all are; 2 if it cannot check (no clang-format, no
 # .clang-format). `make format-check` runs it. CLANG_FORMAT names the
 # program (default: clang-format).
+# -h, --help: print this help and exit.
+case ${1:-} in -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -u
 
 top=${1:-$(dirname "$0")/..}

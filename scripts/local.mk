@@ -5,4 +5,4 @@ dist_pkglibexec_SCRIPTS = scripts/spike_raster.py
 EXTRA_DIST += scripts/install-deps.sh scripts/test.sh scripts/quickstart.sh scripts/ablate.sh \
 	scripts/stdbp_plot.py scripts/fetch-data.sh scripts/slurm-local-start.sh \
 	scripts/slurm-local-stop.sh scripts/scaling_model.py scripts/mnist_to_events.py \
-	scripts/surrogate_stats.py
+	scripts/surrogate_stats.py scripts/stdbp_to_sanafe.py

@@ -53,13 +53,11 @@ die() {
   log "ERROR: $*"
   exit 1
 }
-usage() {
-  sed -n '2,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
-  exit 2
-}
+# The header above: on stdout for --help, on stderr (exit 2) for no command.
+usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
 cmd=${1:-}
-[ -n "$cmd" ] || usage
+[ -n "$cmd" ] || { usage >&2; exit 2; }
 shift
 while [ $# -gt 0 ]; do
   case $1 in
@@ -72,12 +70,12 @@ while [ $# -gt 0 ]; do
     --ranks-per-node) K=${2:-}; shift 2 ;;
     --ranks-per-node=*) K=${1#*=}; shift ;;
     --) shift; break ;;
-    -h | --help) usage ;;
+    -h | --help) usage; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
 done
 
-case $cmd in start | stop | status | run) ;; -h | --help | help) usage ;; *) die "unknown command '$cmd' (start, stop, status, run)" ;; esac
+case $cmd in start | stop | status | run) ;; -h | --help | help) usage; exit 0 ;; *) die "unknown command '$cmd' (start, stop, status, run)" ;; esac
 case $NODES in [2-9] | [12][0-9] | 3[0-2]) ;; *) die "--nodes $NODES: give 2..32" ;; esac
 case $K in [1-9] | [1-9][0-9]) ;; *) die "--ranks-per-node $K: give 1..99" ;; esac
 # Namespace names become file names under /run/netns and hostnames.

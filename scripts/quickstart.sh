@@ -9,6 +9,8 @@
 # stdbp_train (e.g. --set train.epochs=1). NP overrides the rank count.
 # Run again, it continues the same run (--resume auto): a finished run
 # just prints its report again.
+# -h, --help: print this help and exit.
+case ${1:-} in -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}

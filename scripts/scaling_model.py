@@ -580,12 +580,15 @@ def plot(model, ps, bs, png):
 
 
 def main():
-    if len(sys.argv) >= 3 and sys.argv[1] == "fit":
+    if len(sys.argv) >= 2 and sys.argv[1] in ("-h", "--help"):
+        print(__doc__.strip())
+    elif len(sys.argv) >= 3 and sys.argv[1] == "fit":
         cmd_fit(sys.argv[2])
     elif len(sys.argv) >= 2 and sys.argv[1] == "predict":
         cmd_predict(sys.argv[2:])
     else:
-        sys.exit(__doc__)
+        print(__doc__.strip(), file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

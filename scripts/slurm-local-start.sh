@@ -24,6 +24,8 @@
 # job start again after ~15 s instead of 120 s; a faked larger node needs
 # SlurmdParameters=config_overrides. The daemons write pid files under
 # DIR/run, which the stop script uses (no pkill).
+# -h, --help: print this help and exit.
+case ${1:-} in -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -euo pipefail
 
 D=${1:-${SLURM_LOCAL_DIR:-${TMPDIR:-/tmp}/stdbp-slurm}}

@@ -8,6 +8,8 @@
 #   DIR defaults to $SLURM_LOCAL_DIR, else ${TMPDIR:-/tmp}/stdbp-slurm.
 #   SLURM_LOCAL_KEEP=1  keep DIR (logs, job-completion file) afterwards.
 # Safe to call twice, or after a start that failed half way.
+# -h, --help: print this help and exit.
+case ${1:-} in -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -uo pipefail
 
 D=${1:-${SLURM_LOCAL_DIR:-${TMPDIR:-/tmp}/stdbp-slurm}}

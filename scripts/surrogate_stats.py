@@ -29,8 +29,6 @@ import sys
 
 import numpy as np
 
-import stdbp
-
 CLAMP = 2.0 ** 19
 
 
@@ -50,6 +48,8 @@ def main(argv):
     if not args or "-h" in argv or "--help" in argv:
         print(__doc__.strip())
         return 0 if args or "-h" in argv or "--help" in argv else 2
+    import stdbp  # here, so that --help works without the package
+
     n = int(args[1]) if len(args) > 1 else 1000
     net = stdbp.load(args[0])
     if net.layers[-1]["kind"] != "dense":

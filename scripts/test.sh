@@ -5,6 +5,8 @@
 # builds in build/ and runs `make check` (serial and MPI tests on 2 and 4
 # ranks). Extra arguments go to configure (e.g. --enable-sanitizers).
 # BUILD_DIR overrides the build directory.
+# -h, --help: print this help and exit.
+case ${1:-} in -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build}
