@@ -160,10 +160,10 @@ static stdbp_status end_of_epoch(stdbp_trainer *tr, double epoch_seconds, size_t
         .syn_events_per_sample = diag.syn_events_per_sample,
     };
     const double step_time = tr->t_compute + tr->t_reduce + tr->t_update + 1e-300;
-    /* After a resume mid-epoch, the time and rate are of this session's
-     * part of the epoch: say so. */
-    /* The steps' time and rate; none after a resume that only evaluates
-     * (a signal stopped this epoch's evaluation, after its last step). */
+    /* The steps' time and rate: after a resume mid-epoch, of this
+     * session's part of the epoch (say so); none after a resume that only
+     * evaluates (a signal stopped this epoch's evaluation, after its last
+     * step). */
     char timing[192] = "no\astep\asince\athe\aresume", part[96] = "";
     if (epoch_samples > 0 && epoch_samples < tr->n_train)
         snprintf(part, sizeof part, " (%zu\asamples\asince\athe\aresume)", epoch_samples);

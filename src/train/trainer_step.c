@@ -147,13 +147,13 @@ static stdbp_status run_local_batch(stdbp_trainer *tr, size_t b, size_t len, std
     return tr->slots[first].fail;
 }
 
-/* Collective: one optimiser step on global batch b of length len. */
 double stdbp_trainer_step_lr(const stdbp_trainer *tr, size_t b, size_t n_batches, uint64_t step)
 {
     const double epoch_pos = (double)tr->state.epoch + (double)b / (double)n_batches;
     return stdbp_schedule_lr_step(&tr->cfg.schedule, tr->base_lr, epoch_pos, step);
 }
 
+/* Collective: one optimiser step on global batch b of length len. */
 stdbp_status stdbp_trainer_step(stdbp_trainer *tr, size_t b, size_t len, size_t n_batches,
                                 stdbp_err *err)
 {
