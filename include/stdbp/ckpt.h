@@ -95,13 +95,29 @@ STDBP_API stdbp_status stdbp_ckpt_find_latest(MPI_Comm comm, const char *run_dir
 
 /* Not collective: the checkpoints under run_dir/checkpoints whose stored
  * step is larger than step, newest first, unverified (a file whose name
- * and stored step differ is left out, as by stdbp_ckpt_find_latest).
- * *paths (malloc'd; free with stdbp_ckpt_paths_free) gets *n paths; none,
- * or no such directory: *n = 0. STDBP_EIO, STDBP_ENOMEM. */
+ * and stored step differ is left out, as by stdbp_ckpt_find_latest), and
+ * last the best checkpoint (STDBP_CKPT_BEST) when its stored step is
+ * larger too. *paths (malloc'd; free with stdbp_ckpt_paths_free) gets *n
+ * paths; none, or no such directory: *n = 0. STDBP_EIO, STDBP_ENOMEM. */
 STDBP_API stdbp_status stdbp_ckpt_list_after(const char *run_dir, uint64_t step, char ***paths,
                                              size_t *n, stdbp_err *err) STDBP_WUR;
 /* Frees what stdbp_ckpt_list_after gave (NULL is fine). */
 STDBP_API void stdbp_ckpt_paths_free(char **paths, size_t n);
+
+/* The best checkpoint's name under run_dir/checkpoints: the checkpoint
+ * written at the end of the epoch with the best validation accuracy so
+ * far. Pruning and stdbp_ckpt_find_latest never touch it. */
+#define STDBP_CKPT_BEST "best.h5"
+
+/* Not collective and calls no MPI (rank 0 calls it after a checkpoint
+ * write): make run_dir/checkpoints/best.h5 the checkpoint ckpt_path (a
+ * file in that directory), replacing the earlier best at once: a hard
+ * link (no space while both names exist; pruning ckpt_path keeps it), or
+ * a copy where the file system has no hard links; built under a
+ * temporary name and renamed, so best.h5 is always whole. STDBP_EIO
+ * names the file; the checkpoint itself is untouched. */
+STDBP_API stdbp_status stdbp_ckpt_mark_best(const char *run_dir, const char *ckpt_path,
+                                            stdbp_err *err) STDBP_WUR;
 
 /* Not collective: the config YAML stored in a checkpoint (for stdbp_eval,
  * stdbp_deploy and stdbp_export, which rebuild the net from it), malloc'd

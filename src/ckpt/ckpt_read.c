@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/h5util.h"
 #include "util/log.h"
@@ -318,6 +319,31 @@ stdbp_status stdbp_ckpt_read_info(const char *path, stdbp_shape *input, char *di
     return st;
 }
 
+/* The best checkpoint (dir/best.h5) at the end of the *n paths (room for
+ * one more) when its stored step is later than step: a run resumed from an
+ * earlier checkpoint would replace it too. One that cannot be read is
+ * left out, as the scan leaves out damaged ckpt-N.h5 files. */
+static stdbp_status add_later_best(const char *dir, uint64_t step, char ***paths, size_t *n,
+                                   stdbp_err *err)
+{
+    char path[CKPT_PATH_MAX];
+    uint64_t stored = 0, version = 0;
+    stdbp_err why;
+    char **grown;
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, STDBP_CKPT_BEST) >= sizeof path ||
+        access(path, F_OK) != 0 || stdbp_ckpt_peek(path, &stored, &version, &why) != STDBP_OK ||
+        stored <= step)
+        return STDBP_OK;
+    if (!(grown = realloc(*paths, (*n + 1) * sizeof **paths)) || !(grown[*n] = strdup(path))) {
+        if (grown)
+            *paths = grown;
+        return stdbp_err_set(err, STDBP_ENOMEM, "listing %s: out of memory", dir);
+    }
+    *paths = grown;
+    (*n)++;
+    return STDBP_OK;
+}
+
 stdbp_status stdbp_ckpt_list_after(const char *run_dir, uint64_t step, char ***paths, size_t *n,
                                    stdbp_err *err)
 {
@@ -344,7 +370,7 @@ stdbp_status stdbp_ckpt_list_after(const char *run_dir, uint64_t step, char ***p
     }
     stdbp_ckpt_scan_free(list, cnt);
     *n = k;
-    return STDBP_OK;
+    return add_later_best(dir, step, paths, n, err);
 }
 
 void stdbp_ckpt_paths_free(char **paths, size_t n)

@@ -6,3 +6,4 @@ libstdbp_internal_la_SOURCES += %reldir%/ckpt_load.c
 libstdbp_internal_la_SOURCES += %reldir%/ckpt_layout.c %reldir%/ckpt_write.h
 libstdbp_internal_la_SOURCES += %reldir%/spikelog_recover.c
 libstdbp_internal_la_SOURCES += %reldir%/ckpt_net.c
+libstdbp_internal_la_SOURCES += %reldir%/ckpt_best.c

@@ -74,7 +74,8 @@ static int parse_args(int argc, char **argv, train_args *a, int rank)
          .name = "discard-later",
          .help = "with --resume PATH: continue from PATH although the\n"
                  "run directory holds checkpoints of later steps (they\n"
-                 "are moved aside as ckpt-N.h5.discarded); without it,\n"
+                 "are moved aside as ckpt-N.h5.discarded, and a later\n"
+                 "best.h5 as best.h5.discarded); without it,\n"
                  "that is refused",
          .target = &a->discard_later,
          .value = 1},

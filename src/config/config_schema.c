@@ -190,9 +190,11 @@ const stdbp_cfg_key stdbp_cfg_schema[] = {
              "evaluate validation and test sets every N epochs (0 = at the end only)"),
     /* checkpoint */
     LONG_KEY("checkpoint.every_steps", checkpoint.every_steps, 0, 1e12, "0",
-             "write a checkpoint every N steps (0 = at the end of each epoch)"),
+             "write a checkpoint every N steps (0 = at the end of each epoch); an epoch "
+             "with a new best validation accuracy is checkpointed at its end too"),
     LONG_KEY("checkpoint.keep", checkpoint.keep, 0, 1e6, "3",
-             "keep the newest K checkpoints (0 = all)"),
+             "keep the newest K checkpoints (0 = all), and always checkpoints/best.h5, the "
+             "best epoch's"),
     /* spikes */
     LONG_KEY("spikes.samples", spikes.samples, 0, 1e9, "16",
              "log every layer's spike times for the first N test images (0 = off)"),

@@ -88,14 +88,14 @@ static stdbp_status check_later(const stdbp_trainer *tr, const char *path, stdbp
     if (used >= sizeof names)
         snprintf(names + sizeof names - 4, 4, "...");
     if (!tr->opts.discard_later) {
-        st = stdbp_err_set(err, STDBP_ECONFIG,
-                           "resuming from %s (step %llu) would replace the %zu later "
-                           "checkpoint%s in %s/checkpoints (%s): pass --discard-later to "
-                           "continue from it anyway (they are moved aside as "
-                           "ckpt-N.h5.discarded), or set run.dir (or run.name) to continue "
-                           "in a new run directory",
-                           path, (unsigned long long)tr->state.step, n, n == 1 ? "" : "s", dir,
-                           names);
+        st = stdbp_err_set(
+            err, STDBP_ECONFIG,
+            "resuming from %s (step %llu) would replace the %zu later "
+            "checkpoint%s in %s/checkpoints (%s): pass --discard-later to "
+            "continue from it anyway (they are moved aside as "
+            "ckpt-N.h5.discarded, best.h5.discarded), or set run.dir (or run.name) to continue "
+            "in a new run directory",
+            path, (unsigned long long)tr->state.step, n, n == 1 ? "" : "s", dir, names);
     } else {
         for (size_t i = 0; i < n && st == STDBP_OK; i++) {
             char to[4200];
@@ -180,6 +180,15 @@ static stdbp_status resume(stdbp_trainer *tr, stdbp_err *err)
         free(stored);
         if (st != STDBP_OK)
             return st;
+        /* A checkpoint at the end of the best epoch so far is the best
+         * one: mark it again, in case a stop came between its write and
+         * its marking. A failure is a warning, as in training. */
+        if (tr->rank == 0 && tr->n_val > 0 && tr->state.batch == 0 && tr->state.epoch > 0 &&
+            tr->state.best_val_acc > 0 && tr->state.best_epoch + 1 == tr->state.epoch) {
+            stdbp_err why;
+            if (stdbp_ckpt_mark_best(tr->cfg.run.out_dir, path, &why) != STDBP_OK)
+                stdbp_log(STDBP_LOG_WARNING, "the best checkpoint was not updated: %s", why.msg);
+        }
         if (!(tr->resumed_from = strdup(path)))
             st = stdbp_err_set(err, STDBP_ENOMEM, "out of memory");
         if ((st = stdbp_dist_agree(tr->comm, st, err)) != STDBP_OK)

@@ -75,7 +75,9 @@ struct stdbp_trainer {
     int64_t *norm_acc; /* layer-wise optimisers: the norms' accumulator */
     size_t norm_size;  /* ... its length (0: none) */
     double lr;
-    int stop; /* a rank saw SIGTERM/SIGUSR1 in the last step */
+    int stop;         /* a rank saw SIGTERM/SIGUSR1 in the last step */
+    int best_pending; /* the epoch just ended set the best validation accuracy:
+                         the next checkpoint becomes checkpoints/best.h5 */
     double t_start, t_compute, t_reduce;
     double t_update;  /* gradient conversion, remedies, optimiser step */
     double wall_base; /* wall time of earlier sessions of a resumed run */

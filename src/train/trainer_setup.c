@@ -329,7 +329,7 @@ static stdbp_status refuse_old_checkpoints(const stdbp_trainer *tr, stdbp_err *e
     if (!d)
         return STDBP_OK;
     while (!found && (de = readdir(d)))
-        if (strncmp(de->d_name, "ckpt-", 5) == 0)
+        if (strncmp(de->d_name, "ckpt-", 5) == 0 || strcmp(de->d_name, STDBP_CKPT_BEST) == 0)
             found = de->d_name;
     stdbp_status st = STDBP_OK;
     if (found)

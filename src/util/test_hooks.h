@@ -37,6 +37,8 @@ typedef struct stdbp_test_hooks {
     long eval_delay_ms; /* every rank sleeps this long before each chunk of
                            the end-of-epoch evaluation (a signal lands
                            mid-evaluation); 0: off */
+    int best_no_link;   /* stdbp_ckpt_mark_best copies instead of linking
+                           (a file system without hard links); 0: off */
 } stdbp_test_hooks;
 
 /* The hooks in force (all off by default). Cannot fail. */

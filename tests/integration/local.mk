@@ -11,7 +11,7 @@ INTEGRATION_TESTS = %reldir%/train_ranks.sh %reldir%/resume.sh %reldir%/resume_s
 	%reldir%/docs_links.sh \
 	%reldir%/programs.sh %reldir%/eval_json.sh %reldir%/progress.sh \
 	%reldir%/train_events.sh %reldir%/digest_isa.sh %reldir%/signals_eval.sh \
-	%reldir%/script_help.sh
+	%reldir%/script_help.sh %reldir%/best_ckpt.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 # The installed API: the C examples through pkg-config, the Python package.

@@ -57,6 +57,9 @@ EXTRA_DIST += %reldir%/test_dataset_fetch.sh %reldir%/test_net_util.h \
 # stdbp_ckpt_load_net (no MPI), for examples/ and python/
 UNIT_TESTS += %reldir%/test_ckpt_net
 %canon_reldir%_test_ckpt_net_LDADD = $(TEST_LIBS)
+# best.h5 (stdbp_ckpt_mark_best): links, copies, pruning, listing
+UNIT_TESTS += %reldir%/test_ckpt_best
+%canon_reldir%_test_ckpt_best_LDADD = $(TEST_LIBS)
 # replays tests/fuzz/seeds-* and regress-* (the fuzzers' finds)
 %canon_reldir%_test_fuzz_replay_LDADD = $(TEST_LIBS) $(HDF5_LIBS)
 %canon_reldir%_test_hw_quant_SOURCES = %reldir%/test_hw_quant.c %reldir%/test_hw_util.h
