@@ -62,8 +62,7 @@ int main(int argc, char **argv)
     MPI_Init(&argc, &argv);
     plan(23);
     fixture_run_dir(MPI_COMM_WORLD, NULL, "run", dir, sizeof dir);
-    stdbp_layer_spec specs[2] = {{STDBP_LAYER_DENSE, 8, 0, 0, 0},
-                                 {STDBP_LAYER_DENSE, 10, 0, 0, 0}};
+    stdbp_layer_spec specs[2] = {{STDBP_LAYER_DENSE, 8, 0, 0, 0}, {STDBP_LAYER_DENSE, 10, 0, 0, 0}};
     stdbp_net *net = fixture_net((stdbp_shape){1, 4, 4}, specs, 2);
     stdbp_optim *opt = fixture_optim(STDBP_OPTIM_ADAM, stdbp_net_num_params(net));
     PATHF(best, "%s/checkpoints/best.h5", dir);
