@@ -183,12 +183,8 @@ static stdbp_status resume(stdbp_trainer *tr, stdbp_err *err)
         /* A checkpoint at the end of the best epoch so far is the best
          * one: mark it again, in case a stop came between its write and
          * its marking. A failure is a warning, as in training. */
-        if (tr->rank == 0 && tr->n_val > 0 && tr->state.batch == 0 && tr->state.epoch > 0 &&
-            tr->state.best_val_acc > 0 && tr->state.best_epoch + 1 == tr->state.epoch) {
-            stdbp_err why;
-            if (stdbp_ckpt_mark_best(tr->cfg.run.out_dir, path, &why) != STDBP_OK)
-                stdbp_log(STDBP_LOG_WARNING, "the best checkpoint was not updated: %s", why.msg);
-        }
+        if (tr->rank == 0 && stdbp_trainer_at_best_end(tr))
+            stdbp_trainer_mark_best(tr, path);
         if (!(tr->resumed_from = strdup(path)))
             st = stdbp_err_set(err, STDBP_ENOMEM, "out of memory");
         if ((st = stdbp_dist_agree(tr->comm, st, err)) != STDBP_OK)

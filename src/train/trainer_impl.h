@@ -75,9 +75,7 @@ struct stdbp_trainer {
     int64_t *norm_acc; /* layer-wise optimisers: the norms' accumulator */
     size_t norm_size;  /* ... its length (0: none) */
     double lr;
-    int stop;         /* a rank saw SIGTERM/SIGUSR1 in the last step */
-    int best_pending; /* the epoch just ended set the best validation accuracy:
-                         the next checkpoint becomes checkpoints/best.h5 */
+    int stop; /* a rank saw SIGTERM/SIGUSR1 in the last step */
     double t_start, t_compute, t_reduce;
     double t_update;  /* gradient conversion, remedies, optimiser step */
     double wall_base; /* wall time of earlier sessions of a resumed run */
@@ -132,6 +130,14 @@ stdbp_status stdbp_trainer_step(stdbp_trainer *tr, size_t b, size_t len, size_t 
  * 0-based index step, batch b of n_batches in epoch state.epoch (scaling,
  * schedule and warm-up included). */
 double stdbp_trainer_step_lr(const stdbp_trainer *tr, size_t b, size_t n_batches, uint64_t step);
+
+/* Not collective (trainer_run.c): does the state stand at the end of the
+ * epoch that set the best validation accuracy so far? Its checkpoint is
+ * then checkpoints/best.h5. */
+int stdbp_trainer_at_best_end(const stdbp_trainer *tr);
+/* Rank 0 (trainer_run.c): make the checkpoint at path best.h5; a failure
+ * is a warning (the checkpoint itself is safe). */
+void stdbp_trainer_mark_best(stdbp_trainer *tr, const char *path);
 
 /* Collective: record spikes of the first spikes.samples test images as
  * moment (e.g. "epoch-0003", "end") in run_dir/spikes.h5. */

@@ -19,10 +19,14 @@ static double wall_seconds(const stdbp_trainer *tr)
     return tr->wall_base + stdbp_now() - tr->t_start;
 }
 
-/* Rank 0: best.h5 is the checkpoint just written at path, the state after
- * the epoch that set the best validation accuracy. A failure is a warning:
- * the checkpoint itself is safe, and the next best epoch tries again. */
-static void mark_best(stdbp_trainer *tr, const char *path)
+int stdbp_trainer_at_best_end(const stdbp_trainer *tr)
+{
+    const stdbp_train_state *s = &tr->state;
+    return tr->n_val > 0 && s->best_val_acc > 0 && s->batch == 0 && s->epoch > 0 &&
+           s->best_epoch + 1 == s->epoch;
+}
+
+void stdbp_trainer_mark_best(stdbp_trainer *tr, const char *path)
 {
     stdbp_err why;
     if (stdbp_ckpt_mark_best(tr->cfg.run.out_dir, path, &why) != STDBP_OK) {
@@ -30,13 +34,13 @@ static void mark_best(stdbp_trainer *tr, const char *path)
         return;
     }
     stdbp_progress_print(&tr->progress,
-                         "bestcheckpoint(epoch%llu,valacc%.2f%%):%s/checkpoints/%s\n",
+                         "best\acheckpoint\a(epoch\a%llu,\aval\aacc\a%.2f%%):\a%s/checkpoints/%s\n",
                          (unsigned long long)tr->state.best_epoch + 1, 100 * tr->state.best_val_acc,
                          tr->cfg.run.out_dir, STDBP_CKPT_BEST);
 }
 
-/* Collective: checkpoint now (and make it the best one when
- * tr->best_pending). */
+/* Collective: checkpoint now (at the end of the best epoch so far, it
+ * becomes best.h5). */
 static stdbp_status checkpoint(stdbp_trainer *tr, stdbp_err *err)
 {
     char path[4096];
@@ -57,11 +61,9 @@ static stdbp_status checkpoint(stdbp_trainer *tr, stdbp_err *err)
                           tr->config_yaml, (int)tr->cfg.checkpoint.keep, path, sizeof path, err);
     if (st == STDBP_OK && tr->rank == 0) {
         stdbp_progress_print(&tr->progress, "checkpoint\a%s\n", path); /* \a: progress.h */
-        if (tr->best_pending)
-            mark_best(tr, path);
+        if (stdbp_trainer_at_best_end(tr))
+            stdbp_trainer_mark_best(tr, path);
     }
-    if (st == STDBP_OK)
-        tr->best_pending = 0;
     return st;
 }
 
@@ -367,16 +369,13 @@ stdbp_status stdbp_trainer_run(stdbp_trainer *tr, int *preempted, stdbp_err *err
             if ((st = stdbp_trainer_log_spikes(tr, moment, err)) != STDBP_OK)
                 return st;
         }
-        /* A new best validation accuracy: this epoch's end is checkpointed
-         * (whatever checkpoint.every_steps says) and becomes best.h5. */
-        tr->best_pending =
-            tr->n_val > 0 && tr->state.best_val_acc > 0 && tr->state.best_epoch == tr->state.epoch;
         tr->state.epoch++;
         tr->state.batch = 0;
         if (must_stop(tr))
             return stop_now(tr, preempted, err);
         if (cfg->checkpoint.every_steps == 0 || since_ckpt >= cfg->checkpoint.every_steps ||
-            tr->state.epoch == (uint64_t)cfg->train.epochs || tr->best_pending) {
+            tr->state.epoch == (uint64_t)cfg->train.epochs ||
+            stdbp_trainer_at_best_end(tr)) { /* a new best: checkpointed, becomes best.h5 */
             if ((st = checkpoint(tr, err)) != STDBP_OK)
                 return st;
             since_ckpt = 0;
